@@ -1,0 +1,3 @@
+from poseapp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""The ``poseapp`` command. With no subcommand it opens the GUI.
+
+Each subcommand lives in its own module and registers itself through ``COMMANDS``; every one
+is a plain function over the data model, usable from tests without a window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Callable, Sequence
+
+from poseapp import __version__
+from poseapp.cli import data_commands, gui_commands
+from poseapp.core.errors import PoseAppError
+
+# Each module adds its subparsers and returns {name: handler(args) -> exit code}.
+COMMAND_MODULES = (data_commands, gui_commands)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
+    parser = argparse.ArgumentParser(
+        prog="poseapp",
+        description="2D human pose estimation workbench. Run with no command to open the application.",
+    )
+    parser.add_argument("--version", action="version", version=f"poseapp {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
+    for module in COMMAND_MODULES:
+        handlers.update(module.register(sub))
+    return parser, handlers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, handlers = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    command = args.command or "gui"
+    if args.command is None:
+        args.project = None
+    try:
+        return handlers[command](args)
+    except PoseAppError as exc:
+        print(f"poseapp {command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"poseapp {command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,121 @@
+"""``poseapp import``, ``export`` and ``info``: datasets in and out of a project file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from poseapp.core.errors import DataError
+from poseapp.formats import EXPORTERS, IMPORTERS, detect_format, export_project, import_source
+from poseapp.store import Project
+from poseapp.store.project import PROJECT_SUFFIX, SQLITE_MAGIC
+
+
+def register(sub: argparse._SubParsersAction) -> dict:
+    p = sub.add_parser("import", help="import a dataset, image, folder or video into a project")
+    p.add_argument("source", help="COCO .json, LSP/LSPET folder or joints.mat, YOLO-pose folder, image, folder or video")
+    p.add_argument("--project", required=True, help=f"project file ({PROJECT_SUFFIX}); created when missing")
+    p.add_argument("--format", choices=sorted(IMPORTERS) + ["media"], help="skip format detection")
+    p.add_argument("--images", help="image folder for a COCO file (default: beside the JSON)")
+
+    e = sub.add_parser("export", help="export a project's annotations or predictions")
+    e.add_argument("project", help="project file")
+    e.add_argument("--format", required=True, choices=sorted(EXPORTERS))
+    e.add_argument("--out", required=True, help="output file (coco, coco-results) or folder (yolo)")
+    e.add_argument("--include-predictions", action="store_true", help="also export predicted instances as annotations")
+    e.add_argument("--model", help="coco-results: only this model's predictions")
+
+    i = sub.add_parser("info", help="summarise a project or a dataset file")
+    i.add_argument("file")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    return {"import": cmd_import, "export": cmd_export, "info": cmd_info}
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    project_path = Path(args.project)
+    created = not project_path.exists()
+    # Check the source before creating anything, so a bad import leaves no empty project behind.
+    fmt = args.format or detect_format(args.source)
+    project = Project.open(project_path, create=True)
+    try:
+        summary = import_source(project, args.source, fmt=fmt, image_root=args.images)
+    except BaseException:
+        project.close()
+        if created:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(project_path) + suffix).unlink(missing_ok=True)
+        raise
+    print(summary)
+    print(f"project {project_path}: {project.frame_count()} frames, {project.instance_count()} instances")
+    project.close()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        options = {}
+        if args.format in ("coco", "yolo"):
+            options["include_predictions"] = args.include_predictions
+        if args.format == "coco-results":
+            options["model_id"] = args.model
+        counts = export_project(project, args.format, args.out, **options)
+    print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
+        with Project.open(path) as project:
+            info = project.stats()
+    else:
+        info = _dataset_info(path)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        _print_tree(info)
+    return 0
+
+
+def _dataset_info(path: Path) -> dict:
+    if not path.exists():
+        raise DataError(path, "no such file or folder")
+    fmt = detect_format(path)
+    if fmt == "media":
+        raise DataError(path, "neither a poseapp project nor a dataset (COCO, LSP, LSPET, YOLO-pose)")
+    from poseapp.formats.coco import read_coco
+
+    batch = read_coco(path) if fmt == "coco" else IMPORTERS[fmt](path)
+    visibility = {0: 0, 1: 0, 2: 0}
+    for image in batch.images:
+        for inst in image.instances:
+            for v in inst.keypoints[:, 2]:
+                visibility[int(v)] += 1
+    labelled = visibility[1] + visibility[2]
+    return {
+        "file": str(batch.annotation_file),
+        "format": batch.format,
+        "image_root": str(batch.image_root),
+        "images": len(batch.images),
+        "instances": batch.instance_count,
+        "skeletons": sorted({i.skeleton.name for im in batch.images for i in im.instances}),
+        "keypoints": {
+            "not_labelled": visibility[0], "occluded": visibility[1], "visible": visibility[2],
+            "occluded_percent_of_labelled": round(100.0 * visibility[1] / labelled, 2) if labelled else None,
+        },
+        "notes": batch.notes,
+    }
+
+
+def _print_tree(info: dict, indent: str = "") -> None:
+    for key, value in info.items():
+        if isinstance(value, dict):
+            print(f"{indent}{key}:")
+            _print_tree(value, indent + "  ")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            print(f"{indent}{key}:")
+            for item in value:
+                print(f"{indent}  - " + ", ".join(f"{k}={v}" for k, v in item.items()))
+        else:
+            print(f"{indent}{key}: {value}")

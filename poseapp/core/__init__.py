@@ -1,0 +1,1 @@
+"""Qt-free, torch-free building blocks shared by every layer."""

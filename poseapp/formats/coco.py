@@ -1,0 +1,404 @@
+"""COCO keypoints JSON: import (any category with keypoints), lossless export, results files.
+
+Lossless means: images, annotations and categories come back field by field as they went in,
+unknown fields included (they are kept in the records' ``extra``), with all three visibility
+states, so pycocotools scores an export against its original at AP 1.0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from poseapp.core.atomic import write_json_atomic
+from poseapp.core.errors import DataError
+from poseapp.core.skeleton import Skeleton
+from poseapp.formats.dataset import (
+    ImportBatch, ImportedImage, ImportedInstance, Problems, is_finite_number, is_int, safe_relative_path,
+)
+from poseapp.store import Project
+from poseapp.store.records import Frame, Instance
+
+# Fields poseapp models itself; everything else on an image or annotation rides along in ``extra``.
+IMAGE_FIELDS = ("id", "file_name", "width", "height")
+ANNOTATION_FIELDS = ("id", "image_id", "category_id", "keypoints", "bbox", "num_keypoints", "score")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def load_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(path, f"cannot read the file: {exc.strerror}") from None
+    if not text.strip():
+        raise DataError(path, "the file is empty")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        if exc.pos >= len(text.rstrip()) - 1:
+            raise DataError(path, f"the JSON ends early at {where} (truncated file?)") from None
+        raise DataError(path, f"not valid JSON: {exc.msg} at {where}") from None
+    except ValueError as exc:  # NaN / Infinity literals
+        raise DataError(path, f"not valid JSON: {exc}") from None
+
+
+def read_coco(path: str | Path, image_root: str | Path | None = None, check_files: bool = True) -> ImportBatch:
+    """Parse and check a COCO keypoints file; images are looked up below ``image_root``.
+
+    The root defaults to the JSON's folder, or an ``images/`` folder beside it when that is
+    where the files are.
+    """
+    path = Path(path)
+    data = load_json(path)
+    problems = Problems(path)
+    if not isinstance(data, dict):
+        raise DataError(path, f"a COCO file is a JSON object, this one is a {type(data).__name__}")
+    for key in ("images", "annotations", "categories"):
+        if key not in data:
+            raise DataError(path, f"no '{key}' list: not a COCO keypoints file")
+        if not isinstance(data[key], list):
+            raise DataError(path, f"'{key}' must be a list, not {type(data[key]).__name__}")
+    root = Path(image_root) if image_root is not None else _guess_root(path, data)
+
+    categories = _read_categories(data["categories"], problems)
+    images: dict[int, ImportedImage] = {}
+    for i, image in enumerate(data["images"]):
+        parsed = _read_image(image, i, root, problems, check_files)
+        if parsed is None:
+            continue
+        if parsed.ext_id in images:
+            problems.add(f"images[{i}]: id {parsed.ext_id} is used twice")
+            continue
+        images[parsed.ext_id] = parsed  # type: ignore[index]
+
+    seen_ids: set[int] = set()
+    skipped: dict[int, int] = {}
+    for i, ann in enumerate(data["annotations"]):
+        if not isinstance(ann, dict):
+            problems.add(f"annotations[{i}] is not an object")
+            continue
+        cid = ann.get("category_id")
+        if is_int(cid) and cid in categories and categories[cid][1] is None:
+            skipped[cid] = skipped.get(cid, 0) + 1  # a category without keypoints: not pose data
+            continue
+        inst = _read_annotation(ann, i, categories, images, problems)
+        if inst is None:
+            continue
+        if inst.ext_id in seen_ids:
+            problems.add(f"annotations[{i}]: id {inst.ext_id} is used twice")
+            continue
+        seen_ids.add(inst.ext_id)  # type: ignore[arg-type]
+        images[ann["image_id"]].instances.append(inst)
+    problems.raise_if_any()
+    if not any(skel is not None for _, skel in categories.values()):
+        raise DataError(path, "no category has keypoints: not a COCO keypoints file")
+
+    notes = [
+        f"skipped {n} annotation(s) of category {categories[cid][0].get('name')!r}, which has no keypoints"
+        for cid, n in skipped.items()
+    ]
+    return ImportBatch(
+        format="coco",
+        annotation_file=path,
+        image_root=root,
+        images=list(images.values()),
+        categories=[(cat, skel) for cat, skel in categories.values() if skel is not None],
+        meta={k: data[k] for k in ("info", "licenses") if k in data},
+        notes=notes,
+    )
+
+
+def _guess_root(path: Path, data: dict[str, Any]) -> Path:
+    images = data["images"]
+    first = next((im.get("file_name") for im in images if isinstance(im, dict)), None)
+    candidates = [path.parent, path.parent / "images", path.parent.parent / "images"]
+    recorded = data.get("poseapp", {}).get("image_root") if isinstance(data.get("poseapp"), dict) else None
+    if isinstance(recorded, str):
+        candidates.append(Path(recorded))
+    if isinstance(first, str):
+        for candidate in candidates:
+            if (candidate / first).is_file():
+                return candidate
+    return path.parent
+
+
+def _read_categories(raw: list[Any], problems: Problems) -> dict[int, tuple[dict, Skeleton | None]]:
+    out: dict[int, tuple[dict, Skeleton | None]] = {}
+    for i, cat in enumerate(raw):
+        if not isinstance(cat, dict) or not is_int(cat.get("id")):
+            problems.add(f"categories[{i}] needs an integer 'id'")
+            continue
+        if cat["id"] in out:
+            problems.add(f"categories[{i}]: id {cat['id']} is used twice")
+            continue
+        names = cat.get("keypoints")
+        if not names:
+            out[cat["id"]] = (cat, None)
+            continue
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'keypoints' must be a list of names")
+            continue
+        edges = cat.get("skeleton") or []
+        if not isinstance(edges, list) or not all(
+            isinstance(e, list) and len(e) == 2 and all(is_int(j) and 1 <= j <= len(names) for j in e) for e in edges
+        ):
+            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'skeleton' must be pairs of joint numbers 1..{len(names)}")
+            continue
+        try:
+            out[cat["id"]] = (cat, Skeleton.from_coco_category(cat))
+        except ValueError as exc:
+            problems.add(f"categories[{i}] ({cat.get('name')!r}): {exc}")
+    return out
+
+
+def _read_image(image: Any, i: int, root: Path, problems: Problems, check_files: bool) -> ImportedImage | None:
+    if not isinstance(image, dict):
+        problems.add(f"images[{i}] is not an object")
+        return None
+    where = f"images[{i}]" + (f" (id {image['id']})" if is_int(image.get("id")) else "")
+    ok = True
+    if not is_int(image.get("id")):
+        problems.add(f"{where}: 'id' must be an integer")
+        ok = False
+    for key in ("width", "height"):
+        if not is_int(image.get(key)) or image[key] <= 0:
+            problems.add(f"{where}: '{key}' must be a positive integer, not {image.get(key)!r}")
+            ok = False
+    rel = safe_relative_path(image.get("file_name"), root)
+    if rel is None:
+        problems.add(f"{where}: file_name {image.get('file_name')!r} is empty, absolute or escapes the image folder {root}")
+        ok = False
+    elif check_files and not (root / rel).is_file():
+        problems.add(f"{where}: image file {root / rel} does not exist")
+        ok = False
+    if not ok:
+        return None
+    extra = {k: v for k, v in image.items() if k not in IMAGE_FIELDS}
+    if rel != image["file_name"]:
+        extra["file_name"] = image["file_name"]  # keep the spelling for export
+    return ImportedImage(rel, image["width"], image["height"], image["id"], extra)  # type: ignore[arg-type]
+
+
+def _read_annotation(
+    ann: dict, i: int, categories: dict[int, tuple[dict, Skeleton | None]], images: dict[int, ImportedImage], problems: Problems
+) -> ImportedInstance | None:
+    where = f"annotations[{i}]" + (f" (id {ann['id']})" if is_int(ann.get("id")) else "")
+    if not is_int(ann.get("id")):
+        problems.add(f"{where}: 'id' must be an integer")
+        return None
+    if not is_int(ann.get("image_id")) or ann["image_id"] not in images:
+        problems.add(f"{where}: image_id {ann.get('image_id')!r} is not an image in the file")
+        return None
+    cid = ann.get("category_id")
+    if not is_int(cid) or cid not in categories:
+        problems.add(f"{where}: category_id {cid!r} is not a category in the file")
+        return None
+    category, skeleton = categories[cid]
+    assert skeleton is not None
+    kps = ann.get("keypoints")
+    k = skeleton.num_joints
+    if not isinstance(kps, list):
+        problems.add(f"{where}: 'keypoints' must be a list of {3 * k} numbers")
+        return None
+    if len(kps) != 3 * k:
+        problems.add(
+            f"{where}: keypoints has {len(kps)} numbers, but category {category.get('name')!r} has {k} keypoints "
+            f"so {3 * k} are needed"
+        )
+        return None
+    if not all(is_finite_number(v) for v in kps):
+        bad = next(v for v in kps if not is_finite_number(v))
+        problems.add(f"{where}: keypoints must be finite numbers, found {bad!r}")
+        return None
+    arr = np.array(kps, dtype=np.float64).reshape(k, 3)
+    if not np.all(np.isin(arr[:, 2], (0, 1, 2))):
+        problems.add(f"{where}: keypoint visibility must be 0, 1 or 2, found {sorted(set(arr[:, 2].tolist()) - {0, 1, 2})}")
+        return None
+    bbox = ann.get("bbox")
+    if bbox is not None:
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_finite_number(v) for v in bbox)):
+            problems.add(f"{where}: 'bbox' must be 4 finite numbers [x, y, w, h], not {bbox!r}")
+            return None
+        if bbox[2] < 0 or bbox[3] < 0:
+            problems.add(f"{where}: bbox width and height must not be negative, got {bbox!r}")
+            return None
+        bbox = tuple(float(v) for v in bbox)
+    for key in ("area", "score"):
+        if key in ann and not is_finite_number(ann[key]):
+            problems.add(f"{where}: '{key}' must be a finite number, not {ann[key]!r}")
+            return None
+    if "num_keypoints" in ann and not is_int(ann["num_keypoints"]):
+        problems.add(f"{where}: 'num_keypoints' must be an integer")
+        return None
+    extra = {k2: v for k2, v in ann.items() if k2 not in ANNOTATION_FIELDS}
+    # Whether the file wrote keypoints as integers, so that an untouched export spells them the same.
+    extra["_coco"] = {"int_keypoints": all(is_int(v) for v in kps)}
+    score = ann.get("score")
+    return ImportedInstance(
+        keypoints=arr, skeleton=skeleton, bbox=bbox, category_id=cid, ext_id=ann["id"], extra=extra,
+        origin="predicted" if score is not None else "manual", score=float(score) if score is not None else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------- export
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+
+
+class _IdPlan:
+    """COCO ids for frames and instances.
+
+    A record keeps the id it was imported with, unless an earlier record (by row id) already
+    holds it (LSP and LSPET both number their images from 1); every other record gets a fresh
+    id above all imported ones.
+    """
+
+    def __init__(self, project: Project):
+        self.frame_ids = self._plan(project, "frames")
+        self.instance_ids = self._plan(project, "instances")
+
+    @staticmethod
+    def _plan(project: Project, table: str) -> tuple[dict[int, int], int]:
+        top = project._query_one(f"SELECT MAX(ext_id) FROM {table}")[0] or 0
+        keep = dict(project._query(f"SELECT MIN(id), ext_id FROM {table} WHERE ext_id IS NOT NULL GROUP BY ext_id"))
+        return keep, int(top)
+
+    @staticmethod
+    def _id(plan: tuple[dict[int, int], int], row_id: int) -> int:
+        keep, offset = plan
+        return keep.get(row_id, offset + row_id)
+
+    def image_id(self, frame: Frame) -> int:
+        return self._id(self.frame_ids, frame.id)
+
+    def annotation_id(self, inst: Instance) -> int:
+        return self._id(self.instance_ids, int(inst.id or 0))
+
+
+def _category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
+    """Categories to export, and the category id for instances that carry none (by skeleton)."""
+    categories = [cat for cat, _ in project.categories()]
+    by_skeleton: dict[str, int] = {}
+    for cat, skel in project.categories():
+        by_skeleton.setdefault(skel, int(cat["id"]))
+    next_id = max([int(c["id"]) for c in categories], default=0) + 1
+    for name in project.skeleton_names():
+        if name not in by_skeleton:
+            categories.append(project.skeleton(name).to_coco_category(next_id))
+            by_skeleton[name] = next_id
+            next_id += 1
+    return categories, by_skeleton
+
+
+def _image_entry(project: Project, frame: Frame, ids: _IdPlan, roots: dict[int, str]) -> dict[str, Any]:
+    entry = dict(frame.extra)
+    if frame.file_name is not None:
+        file_name = entry.pop("file_name", None) or frame.file_name
+    else:  # a video frame: name it by video and frame number
+        file_name = f"{Path(project.source(frame.source_id).path).stem}/{frame.index:06d}.jpg"
+        entry.setdefault("poseapp_video", {"path": project.source(frame.source_id).path, "frame": frame.index})
+    prefix = roots.get(frame.source_id, "")
+    entry.update({"id": ids.image_id(frame), "file_name": prefix + file_name, "width": frame.width, "height": frame.height})
+    return entry
+
+
+def _keypoint_list(inst: Instance) -> list:
+    flat = inst.keypoints.reshape(-1)
+    if (inst.extra.get("_coco") or {}).get("int_keypoints") and np.all(flat == np.round(flat)):
+        return [int(v) for v in flat]
+    return [int(v) if i % 3 == 2 else float(v) for i, v in enumerate(flat)]
+
+
+def annotation_entry(inst: Instance, image_id: int, ann_id: int, category_id: int) -> dict[str, Any]:
+    extra = {k: v for k, v in inst.extra.items() if k != "_coco"}
+    num = inst.num_labelled
+    bbox = inst.bbox if inst.bbox is not None else inst.box_or_keypoint_extent(0.0) or (0.0, 0.0, 0.0, 0.0)
+    entry = dict(extra)
+    entry.update({
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "keypoints": _keypoint_list(inst),
+        "num_keypoints": num,
+        "bbox": [_number(v) for v in bbox],
+    })
+    entry.setdefault("area", _number(bbox[2] * bbox[3]))
+    entry.setdefault("iscrowd", 0)
+    return entry
+
+
+def _image_root(project: Project) -> tuple[str | None, dict[int, str]]:
+    """The folder export file names are relative to, and each source's prefix below it."""
+    bases = {
+        s.id: (s.path if s.kind == "folder" else os.path.dirname(s.path))
+        for s in project.sources() if s.kind in ("folder", "image")
+    }
+    if not bases:
+        return None, {}
+    common = os.path.commonpath(list(bases.values()))
+    prefixes = {sid: (Path(base).relative_to(common).as_posix() + "/" if base != common else "") for sid, base in bases.items()}
+    return common, prefixes
+
+
+def export_coco(project: Project, out: str | Path, include_predictions: bool = False) -> dict[str, int]:
+    """Write the project's annotations as one COCO keypoints file (atomically)."""
+    ids = _IdPlan(project)
+    categories, cat_for_skeleton = _category_table(project)
+    image_root, roots = _image_root(project)
+    images, annotations = [], []
+    for frame_id in project.frame_ids():
+        frame = project.frame(frame_id)
+        insts = [i for i in project.instances(frame_id) if include_predictions or i.origin == "manual"]
+        if frame.file_name is None and not insts:
+            continue  # unlabelled video frames would only bloat the file
+        images.append(_image_entry(project, frame, ids, roots))
+        for inst in insts:
+            cid = inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton]
+            annotations.append(annotation_entry(inst, ids.image_id(frame), ids.annotation_id(inst), cid))
+    document: dict[str, Any] = {}
+    meta = project.get_meta("coco", {}) or {}
+    if "info" in meta:
+        document["info"] = meta["info"]
+    if "licenses" in meta:
+        document["licenses"] = meta["licenses"]
+    document.update({"images": images, "annotations": annotations, "categories": categories})
+    if image_root is not None:
+        # Readers ignore unknown top-level keys; poseapp uses it to find the images on re-import.
+        document["poseapp"] = {"image_root": image_root}
+    write_json_atomic(out, document)
+    return {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
+
+
+def export_coco_results(project: Project, out: str | Path, model_id: str | None = None) -> dict[str, int]:
+    """Predictions as a COCO results list (image_id, category_id, keypoints, score) for COCOeval."""
+    ids = _IdPlan(project)
+    _, cat_for_skeleton = _category_table(project)
+    results = []
+    frames: dict[int, Frame] = {}
+    for inst in project.iter_instances(origin="predicted"):
+        if model_id is not None and inst.model_id != model_id:
+            continue
+        frame = frames.get(inst.frame_id) or frames.setdefault(inst.frame_id, project.frame(inst.frame_id))
+        score = inst.score
+        if score is None:
+            score = float(np.mean(inst.joint_scores)) if inst.joint_scores is not None else 1.0
+        results.append({
+            "image_id": ids.image_id(frame),
+            "category_id": inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton],
+            "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
+            "score": float(score),
+        })
+    write_json_atomic(out, results)
+    return {"results": len(results)}

@@ -1,0 +1,101 @@
+"""Bringing sources into a project: a checked dataset batch, or bare images, folders and videos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from poseapp.core.errors import DataError
+from poseapp.formats.dataset import ImportBatch
+from poseapp.media.images import image_size, is_image_file, is_video_file, list_images
+from poseapp.media.video import probe_video
+from poseapp.store import Instance, Project
+
+
+@dataclass
+class ImportSummary:
+    format: str
+    source: str
+    images: int = 0
+    new_frames: int = 0
+    instances: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (
+            f"imported {self.source} as {self.format}: {self.images} images "
+            f"({self.new_frames} new frames), {self.instances} person instances"
+        )
+        return "\n".join([text] + [f"note: {n}" for n in self.notes])
+
+
+def apply_batch(project: Project, batch: ImportBatch) -> ImportSummary:
+    """Add a batch's images and instances in one transaction: all of it, or (on any error) none."""
+    summary = ImportSummary(batch.format, str(batch.annotation_file), notes=list(batch.notes))
+    with project.transaction():
+        category_ids = {int(cat["id"]): project.ensure_category(cat, skel) for cat, skel in batch.categories}
+        if batch.meta and batch.format == "coco" and project.get_meta("coco") is None:
+            project.set_meta("coco", batch.meta)
+        source = project.add_source("folder", batch.image_root, {"format": batch.format})
+        next_index = project.max_frame_index(source.id) + 1
+        for image in batch.images:
+            frame = project.frame_by_file(source.id, image.file_name)
+            if frame is None:
+                frame_id = project.add_frames(
+                    source.id, [(next_index, image.file_name, image.width, image.height, image.ext_id, image.extra)]
+                )[0]
+                next_index += 1
+                summary.new_frames += 1
+            else:
+                frame_id = frame.id
+            summary.images += 1
+            for inst in image.instances:
+                project.ensure_skeleton(inst.skeleton)
+                project.add_instance(
+                    Instance(
+                        frame_id=frame_id, skeleton=inst.skeleton.name, keypoints=inst.keypoints, bbox=inst.bbox,
+                        origin=inst.origin, score=inst.score, category_id=category_ids.get(inst.category_id, inst.category_id),
+                        ext_id=inst.ext_id,
+                        extra=inst.extra,
+                    ),
+                    frame_state="labelled" if inst.origin == "manual" else "auto",
+                )
+                summary.instances += 1
+    project.events.imported.emit(summary)
+    return summary
+
+
+def add_media(project: Project, path: str | Path) -> ImportSummary:
+    """Add an image file, an image folder or a video with no annotations."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, "no such file or folder")
+    if path.is_dir():
+        names = list_images(path)
+        if not names:
+            raise DataError(path, "the folder holds no images")
+        sizes = [image_size(path / n) for n in names]  # check all before adding any
+        with project.transaction():
+            source = project.add_source("folder", path)
+            start = project.max_frame_index(source.id) + 1
+            fresh = [(n, s) for n, s in zip(names, sizes) if project.frame_by_file(source.id, n) is None]
+            project.add_frames(source.id, [(start + i, n, w, h, None, {}) for i, (n, (w, h)) in enumerate(fresh)])
+        return ImportSummary("folder", str(path), len(names), len(fresh))
+    if is_video_file(path):
+        info = probe_video(path)
+        with project.transaction():
+            source = project.add_source("video", path, {"fps": info.fps, "frame_count": info.frame_count})
+            have = project.frame_count(source.id)
+            project.add_frames(
+                source.id, [(i, None, info.width, info.height, None, {}) for i in range(have, info.frame_count)]
+            )
+        return ImportSummary("video", str(path), info.frame_count, info.frame_count - have)
+    if is_image_file(path):
+        width, height = image_size(path)
+        with project.transaction():
+            source = project.add_source("image", path)
+            new = 0 if project.frame_count(source.id) else 1
+            if new:
+                project.add_frames(source.id, [(0, path.name, width, height, None, {})])
+        return ImportSummary("image", str(path), 1, new)
+    raise DataError(path, "not an image, an image folder, a video or a dataset poseapp can read")

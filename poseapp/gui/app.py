@@ -1,0 +1,35 @@
+"""Start the Qt application."""
+
+from __future__ import annotations
+
+import sys
+
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+
+from poseapp import __version__
+
+
+def configure_pyqtgraph() -> None:
+    # Images are numpy row-major (H x W x C); pyqtgraph defaults to column-major.
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="#202124", foreground="#e8eaed")
+
+
+def application() -> QtWidgets.QApplication:
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("poseapp")
+    app.setApplicationVersion(__version__)
+    configure_pyqtgraph()
+    return app  # type: ignore[return-value]
+
+
+def run_app(project_path: str | None = None) -> int:
+    app = application()
+    from poseapp.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    if project_path:
+        window.open_project(project_path)
+    return app.exec()

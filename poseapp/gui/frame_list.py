@@ -1,0 +1,68 @@
+"""The project browser: every frame with its state, fetched lazily so 100,000 frames list at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui
+
+from poseapp.store import FRAME_STATES, Project
+
+STATE_COLOURS = {
+    "unlabelled": "#5f6368", "labelled": "#1a73e8", "predicted": "#b06000", "edited": "#188038", "reviewed": "#8430ce",
+}
+
+
+class FrameListModel(QtCore.QAbstractListModel):
+    FrameIdRole = QtCore.Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, project: Project, state_filter: str | None = None):
+        super().__init__()
+        self.project = project
+        self.state_filter = state_filter
+        self._ids = project.frame_ids(state=state_filter)
+        self._row_of = {fid: row for row, fid in enumerate(self._ids)}
+        self._labels: dict[int, tuple[str, str]] = {}  # frame id -> (text, state), filled on demand
+        self._source_names = {s.id: (s.kind, Path(s.path).name) for s in project.sources()}
+
+    def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: QtCore.QModelIndex, role: int = QtCore.Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        fid = self._ids[index.row()]
+        if role == self.FrameIdRole:
+            return fid
+        if role in (QtCore.Qt.ItemDataRole.DisplayRole, QtCore.Qt.ItemDataRole.ForegroundRole, QtCore.Qt.ItemDataRole.ToolTipRole):
+            text, state = self._label(fid)
+            if role == QtCore.Qt.ItemDataRole.ForegroundRole:
+                return QtGui.QBrush(QtGui.QColor(STATE_COLOURS[state]))
+            if role == QtCore.Qt.ItemDataRole.ToolTipRole:
+                return f"{text}\nstate: {state}"
+            return f"{text}   [{state}]"
+        return None
+
+    def _label(self, fid: int) -> tuple[str, str]:
+        if fid not in self._labels:
+            frame = self.project.frame(fid)
+            kind, name = self._source_names.get(frame.source_id, ("", "?"))
+            text = f"{name} #{frame.index}" if kind == "video" else (frame.file_name or name)
+            self._labels[fid] = (text, frame.state)
+        return self._labels[fid]
+
+    def row_of(self, frame_id: int) -> int | None:
+        return self._row_of.get(frame_id)
+
+    def frame_id(self, row: int) -> int:
+        return self._ids[row]
+
+    def frame_state_changed(self, frame_id: int, state: str) -> None:
+        self._labels.pop(frame_id, None)
+        row = self._row_of.get(frame_id)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+
+
+__all__ = ["FrameListModel", "FRAME_STATES"]

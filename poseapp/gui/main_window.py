@@ -1,0 +1,277 @@
+"""The main window: project browser on the left, the frame canvas in the middle, menus and keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from poseapp.core.errors import PoseAppError
+from poseapp.formats import EXPORTERS, export_project, import_source
+from poseapp.gui.canvas import FrameCanvas
+from poseapp.gui.frame_list import FrameListModel
+from poseapp.media.frames import FrameLoader
+from poseapp.store import FRAME_STATES, Project
+from poseapp.store.project import PROJECT_SUFFIX
+
+
+class _EventBridge(QtCore.QObject):
+    """Re-emits store events as a Qt signal so views update on the GUI thread whoever edited."""
+
+    event = QtCore.Signal(str, object)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.project: Project | None = None
+        self.loader: FrameLoader | None = None
+        self.model: FrameListModel | None = None
+        self.current_frame_id: int | None = None
+        self.last_error: str | None = None
+        self._bridge = _EventBridge()
+        self._bridge.event.connect(self._on_project_event)
+        self._listeners: list[tuple[Any, Callable]] = []
+
+        self.canvas = FrameCanvas()
+        self.frame_list = QtWidgets.QListView()
+        self.frame_list.setUniformItemSizes(True)  # lets Qt skip measuring 100,000 rows
+        self.state_filter = QtWidgets.QComboBox()
+        self.state_filter.addItems(["all frames", *FRAME_STATES])
+        self.state_filter.currentIndexChanged.connect(self._refilter)
+        left = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(left)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.state_filter)
+        layout.addWidget(self.frame_list)
+        splitter = QtWidgets.QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.canvas)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 1000])
+        self.setCentralWidget(splitter)
+        self.frame_info = QtWidgets.QLabel()
+        self.statusBar().addPermanentWidget(self.frame_info)
+        self._build_actions()
+        self._update_title()
+        self.statusBar().showMessage("Open a project (Ctrl+O) or create one (Ctrl+N), then import data (Ctrl+I).")
+
+    # ------------------------------------------------------------------ actions and menus
+    def _build_actions(self) -> None:
+        self.actions_by_name: dict[str, QtGui.QAction] = {}
+
+        def act(name: str, text: str, shortcut: str | QtGui.QKeySequence.StandardKey | None, slot: Callable, menu: QtWidgets.QMenu) -> None:
+            action = QtGui.QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.addAction(action)  # shortcuts work wherever the focus is
+            self.actions_by_name[name] = action
+
+        file_menu = self.menuBar().addMenu("&File")
+        act("new", "&New project...", QtGui.QKeySequence.StandardKey.New, self._ask_new, file_menu)
+        act("open", "&Open project...", QtGui.QKeySequence.StandardKey.Open, self._ask_open, file_menu)
+        file_menu.addSeparator()
+        act("import", "&Import dataset or media...", "Ctrl+I", self._ask_import, file_menu)
+        act("import_folder", "Import image &folder...", "Ctrl+Shift+I", self._ask_import_folder, file_menu)
+        act("export", "&Export COCO keypoints...", "Ctrl+E", self._ask_export, file_menu)
+        file_menu.addSeparator()
+        act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
+
+        go = self.menuBar().addMenu("&Go")
+        act("next", "&Next frame", "Right", lambda: self.step(1), go)
+        act("prev", "&Previous frame", "Left", lambda: self.step(-1), go)
+        act("next10", "Forward 10 frames", "PgDown", lambda: self.step(10), go)
+        act("prev10", "Back 10 frames", "PgUp", lambda: self.step(-10), go)
+        act("first", "&First frame", "Home", lambda: self._go_row(0), go)
+        act("last", "&Last frame", "End", lambda: self._go_row(-1), go)
+        act("fit", "&Fit image to window", "F", lambda: self.canvas.view.autoRange(padding=0.02), go)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        act("shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        return [
+            (a.text().replace("&", "").rstrip("."), a.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText))
+            for a in self.actions_by_name.values()
+            if not a.shortcut().isEmpty()
+        ]
+
+    def show_shortcuts(self) -> QtWidgets.QDialog:
+        dialog = QtWidgets.QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QtWidgets.QTableWidget(0, 2, dialog)
+        table.setHorizontalHeaderLabels(["Action", "Key"])
+        for text, key in self.shortcut_table():
+            row = table.rowCount()
+            table.insertRow(row)
+            table.setItem(row, 0, QtWidgets.QTableWidgetItem(text))
+            table.setItem(row, 1, QtWidgets.QTableWidgetItem(key))
+        table.resizeColumnsToContents()
+        QtWidgets.QVBoxLayout(dialog).addWidget(table)
+        dialog.resize(420, 420)
+        dialog.show()
+        return dialog
+
+    # ------------------------------------------------------------------ project
+    def open_project(self, path: str | Path, create: bool = False) -> bool:
+        try:
+            project = Project.open(path, create=create)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return False
+        self.close_project()
+        self.project = project
+        self.loader = FrameLoader(project)
+        for name in ("instance_added", "instance_changed", "instance_removed", "frame_state_changed", "sources_changed"):
+            signal = getattr(project.events, name)
+            callback = (lambda n: lambda *args: self._bridge.event.emit(n, args))(name)
+            signal.connect(callback)
+            self._listeners.append((signal, callback))
+        self._refilter()
+        self._update_title()
+        stats = project.frame_count()
+        self.statusBar().showMessage(f"Opened {path}: {stats} frames", 5000)
+        return True
+
+    def close_project(self) -> None:
+        for signal, callback in self._listeners:
+            signal.disconnect(callback)
+        self._listeners.clear()
+        if self.loader is not None:
+            self.loader.close()
+        if self.project is not None:
+            self.project.close()
+        self.project = self.loader = self.model = None
+        self.current_frame_id = None
+        self.canvas.clear_frame()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        self.close_project()  # every edit is already on disk; this only tidies the WAL file
+        super().closeEvent(event)
+
+    def import_path(self, source: str | Path, fmt: str | None = None) -> bool:
+        if self.project is None:
+            self.report_error("Open or create a project before importing.")
+            return False
+        try:
+            summary = import_source(self.project, source, fmt=fmt)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return False
+        self._refilter()
+        self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
+        return True
+
+    def export_to(self, out: str | Path, fmt: str = "coco") -> bool:
+        if self.project is None:
+            self.report_error("No project is open.")
+            return False
+        try:
+            counts = export_project(self.project, fmt, out)
+        except (PoseAppError, OSError) as exc:
+            self.report_error(f"Export to {out} failed: {exc}")
+            return False
+        self.statusBar().showMessage(f"Wrote {out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()), 8000)
+        return True
+
+    def report_error(self, message: str) -> None:
+        self.last_error = message
+        self.statusBar().showMessage(message.splitlines()[0], 10000)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "poseapp", message, parent=self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # not exec(): the window keeps running
+
+    def _ask_new(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        if path:
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+            self.open_project(path, create=True)
+
+    def _ask_open(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        if path:
+            self.open_project(path)
+
+    def _ask_import(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import", "", "Datasets and media (*.json *.mat *.yaml *.jpg *.jpeg *.png *.avi *.mp4 *.mov *.mkv);;All files (*)"
+        )
+        if path:
+            self.import_path(path)
+
+    def _ask_import_folder(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Import folder (images, LSP or YOLO-pose)")
+        if path:
+            self.import_path(path)
+
+    def _ask_export(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO keypoints", "annotations.json", "COCO JSON (*.json)")
+        if path:
+            self.export_to(path, "coco")
+
+    # ------------------------------------------------------------------ navigation and drawing
+    def _refilter(self) -> None:
+        if self.project is None:
+            return
+        state = self.state_filter.currentText()
+        self.model = FrameListModel(self.project, None if state == "all frames" else state)
+        self.frame_list.setModel(self.model)
+        self.frame_list.selectionModel().currentChanged.connect(self._on_row_changed)
+        row = self.model.row_of(self.current_frame_id) if self.current_frame_id is not None else None
+        self._go_row(row if row is not None else 0)
+
+    def _on_row_changed(self, current: QtCore.QModelIndex, _previous: QtCore.QModelIndex) -> None:
+        if current.isValid() and self.model is not None:
+            self.show_frame(self.model.frame_id(current.row()))
+
+    def _go_row(self, row: int) -> None:
+        if self.model is None or self.model.rowCount() == 0:
+            self.canvas.clear_frame()
+            self.frame_info.setText("no frames")
+            return
+        row = row % self.model.rowCount() if row < 0 else min(row, self.model.rowCount() - 1)
+        index = self.model.index(row)
+        self.frame_list.setCurrentIndex(index)
+        self.frame_list.scrollTo(index)
+        if self.current_frame_id != self.model.frame_id(row):
+            self.show_frame(self.model.frame_id(row))
+
+    def step(self, n: int) -> None:
+        if self.model is None or self.current_frame_id is None:
+            return
+        row = self.model.row_of(self.current_frame_id)
+        if row is not None:
+            self._go_row(max(0, min(self.model.rowCount() - 1, row + n)))
+
+    def show_frame(self, frame_id: int) -> None:
+        assert self.project is not None and self.loader is not None
+        self.current_frame_id = frame_id
+        frame = self.project.frame(frame_id)
+        try:
+            image = self.loader.read(frame)
+        except PoseAppError as exc:
+            self.canvas.clear_frame()
+            self.report_error(str(exc))
+            return
+        instances = self.project.instances(frame_id)
+        skeletons = {i.skeleton: self.project.skeleton(i.skeleton) for i in instances}
+        self.canvas.show_frame(image, instances, skeletons)
+        name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
+        self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
+
+    def _on_project_event(self, name: str, args: tuple) -> None:
+        if name == "frame_state_changed" and self.model is not None:
+            self.model.frame_state_changed(*args)
+        elif name == "sources_changed":
+            return  # imports refresh the list themselves once they are complete
+        if self.current_frame_id is not None and name.startswith("instance"):
+            touched = {getattr(a, "frame_id", None) for a in args}
+            if self.current_frame_id in touched:
+                self.show_frame(self.current_frame_id)
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"poseapp - {self.project.path.name}" if self.project else "poseapp")

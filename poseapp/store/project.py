@@ -1,0 +1,567 @@
+"""A pose project stored in one SQLite file.
+
+Every edit is its own committed transaction in WAL mode with ``synchronous=FULL``: once a method
+returns (and its event has told the views), the edit is on disk and survives a crash or
+``kill -9``. Views subscribe to ``project.events``; the store knows nothing of Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from poseapp.core.errors import ProjectError
+from poseapp.core.events import EventGroup
+from poseapp.core.skeleton import PRESETS, Skeleton
+from poseapp.store import schema
+from poseapp.store.records import FRAME_STATES, SOURCE_KINDS, Frame, Instance, Source
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PROJECT_SUFFIX = ".poseapp"
+
+_FRAME_COLUMNS = "id, source_id, idx, file_name, width, height, state, ext_id, extra"
+_INSTANCE_COLUMNS = (
+    "id, frame_id, skeleton, keypoints, bbox, origin, model_id, score, joint_scores, vis_scores, "
+    "category_id, ext_id, extra"
+)
+
+
+def _dump(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+def _frame(row: Sequence[Any]) -> Frame:
+    return Frame(
+        id=row[0], source_id=row[1], index=row[2], file_name=row[3], width=row[4], height=row[5],
+        state=row[6], ext_id=row[7], extra=json.loads(row[8]),
+    )
+
+
+def _instance(row: Sequence[Any]) -> Instance:
+    return Instance(
+        id=row[0],
+        frame_id=row[1],
+        skeleton=row[2],
+        keypoints=np.array(json.loads(row[3]), dtype=np.float64),
+        bbox=tuple(json.loads(row[4])) if row[4] is not None else None,
+        origin=row[5],
+        model_id=row[6],
+        score=row[7],
+        joint_scores=np.array(json.loads(row[8])) if row[8] is not None else None,
+        vis_scores=np.array(json.loads(row[9])) if row[9] is not None else None,
+        category_id=row[10],
+        ext_id=row[11],
+        extra=json.loads(row[12]),
+    )
+
+
+class Project:
+    """Open with ``Project.open(path)`` (``create=True`` makes a new file when none exists)."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection):
+        self.path = path
+        self._db = db
+        self._lock = threading.RLock()
+        self._depth = 0  # nesting of _write() blocks; only the outermost one commits
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._skeletons: dict[str, Skeleton] = {}
+        self.events = EventGroup(
+            "instance_added", "instance_changed", "instance_removed", "frame_state_changed",
+            "sources_changed", "imported",
+        )
+
+    # ------------------------------------------------------------------ opening and closing
+    @classmethod
+    def open(cls, path: str | os.PathLike, create: bool = False) -> "Project":
+        path = Path(path)
+        exists = path.exists()
+        if not exists and not create:
+            raise ProjectError(path, "no such project file")
+        if exists:
+            _check_header(path)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        except sqlite3.Error as exc:
+            raise ProjectError(path, f"cannot open the project: {exc}") from exc
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            _migrate(path, db, new=not exists)
+        except ProjectError:
+            db.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise ProjectError(path, f"the project file is damaged or not a poseapp project ({exc})") from exc
+        return cls(path, db)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                # Folding the WAL back into the main file leaves a single self-contained file.
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._db.close()
+                self._db = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._query_one("SELECT value FROM meta WHERE key = 'schema_version'")[0])
+
+    # ------------------------------------------------------------------ transactions and events
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several edits into one all-or-nothing commit (used by imports)."""
+        with self._write():
+            yield
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._db is None:
+                raise ProjectError(self.path, "the project is closed")
+            outermost = self._depth == 0
+            if outermost:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self._db
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self._db.execute("ROLLBACK")
+                    self._pending.clear()
+                    self._skeletons.clear()
+                raise
+            self._depth -= 1
+            if outermost:
+                self._db.execute("COMMIT")
+                pending, self._pending = self._pending, []
+        if outermost:
+            for name, args in pending:
+                getattr(self.events, name).emit(*args)
+
+    def _notify(self, event: str, *args: Any) -> None:
+        self._pending.append((event, args))
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            if self._db is None:
+                raise ProjectError(self.path, "the project is closed")
+            return self._db.execute(sql, params).fetchall()
+
+    def _query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self._query(sql, params)
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ meta
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._query_one("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        if key == "schema_version":
+            raise ValueError("schema_version is managed by migrations")
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _dump(value)))
+
+    # ------------------------------------------------------------------ skeletons and categories
+    def ensure_skeleton(self, skeleton: Skeleton) -> str:
+        existing = self._query_one("SELECT definition FROM skeletons WHERE name = ?", (skeleton.name,))
+        if existing is not None:
+            if Skeleton.from_dict(json.loads(existing[0])) != skeleton:
+                raise ProjectError(self.path, f"a different skeleton named {skeleton.name!r} is already in the project")
+            return skeleton.name
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO skeletons (name, definition) VALUES (?, ?)", (skeleton.name, _dump(skeleton.to_dict()))
+            )
+        return skeleton.name
+
+    def skeleton(self, name: str) -> Skeleton:
+        if name not in self._skeletons:
+            row = self._query_one("SELECT definition FROM skeletons WHERE name = ?", (name,))
+            if row is None:
+                if name in PRESETS:
+                    return PRESETS[name]
+                raise ProjectError(self.path, f"no skeleton named {name!r}")
+            self._skeletons[name] = Skeleton.from_dict(json.loads(row[0]))
+        return self._skeletons[name]
+
+    def skeleton_names(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT name FROM skeletons ORDER BY rowid")]
+
+    def ensure_category(self, category: dict[str, Any], skeleton: Skeleton) -> int:
+        """Record a dataset category (kept verbatim for export) and return its id in the project.
+
+        Two datasets often both call their category 1; when the id is taken by a category with
+        other keypoints, the newcomer gets a fresh id (the one already stored wins).
+        """
+        self.ensure_skeleton(skeleton)
+        cid = int(category["id"])
+        for other_id, other_skeleton, definition in self._query("SELECT id, skeleton, definition FROM categories"):
+            other = json.loads(definition)
+            if other_skeleton == skeleton.name and other.get("name") == category.get("name") and (
+                other.get("keypoints") == category.get("keypoints")
+            ):
+                return int(other_id)
+        if self._query_one("SELECT 1 FROM categories WHERE id = ?", (cid,)) is not None:
+            cid = int(self._query_one("SELECT MAX(id) FROM categories")[0]) + 1
+            category = dict(category, id=cid)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO categories (id, skeleton, definition) VALUES (?, ?, ?)",
+                (cid, skeleton.name, _dump(category)),
+            )
+        return cid
+
+    def categories(self) -> list[tuple[dict[str, Any], str]]:
+        return [(json.loads(d), s) for s, d in self._query("SELECT skeleton, definition FROM categories ORDER BY id")]
+
+    # ------------------------------------------------------------------ sources
+    def add_source(self, kind: str, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Source:
+        if kind not in SOURCE_KINDS:
+            raise ValueError(f"source kind must be one of {SOURCE_KINDS}")
+        abspath = os.path.abspath(os.fspath(path))
+        existing = self.source_by_path(abspath)
+        if existing is not None:
+            if existing.kind != kind:
+                raise ProjectError(self.path, f"{abspath} is already in the project as a {existing.kind} source")
+            return existing
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO sources (kind, path, extra) VALUES (?, ?, ?)", (kind, abspath, _dump(extra or {}))
+            )
+            self._notify("sources_changed")
+            return Source(cur.lastrowid, kind, abspath, dict(extra or {}))
+
+    def source(self, source_id: int) -> Source:
+        row = self._query_one("SELECT id, kind, path, extra FROM sources WHERE id = ?", (source_id,))
+        if row is None:
+            raise ProjectError(self.path, f"no source with id {source_id}")
+        return Source(row[0], row[1], row[2], json.loads(row[3]))
+
+    def source_by_path(self, path: str | os.PathLike) -> Source | None:
+        row = self._query_one(
+            "SELECT id, kind, path, extra FROM sources WHERE path = ?", (os.path.abspath(os.fspath(path)),)
+        )
+        return Source(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def sources(self) -> list[Source]:
+        return [Source(r[0], r[1], r[2], json.loads(r[3])) for r in self._query("SELECT id, kind, path, extra FROM sources ORDER BY id")]
+
+    # ------------------------------------------------------------------ frames
+    def add_frames(
+        self, source_id: int, frames: Iterable[tuple[int, str | None, int, int, int | None, dict[str, Any]]]
+    ) -> list[int]:
+        """Insert frames given as (index, file_name, width, height, ext_id, extra); returns their ids."""
+        ids = []
+        with self._write() as db:
+            for idx, file_name, width, height, ext_id, extra in frames:
+                cur = db.execute(
+                    "INSERT INTO frames (source_id, idx, file_name, width, height, ext_id, extra) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (source_id, idx, file_name, int(width), int(height), ext_id, _dump(extra or {})),
+                )
+                ids.append(cur.lastrowid)
+            self._notify("sources_changed")
+        return ids
+
+    def frame(self, frame_id: int) -> Frame:
+        row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames WHERE id = ?", (frame_id,))
+        if row is None:
+            raise ProjectError(self.path, f"no frame with id {frame_id}")
+        return _frame(row)
+
+    def frame_by_file(self, source_id: int, file_name: str) -> Frame | None:
+        row = self._query_one(
+            f"SELECT {_FRAME_COLUMNS} FROM frames WHERE source_id = ? AND file_name = ?", (source_id, file_name)
+        )
+        return _frame(row) if row else None
+
+    def frame_by_index(self, source_id: int, index: int) -> Frame | None:
+        row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames WHERE source_id = ? AND idx = ?", (source_id, index))
+        return _frame(row) if row else None
+
+    def max_frame_index(self, source_id: int) -> int:
+        row = self._query_one("SELECT MAX(idx) FROM frames WHERE source_id = ?", (source_id,))
+        return -1 if row is None or row[0] is None else int(row[0])
+
+    def frame_count(self, source_id: int | None = None, state: str | None = None) -> int:
+        clauses, params = [], []
+        if source_id is not None:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return int(self._query_one(f"SELECT COUNT(*) FROM frames{where}", params)[0])
+
+    def frame_ids(self, source_id: int | None = None, state: str | None = None) -> list[int]:
+        """Frame ids in display order (source, then index)."""
+        clauses, params = [], []
+        if source_id is not None:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [r[0] for r in self._query(f"SELECT id FROM frames{where} ORDER BY source_id, idx", params)]
+
+    def first_frame(self) -> Frame | None:
+        row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames ORDER BY source_id, idx LIMIT 1")
+        return _frame(row) if row else None
+
+    def step_frame(self, frame_id: int, step: int = 1) -> Frame | None:
+        """The frame ``step`` places after (or before, when negative) this one, across sources.
+
+        Each hop is an indexed lookup on (source_id, idx), so stepping costs the same in a
+        project of ten frames or a million.
+        """
+        current: Frame | None = self.frame(frame_id)
+        forward = step > 0
+        cmp, order = (">", "ASC") if forward else ("<", "DESC")
+        for _ in range(abs(step)):
+            assert current is not None
+            row = self._query_one(
+                f"SELECT {_FRAME_COLUMNS} FROM frames WHERE source_id = ? AND idx {cmp} ? ORDER BY idx {order} LIMIT 1",
+                (current.source_id, current.index),
+            )
+            while row is None:
+                nxt = self._query_one(
+                    f"SELECT id FROM sources WHERE id {cmp} ? ORDER BY id {order} LIMIT 1", (current.source_id,)
+                )
+                if nxt is None:
+                    return None
+                row = self._query_one(
+                    f"SELECT {_FRAME_COLUMNS} FROM frames WHERE source_id = ? ORDER BY idx {order} LIMIT 1", (nxt[0],)
+                )
+                if row is None:  # an empty source: keep going
+                    current = Frame(0, nxt[0], 0, None, 0, 0, "unlabelled")
+            current = _frame(row)
+        return current
+
+    def frame_path(self, frame: Frame) -> str:
+        """The file that holds the frame's pixels (the video file for video frames)."""
+        source = self.source(frame.source_id)
+        if source.kind == "folder" and frame.file_name is not None:
+            return os.path.join(source.path, frame.file_name)
+        return source.path
+
+    def set_frame_state(self, frame_id: int, state: str) -> None:
+        if state not in FRAME_STATES:
+            raise ValueError(f"frame state must be one of {FRAME_STATES}")
+        with self._write() as db:
+            self._set_state(db, frame_id, state)
+
+    def _set_state(self, db: sqlite3.Connection, frame_id: int, state: str) -> None:
+        cur = db.execute("UPDATE frames SET state = ? WHERE id = ? AND state != ?", (state, frame_id, state))
+        if cur.rowcount:
+            self._notify("frame_state_changed", frame_id, state)
+
+    # ------------------------------------------------------------------ instances
+    def add_instance(self, instance: Instance, frame_state: str | None = "auto") -> Instance:
+        """Insert an instance; the frame becomes 'edited' (manual) or 'predicted' (if it was unlabelled).
+
+        ``frame_state`` overrides that (``None`` leaves the frame's state alone). An instance that
+        already has an id is put back under that id (undo of a delete).
+        """
+        self._check_instance(instance)
+        with self._write() as db:
+            cur = db.execute(
+                f"INSERT INTO instances ({_INSTANCE_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                self._instance_row(instance),
+            )
+            stored = instance.copy(id=cur.lastrowid)
+            self._after_instance_edit(db, stored, frame_state)
+            self._notify("instance_added", stored)
+        return stored
+
+    def add_instances(self, instances: Iterable[Instance], frame_state: str | None = "auto") -> list[Instance]:
+        with self._write():
+            return [self.add_instance(inst, frame_state) for inst in instances]
+
+    def instance(self, instance_id: int) -> Instance:
+        row = self._query_one(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
+        if row is None:
+            raise ProjectError(self.path, f"no instance with id {instance_id}")
+        return _instance(row)
+
+    def instances(self, frame_id: int) -> list[Instance]:
+        rows = self._query(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE frame_id = ? ORDER BY id", (frame_id,))
+        return [_instance(r) for r in rows]
+
+    def iter_instances(self, origin: str | None = None, batch: int = 2000) -> Iterator[Instance]:
+        """All instances in frame display order, read in batches so a big project never sits in memory."""
+        where = "WHERE i.origin = ?" if origin else ""
+        params: tuple = (origin,) if origin else ()
+        cols = ", ".join(f"i.{c.strip()}" for c in _INSTANCE_COLUMNS.split(","))
+        offset = 0
+        while True:
+            rows = self._query(
+                f"SELECT {cols} FROM instances i JOIN frames f ON f.id = i.frame_id {where} "
+                f"ORDER BY f.source_id, f.idx, i.id LIMIT ? OFFSET ?",
+                params + (batch, offset),
+            )
+            yield from (_instance(r) for r in rows)
+            if len(rows) < batch:
+                return
+            offset += batch
+
+    def instance_count(self, origin: str | None = None) -> int:
+        if origin:
+            return int(self._query_one("SELECT COUNT(*) FROM instances WHERE origin = ?", (origin,))[0])
+        return int(self._query_one("SELECT COUNT(*) FROM instances")[0])
+
+    def update_instance(self, instance_id: int, frame_state: str | None = "auto", **changes: Any) -> Instance:
+        """Change fields of an instance (keypoints, bbox, origin, ...); returns the new record."""
+        old = self.instance(instance_id)
+        new = old.copy(**changes)  # re-validates keypoints, bbox and scores
+        self._check_instance(new)
+        with self._write() as db:
+            row = self._instance_row(new)
+            db.execute(
+                "UPDATE instances SET frame_id=?, skeleton=?, keypoints=?, bbox=?, origin=?, model_id=?, score=?, "
+                "joint_scores=?, vis_scores=?, category_id=?, ext_id=?, extra=?, updated_at=? WHERE id=?",
+                row[1:] + (instance_id,),
+            )
+            self._after_instance_edit(db, new, frame_state)
+            self._notify("instance_changed", old, new)
+        return new
+
+    def set_keypoint(
+        self, instance_id: int, joint: int, x: float, y: float, v: int | None = None, frame_state: str | None = "auto"
+    ) -> Instance:
+        keypoints = self.instance(instance_id).keypoints.copy()
+        if not 0 <= joint < len(keypoints):
+            raise ProjectError(self.path, f"instance {instance_id} has no joint {joint}")
+        keypoints[joint, 0], keypoints[joint, 1] = x, y
+        if v is not None:
+            keypoints[joint, 2] = v
+        return self.update_instance(instance_id, frame_state=frame_state, keypoints=keypoints)
+
+    def delete_instance(self, instance_id: int, frame_state: str | None = "auto") -> Instance:
+        old = self.instance(instance_id)
+        with self._write() as db:
+            db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
+            if frame_state == "auto":
+                remaining = db.execute("SELECT COUNT(*) FROM instances WHERE frame_id = ?", (old.frame_id,)).fetchone()[0]
+                self._set_state(db, old.frame_id, "edited" if remaining else "unlabelled")
+            elif frame_state is not None:
+                self._set_state(db, old.frame_id, frame_state)
+            self._notify("instance_removed", old)
+        return old
+
+    def _check_instance(self, instance: Instance) -> None:
+        skeleton = self.skeleton(instance.skeleton)
+        if len(instance.keypoints) != skeleton.num_joints:
+            raise ProjectError(
+                self.path,
+                f"instance has {len(instance.keypoints)} keypoints but skeleton {skeleton.name!r} has {skeleton.num_joints}",
+            )
+        if self._query_one("SELECT 1 FROM frames WHERE id = ?", (instance.frame_id,)) is None:
+            raise ProjectError(self.path, f"no frame with id {instance.frame_id}")
+
+    def _instance_row(self, inst: Instance) -> tuple:
+        return (
+            inst.id, inst.frame_id, inst.skeleton, _dump(inst.keypoints),
+            _dump(list(inst.bbox)) if inst.bbox is not None else None,
+            inst.origin, inst.model_id, inst.score, _dump(inst.joint_scores), _dump(inst.vis_scores),
+            inst.category_id, inst.ext_id, _dump(inst.extra), time.time(),
+        )
+
+    def _after_instance_edit(self, db: sqlite3.Connection, inst: Instance, frame_state: str | None) -> None:
+        if frame_state == "auto":
+            if inst.origin == "manual":
+                self._set_state(db, inst.frame_id, "edited")
+            else:
+                db.execute(
+                    "UPDATE frames SET state = 'predicted' WHERE id = ? AND state = 'unlabelled'", (inst.frame_id,)
+                )
+                if db.execute("SELECT changes()").fetchone()[0]:
+                    self._notify("frame_state_changed", inst.frame_id, "predicted")
+        elif frame_state is not None:
+            self._set_state(db, inst.frame_id, frame_state)
+
+    # ------------------------------------------------------------------ summaries
+    def stats(self) -> dict[str, Any]:
+        states = dict(self._query("SELECT state, COUNT(*) FROM frames GROUP BY state"))
+        origins = dict(self._query("SELECT origin, COUNT(*) FROM instances GROUP BY origin"))
+        visibility = {0: 0, 1: 0, 2: 0}
+        for inst in self.iter_instances(origin="manual"):
+            for v, n in zip(*np.unique(inst.keypoints[:, 2].astype(int), return_counts=True)):
+                visibility[int(v)] += int(n)
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version,
+            "sources": [{"id": s.id, "kind": s.kind, "path": s.path, "frames": self.frame_count(s.id)} for s in self.sources()],
+            "frames": self.frame_count(),
+            "frame_states": {s: states.get(s, 0) for s in FRAME_STATES},
+            "instances": {"manual": origins.get("manual", 0), "predicted": origins.get("predicted", 0)},
+            "skeletons": self.skeleton_names(),
+            "manual_keypoint_visibility": {"not_labelled": visibility[0], "occluded": visibility[1], "visible": visibility[2]},
+        }
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise ProjectError(path, f"cannot read the project file: {exc.strerror}") from exc
+    if head != SQLITE_MAGIC:
+        raise ProjectError(path, "not a poseapp project (the file is not an SQLite database)")
+
+
+def _migrate(path: Path, db: sqlite3.Connection, new: bool) -> None:
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "meta" not in tables:
+        raise ProjectError(path, "an SQLite database, but not a poseapp project (no meta table)")
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise ProjectError(path, "not a poseapp project (no schema version)")
+        version = int(json.loads(row[0]))
+    else:
+        version = 0
+    target = schema.current_version()
+    if version > target:
+        raise ProjectError(
+            path, f"the project has schema version {version}, newer than this poseapp understands ({target}); update poseapp"
+        )
+    if version == target:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        while version < target:
+            schema.MIGRATIONS[version](db)
+            version += 1
+        if version == 1 and "meta" not in tables:
+            db.execute("INSERT INTO meta (key, value) VALUES ('created', ?)", (json.dumps(time.time()),))
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (json.dumps(version),))
+        db.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
