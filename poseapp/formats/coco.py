@@ -47,7 +47,7 @@ def load_json(path: Path) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
-        if exc.pos >= len(text.rstrip()) - 1:
+        if exc.pos >= len(text.rstrip()):  # the parser ran out of text, not into a wrong character
             raise DataError(path, f"the JSON ends early at {where} (truncated file?)") from None
         raise DataError(path, f"not valid JSON: {exc.msg} at {where}") from None
     except ValueError as exc:  # NaN / Infinity literals

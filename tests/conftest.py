@@ -1,0 +1,64 @@
+"""Shared fixtures. Data tests use the real files in ../shared/data (see its README)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("POSEAPP_DATA", REPO.parent / "shared" / "data"))
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests need the real data in ../shared/data (or set POSEAPP_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return _need(DATA)
+
+
+@pytest.fixture(scope="session")
+def coco_json(data_dir: Path) -> Path:
+    return _need(data_dir / "coco_sample" / "test_coco.json")
+
+
+@pytest.fixture(scope="session")
+def lsp_dir(data_dir: Path) -> Path:
+    return _need(data_dir / "lsp_train")
+
+
+@pytest.fixture(scope="session")
+def lspet_dir(data_dir: Path) -> Path:
+    return _need(data_dir / "lspet")
+
+
+@pytest.fixture(scope="session")
+def video_path(data_dir: Path) -> Path:
+    return _need(data_dir / "video" / "vtest.avi")
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    from poseapp.store import Project
+
+    with Project.open(tmp_path / "test.poseapp", create=True) as proj:
+        yield proj
+
+
+@pytest.fixture
+def small_lsp(tmp_path: Path, lsp_dir: Path) -> Path:
+    """An LSP folder holding the full joints.mat but only images 1-5 and 998 (as users often have)."""
+    folder = tmp_path / "lsp_subset"
+    (folder / "images").mkdir(parents=True)
+    shutil.copy(lsp_dir / "joints.mat", folder / "joints.mat")
+    for n in (1, 2, 3, 4, 5, 998):
+        shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", folder / "images" / f"im{n:04d}.jpg")
+    return folder

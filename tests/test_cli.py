@@ -1,0 +1,64 @@
+"""The poseapp command: import, export, info, through main() and through the installed script."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+from poseapp.cli import main
+
+
+def test_import_export_info(tmp_path, coco_json, small_lsp, capsys):
+    project = tmp_path / "p.poseapp"
+    assert main(["import", str(coco_json), "--project", str(project)]) == 0
+    assert main(["import", str(small_lsp), "--project", str(project), "--format", "lsp"]) == 0
+    assert "imported" in capsys.readouterr().out
+    out = tmp_path / "all.json"
+    assert main(["export", str(project), "--format", "coco", "--out", str(out)]) == 0
+    assert "10 images, 20 annotations" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert len(doc["images"]) == 10 and len(doc["annotations"]) == 20
+    assert len({im["id"] for im in doc["images"]}) == 10
+    assert main(["info", str(project), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["frames"] == 10 and info["instances"]["manual"] == 20
+    assert main(["info", str(small_lsp)]) == 0
+    assert "occluded" in capsys.readouterr().out
+
+
+def test_failed_import_leaves_no_new_project_and_says_why(tmp_path, coco_json, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"images": [')
+    project = tmp_path / "new.poseapp"
+    assert main(["import", str(bad), "--project", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err and "truncated" in err
+    assert not project.exists()
+
+
+def test_failed_import_keeps_an_existing_project(tmp_path, coco_json, capsys):
+    project = tmp_path / "p.poseapp"
+    main(["import", str(coco_json), "--project", str(project)])
+    before = json.loads(_info(project, capsys))
+    folder = tmp_path / "c"
+    shutil.copytree(coco_json.parent, folder)
+    (folder / "000000000785.jpg").unlink()
+    assert main(["import", str(folder / "test_coco.json"), "--project", str(project)]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert json.loads(_info(project, capsys)) == before
+
+
+def _info(project, capsys):
+    capsys.readouterr()
+    main(["info", str(project), "--json"])
+    return capsys.readouterr().out
+
+
+def test_installed_entry_point_runs(tmp_path, coco_json):
+    exe = shutil.which("poseapp", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the poseapp console script is not installed next to this Python"
+    done = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("poseapp ")
+    done = subprocess.run([exe, "info", str(coco_json)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "format: coco" in done.stdout and "instances: 14" in done.stdout

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from poseapp.core.errors import DataError
+from poseapp.formats import detect_format, export_project, import_source
+from poseapp.store import Project
+
+
+def test_yolo_export_then_import_keeps_keypoints_and_visibility(project, small_lsp, tmp_path):
+    import_source(project, small_lsp)
+    inst = project.iter_instances().__next__()
+    project.set_keypoint(inst.id, 4, 0, 0, v=0)  # one of each visibility state
+    out = tmp_path / "yolo"
+    counts = export_project(project, "yolo", out)
+    assert counts == {"images": 6, "labels": 6}
+    assert detect_format(out) == "yolo"
+    assert (out / "images" / "im0001.jpg").exists() and (out / "labels" / "im0001.txt").exists()
+    with Project.open(tmp_path / "y.poseapp", create=True) as again:
+        import_source(again, out)
+        originals = {project.frame(i.frame_id).file_name: i for i in project.iter_instances()}
+        for back in again.iter_instances():
+            frame = again.frame(back.frame_id)
+            orig = originals[frame.file_name]
+            assert back.skeleton == "lsp14"
+            np.testing.assert_array_equal(back.keypoints[:, 2], orig.keypoints[:, 2])
+            # six decimals of a normalised coordinate: well under 0.001 px on these images
+            np.testing.assert_allclose(back.keypoints[:, :2], orig.keypoints[:, :2], atol=1e-3)
+            np.testing.assert_allclose(back.bbox, orig.bbox, atol=1e-3)
+
+
+def test_yolo_export_refuses_mixed_skeletons(project, small_lsp, coco_json, tmp_path):
+    import_source(project, small_lsp)
+    import_source(project, coco_json)
+    with pytest.raises(DataError, match="one keypoint layout"):
+        export_project(project, "yolo", tmp_path / "y")
+    assert not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("0 0.5 0.5 0.2 0.2 0.1 0.1", "values, expected"),
+        ("0 0.5 0.5 0.2 0.2 " + " ".join(["nan 0.1 2"] * 14), "NaN"),
+        ("3 0.5 0.5 0.2 0.2 " + " ".join(["0.1 0.1 2"] * 14), "class 3"),
+        ("0 0.5 0.5 0.2 0.2 " + " ".join(["0.1 0.1 5"] * 14), "visibility"),
+        ("0 0.5 0.5 0.2 0.2 " + " ".join(["0.1 x 2"] * 14), "not all values are numbers"),
+    ],
+)
+def test_bad_label_lines_name_file_and_line(project, small_lsp, tmp_path, line, problem):
+    import_source(project, small_lsp)
+    out = tmp_path / "yolo"
+    export_project(project, "yolo", out)
+    (out / "labels" / "im0003.txt").write_text("0 0.5 0.5 0.2 0.2 " + " ".join(["0.1 0.1 2"] * 14) + "\n" + line + "\n")
+    with Project.open(tmp_path / "fresh.poseapp", create=True) as fresh:
+        with pytest.raises(DataError) as info:
+            import_source(fresh, out)
+        assert "im0003.txt line 2" in str(info.value) and problem in str(info.value)
+        assert fresh.frame_count() == 0
