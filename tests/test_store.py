@@ -204,3 +204,17 @@ def test_failed_migration_leaves_the_file_at_its_old_version(tmp_path, monkeypat
 def test_wal_mode_and_full_sync(project):
     assert project._query_one("PRAGMA journal_mode")[0] == "wal"
     assert project._query_one("PRAGMA synchronous")[0] == 2  # FULL
+
+
+def test_save_copy_is_complete_and_independent(project, tmp_path):
+    project.ensure_skeleton(LSP14)
+    fid = _frames(project)[0]
+    inst = project.add_instance(Instance(fid, "lsp14", _kps()))
+    copy_path = project.save_copy(tmp_path / "copies" / "copy.poseapp")
+    project.set_keypoint(inst.id, 0, 99, 99)  # the copy must not see later edits
+    with Project.open(copy_path) as copy:
+        assert copy.instance(inst.id).keypoints[0, 0] == 0
+        assert copy.frame_count() == 5
+    assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["copy.poseapp"]
+    with pytest.raises(ProjectError, match="cannot replace"):
+        project.save_copy(project.path)

@@ -73,6 +73,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         act("new", "&New project...", QtGui.QKeySequence.StandardKey.New, self._ask_new, file_menu)
         act("open", "&Open project...", QtGui.QKeySequence.StandardKey.Open, self._ask_open, file_menu)
+        act("save_copy", "Save a &copy as...", "Ctrl+Shift+S", self._ask_save_copy, file_menu)
         file_menu.addSeparator()
         act("import", "&Import dataset or media...", "Ctrl+I", self._ask_import, file_menu)
         act("import_folder", "Import image &folder...", "Ctrl+Shift+I", self._ask_import_folder, file_menu)
@@ -195,6 +196,18 @@ class MainWindow(QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")
         if path:
             self.open_project(path)
+
+    def _ask_save_copy(self) -> None:
+        if self.project is None:
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save a copy", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        if path:
+            try:
+                self.project.save_copy(path)
+            except (PoseAppError, OSError) as exc:
+                self.report_error(f"Could not save a copy to {path}: {exc}")
+            else:
+                self.statusBar().showMessage(f"Saved a copy to {path}", 5000)
 
     def _ask_import(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(

@@ -117,6 +117,27 @@ class Project:
                 self._db.close()
                 self._db = None  # type: ignore[assignment]
 
+    def save_copy(self, dest: str | os.PathLike) -> Path:
+        """A consistent copy of the project at ``dest``, written beside it and renamed into place."""
+        dest = Path(dest)
+        if dest.resolve() == self.path.resolve():
+            raise ProjectError(dest, "a copy cannot replace the open project itself")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                with self._lock:
+                    self._db.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+            finally:
+                target.close()
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return dest
+
     def __enter__(self) -> "Project":
         return self
 
@@ -306,7 +327,8 @@ class Project:
         row = self._query_one("SELECT MAX(idx) FROM frames WHERE source_id = ?", (source_id,))
         return -1 if row is None or row[0] is None else int(row[0])
 
-    def frame_count(self, source_id: int | None = None, state: str | None = None) -> int:
+    @staticmethod
+    def _frame_filter(source_id: int | None, state: str | None) -> tuple[str, list[Any]]:
         clauses, params = [], []
         if source_id is not None:
             clauses.append("source_id = ?")
@@ -314,19 +336,15 @@ class Project:
         if state is not None:
             clauses.append("state = ?")
             params.append(state)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+    def frame_count(self, source_id: int | None = None, state: str | None = None) -> int:
+        where, params = self._frame_filter(source_id, state)
         return int(self._query_one(f"SELECT COUNT(*) FROM frames{where}", params)[0])
 
     def frame_ids(self, source_id: int | None = None, state: str | None = None) -> list[int]:
         """Frame ids in display order (source, then index)."""
-        clauses, params = [], []
-        if source_id is not None:
-            clauses.append("source_id = ?")
-            params.append(source_id)
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = self._frame_filter(source_id, state)
         return [r[0] for r in self._query(f"SELECT id FROM frames{where} ORDER BY source_id, idx", params)]
 
     def first_frame(self) -> Frame | None:
