@@ -1,0 +1,55 @@
+"""Random crops for training: rotation, scaling, flips with left/right swap, colour jitter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from poseapp.media.crops import CropTransform, box_to_crop, transform_keypoints, warp
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    rotation: float = 40.0  # degrees, uniform in +-rotation
+    scale: tuple[float, float] = (0.7, 1.3)
+    flip: bool = True
+    shift: float = 0.05  # centre jitter, fraction of the box side
+    colour: float = 0.2  # brightness / contrast / saturation jitter
+    padding: float = 1.25
+
+    @classmethod
+    def none(cls) -> "AugmentConfig":
+        return cls(rotation=0.0, scale=(1.0, 1.0), flip=False, shift=0.0, colour=0.0)
+
+
+def make_crop(
+    image: np.ndarray, keypoints: np.ndarray, bbox, size: int, flip_perm: list[int],
+    config: AugmentConfig, rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray, CropTransform]:
+    """(crop uint8 HxWx3, keypoints in crop pixels, transform); ``rng=None`` gives the plain crop."""
+    if rng is None:
+        transform = box_to_crop(bbox, size, padding=config.padding)
+    else:
+        transform = box_to_crop(
+            bbox, size, padding=config.padding,
+            rotation_deg=float(rng.uniform(-config.rotation, config.rotation)) if rng.random() < 0.6 else 0.0,
+            scale=float(rng.uniform(*config.scale)),
+            flip=bool(config.flip and rng.random() < 0.5),
+            shift=(float(rng.uniform(-config.shift, config.shift)), float(rng.uniform(-config.shift, config.shift))),
+        )
+    crop = warp(image, transform)
+    kps = transform_keypoints(keypoints, transform, flip_perm)
+    if rng is not None and config.colour > 0:
+        crop = jitter_colour(crop, rng, config.colour)
+    return crop, kps, transform
+
+
+def jitter_colour(crop: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    img = crop.astype(np.float32)
+    img *= 1.0 + rng.uniform(-amount, amount)  # brightness
+    mean = img.mean()
+    img = (img - mean) * (1.0 + rng.uniform(-amount, amount)) + mean  # contrast
+    grey = img.mean(axis=2, keepdims=True)
+    img = (img - grey) * (1.0 + rng.uniform(-amount, amount)) + grey  # saturation
+    return np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))

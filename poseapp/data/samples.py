@@ -1,0 +1,85 @@
+"""A PoseSample is one person in one image. Specs name where they come from:
+
+    lsp:DIR  lspet:DIR  coco:FILE.json  yolo:DIR  project:FILE.poseapp
+    (a bare path is detected: a project file, a COCO JSON, an LSP/LSPET folder ...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.core.errors import DataError
+from poseapp.formats import IMPORTERS, detect_format
+from poseapp.formats.coco import read_coco
+from poseapp.store import Project
+from poseapp.store.project import SQLITE_MAGIC
+
+
+@dataclass(frozen=True)
+class PoseSample:
+    image_path: str
+    keypoints: np.ndarray  # K x 3 in image pixels, COCO visibility
+    bbox: tuple[float, float, float, float]
+    skeleton: str
+    key: str  # stable identity for splits, e.g. 'lsp:im0801.jpg'
+    image_id: int | None = None  # the dataset's image id (COCO) for results files
+    frame_id: int | None = None  # the project frame, when it came from a project
+
+
+def parse_data_spec(spec: str) -> tuple[str, Path]:
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in ("lsp", "lspet", "coco", "yolo", "project"):
+        return kind, Path(rest)
+    path = Path(spec)
+    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
+        return "project", path
+    kind = detect_format(path)
+    if kind == "media":
+        raise DataError(path, "not a dataset with keypoints (COCO, LSP, LSPET, YOLO-pose) nor a project")
+    return kind, path
+
+
+def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
+    """Every labelled person in the dataset or project named by ``spec``."""
+    kind, path = parse_data_spec(spec)
+    if kind == "project":
+        return _from_project(path, manual_only)
+    batch = read_coco(path) if kind == "coco" else IMPORTERS[kind](path)
+    samples = []
+    for image in batch.images:
+        for n, inst in enumerate(image.instances):
+            if inst.origin != "manual" or not np.any(inst.keypoints[:, 2] > 0):
+                continue
+            bbox = inst.bbox or _extent(inst.keypoints)
+            samples.append(PoseSample(
+                image_path=str(batch.image_root / image.file_name), keypoints=inst.keypoints, bbox=bbox,
+                skeleton=inst.skeleton.name, key=f"{kind}:{image.file_name}#{n}", image_id=image.ext_id,
+            ))
+    return samples
+
+
+def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
+    samples = []
+    with Project.open(path) as project:
+        for inst in project.iter_instances(origin="manual" if manual_only else None):
+            if not np.any(inst.keypoints[:, 2] > 0):
+                continue
+            frame = project.frame(inst.frame_id)
+            if project.source(frame.source_id).kind == "video":
+                continue  # video frames are read through the project, not as image files (not yet)
+            samples.append(PoseSample(
+                image_path=project.frame_path(frame), keypoints=inst.keypoints,
+                bbox=inst.bbox or _extent(inst.keypoints), skeleton=inst.skeleton,
+                key=f"project:{frame.file_name}#{inst.id}", image_id=frame.ext_id, frame_id=frame.id,
+            ))
+    return samples
+
+
+def _extent(keypoints: np.ndarray) -> tuple[float, float, float, float]:
+    pts = keypoints[keypoints[:, 2] > 0, :2]
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    return (float(x0), float(y0), float(max(x1 - x0, 1.0)), float(max(y1 - y0, 1.0)))

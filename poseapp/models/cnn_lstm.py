@@ -1,0 +1,87 @@
+"""CNN + LSTM joint-by-joint regression: a CNN's feature grid feeds a 2-layer LSTM (hidden 128)
+that emits one joint per time step, each step seeing the previous joint, optionally with soft
+attention over the grid. Returns (B, 1, K, 3) (the K steps in joint order: x, y in [-0.5, 0.5]
+and a visibility logit); ``last_attention`` keeps the (B, K, h, w) attention of the last call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from poseapp.codecs import RegressionCodec
+from poseapp.models.base import PoseModel
+from poseapp.models.layers import vgg_stage
+from poseapp.models.registry import BaseConfig, register
+
+
+@dataclass(frozen=True)
+class CnnLstmConfig(BaseConfig):
+    backbone: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (512, 3))  # each stage pools
+    hidden: int = 128
+    layers: int = 2
+    attention: bool = True
+    attention_width: int = 128
+
+    @classmethod
+    def full(cls) -> "CnnLstmConfig":
+        return cls(input_size=256)
+
+    @classmethod
+    def lite(cls) -> "CnnLstmConfig":
+        return cls(input_size=128, backbone=((16, 1), (32, 1), (64, 2), (128, 2)))
+
+
+@register("cnn_lstm", CnnLstmConfig)
+class CnnLstmNet(PoseModel):
+    output_kind = "coordinates"
+
+    def __init__(self, config: CnnLstmConfig):
+        super().__init__(config)
+        stages, cin = [], 3
+        for width, convs in config.backbone:
+            stages.append(vgg_stage(cin, width, convs, pool=True))
+            cin = width
+        self.backbone = nn.Sequential(*stages)
+        self.feature_width = cin
+        self.joint_embedding = nn.Embedding(config.num_joints, 16)
+        self.lstm = nn.LSTM(cin + 3 + 16, config.hidden, num_layers=config.layers, batch_first=True)
+        self.head = nn.Linear(config.hidden, 3)
+        if config.attention:
+            self.att_features = nn.Linear(cin, config.attention_width)
+            self.att_hidden = nn.Linear(config.hidden, config.attention_width)
+            self.att_score = nn.Linear(config.attention_width, 1)
+        self.last_attention: torch.Tensor | None = None
+
+    def codec(self) -> RegressionCodec:
+        return RegressionCodec((self.config.input_size, self.config.input_size))
+
+    def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
+        feats = self.backbone(x)
+        b, c, h, w = feats.shape
+        grid = feats.flatten(2).transpose(1, 2)  # (B, N, C)
+        pooled = grid.mean(dim=1)
+        keys = self.att_features(grid) if self.config.attention else None
+        prev = x.new_zeros(b, 3)
+        state = None
+        top = x.new_zeros(b, self.config.hidden)
+        steps, attention = [], []
+        for t in range(self.config.num_joints):
+            if keys is not None:
+                scores = self.att_score(torch.tanh(keys + self.att_hidden(top).unsqueeze(1))).squeeze(-1)
+                weights = torch.softmax(scores, dim=1)
+                context = torch.bmm(weights.unsqueeze(1), grid).squeeze(1)
+                attention.append(weights.view(b, h, w))
+            else:
+                context = pooled
+            embed = self.joint_embedding.weight[t].expand(b, -1)
+            out, state = self.lstm(torch.cat([context, prev, embed], dim=1).unsqueeze(1), state)
+            top = out[:, 0]
+            prev = self.head(top)
+            steps.append(prev)
+        self.last_attention = torch.stack(attention, dim=1).detach() if attention else None
+        return torch.stack(steps, dim=1).unsqueeze(1)
+
+    def stage_names(self, num_stages: int) -> list[str]:
+        return ["joint by joint"]

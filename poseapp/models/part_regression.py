@@ -1,0 +1,78 @@
+"""Human Pose Estimation via Convolutional Part Heatmap Regression (Bulat & Tzimiropoulos, ECCV 2016).
+
+A part-detection subnetwork predicts per-part sigmoid heatmaps (trained on binary disks around
+visible parts); a regression subnetwork takes those heatmaps stacked with the image and
+regresses Gaussian confidence maps for every part, visible or occluded, using large kernels to
+reason about context. Returns both stages: (B, 2, K, h, w), stage 0 as logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from poseapp.codecs import PartCascadeCodec
+from poseapp.models.base import PoseModel
+from poseapp.models.layers import conv_bn_relu, vgg_stage
+from poseapp.models.registry import BaseConfig, register
+
+
+@dataclass(frozen=True)
+class PartRegressionConfig(BaseConfig):
+    # detector: VGG-style stages (channels, convs); the first two pool, giving heatmaps at stride 4
+    detector: tuple[tuple[int, int], ...] = ((64, 2), (128, 2), (256, 3), (512, 3))
+    # regressor: (kernel, channels) per layer; the last layer outputs the K maps
+    regressor: tuple[tuple[int, int], ...] = ((9, 64), (13, 64), (13, 128), (15, 256), (1, 512), (1, 512))
+    radius: float = 2.0  # detector disk radius, heatmap cells
+    sigma: float = 1.5
+    magnitude: float = 1.0
+
+    @classmethod
+    def full(cls) -> "PartRegressionConfig":
+        return cls(input_size=256)
+
+    @classmethod
+    def lite(cls) -> "PartRegressionConfig":
+        return cls(
+            input_size=128, detector=((16, 2), (32, 2), (64, 2), (96, 2)), regressor=((7, 32), (9, 32), (9, 64), (1, 64)),
+        )
+
+
+@register("part_regression", PartRegressionConfig)
+class PartRegressionNet(PoseModel):
+    def __init__(self, config: PartRegressionConfig):
+        super().__init__(config)
+        k = config.num_joints
+        stages, cin = [], 3
+        for i, (width, convs) in enumerate(config.detector):
+            stages.append(vgg_stage(cin, width, convs, pool=i < 2))
+            cin = width
+        self.detector = nn.Sequential(*stages, conv_bn_relu(cin, cin, 1), nn.Conv2d(cin, k, 1))
+        layers, cin = [], 3 + k
+        for kernel, width in config.regressor:
+            layers.append(conv_bn_relu(cin, width, kernel))
+            cin = width
+        layers.append(nn.Conv2d(cin, k, 1))
+        self.regressor = nn.Sequential(*layers)
+
+    def codec(self) -> PartCascadeCodec:
+        size = self.config.input_size
+        return PartCascadeCodec(
+            input_size=(size, size), heatmap_size=(size // 4, size // 4), radius=self.config.radius,
+            sigma=self.config.sigma, magnitude=self.config.magnitude,
+        )
+
+    def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
+        logits = self.detector(x)
+        image = F.adaptive_avg_pool2d(x, logits.shape[-2:])
+        maps = self.regressor(torch.cat([image, torch.sigmoid(logits)], dim=1))
+        return torch.stack([logits, maps], dim=1)
+
+    def keypoint_heatmaps(self, output: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.sigmoid(output[:, 0]), output[:, 1]], dim=1)
+
+    def stage_names(self, num_stages: int) -> list[str]:
+        return ["part detection", "regression"][:num_stages]

@@ -1,0 +1,101 @@
+"""Recurrent Human Pose Estimation (Belagiannis & Zisserman, FG 2017).
+
+Feed-forward module: layers 1-3 are small 3x3 convolutions with batch norm and two poolings;
+layers 4-5 use large filters for context; layers 6-7 are 1x1 convolutions over the
+concatenation of layer 3's and layer 5's outputs (the skip). Recurrent module: its own fusion
+layers 6-7 with weights shared across iterations, fed with layer 3's output concatenated with
+the previous layer 7 output. Each pass outputs keypoint heatmaps and body-part heatmaps; the
+network returns all of them, (B, T+1, K+P, h, w), and the auxiliary losses use every one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from poseapp.codecs import KeypointPartCodec
+from poseapp.core.skeleton import preset
+from poseapp.models.base import PoseModel
+from poseapp.models.layers import conv_bn_relu
+from poseapp.models.registry import BaseConfig, register
+
+
+@dataclass(frozen=True)
+class RecurrentConfig(BaseConfig):
+    widths: tuple[int, int, int] = (64, 128, 256)  # layers 1, 2, 3
+    context_width: int = 256  # layers 4-5
+    context_kernel: int = 9
+    fusion_width: int = 256  # layer 6
+    recurrent_width: int = 128  # recurrent layers 6-7
+    recurrent_kernel: int = 9
+    iterations: int = 2  # default at training and inference; any number works at inference
+    use_parts: bool = True
+    sigma: float = 1.5  # heatmap cells
+    magnitude: float = 1.0
+    part_length_scale: float = 0.5
+
+    @classmethod
+    def full(cls) -> "RecurrentConfig":
+        return cls(input_size=248)  # 62 x 62 heatmaps, as in the paper
+
+    @classmethod
+    def lite(cls) -> "RecurrentConfig":
+        return cls(
+            input_size=128, widths=(16, 32, 64), context_width=64, context_kernel=7, fusion_width=64,
+            recurrent_width=48, recurrent_kernel=7,
+        )
+
+    @property
+    def limbs(self) -> tuple[tuple[int, int], ...]:
+        return preset(self.skeleton).edges if self.use_parts else ()
+
+    @property
+    def num_maps(self) -> int:
+        return self.num_joints + len(self.limbs)
+
+
+@register("recurrent", RecurrentConfig)
+class RecurrentPoseNet(PoseModel):
+    def __init__(self, config: RecurrentConfig):
+        super().__init__(config)
+        w1, w2, w3 = config.widths
+        c = config.num_maps
+        self.layer1 = nn.Sequential(conv_bn_relu(3, w1), conv_bn_relu(w1, w1), nn.MaxPool2d(2))
+        self.layer2 = nn.Sequential(conv_bn_relu(w1, w2), conv_bn_relu(w2, w2), nn.MaxPool2d(2))
+        self.layer3 = nn.Sequential(conv_bn_relu(w2, w3), conv_bn_relu(w3, w3))
+        self.layer4 = conv_bn_relu(w3, config.context_width, config.context_kernel)
+        self.layer5 = conv_bn_relu(config.context_width, config.context_width, config.context_kernel)
+        self.layer6 = conv_bn_relu(w3 + config.context_width, config.fusion_width, 1)
+        self.layer7 = nn.Conv2d(config.fusion_width, c, 1)
+        # The recurrent module: one set of weights, applied once per iteration.
+        self.recurrent = nn.Sequential(
+            conv_bn_relu(w3 + c, config.recurrent_width, config.recurrent_kernel),
+            conv_bn_relu(config.recurrent_width, config.recurrent_width, config.recurrent_kernel),
+            nn.Conv2d(config.recurrent_width, c, 1),
+        )
+
+    def codec(self) -> KeypointPartCodec:
+        cfg = self.config
+        size = cfg.input_size
+        return KeypointPartCodec(
+            input_size=(size, size), heatmap_size=(size // 4, size // 4), sigma=cfg.sigma, magnitude=cfg.magnitude,
+            limbs=cfg.limbs, part_length_scale=cfg.part_length_scale,
+        )
+
+    def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
+        iterations = self.config.iterations if iterations is None else iterations
+        if iterations < 0:
+            raise ValueError("iterations must be 0 or more")
+        f3 = self.layer3(self.layer2(self.layer1(x)))
+        f5 = self.layer5(self.layer4(f3))
+        maps = self.layer7(self.layer6(torch.cat([f3, f5], dim=1)))
+        outputs = [maps]
+        for _ in range(iterations):
+            maps = self.recurrent(torch.cat([f3, maps], dim=1))
+            outputs.append(maps)
+        return torch.stack(outputs, dim=1)
+
+    def stage_names(self, num_stages: int) -> list[str]:
+        return ["feed-forward"] + [f"iteration {i}" for i in range(1, num_stages)]

@@ -1,0 +1,114 @@
+"""The model registry: names -> (config dataclass, module class). Typed configs, never eval."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+_REGISTRY: dict[str, tuple[type, type]] = {}
+
+
+def register(name: str, config_cls: type) -> Callable[[type], type]:
+    def wrap(model_cls: type) -> type:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = (config_cls, model_cls)
+        model_cls.registry_name = name
+        return model_cls
+
+    return wrap
+
+
+def available_models() -> list[str]:
+    """Registered architectures and their variants, e.g. 'recurrent', 'recurrent-lite'."""
+    names = []
+    for name, (config_cls, _) in _REGISTRY.items():
+        names.append(name)
+        names.extend(f"{name}-{v}" for v in config_cls.VARIANTS if v != "full")
+    return names
+
+
+def resolve(name: str) -> tuple[str, str]:
+    """'recurrent-lite' -> ('recurrent', 'lite'); a bare name is the full configuration."""
+    if name in _REGISTRY:
+        return name, "full"
+    base, _, variant = name.rpartition("-")
+    if base in _REGISTRY and variant in _REGISTRY[base][0].VARIANTS:
+        return base, variant
+    raise KeyError(f"unknown model {name!r}; available: {', '.join(available_models())}")
+
+
+def make_config(name: str, **overrides: Any):
+    base, variant = resolve(name)
+    config = _REGISTRY[base][0].variant(variant)
+    return dataclasses.replace(config, **overrides) if overrides else config
+
+
+def build_model(name_or_config: Any, **overrides: Any):
+    """A model from a registered name ('recurrent-lite') or a config instance."""
+    if isinstance(name_or_config, str):
+        config = make_config(name_or_config, **overrides)
+    else:
+        config = dataclasses.replace(name_or_config, **overrides) if overrides else name_or_config
+    for config_cls, model_cls in _REGISTRY.values():
+        if type(config) is config_cls:
+            return model_cls(config)
+    raise TypeError(f"no registered model takes a {type(config).__name__}")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(config)
+    return {"architecture": _name_of(config), **_jsonable(data)}
+
+
+def config_from_dict(data: dict[str, Any]):
+    data = dict(data)
+    arch = data.pop("architecture", None)
+    if arch not in _REGISTRY:
+        raise KeyError(f"unknown architecture {arch!r}; available: {', '.join(_REGISTRY)}")
+    config_cls = _REGISTRY[arch][0]
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise KeyError(f"{arch} config has no field(s) {sorted(unknown)}")
+    return config_cls(**{k: _tupled(v) for k, v in data.items()})
+
+
+def _name_of(config: Any) -> str:
+    for name, (config_cls, _) in _REGISTRY.items():
+        if type(config) is config_cls:
+            return name
+    raise TypeError(f"{type(config).__name__} is not a registered config")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _tupled(value: Any) -> Any:
+    # JSON has only lists; configs are frozen dataclasses of tuples.
+    if isinstance(value, list):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    """Fields every architecture shares."""
+
+    VARIANTS = ("full", "lite")
+
+    skeleton: str = "lsp14"
+    num_joints: int = 14
+    input_size: int = 128  # square crops, pixels
+
+    @classmethod
+    def variant(cls, name: str):
+        if name not in cls.VARIANTS:
+            raise KeyError(f"{cls.__name__} has no {name!r} variant ({', '.join(cls.VARIANTS)})")
+        return getattr(cls, name)()
