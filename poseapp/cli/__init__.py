@@ -12,11 +12,11 @@ import sys
 from typing import Callable, Sequence
 
 from poseapp import __version__
-from poseapp.cli import data_commands, gui_commands
+from poseapp.cli import data_commands, gui_commands, model_commands
 from poseapp.core.errors import PoseAppError
 
 # Each module adds its subparsers and returns {name: handler(args) -> exit code}.
-COMMAND_MODULES = (data_commands, gui_commands)
+COMMAND_MODULES = (data_commands, model_commands, gui_commands)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:

@@ -82,10 +82,7 @@ class KeypointPartCodec(GaussianHeatmapCodec):
 
     limbs: tuple[tuple[int, int], ...] = ()
     part_length_scale: float = 0.5
-
-    @property
-    def num_keypoints(self) -> int:
-        return 1 + max((max(a, b) for a, b in self.limbs), default=-1)
+    num_joints: int = 0  # 0: the maps given to decode() minus one per limb
 
     def encode(self, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         kmaps, kweights = super().encode(keypoints)
@@ -110,7 +107,7 @@ class KeypointPartCodec(GaussianHeatmapCodec):
         return np.concatenate([kmaps, pmaps]), np.concatenate([kweights, pweights])
 
     def num_maps(self, heatmaps: np.ndarray) -> int:
-        return len(heatmaps) - len(self.limbs)  # decode keypoints only
+        return self.num_joints or len(heatmaps) - len(self.limbs)  # decode keypoints only
 
 
 @dataclass(frozen=True)

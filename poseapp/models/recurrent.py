@@ -81,7 +81,7 @@ class RecurrentPoseNet(PoseModel):
         size = cfg.input_size
         return KeypointPartCodec(
             input_size=(size, size), heatmap_size=(size // 4, size // 4), sigma=cfg.sigma, magnitude=cfg.magnitude,
-            limbs=cfg.limbs, part_length_scale=cfg.part_length_scale,
+            limbs=cfg.limbs, part_length_scale=cfg.part_length_scale, num_joints=cfg.num_joints,
         )
 
     def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""Running models: datasets for training, losses, the trainer, checkpoints, prediction, metrics."""

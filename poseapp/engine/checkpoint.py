@@ -1,0 +1,126 @@
+"""Model folders: weights in safetensors (loading runs no code) and a JSON model card.
+
+    models/NAME/weights.safetensors   the best weights by validation PCK
+    models/NAME/card.json             architecture + config, skeleton, codec, training data and
+                                      schedule, time and hardware, measured metrics
+    models/NAME/train_state.pt        optimizer, scheduler, epoch, step, RNG: to resume exactly
+                                      (tensors and plain values only; read with weights_only=True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from poseapp.core.atomic import atomic_open, write_json_atomic
+from poseapp.core.errors import DataError
+from poseapp.core.skeleton import PRESETS, Skeleton
+from poseapp.models import build_model, config_from_dict, config_to_dict
+
+WEIGHTS = "weights.safetensors"
+CARD = "card.json"
+STATE = "train_state.pt"
+
+
+def model_dir(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    return path.parent if path.suffix in (".safetensors", ".json") else path
+
+
+def save_weights(model: torch.nn.Module, folder: Path, name: str = WEIGHTS) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = folder / f".{name}.tmp"
+    save_file(tensors, str(tmp))
+    os.replace(tmp, folder / name)
+
+
+def write_card(folder: Path, card: dict[str, Any]) -> None:
+    write_json_atomic(folder / CARD, card, indent=2)
+
+
+def make_card(model, name: str, **extra: Any) -> dict[str, Any]:
+    from poseapp import __version__
+    from poseapp.models import count_parameters
+
+    skeleton = PRESETS.get(model.config.skeleton)
+    return {
+        "name": name,
+        "architecture": model.registry_name,
+        "config": config_to_dict(model.config),
+        "skeleton": skeleton.to_dict() if skeleton else {"name": model.config.skeleton},
+        "input_size": [model.config.input_size, model.config.input_size],
+        "codec": model.codec().to_dict(),
+        "output_kind": model.output_kind,
+        "parameters": count_parameters(model),
+        "poseapp_version": __version__,
+        **extra,
+    }
+
+
+def read_card(path: str | os.PathLike) -> dict[str, Any]:
+    folder = model_dir(path)
+    card_path = folder / CARD
+    if not card_path.is_file():
+        raise DataError(card_path, "no model card here: not a poseapp model folder")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(card_path, f"the model card is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    for key in ("architecture", "config", "skeleton"):
+        if key not in card:
+            raise DataError(card_path, f"the model card has no '{key}'")
+    return card
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expect_skeleton: str | None = None,
+               expect_architecture: str | None = None):
+    """(model in eval mode, card). Checks architecture and skeleton before touching the weights."""
+    folder = model_dir(path)
+    card = read_card(folder)
+    if expect_architecture and card["architecture"] != expect_architecture:
+        raise DataError(folder, f"this is a {card['architecture']} model, not {expect_architecture}")
+    skeleton_name = card["skeleton"].get("name")
+    if expect_skeleton and skeleton_name != expect_skeleton:
+        raise DataError(folder, f"the model predicts the {skeleton_name} skeleton, not {expect_skeleton}")
+    try:
+        config = config_from_dict(card["config"])
+    except (KeyError, TypeError) as exc:
+        raise DataError(folder / CARD, f"the model card's config does not fit this poseapp: {exc}") from None
+    model = build_model(config)
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        raise DataError(weights, "weights file not found")
+    try:
+        state = load_file(str(weights))
+    except Exception as exc:  # safetensors raises its own error types
+        raise DataError(weights, f"not a readable safetensors file ({exc})") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise DataError(
+            weights, f"the weights do not fit a {card['architecture']} model with this config "
+            f"(missing {len(missing)} tensors, unexpected {len(unexpected)}; e.g. {(missing + unexpected)[:3]})"
+        )
+    return model.to(device).eval(), card
+
+
+def save_state(folder: Path, state: dict[str, Any]) -> None:
+    with atomic_open(folder / STATE, "wb") as handle:
+        torch.save(state, handle)
+
+
+def load_state(folder: Path) -> dict[str, Any] | None:
+    path = folder / STATE
+    if not path.is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def skeleton_of(card: dict[str, Any]) -> Skeleton:
+    data = card["skeleton"]
+    return PRESETS.get(data.get("name")) or Skeleton.from_dict(data)

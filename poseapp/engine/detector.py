@@ -1,0 +1,62 @@
+"""Person boxes without any download: OpenCV's built-in HOG people detector (Dalal & Triggs),
+and in video, boxes that follow the previous frame's pose."""
+
+from __future__ import annotations
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+class HogPersonDetector:
+    """Finds upright people of roughly 64 x 128 px and larger; ``upscale`` helps with small ones."""
+
+    def __init__(self, upscale: float = 1.0, threshold: float = 0.3, nms_iou: float = 0.4):
+        import cv2
+
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.upscale = upscale
+        self.threshold = threshold
+        self.nms_iou = nms_iou
+
+    def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
+        """[(x, y, w, h), score] in image pixels, best first."""
+        import cv2
+
+        work = image
+        if self.upscale != 1.0:
+            work = cv2.resize(image, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+        rects, weights = self._hog.detectMultiScale(work, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        boxes = [(tuple(float(v) / self.upscale for v in r), float(w)) for r, w in zip(rects, np.ravel(weights))]
+        boxes = [b for b in boxes if b[1] >= self.threshold]
+        return non_max_suppression(boxes, self.nms_iou)
+
+
+def iou(a: Box, b: Box) -> float:
+    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
+    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def non_max_suppression(boxes: list[tuple[Box, float]], threshold: float) -> list[tuple[Box, float]]:
+    kept: list[tuple[Box, float]] = []
+    for box, score in sorted(boxes, key=lambda b: -b[1]):
+        if all(iou(box, k[0]) < threshold for k in kept):
+            kept.append((box, score))
+    return kept
+
+
+def box_from_pose(keypoints: np.ndarray, scores: np.ndarray | None = None, min_score: float = 0.2, pad: float = 0.2) -> Box | None:
+    """The box a tracked person will occupy next frame: the padded extent of their confident joints."""
+    good = keypoints[:, 2] > 0 if scores is None else scores >= min_score
+    pts = keypoints[good, :2]
+    if len(pts) < 3:
+        return None
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    return (float(x0 - pad * w), float(y0 - pad * h), float(w * (1 + 2 * pad)), float(h * (1 + 2 * pad)))

@@ -1,0 +1,133 @@
+"""Top-down prediction: crop each person from its box, batch the crops, run the model (CUDA,
+else MPS, else CPU), decode every iteration or stage, and map keypoints (and heatmaps, for
+display) back to image coordinates."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.decoding import decode_maps, decode_output, stage_heatmaps
+from poseapp.media.crops import CropTransform, box_to_crop, warp
+from poseapp.models import normalise_images
+
+Box = tuple[float, float, float, float]
+
+
+def best_device(preference: str = "auto") -> torch.device:
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass
+class PersonPrediction:
+    box: Box
+    keypoints: np.ndarray  # K x 3 in image pixels: x, y, v (2 when the score passes, else 1)
+    scores: np.ndarray  # K joint scores of the final stage
+    visibility: np.ndarray  # K visibility scores (heatmap peak, or the visibility output)
+    stages: np.ndarray  # (T, K, 2) image coordinates per iteration / stage
+    stage_scores: np.ndarray  # (T, K)
+    stage_names: list[str]
+    heatmaps: np.ndarray | None = None  # (T, K, h, w) crop-space maps, when asked for
+    crop: CropTransform | None = None  # to place heatmaps over the image
+    heatmap_to_image: np.ndarray | None = None  # 2 x 3 affine: heatmap cells -> image pixels
+
+    @property
+    def score(self) -> float:
+        return float(np.mean(self.scores))
+
+
+@dataclass
+class Predictor:
+    model: torch.nn.Module
+    card: dict = field(default_factory=dict)
+    device: torch.device = torch.device("cpu")
+    flip_test: bool = False
+    padding: float = 1.25
+    batch_size: int = 32
+    visible_threshold: float = 0.3
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike, device: str = "auto", **kwargs) -> "Predictor":
+        dev = best_device(device)
+        model, card = ckpt.load_model(path, dev)
+        return cls(model, card, dev, **kwargs)
+
+    @property
+    def model_id(self) -> str:
+        return self.card.get("name", self.model.registry_name)
+
+    def skeleton(self):
+        return ckpt.skeleton_of(self.card) if self.card else None
+
+    @torch.no_grad()
+    def predict(self, image: np.ndarray, boxes: Sequence[Box], iterations: int | None = None, keep_heatmaps: bool = False) -> list[PersonPrediction]:
+        if len(boxes) == 0:
+            return []
+        size = self.model.config.input_size
+        codec = self.model.codec()
+        transforms = [box_to_crop(tuple(b), size, padding=self.padding) for b in boxes]
+        crops = np.stack([warp(image, t) for t in transforms])
+        results: list[PersonPrediction] = []
+        for start in range(0, len(crops), self.batch_size):
+            chunk = torch.from_numpy(crops[start : start + self.batch_size]).permute(0, 3, 1, 2).contiguous()
+            x = normalise_images(chunk.to(self.device))
+            output = self.model(x, iterations=iterations)
+            coords, scores = decode_output(self.model, output, codec)
+            maps = stage_heatmaps(self.model, output)
+            if self.flip_test:
+                coords, scores, maps = self._average_flipped(x, iterations, coords, scores, maps, codec)
+            for i in range(coords.shape[0]):
+                t = transforms[start + i]
+                stages = np.stack([t.to_image(c) for c in coords[i]])
+                final_scores = scores[i, -1]
+                kps = np.column_stack([stages[-1], np.where(final_scores >= self.visible_threshold, 2.0, 1.0)])
+                pred = PersonPrediction(
+                    box=tuple(float(v) for v in boxes[start + i]), keypoints=kps, scores=final_scores,
+                    visibility=final_scores.copy(), stages=stages, stage_scores=scores[i],
+                    stage_names=self.model.stage_names(coords.shape[1]), crop=t,
+                )
+                if keep_heatmaps and maps is not None:
+                    pred.heatmaps = maps[i]
+                    stride = size / maps.shape[-1]
+                    # heatmap cell (u, v) sits at crop pixel ((u + 0.5) * stride - 0.5, ...)
+                    cell_to_crop = np.array([[stride, 0, 0.5 * stride - 0.5], [0, stride, 0.5 * stride - 0.5], [0, 0, 1]])
+                    pred.heatmap_to_image = (np.vstack([t.inverse, [0, 0, 1]]) @ cell_to_crop)[:2]
+                results.append(pred)
+        return results
+
+    def _average_flipped(self, x, iterations, coords, scores, maps, codec):
+        """Flip test: run the mirrored crop too, swap left/right back, average."""
+        skeleton = self.skeleton()
+        perm = skeleton.flip_permutation()
+        size = self.model.config.input_size
+        out_f = self.model(torch.flip(x, dims=[3]), iterations=iterations)
+        if maps is not None:
+            maps_f = stage_heatmaps(self.model, out_f)[:, :, perm, :, ::-1]
+            # the heatmap grid is symmetric under the flip, so the maps average cell by cell
+            merged = np.ascontiguousarray(0.5 * (maps + maps_f))
+            coords, scores = decode_maps(merged, codec)
+            return coords, scores, merged
+        c_f, s_f = decode_output(self.model, out_f, codec)
+        c_f = c_f[:, :, perm]
+        c_f[..., 0] = size - 1 - c_f[..., 0]
+        return 0.5 * (coords + c_f), 0.5 * (scores + s_f[:, :, perm]), maps
+
+
+def time_it(fn, repeat: int = 5) -> float:
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - start) / repeat

@@ -1,0 +1,119 @@
+"""The predictor maps crops back to image coordinates; checkpoints load without running code."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from poseapp.core.errors import DataError
+from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.predictor import Predictor
+from poseapp.media.images import read_image
+from poseapp.models import build_model
+
+
+@pytest.fixture(scope="module")
+def lite_model_dir(tmp_path_factory):
+    torch.manual_seed(3)
+    model = build_model("recurrent-lite").eval()
+    with torch.no_grad():  # give batch norm non-trivial statistics so outputs vary with the input
+        model.train()
+        for _ in range(3):
+            model(torch.randn(4, 3, 128, 128))
+        model.eval()
+    folder = tmp_path_factory.mktemp("models") / "rec"
+    ckpt.save_weights(model, folder)
+    ckpt.write_card(folder, ckpt.make_card(model, "rec"))
+    return folder
+
+
+def test_pasted_image_gives_the_same_keypoints_shifted_by_the_offset(lite_model_dir, lsp_dir):
+    predictor = Predictor.from_path(lite_model_dir, device="cpu")
+    image = read_image(lsp_dir / "images" / "im0005.jpg")
+    h, w = image.shape[:2]
+    canvas = np.zeros((h + 300, w + 400, 3), np.uint8)
+    dx, dy = 173, 91
+    canvas[dy : dy + h, dx : dx + w] = image
+    box = (0.0, 0.0, float(w), float(h))
+    alone = predictor.predict(image, [box], keep_heatmaps=True)[0]
+    pasted = predictor.predict(canvas, [(dx, dy, float(w), float(h))], keep_heatmaps=True)[0]
+    np.testing.assert_allclose(pasted.keypoints[:, :2], alone.keypoints[:, :2] + [dx, dy], atol=1e-4)
+    np.testing.assert_allclose(pasted.stages, alone.stages + [dx, dy], atol=1e-4)
+    assert pasted.stages.shape == (3, 14, 2) and pasted.stage_names[0] == "feed-forward"
+    # the heatmap placement follows too: cell (0, 0) lands at the same image point + offset
+    np.testing.assert_allclose(pasted.heatmap_to_image[:, 2], alone.heatmap_to_image[:, 2] + [dx, dy], atol=1e-6)
+
+
+def test_heatmap_to_image_maps_a_decoded_peak_to_its_keypoint(lite_model_dir, lsp_dir):
+    predictor = Predictor.from_path(lite_model_dir, device="cpu")
+    image = read_image(lsp_dir / "images" / "im0010.jpg")
+    pred = predictor.predict(image, [(5.0, 8.0, 60.0, 120.0)], keep_heatmaps=True)[0]
+    from poseapp.codecs.decode import decode_heatmaps
+
+    uv, _ = decode_heatmaps(pred.heatmaps[-1], "dark")
+    mapped = uv @ pred.heatmap_to_image[:, :2].T + pred.heatmap_to_image[:, 2]
+    np.testing.assert_allclose(mapped, pred.keypoints[:, :2], atol=1e-6)
+
+
+def test_flip_test_and_iterations(lite_model_dir, lsp_dir):
+    image = read_image(lsp_dir / "images" / "im0003.jpg")
+    box = (0.0, 0.0, float(image.shape[1]), float(image.shape[0]))
+    plain = Predictor.from_path(lite_model_dir, device="cpu")
+    flipped = Predictor.from_path(lite_model_dir, device="cpu", flip_test=True)
+    assert plain.predict(image, [box], iterations=0)[0].stages.shape[0] == 1
+    assert plain.predict(image, [box], iterations=3)[0].stages.shape[0] == 4
+    a = plain.predict(image, [box])[0].keypoints
+    b = flipped.predict(image, [box])[0].keypoints
+    assert a.shape == b.shape and not np.allclose(a, b)
+
+
+def test_weights_only_loading_rejects_pickled_code(lite_model_dir, tmp_path):
+    import os
+    import pickle
+    import shutil
+
+    folder = tmp_path / "evil"
+    shutil.copytree(lite_model_dir, folder)
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    (folder / ckpt.STATE).write_bytes(pickle.dumps({"model": Payload()}))
+    with pytest.raises(Exception):
+        ckpt.load_state(folder)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_wrong_skeleton_or_architecture_is_a_clear_error(lite_model_dir, tmp_path):
+    with pytest.raises(DataError, match="lsp14 skeleton, not coco17"):
+        ckpt.load_model(lite_model_dir, expect_skeleton="coco17")
+    with pytest.raises(DataError, match="recurrent model, not deeppose"):
+        ckpt.load_model(lite_model_dir, expect_architecture="deeppose")
+    # weights of another architecture under this card
+    import shutil
+
+    other = tmp_path / "mismatch"
+    shutil.copytree(lite_model_dir, other)
+    ckpt.save_weights(build_model("deeppose-lite"), other)
+    with pytest.raises(DataError, match="do not fit"):
+        ckpt.load_model(other)
+    broken = tmp_path / "broken"
+    shutil.copytree(lite_model_dir, broken)
+    (broken / ckpt.CARD).write_text("{not json")
+    with pytest.raises(DataError, match="not valid JSON"):
+        ckpt.load_model(broken)
+    card = json.loads((lite_model_dir / ckpt.CARD).read_text())
+    assert card["architecture"] == "recurrent" and card["skeleton"]["name"] == "lsp14"
+
+
+def test_hog_detector_finds_the_walkers(video_path):
+    from poseapp.engine.detector import HogPersonDetector
+    from poseapp.media.video import VideoReader
+
+    frame = VideoReader(video_path).read(100)
+    found = HogPersonDetector().detect(frame)
+    assert len(found) >= 2
+    for (x, y, w, h), score in found:
+        assert 0.3 < w / h < 0.7  # upright people
