@@ -30,7 +30,109 @@ def register(sub: argparse._SubParsersAction) -> dict:
     f.add_argument("--lr", type=float, default=2e-4)
     f.add_argument("--batch-size", type=int, default=16)
     f.add_argument("--max-minutes", type=float)
-    return {"train": cmd_train, "finetune": cmd_finetune}
+
+    p = sub.add_parser("predict", help="predict poses in an image, a folder or a video; writes a COCO results file")
+    p.add_argument("--model", default="default", help="model folder, model name, or 'default'")
+    p.add_argument("--input", required=True, help="image, image folder or video")
+    p.add_argument("--out", required=True, help="COCO results JSON to write")
+    p.add_argument("--iterations", type=int, help="recurrent models: iterations to run (0 = feed-forward only)")
+    p.add_argument("--boxes", choices=("hog", "whole"), default="hog", help="person boxes: HOG detector or the whole image")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
+    p.add_argument("--flip-test", action="store_true", help="also run the mirrored crop and average")
+    p.add_argument("--max-frames", type=int, help="stop after this many frames")
+    p.add_argument("--every", type=int, default=1, help="video: predict every Nth frame")
+    p.add_argument("--render", help="folder to write overlaid frames to (PNG)")
+
+    e = sub.add_parser("eval", help="evaluate a model on ground truth: PCK, PCKh, PCP, AUC, OKS AP, visibility AP")
+    e.add_argument("--model", default="default", help="model folder, model name, or 'default'")
+    e.add_argument("--data", required=True, help="lsp:DIR | lspet:DIR | coco:JSON | project:FILE")
+    e.add_argument("--split", choices=("all", "val"), default="all", help="val: only LSP's held-out im0801-im1000")
+    e.add_argument("--out", help="metrics JSON to write")
+    e.add_argument("--iterations", type=int, help="recurrent models: iterations to run")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--flip-test", action="store_true")
+    e.add_argument("--limit", type=int, help="evaluate only the first N people")
+    return {"train": cmd_train, "finetune": cmd_finetune, "predict": cmd_predict, "eval": cmd_eval}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from poseapp.core.atomic import write_json_atomic
+    from poseapp.data import load_samples, split_samples
+    from poseapp.engine.evaluate import evaluate
+    from poseapp.engine.predictor import Predictor
+    from poseapp.engine.zoo import resolve_model
+
+    samples = load_samples(args.data)
+    if args.split == "val":
+        samples = split_samples(samples)[1]
+        if not samples:
+            print("poseapp eval: error: --split val selects LSP's im0801-im1000, and none is in this data", file=sys.stderr)
+            return 1
+    samples = samples[: args.limit] if args.limit else samples
+    predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
+    metrics = evaluate(predictor, samples, iterations=args.iterations)
+    metrics["data"] = args.data
+    metrics["split"] = args.split
+    if args.out:
+        write_json_atomic(args.out, metrics, indent=2)
+    _print_metrics(metrics)
+    return 0
+
+
+def _print_metrics(m: dict) -> None:
+    groups = ["head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "total"]
+    print(f"model {m['model']} on {m['data']} ({m['split']}): {m['n_people']} people in {m['n_images']} images, {m['seconds']} s")
+    print("PCK@0.2 " + " ".join(f"{g:>8s}" for g in groups))
+    for stage in m["per_iteration"]:
+        row = stage["pck@0.2"]
+        print(f"{stage['stage'][:16]:16s}" + " ".join(f"{row.get(g, float('nan')):8.1f}" for g in groups))
+    final = m["per_iteration"][-1]
+    extra = [f"PCP {final['pcp']:.1f}", f"AUC {final['auc']:.1f}", f"mean error {final['mean_px_error']:.1f} px"]
+    if "pckh@0.5" in final:
+        extra.insert(0, f"PCKh@0.5 {final['pckh@0.5']['total']:.1f}")
+    if "oks" in final:
+        extra.append(f"OKS AP {100 * final['oks']['ap']:.1f} (AP50 {100 * final['oks']['ap50']:.1f})")
+    if m.get("visibility_ap") is not None:
+        extra.append(f"visibility AP {m['visibility_ap']:.1f}")
+    print(", ".join(extra))
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from poseapp.core.atomic import write_json_atomic
+    from poseapp.engine.inference import predict_source
+    from poseapp.engine.predictor import Predictor
+    from poseapp.engine.zoo import resolve_model
+
+    predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
+    render = None
+    if args.render:
+        from poseapp.media.images import write_image
+        from poseapp.media.render import draw_pose
+
+        skeleton = predictor.skeleton()
+        folder = Path(args.render)
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def render(item, preds):
+            image = item.image
+            for p in preds:
+                image = draw_pose(image, p.keypoints, skeleton, p.box, min_score=0.2, scores=p.scores)
+            name = Path(item.name.split("#")[0]).stem
+            suffix = f"_{item.frame:06d}" if item.frame is not None else ""
+            write_image(folder / f"{name}{suffix}.png", image)
+
+    results, summary = predict_source(
+        predictor, args.input, iterations=args.iterations, boxes=args.boxes, max_frames=args.max_frames,
+        every=args.every, on_frame=render,
+    )
+    write_json_atomic(args.out, results)
+    print(json.dumps({"out": args.out, "model": predictor.model_id, "device": str(predictor.device), **summary}))
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ class PoseSample:
     key: str  # stable identity for splits, e.g. 'lsp:im0801.jpg'
     image_id: int | None = None  # the dataset's image id (COCO) for results files
     frame_id: int | None = None  # the project frame, when it came from a project
+    area: float | None = None  # COCO's segmentation area (the OKS scale); None: use the box area
 
 
 def parse_data_spec(spec: str) -> tuple[str, Path]:
@@ -57,6 +58,7 @@ def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
             samples.append(PoseSample(
                 image_path=str(batch.image_root / image.file_name), keypoints=inst.keypoints, bbox=bbox,
                 skeleton=inst.skeleton.name, key=f"{kind}:{image.file_name}#{n}", image_id=image.ext_id,
+                area=inst.extra.get("area"),
             ))
     return samples
 
@@ -74,6 +76,7 @@ def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
                 image_path=project.frame_path(frame), keypoints=inst.keypoints,
                 bbox=inst.bbox or _extent(inst.keypoints), skeleton=inst.skeleton,
                 key=f"project:{frame.file_name}#{inst.id}", image_id=frame.ext_id, frame_id=frame.id,
+                area=inst.extra.get("area"),
             ))
     return samples
 

@@ -99,6 +99,13 @@ class TrainConfig:
         data["data"] = list(self.data)
         return data
 
+    def identity(self) -> str:
+        """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""
+        data = self.to_dict()
+        for key in ("max_minutes", "log_every", "checkpoint_minutes"):
+            data.pop(key)
+        return json.dumps(data, sort_keys=True)
+
 
 class Progress:
     """JSON lines on a stream (stdout by default): the CLI prints them, the GUI parses them."""
@@ -256,7 +263,7 @@ class Trainer:
         epoch, batch_in_epoch, history, best = 0, 0, [], {"pck": -1.0, "epoch": None}
         train_seconds = 0.0
         state = ckpt.load_state(self.out) if self.rank == 0 or self.distributed else None
-        if state is not None and state.get("config") == json.dumps(cfg.to_dict(), sort_keys=True):
+        if state is not None and state.get("config") == cfg.identity():
             self.model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
@@ -378,7 +385,7 @@ class Trainer:
             "history": json.dumps(history),
             "best": json.dumps(best),
             "train_seconds": train_seconds,
-            "config": json.dumps(self.config.to_dict(), sort_keys=True),
+            "config": self.config.identity(),
         })
         self.progress("checkpoint", epoch=epoch, batch=batch, path=str(self.out / ckpt.STATE))
 

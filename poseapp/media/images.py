@@ -93,3 +93,16 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if image is None:
         raise DataError(path, "not a readable image (corrupt or unsupported format)")
     return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def write_image(path: str | os.PathLike, image_rgb: np.ndarray) -> None:
+    """Encode an RGB array by the path's suffix and write it atomically."""
+    import cv2
+
+    from poseapp.core.atomic import write_bytes_atomic
+
+    path = Path(path)
+    ok, data = cv2.imencode(path.suffix or ".png", np.ascontiguousarray(image_rgb[:, :, ::-1]))
+    if not ok:
+        raise DataError(path, "OpenCV cannot encode an image with this suffix")
+    write_bytes_atomic(path, data.tobytes())

@@ -1,0 +1,132 @@
+"""``poseapp eval``: a model on a dataset's ground-truth boxes, every metric per iteration/stage.
+
+The JSON written has the keys pck@0.2 (head ... ankle, total, in percent), per_iteration,
+visibility_ap, n_images, and also pckh@0.5, pcp, auc, mean_px_error, oks (where the skeleton
+has OKS sigmas), visibility_pr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from poseapp.core.skeleton import Skeleton
+from poseapp.data.samples import PoseSample
+from poseapp.engine.metrics import average_precision, head_sizes, mean_pixel_error, pck_curve_auc, pck_table, pcp
+from poseapp.engine.predictor import Predictor
+from poseapp.media.images import read_image
+
+
+def predict_samples(predictor: Predictor, samples: list[PoseSample], iterations: int | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(stages (N, T, K, 2) image coordinates, stage scores (N, T, K)), one person per sample, GT boxes."""
+    by_image: dict[str, list[int]] = {}
+    for i, s in enumerate(samples):
+        by_image.setdefault(s.image_path, []).append(i)
+    stages: list[np.ndarray | None] = [None] * len(samples)
+    scores: list[np.ndarray | None] = [None] * len(samples)
+    done = 0
+    for path, idxs in by_image.items():
+        image = read_image(path)
+        preds = predictor.predict(image, [samples[i].bbox for i in idxs], iterations=iterations)
+        for i, p in zip(idxs, preds):
+            stages[i], scores[i] = p.stages, p.stage_scores
+        done += len(idxs)
+        if progress:
+            progress(done, len(samples))
+    return np.stack(stages), np.stack(scores)
+
+
+def oks_ap(samples: list[PoseSample], pred: np.ndarray, scores: np.ndarray, skeleton: Skeleton) -> dict[str, float] | None:
+    """COCO keypoint AP / AP50 / AP75 through pycocotools (None when the skeleton has no OKS sigmas)."""
+    if skeleton.sigmas is None:
+        return None
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    anns, dets = [], []
+    image_ids: dict[str, int] = {}
+    for i, s in enumerate(samples):
+        iid = image_ids.setdefault(s.image_path, len(image_ids) + 1)
+        x, y, w, h = s.bbox
+        anns.append({"id": i + 1, "image_id": iid, "category_id": 1, "iscrowd": 0, "bbox": list(s.bbox),
+                     "area": float(s.area if s.area is not None else w * h),
+                     "keypoints": s.keypoints.reshape(-1).tolist(), "num_keypoints": int((s.keypoints[:, 2] > 0).sum())})
+        kps = np.column_stack([pred[i], np.ones(len(pred[i]))])
+        dets.append({"image_id": iid, "category_id": 1, "keypoints": kps.reshape(-1).tolist(), "score": float(np.mean(scores[i]))})
+    images = [{"id": iid, "file_name": path, "width": 1, "height": 1} for path, iid in image_ids.items()]
+    gt = {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "person", "keypoints": list(skeleton.joints)}]}
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO()
+        coco.dataset = gt
+        coco.createIndex()
+        res = coco.loadRes(dets)
+        ev = COCOeval(coco, res, "keypoints")
+        ev.params.kpt_oks_sigmas = np.array(skeleton.sigmas)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return {"ap": float(ev.stats[0]), "ap50": float(ev.stats[1]), "ap75": float(ev.stats[2])}
+
+
+def stage_metrics(samples, gt: np.ndarray, pred: np.ndarray, scores: np.ndarray, skeleton: Skeleton) -> dict[str, Any]:
+    out: dict[str, Any] = {"pck@0.2": pck_table(pred, gt, skeleton, 0.2)}
+    heads = head_sizes(gt, skeleton)
+    if heads is not None:
+        out["pckh@0.5"] = pck_table(pred, gt, skeleton, 0.5, norm=heads)
+    out["pcp"] = pcp(pred, gt, skeleton)
+    out["auc"] = pck_curve_auc(pred, gt, skeleton)[2]
+    out["mean_px_error"] = mean_pixel_error(pred, gt)
+    oks = oks_ap(samples, pred, scores, skeleton)
+    if oks is not None:
+        out["oks"] = oks
+    return out
+
+
+def visibility_metrics(gt: np.ndarray, visibility_scores: np.ndarray) -> dict[str, Any]:
+    """AP of the visibility score against visible (v = 2) vs occluded (v = 1) labels."""
+    labelled = gt[:, :, 2] > 0
+    labels = (gt[:, :, 2] == 2)[labelled]
+    ap, precision, recall = average_precision(visibility_scores[labelled], labels)
+    occluded_ap, _, _ = average_precision(-visibility_scores[labelled], ~labels)
+    step = max(1, len(precision) // 100)
+    return {
+        "visibility_ap": ap * 100 if ap == ap else None,
+        "occlusion_ap": occluded_ap * 100 if occluded_ap == occluded_ap else None,
+        "visible": int(labels.sum()), "occluded": int((~labels).sum()),
+        "pr_curve": {"precision": precision[::step].round(4).tolist(), "recall": recall[::step].round(4).tolist()},
+    }
+
+
+def evaluate(predictor: Predictor, samples: list[PoseSample], iterations: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    if not samples:
+        raise ValueError("nothing to evaluate")
+    skeleton = predictor.skeleton()
+    if samples[0].skeleton != skeleton.name:
+        from poseapp.core.errors import DataError
+
+        raise DataError(samples[0].image_path, f"the data uses the {samples[0].skeleton} skeleton, the model {skeleton.name}")
+    start = time.perf_counter()
+    stages, scores = predict_samples(predictor, samples, iterations, progress)
+    seconds = time.perf_counter() - start
+    gt = np.stack([s.keypoints for s in samples])
+    names = predictor.model.stage_names(stages.shape[1])
+    per_stage = [dict(stage=name, **stage_metrics(samples, gt, stages[:, t], scores[:, t], skeleton)) for t, name in enumerate(names)]
+    vis = visibility_metrics(gt, scores[:, -1])
+    final = per_stage[-1]
+    return {
+        "model": predictor.model_id,
+        "n_images": len({s.image_path for s in samples}),
+        "n_people": len(samples),
+        **{k: v for k, v in final.items() if k != "stage"},
+        "per_iteration": per_stage,
+        "visibility_ap": vis["visibility_ap"],
+        "visibility": vis,
+        "iterations": iterations,
+        "seconds": round(seconds, 2),
+    }

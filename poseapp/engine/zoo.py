@@ -1,0 +1,48 @@
+"""Where models live: ``models/`` in the checkout (shipped) and ``$POSEAPP_HOME/models`` (trained
+by the user). ``default`` names the model the GUI opens with (``models/DEFAULT`` holds its name)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from poseapp.core.errors import DataError
+from poseapp.demo import data_home
+from poseapp.engine.checkpoint import CARD, model_dir
+
+SHIPPED = Path(__file__).resolve().parent.parent.parent / "models"
+
+
+def model_roots() -> list[Path]:
+    return [SHIPPED, data_home() / "models"]
+
+
+def list_models() -> list[Path]:
+    found = []
+    for root in model_roots():
+        if root.is_dir():
+            found += sorted(p for p in root.iterdir() if (p / CARD).is_file())
+    return found
+
+
+def default_model_name() -> str | None:
+    marker = SHIPPED / "DEFAULT"
+    return marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+
+
+def resolve_model(name: str | os.PathLike) -> Path:
+    """A model folder from a path, a model name in one of the roots, or 'default'."""
+    text = os.fspath(name)
+    if text == "default":
+        default = default_model_name()
+        if default is None:
+            raise DataError(SHIPPED / "DEFAULT", "no default model is shipped in this installation")
+        text = default
+    path = Path(text)
+    if (model_dir(path) / CARD).is_file():
+        return model_dir(path)
+    for root in model_roots():
+        if (root / text / CARD).is_file():
+            return root / text
+    known = ", ".join(p.name for p in list_models()) or "none"
+    raise DataError(path, f"no model here (a folder with {CARD}); known models: {known}")

@@ -1,0 +1,160 @@
+"""Training on real LSP images: the loss falls and PCK rises; interrupted runs resume exactly;
+DDP with two CPU processes (gloo); fine-tuning on a project's annotations."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.trainer import Progress, TrainConfig, Trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _events(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.mark.slow
+def test_short_run_on_lsp_learns(tmp_path, lsp_dir):
+    """A couple of CPU minutes: loss falls and validation PCK clears the untrained model's by far."""
+    cfg = TrainConfig(
+        model="recurrent-lite", data=(f"lsp:{lsp_dir}",), epochs=3, batch_size=16, max_train=320, max_val=48,
+        lr=0.002, warmup_steps=10, log_every=5, amp="off",
+    )
+    # the untrained network's PCK is the chance level here
+    from poseapp.engine.dataset import PoseDataset
+    from poseapp.engine.trainer import evaluate_crops
+
+    trainer = Trainer(cfg, tmp_path / "run", progress=Progress(io.StringIO()))
+    train, val = trainer._load_data()
+    assert len(val) == 48 and all("im08" in s.image_path or "im09" in s.image_path or "im1000" in s.image_path for s in val)
+    torch.manual_seed(cfg.seed)
+    untrained = trainer._build()
+    chance = evaluate_crops(untrained, PoseDataset(val, untrained.codec(), 128, None), torch.device("cpu"))["pck@0.2"]["total"]
+
+    stream = io.StringIO()
+    result = Trainer(cfg, tmp_path / "run", progress=Progress(stream)).run()
+    history = result["history"]
+    assert history[-1]["train_loss"] < 0.6 * history[0]["train_loss"]
+    final = history[-1]["val"]["pck@0.2"]["total"]
+    assert final > chance + 4.0, (chance, final)
+    assert len(history[-1]["val"]["per_iteration"]) == 3
+    events = _events(stream)
+    assert [e["event"] for e in events][0] == "start" and events[-1]["event"] == "done"
+    steps = [e for e in events if e["event"] == "step"]
+    assert all({"epoch", "batch", "loss", "eta_s", "samples_per_s"} <= set(e) for e in steps)
+    card = json.loads((tmp_path / "run" / ckpt.CARD).read_text())
+    assert card["architecture"] == "recurrent" and card["metrics"]["validation_crops"]["n"] == 48
+    assert card["training"]["validation_split"].startswith("LSP")
+
+
+def _tiny(lsp_dir, **kw):
+    base = dict(model="deeppose-lite", data=(f"lsp:{lsp_dir}",), epochs=2, batch_size=8, max_train=40, max_val=8,
+                warmup_steps=2, log_every=1, amp="off", stage_schedule="joint", seed=5)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path, lsp_dir):
+    # one run straight through
+    Trainer(_tiny(lsp_dir), tmp_path / "straight", progress=Progress(io.StringIO())).run()
+    # the same run stopped after its first step (as --max-minutes 0 would), then resumed twice
+    stream = io.StringIO()
+    stopped = Trainer(_tiny(lsp_dir, max_minutes=0.0), tmp_path / "resumed", progress=Progress(stream)).run()
+    assert stopped["stopped"] and stopped["batch"] == 1
+    state = ckpt.load_state(tmp_path / "resumed")
+    assert (state["epoch"], state["batch"]) == (0, 1)
+    stream = io.StringIO()
+    Trainer(_tiny(lsp_dir), tmp_path / "resumed", progress=Progress(stream)).run()
+    assert any(e["event"] == "resume" and e["batch"] == 1 for e in _events(stream))
+    a = ckpt.load_state(tmp_path / "straight")["model"]
+    b = ckpt.load_state(tmp_path / "resumed")["model"]
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+
+
+def test_staged_schedules_freeze_the_right_parts(tmp_path, lsp_dir):
+    cfg = _tiny(lsp_dir, model="part_regression-lite", epochs=3, cascade_schedule="staged")
+    trainer = Trainer(cfg, tmp_path / "cascade", progress=Progress(io.StringIO()))
+    trainer.model = trainer._build()
+    assert [trainer._phase(e)[0] for e in range(3)] == ["detector", "regressor", "joint"]
+    trainer._set_trainable("regressor")
+    assert not any(p.requires_grad for p in trainer.model.detector.parameters())
+    assert all(p.requires_grad for p in trainer.model.regressor.parameters())
+    cfg = _tiny(lsp_dir, epochs=3, stage_schedule="sequential")
+    trainer = Trainer(cfg, tmp_path / "deeppose", progress=Progress(io.StringIO()))
+    trainer.model = trainer._build()
+    assert [trainer._phase(e)[0] for e in range(3)] == ["stage 0", "stage 1", "stage 2"]
+    trainer._set_trainable("stage 1")
+    assert not any(p.requires_grad for p in trainer.model.initial.parameters())
+    assert all(p.requires_grad for p in trainer.model.refiners[0].parameters())
+
+
+def test_each_loss_runs_on_a_real_batch(tmp_path, lsp_dir):
+    for name in ("recurrent-lite", "part_regression-lite", "cnn_lstm-lite"):
+        cfg = _tiny(lsp_dir, model=name, epochs=1, max_train=16, occlusion="exclude" if name.startswith("rec") else "include")
+        result = Trainer(cfg, tmp_path / name, progress=Progress(io.StringIO())).run()
+        assert np.isfinite(result["history"][0]["train_loss"])
+
+
+def test_occlusion_modes_change_the_targets():
+    from poseapp.engine.losses import _occlusion_targets
+
+    target = torch.zeros(1, 3, 8, 8)
+    target[0, :, 4, 4] = 1.0
+    target[0, :, 4, 5] = 0.5
+    vis = torch.tensor([[2.0, 1.0]])  # joint 1 occluded; map 2 is the part joining them
+    weight = torch.ones(1, 3)
+    t_inc, m_inc = _occlusion_targets(target, weight, vis, [(0, 1)], "include")
+    t_exc, m_exc = _occlusion_targets(target, weight, vis, [(0, 1)], "exclude")
+    t_ign, m_ign = _occlusion_targets(target, weight, vis, [(0, 1)], "ignore")
+    assert torch.equal(t_inc, target) and m_inc.min() == 1
+    assert t_exc[0, 1].max() == 0 and t_exc[0, 2].max() == 0 and t_exc[0, 0].max() == 1
+    assert m_ign[0, 1, 4, 4] == 0 and m_ign[0, 1, 0, 0] == 1 and m_ign[0, 0].min() == 1
+
+
+def test_ddp_with_two_cpu_processes(tmp_path, lsp_dir):
+    out = tmp_path / "ddp"
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({
+        "model": "deeppose-lite", "data": [f"lsp:{lsp_dir}"], "epochs": 1, "batch_size": 4, "max_train": 32,
+        "max_val": 8, "warmup_steps": 2, "log_every": 1, "amp": "off", "stage_schedule": "joint",
+    }))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": REPO}
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+         "-m", "poseapp", "train", "--config", str(config), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=env, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    start = next(e for e in events if e["event"] == "start")
+    assert start["world_size"] == 2 and start["steps_per_epoch"] == 4  # 32 samples / (4 per step x 2 ranks)
+    assert sum(e["event"] == "start" for e in events) == 1  # only rank 0 reports
+    assert events[-1]["event"] == "done"
+    assert (out / ckpt.WEIGHTS).is_file() and not list(out.glob("*.tmp"))
+    assert load_file(str(out / ckpt.WEIGHTS))
+
+
+def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
+    from poseapp.cli import main
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    base = tmp_path / "base"
+    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=1, max_train=16), base, progress=Progress(io.StringIO())).run()
+    project = tmp_path / "p.poseapp"
+    with Project.open(project, create=True) as p:
+        import_source(p, small_lsp)
+    assert main(["finetune", "--model", str(base), "--project", str(project), "--epochs", "1", "--out", str(tmp_path / "ft")]) == 0
+    card = json.loads((tmp_path / "ft" / ckpt.CARD).read_text())
+    assert card["training"]["config"]["init_from"] == str(base)
+    assert card["training"]["data"] == [f"project:{project}"]
