@@ -68,7 +68,8 @@ class GaussianHeatmapCodec(_Grid):
         method = method or self.decoder
         # Network outputs are not perfect Gaussians: DARK's smoothing step helps there.
         uv, peaks = decode_heatmaps(heatmaps[: self.num_maps(heatmaps)], method, blur_kernel=0)
-        return self.to_input(uv), peaks / self.magnitude
+        # a regressed map can dip below zero; as a confidence that means "no evidence": 0
+        return self.to_input(uv), np.clip(peaks / self.magnitude, 0.0, None)
 
     def num_maps(self, heatmaps: np.ndarray) -> int:
         return len(heatmaps)

@@ -1,0 +1,73 @@
+"""Inference speed per crop, decoding included, for every model (full and lite) at batch 1 and 32.
+
+Targets (issue 3): the lite recurrent model at most 40 ms per crop at batch 1 on the 2-core CPU;
+the full recurrent model with 2 iterations at least 1,000 crops/s at batch 32 with bf16 autocast
+on an H100-class GPU (measured only when CUDA is present).
+Run: .venv/bin/python bench/infer.py [--models recurrent-lite ...] [--repeat N]
+Weights are random: speed does not depend on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from poseapp.engine.decoding import decode_output  # noqa: E402
+from poseapp.models import available_models, build_model, count_parameters  # noqa: E402
+
+
+def measure(model, batch: int, device: torch.device, amp: torch.dtype | None, repeat: int, iterations=None) -> float:
+    size = model.config.input_size
+    x = torch.randn(batch, 3, size, size, device=device)
+    codec = model.codec()
+
+    def once():
+        with torch.no_grad(), torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            out = model(x, iterations=iterations)
+        decode_output(model, out, codec)  # includes the copy back to the host
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    once()
+    start = time.perf_counter()
+    for _ in range(repeat):
+        once()
+    return (time.perf_counter() - start) / repeat / batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="*", default=available_models())
+    parser.add_argument("--batches", nargs="*", type=int, default=[1, 32])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    devices = [(torch.device("cpu"), None)]
+    if torch.cuda.is_available():
+        devices.append((torch.device("cuda"), torch.bfloat16))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+          + (f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no CUDA GPU (GPU figures not measured)"))
+    print(f"{'model':22s} {'params':>8s} {'device':>10s} {'batch':>5s} {'ms/crop':>9s} {'crops/s':>9s}")
+    for name in args.models:
+        for device, amp in devices:
+            model = build_model(name).to(device).eval()
+            for batch in args.batches:
+                repeat = args.repeat if (batch == 1 or name.endswith("-lite") or device.type == "cuda") else 1
+                sec = measure(model, batch, device, amp, repeat)
+                label = f"{device.type}{'+bf16' if amp else ''}"
+                print(f"{name:22s} {count_parameters(model) / 1e6:7.2f}M {label:>10s} {batch:5d} {1000 * sec:9.2f} {1 / sec:9.1f}", flush=True)
+    # the recurrent model with 0, 1, 2, 3 iterations, for the cost of each iteration
+    for name in ("recurrent-lite", "recurrent"):
+        if name in args.models:
+            model = build_model(name).eval()
+            costs = [1000 * measure(model, 1, torch.device("cpu"), None, args.repeat, iterations=t) for t in range(4)]
+            print(f"{name} on cpu, batch 1, ms/crop by iterations 0-3: " + ", ".join(f"{c:.1f}" for c in costs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""poseapp predict / eval end to end through the CLI, on a small model folder made here."""
+
+import json
+
+import pytest
+import torch
+
+from poseapp.cli import main
+from poseapp.engine import checkpoint as ckpt
+from poseapp.models import build_model
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model("recurrent-lite").eval()
+    folder = tmp_path_factory.mktemp("m") / "rec-lite"
+    ckpt.save_weights(model, folder)
+    ckpt.write_card(folder, ckpt.make_card(model, "rec-lite"))
+    return folder
+
+
+def test_predict_on_video_with_the_detector_writes_coco_results(model_dir, video_path, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    render = tmp_path / "frames"
+    code = main(["predict", "--model", str(model_dir), "--input", str(video_path), "--out", str(out),
+                 "--max-frames", "3", "--every", "10", "--iterations", "1", "--render", str(render)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["frames"] == 3 and summary["people"] >= 3
+    results = json.loads(out.read_text())
+    assert {r["frame"] for r in results} <= {0, 10, 20}
+    assert all(len(r["keypoints"]) == 42 and 0 <= r["score"] for r in results)
+    assert sorted(p.name for p in render.iterdir()) == ["vtest_000000.png", "vtest_000010.png", "vtest_000020.png"]
+
+
+def test_predict_whole_image_boxes_on_a_folder(model_dir, small_lsp, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["predict", "--model", str(model_dir), "--input", str(small_lsp / "images"), "--out", str(out), "--boxes", "whole"]) == 0
+    results = json.loads(out.read_text())
+    assert [r["file_name"] for r in results] == ["im0001.jpg", "im0002.jpg", "im0003.jpg", "im0004.jpg", "im0005.jpg", "im0998.jpg"]
+
+
+def test_eval_writes_the_documented_keys(model_dir, lsp_dir, tmp_path, capsys):
+    out = tmp_path / "metrics.json"
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "12",
+                 "--out", str(out), "--iterations", "2"]) == 0
+    m = json.loads(out.read_text())
+    assert set(m["pck@0.2"]) == {"head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "total"}
+    assert [s["stage"] for s in m["per_iteration"]] == ["feed-forward", "iteration 1", "iteration 2"]
+    assert m["n_images"] == 12 and "visibility_ap" in m and "pckh@0.5" in m and "pcp" in m and "auc" in m
+    assert "PCK@0.2" in capsys.readouterr().out
+
+
+def test_unknown_model_and_default_without_shipped_model_are_clear(tmp_path, capsys, monkeypatch):
+    import poseapp.engine.zoo as zoo
+
+    monkeypatch.setattr(zoo, "SHIPPED", tmp_path / "no-models")
+    assert main(["predict", "--model", "default", "--input", str(tmp_path), "--out", str(tmp_path / "x.json")]) == 1
+    assert "no default model" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tmp_path / "nothing"), "--input", str(tmp_path), "--out", str(tmp_path / "x.json")]) == 1
+    assert "no model here" in capsys.readouterr().err
