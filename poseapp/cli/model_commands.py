@@ -52,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--device", default="auto")
     e.add_argument("--flip-test", action="store_true")
     e.add_argument("--limit", type=int, help="evaluate only the first N people")
+    e.add_argument("--update-card", action="store_true", help="record the result in the model's card.json and README.md")
     return {"train": cmd_train, "finetune": cmd_finetune, "predict": cmd_predict, "eval": cmd_eval}
 
 
@@ -78,6 +79,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics["split"] = args.split
     if args.out:
         write_json_atomic(args.out, metrics, indent=2)
+    if args.update_card:
+        from poseapp.engine.model_card import attach_evaluation
+
+        attach_evaluation(resolve_model(args.model), metrics, "lsp_val" if args.split == "val" else "eval_" + args.data.split(":")[0])
     _print_metrics(metrics)
     return 0
 

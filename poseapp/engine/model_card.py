@@ -1,0 +1,80 @@
+"""The human-readable model card (``models/NAME/README.md``), rendered from ``card.json``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from poseapp.core.atomic import atomic_open
+from poseapp.engine.checkpoint import CARD, read_card, write_card
+
+GROUPS = ("head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "total")
+
+
+def _pck_rows(per_iteration: list[dict[str, Any]], key: str = "pck@0.2") -> list[str]:
+    rows = ["| stage | " + " | ".join(g.capitalize() for g in GROUPS) + " |", "| --- |" + " ---: |" * len(GROUPS)]
+    for stage in per_iteration:
+        table = stage[key]
+        rows.append(f"| {stage['stage']} | " + " | ".join(f"{table.get(g, float('nan')):.1f}" for g in GROUPS) + " |")
+    return rows
+
+
+def render(card: dict[str, Any]) -> str:
+    training = card.get("training", {})
+    cfg = training.get("config", {})
+    lines = [
+        f"# {card['name']}", "",
+        f"Architecture `{card['architecture']}` ({cfg.get('model', '?')}), skeleton `{card['skeleton']['name']}`, "
+        f"input {card['input_size'][0]} x {card['input_size'][1]} px, {card.get('parameters', 0) / 1e6:.2f} M parameters, "
+        f"output: {card.get('output_kind', '?')}.", "",
+        "## Training", "",
+        f"- data: {', '.join(training.get('data', [])) or '?'} ({training.get('train_samples', '?')} people), "
+        f"validation: {training.get('validation_split', '?')} ({training.get('val_samples', '?')} people, never trained on)",
+        f"- schedule: {cfg.get('epochs', '?')} epochs, batch {cfg.get('batch_size', '?')}, {cfg.get('optimizer', '?')} lr {cfg.get('lr', '?')} "
+        f"with warm-up and cosine decay; occlusion mode `{cfg.get('occlusion', '?')}`; augmentation: rotation, scale, flip, colour",
+        f"- best epoch {training.get('best_epoch', '?')} of {training.get('epochs_run', '?')}; "
+        f"{training.get('train_seconds', 0) / 3600:.2f} h of training on {training.get('hardware', '?')} "
+        f"(autocast {training.get('amp', '?')}, {training.get('world_size', 1)} process(es))",
+        "",
+    ]
+    evaluation = card.get("metrics", {}).get("lsp_val")
+    if evaluation:
+        lines += [
+            f"## Accuracy on the LSP validation split (`poseapp eval --split val`, {evaluation['n_people']} people)", "",
+            "PCK@0.2 (torso), in percent, per iteration or stage:", "", *_pck_rows(evaluation["per_iteration"]), "",
+        ]
+        final = evaluation["per_iteration"][-1]
+        extra = [f"PCP {final['pcp']:.1f}", f"AUC (PCK@0-0.2) {final['auc']:.1f}", f"mean error {final['mean_px_error']:.1f} px"]
+        if "pckh@0.5" in final:
+            extra.insert(0, f"PCKh@0.5 {final['pckh@0.5']['total']:.1f}")
+        if evaluation.get("visibility_ap") is not None:
+            vis = evaluation["visibility"]
+            extra.append(f"visibility AP {evaluation['visibility_ap']:.1f} ({vis['visible']} visible, {vis['occluded']} occluded joints)")
+        lines += ["; ".join(extra) + ".", "", f"Measured {evaluation.get('measured', '?')}.", ""]
+    examples = card.get("examples", [])
+    if examples:
+        lines += ["## Examples", "", card.get("examples_note", ""), ""]
+        lines += [f"![{Path(e).stem}]({e})" for e in examples] + [""]
+    lines += ["## Files", "", "`weights.safetensors` (loaded without running code) and `card.json` (everything above, machine-readable).", ""]
+    return "\n".join(lines)
+
+
+def write_markdown(folder: Path) -> Path:
+    card = read_card(folder)
+    path = folder / "README.md"
+    with atomic_open(path, "w") as handle:
+        handle.write(render(card))
+    return path
+
+
+def attach_evaluation(folder: Path, metrics: dict[str, Any], key: str = "lsp_val") -> None:
+    card = read_card(folder)
+    metrics = dict(metrics, measured=time.strftime("%Y-%m-%d"))
+    metrics["visibility"] = {k: v for k, v in metrics.get("visibility", {}).items() if k != "pr_curve"}
+    card.setdefault("metrics", {})[key] = metrics
+    write_card(folder, card)
+    write_markdown(folder)
+
+
+__all__ = ["render", "write_markdown", "attach_evaluation", "CARD"]
