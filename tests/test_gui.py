@@ -120,3 +120,76 @@ def test_screenshot_of_the_main_window(window, tmp_path):
     path = tmp_path / "main_window.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 50_000
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    import torch
+
+    from poseapp.engine import checkpoint as ckpt
+    from poseapp.models import build_model
+
+    torch.manual_seed(1)
+    model = build_model("recurrent-lite").eval()
+    folder = tmp_path_factory.mktemp("models") / "tiny-recurrent"
+    ckpt.save_weights(model, folder)
+    ckpt.write_card(folder, ckpt.make_card(model, "tiny-recurrent"))
+    return folder
+
+
+def _run(window, qtbot, start):
+    job = start()
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: window.job is None, timeout=10_000)
+    return job
+
+
+def test_run_model_shows_heatmaps_and_steps_through_iterations(window, qtbot, tiny_model, tmp_path):
+    window.model_panel.add_model(tiny_model)
+    window._go_row(6)  # the COCO skier: one annotated person, so one box
+    _run(window, qtbot, window.run_model_on_frame)
+    assert window.last_error is None
+    result = window.results[window.current_frame_id]
+    assert len(result.predictions) == 1 and result.predictions[0].heatmaps.shape == (3, 14, 32, 32)
+    predicted = [i for i in window.project.instances(window.current_frame_id) if i.origin == "predicted"]
+    assert len(predicted) == 1 and predicted[0].model_id == "tiny-recurrent" and predicted[0].vis_scores is not None
+    panel = window.heatmap_panel
+    assert panel.stage.maximum() == 2 and panel.stage.value() == 2
+    heat_items = [i for i in window.canvas._heat if type(i).__name__ == "ImageItem"]
+    assert len(heat_items) == 1
+    # the heatmap sits over the person's crop: its corners map inside the padded box
+    rect = heat_items[0].mapRectToView(heat_items[0].boundingRect())
+    x, y, w, h = predicted[0].bbox
+    assert rect.center().x() == pytest.approx(x + w / 2, abs=3) and rect.center().y() == pytest.approx(y + h / 2, abs=3)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_BracketLeft)
+    assert panel.stage.value() == 1 and "iteration 1" in panel.stage_label.text()
+    crosses = [i for i in window.canvas._heat if type(i).__name__ == "ScatterPlotItem"][0]
+    np.testing.assert_allclose(np.column_stack(crosses.getData()), result.predictions[0].stages[1], atol=1e-4)
+    panel.joint_box.setCurrentIndex(10)  # one joint: its path over the iterations is drawn
+    assert any(type(i).__name__ == "PlotCurveItem" for i in window.canvas._heat)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_H)
+    assert not panel.show_box.isChecked()
+    assert not any(type(i).__name__ == "ImageItem" for i in window.canvas._heat)
+    # running again replaces this model's predictions instead of piling them up
+    _run(window, qtbot, window.run_model_on_frame)
+    assert sum(i.origin == "predicted" for i in window.project.instances(window.current_frame_id)) == 1
+    window.grab().save(str(tmp_path / "heatmaps.png"))
+
+
+def test_run_on_a_video_in_the_background_can_be_cancelled(window, qtbot, tiny_model):
+    window.model_panel.add_model(tiny_model)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # a video frame
+    job = window.run_model_on_source()
+    assert window.model_panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    with qtbot.waitSignal(job.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: window.job is None, timeout=10_000)
+    assert job.was_cancelled
+    video = window.project.frame(window.current_frame_id).source_id
+    predicted = {i.frame_id for fid in window.project.frame_ids(source_id=video) for i in window.project.instances(fid)}
+    assert 1 <= len(predicted) < 80  # stopped part-way
+    assert "Cancelled" in window.statusBar().currentMessage()

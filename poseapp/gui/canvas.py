@@ -14,6 +14,31 @@ PREDICTED_BOX = (255, 214, 10)
 MANUAL_BOX = (0, 188, 212)
 
 
+def heat_lut() -> np.ndarray:
+    """256 x 4 uint8: red-yellow-white, fully clear below 15% of the top so the image shows through."""
+    t = np.linspace(0.0, 1.0, 256)
+    alpha = np.clip((t - 0.15) / 0.45, 0, 1)
+    lut = np.stack([np.clip(0.4 + 2 * t, 0, 1), np.clip(2 * t - 0.5, 0, 1), np.clip(3 * t - 2, 0, 1), alpha], axis=1)
+    return np.ascontiguousarray((lut * 255).astype(np.uint8))
+
+
+HEAT_LUT = heat_lut()
+
+
+def affine_to_qtransform(affine: np.ndarray) -> QtGui.QTransform:
+    """A 2 x 3 map of heatmap cell centres to image coordinates, as the transform of an ImageItem
+    (whose cell u spans [u, u+1], centre u + 0.5)."""
+    a = affine[:, :2]
+    b = affine[:, 2] - a @ np.array([0.5, 0.5])
+    return QtGui.QTransform(a[0, 0], a[1, 0], a[0, 1], a[1, 1], b[0], b[1])
+
+
+def stage_colour(t: int, total: int) -> tuple[int, int, int]:
+    """Early steps blue, the last step yellow."""
+    f = t / max(1, total - 1)
+    return (int(80 + 175 * f), int(200 - 60 * f), int(255 - 200 * f))
+
+
 def limb_side(skeleton: Skeleton, a: int, b: int) -> str:
     sides = {skeleton.side(a), skeleton.side(b)}
     return sides.pop() if len(sides) == 1 else "centre"
@@ -26,8 +51,11 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.view = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
+        # pyqtgraph draws pixel i over [i, i+1]; poseapp's coordinates put pixel centres on integers
+        self.image_item.setPos(-0.5, -0.5)
         self.view.addItem(self.image_item)
         self._overlay: list[QtWidgets.QGraphicsItem] = []
+        self._heat: list[QtWidgets.QGraphicsItem] = []
         self._shape: tuple[int, int] | None = None
 
     def show_frame(self, image: np.ndarray, instances: list[Instance], skeletons: dict[str, Skeleton]) -> None:
@@ -46,6 +74,12 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         # would remove the view box itself.
         self.image_item.setVisible(False)
         self._clear_overlay()
+        self.clear_heatmaps()
+
+    def clear_heatmaps(self) -> None:
+        for item in self._heat:
+            self.view.removeItem(item)
+        self._heat.clear()
         self._shape = None
 
     def _clear_overlay(self) -> None:
@@ -56,6 +90,39 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
     def _add(self, item: QtWidgets.QGraphicsItem) -> None:
         self.view.addItem(item)
         self._overlay.append(item)
+
+    def show_heatmaps(self, layers: list[tuple[np.ndarray, np.ndarray]], levels: tuple[float, float], opacity: float) -> None:
+        """``layers``: (h x w float map, 2 x 3 cell-to-image affine), one per person."""
+        self.clear_heatmaps()
+        for heat, affine in layers:
+            item = pg.ImageItem(np.ascontiguousarray(heat, dtype=np.float32), axisOrder="row-major")
+            item.setLookupTable(HEAT_LUT)
+            item.setLevels(levels)
+            item.setTransform(affine_to_qtransform(affine))
+            item.setOpacity(opacity)
+            item.setZValue(5)
+            self._add_heat(item)
+
+    def show_stage_points(self, tracks: list[np.ndarray], current: int, joint: int | None) -> None:
+        """Each person's decoded keypoints at the current step (crosses) and, for one joint, its
+        path over all steps, so the user sees where the iterations move it. tracks: (T, K, 2)."""
+        for track in tracks:
+            total = track.shape[0]
+            pts = track[current] if joint is None else track[current, [joint]]
+            self._add_heat(pg.ScatterPlotItem(
+                x=pts[:, 0], y=pts[:, 1], symbol="x", size=11, pxMode=True,
+                pen=pg.mkPen(stage_colour(current, total), width=2), brush=None,
+            ), z=20)
+            if joint is not None and total > 1:
+                path = pg.PlotCurveItem(track[:, joint, 0], track[:, joint, 1],
+                                        pen=pg.mkPen("#ffffff", width=1.5, style=QtCore.Qt.PenStyle.DotLine))
+                self._add_heat(path, z=19)
+
+    def _add_heat(self, item: QtWidgets.QGraphicsItem, z: float | None = None) -> None:
+        if z is not None:
+            item.setZValue(z)
+        self.view.addItem(item)
+        self._heat.append(item)
 
     def _draw_instance(self, inst: Instance, skeleton: Skeleton) -> None:
         dashed = inst.origin == "predicted"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -11,6 +14,9 @@ from poseapp.core.errors import PoseAppError
 from poseapp.formats import EXPORTERS, export_project, import_source
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.frame_list import FrameListModel
+from poseapp.gui.heatmap_panel import HeatmapPanel
+from poseapp.gui.jobs import Job
+from poseapp.gui.model_panel import ModelPanel
 from poseapp.media.frames import FrameLoader
 from poseapp.store import FRAME_STATES, Project
 from poseapp.store.project import PROJECT_SUFFIX
@@ -53,6 +59,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(splitter)
         self.frame_info = QtWidgets.QLabel()
         self.statusBar().addPermanentWidget(self.frame_info)
+        self.model_panel = ModelPanel()
+        self.heatmap_panel = HeatmapPanel()
+        side = QtWidgets.QWidget()
+        side_layout = QtWidgets.QVBoxLayout(side)
+        side_layout.setContentsMargins(4, 4, 4, 4)
+        side_layout.addWidget(self.model_panel)
+        side_layout.addWidget(self.heatmap_panel)
+        side_layout.addStretch(1)
+        dock = QtWidgets.QDockWidget("Model and heatmaps", self)
+        dock.setObjectName("model_dock")
+        dock.setWidget(side)
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.resizeDocks([dock], [380], QtCore.Qt.Orientation.Horizontal)
+        self.model_panel.run_frame.connect(self.run_model_on_frame)
+        self.model_panel.run_source.connect(self.run_model_on_source)
+        self.model_panel.cancel.connect(self.cancel_job)
+        self.heatmap_panel.changed.connect(self._update_heatmaps)
+        self.results: OrderedDict[int, Any] = OrderedDict()  # frame id -> FrameResult, with heatmaps
+        self._predictors: dict[tuple[str, str], Any] = {}
+        self.job: Job | None = None
         self._build_actions()
         self._update_title()
         self.statusBar().showMessage("Open a project (Ctrl+O) or create one (Ctrl+N), then import data (Ctrl+I).")
@@ -89,6 +116,15 @@ class MainWindow(QtWidgets.QMainWindow):
         act("first", "&First frame", "Home", lambda: self._go_row(0), go)
         act("last", "&Last frame", "End", lambda: self._go_row(-1), go)
         act("fit", "&Fit image to window", "F", lambda: self.canvas.view.autoRange(padding=0.02), go)
+
+        model_menu = self.menuBar().addMenu("&Model")
+        act("run", "&Run model on frame", "Ctrl+R", self.run_model_on_frame, model_menu)
+        act("run_source", "Run model on &source", "Ctrl+Shift+R", self.run_model_on_source, model_menu)
+        act("cancel", "&Cancel background job", "Esc", self.cancel_job, model_menu)
+        model_menu.addSeparator()
+        act("heatmaps", "Show/hide &heatmaps", "H", self.heatmap_panel.show_box.toggle, model_menu)
+        act("stage_prev", "Previous &iteration", "[", lambda: self.heatmap_panel.step(-1), model_menu)
+        act("stage_next", "Next i&teration", "]", lambda: self.heatmap_panel.step(1), model_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
         act("shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
@@ -147,9 +183,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.project.close()
         self.project = self.loader = self.model = None
         self.current_frame_id = None
+        self.results.clear()
         self.canvas.clear_frame()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait(10000)
         self.close_project()  # every edit is already on disk; this only tidies the WAL file
         super().closeEvent(event)
 
@@ -273,6 +313,7 @@ class MainWindow(QtWidgets.QMainWindow):
         instances = self.project.instances(frame_id)
         skeletons = {i.skeleton: self.project.skeleton(i.skeleton) for i in instances}
         self.canvas.show_frame(image, instances, skeletons)
+        self._update_heatmaps()
         name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
         self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
 
@@ -285,6 +326,123 @@ class MainWindow(QtWidgets.QMainWindow):
             touched = {getattr(a, "frame_id", None) for a in args}
             if self.current_frame_id in touched:
                 self.show_frame(self.current_frame_id)
+
+    # ------------------------------------------------------------------ running models
+    def _predictor(self, path: str, device: str):
+        from poseapp.engine.predictor import Predictor
+
+        key = (path, device)
+        if key not in self._predictors:
+            self._predictors[key] = Predictor.from_path(path, device=device)
+        return self._predictors[key]
+
+    def run_model_on_frame(self) -> Job | None:
+        if self.current_frame_id is None:
+            return None
+        return self._start_prediction([self.current_frame_id], f"frame {self.current_frame_id}")
+
+    def run_model_on_source(self) -> Job | None:
+        if self.current_frame_id is None or self.project is None:
+            return None
+        source_id = self.project.frame(self.current_frame_id).source_id
+        return self._start_prediction(self.project.frame_ids(source_id=source_id), Path(self.project.source(source_id).path).name)
+
+    def _start_prediction(self, frame_ids: list[int], what: str) -> Job | None:
+        if self.project is None:
+            return None
+        if self.job is not None:
+            self.statusBar().showMessage("A background job is running; cancel it first (Esc).", 5000)
+            return None
+        path = self.model_panel.model_path()
+        if path is None:
+            self.report_error("No model to run: train one with `poseapp train` or choose a model folder.")
+            return None
+        from poseapp.engine.frame_runner import predict_frames
+        from poseapp.media.frames import FrameLoader
+
+        device = self.model_panel.device()
+        iterations = self.model_panel.iterations.value() if self.model_panel.iterations.isEnabled() else None
+        project = self.project
+        keep = len(frame_ids) <= 64  # heatmaps for a whole video would not fit in memory
+
+        def work(progress, cancelled):
+            predictor = self._predictor(path, device)
+            loader = FrameLoader(project)
+            try:
+                return predict_frames(project, frame_ids, predictor, loader, iterations=iterations,
+                                      keep_heatmaps=keep, progress=progress, cancelled=cancelled)
+            finally:
+                loader.close()
+
+        job = Job(work, self)
+        job.progressed.connect(self._job_progress)
+        job.succeeded.connect(lambda results: self._prediction_done(results, what))
+        job.failed.connect(self._job_failed)
+        job.finished.connect(self._job_finished)
+        self.job = job
+        self.model_panel.set_busy(True)
+        self.model_panel.progress.setRange(0, len(frame_ids))
+        self.model_panel.progress.setValue(0)
+        self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
+        job.start()
+        return job
+
+    def cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.statusBar().showMessage("Cancelling after the current frame...", 5000)
+
+    def _job_progress(self, done: int, total: int) -> None:
+        self.model_panel.progress.setRange(0, total)
+        self.model_panel.progress.setValue(done)
+
+    def _prediction_done(self, results: list, what: str) -> None:
+        for result in results:
+            if result.predictions:
+                self.results[result.frame_id] = result
+                self.results.move_to_end(result.frame_id)
+        while len(self.results) > 64:
+            self.results.popitem(last=False)
+        people = sum(len(r.predictions) for r in results)
+        cancelled = self.job is not None and self.job.was_cancelled
+        self.statusBar().showMessage(
+            f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {len(results)} frame(s) of {what}", 8000
+        )
+        if self.current_frame_id is not None:
+            self.show_frame(self.current_frame_id)
+
+    def _job_failed(self, message: str) -> None:
+        self.report_error(f"The model run failed: {message}")
+
+    def _job_finished(self) -> None:
+        self.job = None
+        self.model_panel.set_busy(False)
+
+    def _update_heatmaps(self) -> None:
+        result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
+        preds = result.predictions if result is not None else []
+        if not preds:
+            self.canvas.clear_heatmaps()
+            self.heatmap_panel.show_peaks(None, [])
+            return
+        predictor_names = preds[0].stage_names
+        skeleton = self.project.skeleton(result.instances[0].skeleton) if result.instances else None
+        if skeleton is not None:
+            self.heatmap_panel.set_joints(list(skeleton.joints))
+        self.heatmap_panel.set_stages(predictor_names)
+        t = min(self.heatmap_panel.stage.value(), len(predictor_names) - 1)
+        joint = self.heatmap_panel.joint()
+        layers = []
+        for p in preds:
+            if p.heatmaps is not None and self.heatmap_panel.show_box.isChecked():
+                maps = p.heatmaps[t]
+                layers.append((maps[joint] if joint is not None else maps.max(axis=0), p.heatmap_to_image))
+        top = max((float(p.heatmaps.max()) for p in preds if p.heatmaps is not None), default=1.0)
+        self.canvas.show_heatmaps(layers, (0.0, max(top, 1e-3)), self.heatmap_panel.opacity.value() / 100.0)
+        self.canvas.show_stage_points([p.stages for p in preds], t, joint)
+        first = preds[0]
+        peaks = first.stage_scores[:, joint] if joint is not None else first.stage_scores.mean(axis=1)
+        self.heatmap_panel.show_peaks(np.asarray(peaks), predictor_names)
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"poseapp - {self.project.path.name}" if self.project else "poseapp")

@@ -209,8 +209,10 @@ class Project:
     def ensure_skeleton(self, skeleton: Skeleton) -> str:
         existing = self._query_one("SELECT definition FROM skeletons WHERE name = ?", (skeleton.name,))
         if existing is not None:
-            if Skeleton.from_dict(json.loads(existing[0])) != skeleton:
-                raise ProjectError(self.path, f"a different skeleton named {skeleton.name!r} is already in the project")
+            # Same name and joints is the same skeleton, even if a newer preset draws other limbs:
+            # the project keeps the definition it has. Other joints under the same name conflict.
+            if Skeleton.from_dict(json.loads(existing[0])).joints != skeleton.joints:
+                raise ProjectError(self.path, f"a skeleton named {skeleton.name!r} with other joints is already in the project")
             return skeleton.name
         with self._write() as db:
             db.execute(

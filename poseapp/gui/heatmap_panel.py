@@ -1,0 +1,90 @@
+"""The heatmap panel: which joint's heatmap (or all), its opacity, and a slider over the
+feed-forward output and every recurrent iteration (or cascade stage), with the peak per step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+
+class HeatmapPanel(QtWidgets.QGroupBox):
+    changed = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Heatmaps and iterations", parent)
+        self.show_box = QtWidgets.QCheckBox("Show heatmaps (H)")
+        self.show_box.setChecked(True)
+        self.joint_box = QtWidgets.QComboBox()
+        self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(60)
+        self.stage = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.stage.setRange(0, 0)
+        self.stage.setPageStep(1)
+        self.stage.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
+        self.stage_label = QtWidgets.QLabel("no prediction on this frame")
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(140)
+        self.plot.setLabel("left", "peak")
+        self.plot.setLabel("bottom", "step")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self._curve = self.plot.plot([], [], pen=pg.mkPen("#fdd663", width=2), symbol="o", symbolSize=7)
+        self._marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#8ab4f8", style=QtCore.Qt.PenStyle.DashLine))
+        self.plot.addItem(self._marker)
+        form = QtWidgets.QFormLayout(self)
+        form.addRow(self.show_box)
+        form.addRow("Joint", self.joint_box)
+        form.addRow("Opacity", self.opacity)
+        form.addRow("Step", self.stage)
+        form.addRow(self.stage_label)
+        form.addRow(self.plot)
+        for signal in (self.show_box.toggled, self.joint_box.currentIndexChanged, self.opacity.valueChanged, self.stage.valueChanged):
+            signal.connect(lambda *_: self.changed.emit())
+        self._names: list[str] = []
+
+    def set_joints(self, names: list[str]) -> None:
+        if names == self._names:
+            return
+        self._names = list(names)
+        current = self.joint_box.currentIndex()
+        self.joint_box.blockSignals(True)
+        self.joint_box.clear()
+        self.joint_box.addItem("all joints (max)")
+        self.joint_box.addItems(names)
+        self.joint_box.setCurrentIndex(max(0, min(current, len(names))))
+        self.joint_box.blockSignals(False)
+
+    def set_stages(self, names: list[str]) -> None:
+        last = max(0, len(names) - 1)
+        follow = self.stage.value() == self.stage.maximum()  # stay on the final step when it was shown
+        self.stage.blockSignals(True)
+        self.stage.setRange(0, last)
+        if follow or self.stage.value() > last:
+            self.stage.setValue(last)
+        self.stage.blockSignals(False)
+        self._stage_names = names
+
+    def joint(self) -> int | None:
+        """The selected joint, or None for all joints."""
+        index = self.joint_box.currentIndex()
+        return None if index <= 0 else index - 1
+
+    def step(self, delta: int) -> None:
+        self.stage.setValue(max(0, min(self.stage.maximum(), self.stage.value() + delta)))
+
+    def show_peaks(self, peaks: np.ndarray | None, names: list[str]) -> None:
+        t = self.stage.value()
+        if peaks is None or len(peaks) == 0:
+            self._curve.setData([], [])
+            self.stage_label.setText("no prediction on this frame: run the model (Ctrl+R)")
+            return
+        self._curve.setData(np.arange(len(peaks)), peaks)
+        self._marker.setValue(t)
+        short = [n.replace("feed-forward", "FF").replace("iteration ", "it ") for n in names]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(short))])
+        self.plot.setXRange(-0.3, len(peaks) - 0.7, padding=0)
+        which = "all joints (mean)" if self.joint() is None else self._names[self.joint()]
+        self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {which}: peak {peaks[t]:.2f}")

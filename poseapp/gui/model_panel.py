@@ -1,0 +1,124 @@
+"""The model panel: which model, on which device, how many iterations; run on the current frame
+or on the whole source in the background, with a progress bar and cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PySide6 import QtCore, QtWidgets
+
+from poseapp.engine.checkpoint import read_card
+from poseapp.engine.zoo import default_model_name, list_models
+
+
+class ModelPanel(QtWidgets.QGroupBox):
+    run_frame = QtCore.Signal()
+    run_source = QtCore.Signal()
+    cancel = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Model", parent)
+        self.model_box = QtWidgets.QComboBox()
+        self.model_box.setToolTip("Models shipped in models/ and trained into your poseapp folder")
+        browse = QtWidgets.QPushButton("...")
+        browse.setToolTip("Use another model folder")
+        browse.setFixedWidth(28)
+        browse.clicked.connect(self._browse)
+        self.device_box = QtWidgets.QComboBox()
+        self.device_box.addItem("auto", "auto")
+        self.device_box.addItem("CPU", "cpu")
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                self.device_box.addItem(f"CUDA {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}")
+        self.iterations = QtWidgets.QSpinBox()
+        self.iterations.setRange(0, 8)
+        self.iterations.setToolTip("Recurrent models: iterations of the recurrent module (0 = feed-forward only)")
+        self.run_button = QtWidgets.QPushButton("Run on frame")
+        self.run_button.setToolTip("Predict the people in this frame (Ctrl+R)")
+        self.run_all_button = QtWidgets.QPushButton("Run on source")
+        self.run_all_button.setToolTip("Predict every frame of this image folder or video in the background")
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setValue(0)
+        self.info = QtWidgets.QLabel()
+        self.info.setWordWrap(True)
+        self.run_button.clicked.connect(self.run_frame)
+        self.run_all_button.clicked.connect(self.run_source)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.model_box.currentIndexChanged.connect(self._model_changed)
+
+        form = QtWidgets.QFormLayout(self)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.model_box, 1)
+        row.addWidget(browse)
+        form.addRow("Model", row)
+        form.addRow("Device", self.device_box)
+        form.addRow("Iterations", self.iterations)
+        buttons = QtWidgets.QHBoxLayout()
+        for b in (self.run_button, self.run_all_button, self.cancel_button):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.info)
+        self.refresh_models()
+
+    def refresh_models(self) -> None:
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        default = default_model_name()
+        for folder in list_models():
+            label = folder.name + ("  (default)" if folder.name == default else "")
+            self.model_box.addItem(label, str(folder))
+            if folder.name == default:
+                self.model_box.setCurrentIndex(self.model_box.count() - 1)
+        self.model_box.blockSignals(False)
+        self._model_changed()
+
+    def add_model(self, folder: str | Path) -> None:
+        folder = str(Path(folder))
+        index = self.model_box.findData(folder)
+        if index < 0:
+            self.model_box.addItem(Path(folder).name, folder)
+            index = self.model_box.count() - 1
+        self.model_box.setCurrentIndex(index)
+
+    def model_path(self) -> str | None:
+        return self.model_box.currentData()
+
+    def device(self) -> str:
+        return self.device_box.currentData()
+
+    def set_busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy and self.model_path() is not None)
+        self.run_all_button.setEnabled(not busy and self.model_path() is not None)
+        self.cancel_button.setEnabled(busy)
+
+    def _browse(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Model folder (with card.json)")
+        if folder:
+            self.add_model(folder)
+
+    def _model_changed(self) -> None:
+        path = self.model_path()
+        self.set_busy(False)
+        if path is None:
+            self.info.setText("No model found: train one with `poseapp train`.")
+            return
+        try:
+            card = read_card(path)
+        except Exception as exc:  # noqa: BLE001 - shown in the panel
+            self.info.setText(str(exc))
+            return
+        iterations = card.get("config", {}).get("iterations")
+        self.iterations.setEnabled(iterations is not None)
+        if iterations is not None:
+            self.iterations.setValue(int(iterations))
+        val = card.get("metrics", {}).get("lsp_val") or {}
+        pck = val.get("pck@0.2", {}).get("total")
+        self.info.setText(
+            f"{card.get('architecture')} · {card['skeleton']['name']} · {card['input_size'][0]} px"
+            + (f" · LSP val PCK@0.2 {pck:.1f}" if pck is not None else "")
+        )
