@@ -39,7 +39,7 @@ def test_demo_opens_on_the_first_frame_with_its_skeleton(window):
     assert window.current_frame_id == project.frame_ids()[0]
     frame = project.frame(window.current_frame_id)
     assert window.canvas.image_item.image.shape == (frame.height, frame.width, 3)
-    scatters = [i for i in window.canvas._overlay if type(i).__name__ == "ScatterPlotItem"]
+    scatters = [i for i in window.canvas._overlay if type(i).__name__ == "JointsItem"]
     assert len(scatters) == 1
     pixels = _rendered(window.canvas)
     assert pixels.std() > 20  # a photo, not an empty dark canvas
@@ -77,13 +77,16 @@ def test_state_filter_lists_only_matching_frames(window):
     assert window.model.rowCount() == 88
 
 
-def test_edit_in_the_store_updates_canvas_and_list(window):
+def test_edit_in_the_store_updates_canvas_and_list(window, qtbot):
     project = window.project
     inst = project.instances(window.current_frame_id)[0]
     project.set_keypoint(inst.id, 13, 5.0, 6.0, v=1)
-    scatter = next(i for i in window.canvas._overlay if type(i).__name__ == "ScatterPlotItem")
-    xs, ys = scatter.getData()
-    assert (5.0, 6.0) in set(zip(xs.tolist(), ys.tolist()))
+
+    def moved():
+        xs, ys = window.canvas.joints_item(inst.id).getData()
+        return (5.0, 6.0) in set(zip(xs.tolist(), ys.tolist()))
+
+    qtbot.waitUntil(moved, timeout=5000)  # views hear of store edits through a queued signal
     row = window.model.row_of(window.current_frame_id)
     assert "[edited]" in window.model.data(window.model.index(row))
 
@@ -193,3 +196,95 @@ def test_run_on_a_video_in_the_background_can_be_cancelled(window, qtbot, tiny_m
     predicted = {i.frame_id for fid in window.project.frame_ids(source_id=video) for i in window.project.instances(fid)}
     assert 1 <= len(predicted) < 80  # stopped part-way
     assert "Cancelled" in window.statusBar().currentMessage()
+
+
+def _to_viewport(window, x, y):
+    scene = window.canvas.view.mapViewToScene(QtCore.QPointF(x, y))
+    return window.canvas.mapFromScene(scene)
+
+
+def _drag(window, qtbot, start, end, steps=8):
+    viewport = window.canvas.viewport()
+    a = _to_viewport(window, *start)
+    qtbot.mousePress(viewport, QtCore.Qt.MouseButton.LeftButton, pos=a)
+    for i in range(1, steps + 1):
+        f = i / steps
+        p = _to_viewport(window, start[0] + f * (end[0] - start[0]), start[1] + f * (end[1] - start[1]))
+        qtbot.mouseMove(viewport, pos=p)
+    qtbot.mouseRelease(viewport, QtCore.Qt.MouseButton.LeftButton, pos=_to_viewport(window, *end))
+
+
+def _on_disk(window, instance_id):
+    from poseapp.store import Project
+
+    with Project.open(window.project.path) as other:  # a second connection sees only committed data
+        return other.instance(instance_id).keypoints
+
+
+def test_drag_a_joint_is_one_undoable_command_saved_at_once(window, qtbot):
+    window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
+    inst = window.project.instances(window.current_frame_id)[0]
+    x0, y0 = inst.keypoints[0, :2]
+    target = (x0 + 12.0, y0 - 7.0)
+    _drag(window, qtbot, (x0, y0), target)
+    assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "move right_ankle"
+    moved = _on_disk(window, inst.id)[0]
+    assert moved[0] == pytest.approx(target[0], abs=1.0) and moved[1] == pytest.approx(target[1], abs=1.0)
+    assert window.selected == (inst.id, 0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_allclose(_on_disk(window, inst.id)[0, :2], (x0, y0))
+    assert window.project.frame(window.current_frame_id).state == "labelled"
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert _on_disk(window, inst.id)[0, 0] == pytest.approx(target[0], abs=1.0)
+    assert window.project.frame(window.current_frame_id).state == "edited"
+
+
+def test_dragging_the_background_pans_and_edits_nothing(window, qtbot):
+    before = window.canvas.view.viewRange()
+    _drag(window, qtbot, (2, 2), (30, 30))
+    assert window.undo_stack.count() == 0
+    assert window.canvas.view.viewRange() != before
+
+
+def test_visibility_cycles_and_undoes(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.select_joint(inst.id, 5)
+    seen = []
+    for _ in range(3):
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_V)
+        seen.append(int(_on_disk(window, inst.id)[5, 2]))
+    start = int(inst.keypoints[5, 2])
+    cycle = {2: 1, 1: 0, 0: 2}
+    assert seen == [cycle[start], cycle[cycle[start]], start]
+    for _ in range(3):
+        window.undo_stack.undo()
+    assert int(_on_disk(window, inst.id)[5, 2]) == start
+
+
+def test_delete_and_undo_keep_the_instance_and_its_id(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.select_joint(inst.id, 0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete)
+    assert window.project.instances(window.current_frame_id) == []
+    window.undo_stack.undo()
+    back = window.project.instances(window.current_frame_id)
+    assert [i.id for i in back] == [inst.id]
+    np.testing.assert_array_equal(back[0].keypoints, inst.keypoints)
+
+
+def test_accept_prediction_and_add_person(window, qtbot):
+    from poseapp.store import Instance
+
+    fid = window.current_frame_id
+    manual = window.project.instances(fid)[0]
+    pred = window.project.add_instance(Instance(fid, "lsp14", manual.keypoints, origin="predicted", model_id="m",
+                                                joint_scores=np.full(14, 0.7)))
+    window.select_joint(pred.id, 2)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
+    assert window.project.instance(pred.id).origin == "manual"
+    window.undo_stack.undo()
+    assert window.project.instance(pred.id).origin == "predicted"
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_N)
+    assert len(window.project.instances(fid)) == 3
+    window.undo_stack.undo()
+    assert len(window.project.instances(fid)) == 2

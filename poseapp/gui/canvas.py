@@ -44,8 +44,61 @@ def limb_side(skeleton: Skeleton, a: int, b: int) -> str:
     return sides.pop() if len(sides) == 1 else "centre"
 
 
+class JointsItem(pg.ScatterPlotItem):
+    """One person's joints: click selects a joint, dragging moves it (only this item redraws
+    while the mouse moves; the canvas reports the drop once, on release)."""
+
+    def __init__(self, canvas: "FrameCanvas", instance_id: int, joints: np.ndarray, positions: np.ndarray, brushes, pens):
+        self.canvas = canvas
+        self.instance_id = instance_id
+        self._joints = [int(j) for j in joints]
+        self._pos = np.asarray(positions, dtype=np.float64).copy()
+        self._look = dict(brush=brushes, pen=pens, size=10, pxMode=True)
+        self._dragging: int | None = None
+        super().__init__(pos=self._pos, data=self._joints, **self._look)
+
+    def _index_at(self, pos: QtCore.QPointF) -> int | None:
+        points = self.pointsAt(pos)
+        return int(points[0].index()) if len(points) else None
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        index = self._index_at(ev.pos())
+        if index is None or ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        self.canvas.joint_clicked.emit(self.instance_id, self._joints[index])
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            self._dragging = self._index_at(ev.buttonDownPos())
+            if self._dragging is not None:
+                self.canvas.joint_clicked.emit(self.instance_id, self._joints[self._dragging])
+        if self._dragging is None:
+            ev.ignore()  # not on a joint: the view pans
+            return
+        ev.accept()
+        self.move_joint(self._dragging, ev.pos().x(), ev.pos().y())
+        if ev.isFinish():
+            joint, self._dragging = self._joints[self._dragging], None
+            x, y = self._pos[self._joints.index(joint)]
+            self.canvas.joint_dropped.emit(self.instance_id, joint, float(x), float(y))
+
+    def move_joint(self, index: int, x: float, y: float) -> None:
+        self._pos[index] = (x, y)
+        self.setData(pos=self._pos, data=self._joints, **self._look)
+        self.canvas._limbs_follow(self.instance_id, self._joints[index], x, y)
+
+
 class FrameCanvas(pg.GraphicsLayoutWidget):
-    """Zoom with the wheel, pan by dragging; ``show_frame`` replaces what is drawn."""
+    """Zoom with the wheel, pan by dragging the background, drag joints to move them;
+    ``show_frame`` replaces what is drawn."""
+
+    joint_clicked = QtCore.Signal(int, int)  # instance id, joint
+    joint_dropped = QtCore.Signal(int, int, float, float)  # instance id, joint, x, y (on release)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -57,6 +110,10 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self._overlay: list[QtWidgets.QGraphicsItem] = []
         self._heat: list[QtWidgets.QGraphicsItem] = []
         self._shape: tuple[int, int] | None = None
+        self._drawn: dict[int, dict] = {}  # instance id -> keypoints, skeleton, limb curves, joints item
+        self._selection = pg.ScatterPlotItem(size=18, pxMode=True, brush=None, pen=pg.mkPen("#ffffff", width=2))
+        self._selection.setZValue(30)
+        self.view.addItem(self._selection)
 
     def show_frame(self, image: np.ndarray, instances: list[Instance], skeletons: dict[str, Skeleton]) -> None:
         image = np.ascontiguousarray(image)
@@ -86,6 +143,28 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         for item in self._overlay:
             self.view.removeItem(item)
         self._overlay.clear()
+        self._drawn.clear()
+
+    def select(self, instance_id: int | None, joint: int | None) -> None:
+        """Ring the selected joint (or nothing)."""
+        drawn = self._drawn.get(instance_id) if instance_id is not None else None
+        if drawn is None or joint is None or drawn["keypoints"][joint, 2] == 0:
+            self._selection.setData([], [])
+            return
+        x, y = drawn["keypoints"][joint, :2]
+        self._selection.setData([x], [y])
+
+    def joints_item(self, instance_id: int) -> "JointsItem | None":
+        drawn = self._drawn.get(instance_id)
+        return drawn["joints"] if drawn else None
+
+    def _limbs_follow(self, instance_id: int, joint: int, x: float, y: float) -> None:
+        drawn = self._drawn[instance_id]
+        drawn["keypoints"][joint, :2] = (x, y)
+        for side, curve in drawn["curves"].items():
+            pts = self._limb_points(drawn["keypoints"], drawn["skeleton"], side)
+            curve.setData(pts[:, 0], pts[:, 1], connect="pairs")
+        self._selection.setData([x], [y])
 
     def _add(self, item: QtWidgets.QGraphicsItem) -> None:
         self.view.addItem(item)
@@ -133,30 +212,30 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             pen.setCosmetic(True)
             box.setPen(pen)
             self._add(box)
-        kps = inst.keypoints
+        kps = inst.keypoints.copy()
+        curves = {}
         for side, colour in SIDE_COLOURS.items():
-            segments = [
-                (kps[a, :2], kps[b, :2])
-                for a, b in skeleton.edges
-                if kps[a, 2] > 0 and kps[b, 2] > 0 and limb_side(skeleton, a, b) == side
-            ]
-            if not segments:
-                continue
-            pts = np.array(segments).reshape(-1, 2)
+            pts = self._limb_points(kps, skeleton, side)
             style = QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine
-            self._add(pg.PlotCurveItem(pts[:, 0], pts[:, 1], connect="pairs", pen=pg.mkPen(colour, width=3, style=style)))
+            curve = pg.PlotCurveItem(pts[:, 0], pts[:, 1], connect="pairs", pen=pg.mkPen(colour, width=3, style=style))
+            self._add(curve)
+            curves[side] = curve
         shown = np.flatnonzero(kps[:, 2] > 0)  # v = 0: not labelled, so nothing to draw
-        if len(shown):
-            brushes, pens = [], []
-            for j in shown:
-                colour = SIDE_COLOURS[skeleton.side(int(j))]
-                occluded = kps[j, 2] == 1
-                brushes.append(pg.mkBrush(0, 0, 0, 0) if occluded else pg.mkBrush(*colour))  # occluded: hollow
-                pens.append(pg.mkPen(colour, width=2) if occluded else pg.mkPen("w", width=1))
-            scatter = pg.ScatterPlotItem(
-                x=kps[shown, 0], y=kps[shown, 1], size=9, brush=brushes, pen=pens, pxMode=True,
-                data=[int(j) for j in shown],
-            )
-            tips = [f"{skeleton.joints[j]} ({'occluded' if kps[j, 2] == 1 else 'visible'})" for j in shown]
-            scatter.setToolTip("\n".join(tips[:3]) + ("\n..." if len(tips) > 3 else ""))
-            self._add(scatter)
+        brushes, pens = [], []
+        for j in shown:
+            colour = SIDE_COLOURS[skeleton.side(int(j))]
+            occluded = kps[j, 2] == 1
+            brushes.append(pg.mkBrush(0, 0, 0, 0) if occluded else pg.mkBrush(*colour))  # occluded: hollow
+            pens.append(pg.mkPen(colour, width=2) if occluded else pg.mkPen("w", width=1))
+        joints = JointsItem(self, int(inst.id) if inst.id is not None else -1, shown, kps[shown, :2].reshape(-1, 2), brushes, pens)
+        joints.setZValue(10)
+        self._add(joints)
+        self._drawn[int(inst.id) if inst.id is not None else -1] = {"keypoints": kps, "skeleton": skeleton, "curves": curves, "joints": joints}
+
+    @staticmethod
+    def _limb_points(kps: np.ndarray, skeleton: Skeleton, side: str) -> np.ndarray:
+        segments = [
+            (kps[a, :2], kps[b, :2]) for a, b in skeleton.edges
+            if kps[a, 2] > 0 and kps[b, 2] > 0 and limb_side(skeleton, a, b) == side
+        ]
+        return np.array(segments, dtype=np.float64).reshape(-1, 2)

@@ -37,10 +37,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.current_frame_id: int | None = None
         self.last_error: str | None = None
         self._bridge = _EventBridge()
-        self._bridge.event.connect(self._on_project_event)
+        # Queued: a redraw must never delete a canvas item from inside that item's mouse handler.
+        self._bridge.event.connect(self._on_project_event, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.undo_stack = QtGui.QUndoStack(self)
+        self.selected: tuple[int, int] | None = None  # (instance id, joint)
         self._listeners: list[tuple[Any, Callable]] = []
 
         self.canvas = FrameCanvas()
+        self.canvas.joint_clicked.connect(self.select_joint)
+        self.canvas.joint_dropped.connect(self.move_joint)
         self.frame_list = QtWidgets.QListView()
         self.frame_list.setUniformItemSizes(True)  # lets Qt skip measuring 100,000 rows
         self.state_filter = QtWidgets.QComboBox()
@@ -107,6 +112,22 @@ class MainWindow(QtWidgets.QMainWindow):
         act("export", "&Export COCO keypoints...", "Ctrl+E", self._ask_export, file_menu)
         file_menu.addSeparator()
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
+
+        edit = self.menuBar().addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        for name, action in (("undo", undo), ("redo", redo)):
+            edit.addAction(action)
+            self.addAction(action)
+            self.actions_by_name[name] = action
+        edit.addSeparator()
+        act("visibility", "Cycle joint &visibility (visible, occluded, not labelled)", "V", self.cycle_visibility, edit)
+        act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
+        act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
+        act("add", "Add a &new person (drag the joints into place)", "N", self.add_person, edit)
+        act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
 
         go = self.menuBar().addMenu("&Go")
         act("next", "&Next frame", "Right", lambda: self.step(1), go)
@@ -184,6 +205,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.project = self.loader = self.model = None
         self.current_frame_id = None
         self.results.clear()
+        self.undo_stack.clear()  # its commands hold the closed project
+        self.selected = None
         self.canvas.clear_frame()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
@@ -302,6 +325,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_frame(self, frame_id: int) -> None:
         assert self.project is not None and self.loader is not None
+        if frame_id != self.current_frame_id:
+            self.selected = None
         self.current_frame_id = frame_id
         frame = self.project.frame(frame_id)
         try:
@@ -313,6 +338,9 @@ class MainWindow(QtWidgets.QMainWindow):
         instances = self.project.instances(frame_id)
         skeletons = {i.skeleton: self.project.skeleton(i.skeleton) for i in instances}
         self.canvas.show_frame(image, instances, skeletons)
+        if self.selected is not None and all(i.id != self.selected[0] for i in instances):
+            self.selected = None
+        self.canvas.select(*(self.selected or (None, None)))
         self._update_heatmaps()
         name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
         self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
@@ -326,6 +354,86 @@ class MainWindow(QtWidgets.QMainWindow):
             touched = {getattr(a, "frame_id", None) for a in args}
             if self.current_frame_id in touched:
                 self.show_frame(self.current_frame_id)
+
+    # ------------------------------------------------------------------ editing (every edit is undoable)
+    def select_joint(self, instance_id: int, joint: int) -> None:
+        self.selected = (instance_id, joint)
+        self.canvas.select(instance_id, joint)
+        if self.project is not None:
+            inst = self.project.instance(instance_id)
+            name = self.project.skeleton(inst.skeleton).joints[joint]
+            from poseapp.gui.commands import VISIBILITY_NAMES
+
+            score = f", score {inst.joint_scores[joint]:.2f}" if inst.joint_scores is not None else ""
+            self.statusBar().showMessage(
+                f"{inst.origin} instance {instance_id}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
+                f"{VISIBILITY_NAMES[int(inst.keypoints[joint, 2])]}{score}", 10000)
+
+    def _joint_name(self, instance_id: int, joint: int) -> str:
+        return self.project.skeleton(self.project.instance(instance_id).skeleton).joints[joint]
+
+    def move_joint(self, instance_id: int, joint: int, x: float, y: float) -> None:
+        from poseapp.gui.commands import MoveKeypoint
+
+        self.undo_stack.push(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
+
+    def cycle_visibility(self) -> None:
+        from poseapp.gui.commands import SetVisibility, next_visibility
+
+        if self.selected is None or self.project is None:
+            self.statusBar().showMessage("Click a joint first, then V cycles visible, occluded, not labelled.", 5000)
+            return
+        instance_id, joint = self.selected
+        v = next_visibility(self.project.instance(instance_id).keypoints[joint, 2])
+        self.undo_stack.push(SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint)))
+
+    def _selected_instance(self):
+        if self.selected is not None and self.project is not None:
+            return self.project.instance(self.selected[0])
+        if self.current_frame_id is not None and self.project is not None:  # the only person, if one
+            insts = self.project.instances(self.current_frame_id)
+            if len(insts) == 1:
+                return insts[0]
+        return None
+
+    def accept_prediction(self) -> None:
+        from poseapp.gui.commands import AcceptPrediction
+
+        inst = self._selected_instance()
+        if inst is None or inst.origin != "predicted":
+            predicted = [i for i in self.project.instances(self.current_frame_id) if i.origin == "predicted"] if self.project and self.current_frame_id else []
+            if len(predicted) != 1:
+                self.statusBar().showMessage("Click a joint of the prediction to accept (A).", 5000)
+                return
+            inst = predicted[0]
+        self.undo_stack.push(AcceptPrediction(self.project, inst.id))
+
+    def delete_instance(self) -> None:
+        from poseapp.gui.commands import DeleteInstance
+
+        inst = self._selected_instance()
+        if inst is None:
+            self.statusBar().showMessage("Click a joint of the person to delete.", 5000)
+            return
+        self.selected = None
+        self.undo_stack.push(DeleteInstance(self.project, inst.id))
+
+    def add_person(self) -> None:
+        from poseapp.gui.commands import AddInstance
+
+        if self.project is None or self.current_frame_id is None:
+            return
+        frame = self.project.frame(self.current_frame_id)
+        names = self.project.skeleton_names() or ["lsp14"]
+        existing = self.project.instances(frame.id)
+        skeleton = existing[0].skeleton if existing else names[0]
+        self.project.ensure_skeleton(self.project.skeleton(skeleton))
+        w, h = frame.width * 0.3, frame.height * 0.6
+        self.undo_stack.push(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
+
+    def mark_reviewed(self) -> None:
+        if self.project is not None and self.current_frame_id is not None:
+            self.project.set_frame_state(self.current_frame_id, "reviewed")
 
     # ------------------------------------------------------------------ running models
     def _predictor(self, path: str, device: str):
