@@ -288,3 +288,34 @@ def test_accept_prediction_and_add_person(window, qtbot):
     assert len(window.project.instances(fid)) == 3
     window.undo_stack.undo()
     assert len(window.project.instances(fid)) == 2
+
+
+def test_joint_table_and_occlusion_queue(window, qtbot):
+    from poseapp.store import Instance
+
+    project = window.project
+    # an accepted prediction whose visibility scores disagree with two of the flags
+    fid = window.current_frame_id
+    manual = project.instances(fid)[0]
+    scores = np.where(manual.keypoints[:, 2] == 2, 0.9, 0.1)
+    visible_joint = int(np.flatnonzero(manual.keypoints[:, 2] == 2)[0])
+    occluded_joint = int(np.flatnonzero(manual.keypoints[:, 2] == 1)[0])
+    scores[visible_joint], scores[occluded_joint] = 0.05, 0.95
+    project.update_instance(manual.id, vis_scores=scores, joint_scores=scores)
+    qtbot.waitUntil(lambda: window.canvas.joints_item(manual.id) is not None)
+    window.select_joint(manual.id, 3)
+    assert window.joint_table.rowCount() == 14
+    assert window.joint_table.item(3, 0).text() == "left_hip" and window.joint_table.item(3, 5).text() == f"{scores[3]:.2f}"
+    window.joint_table.cellClicked.emit(7, 0)
+    assert window.selected == (manual.id, 7)
+
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    view = window.occlusion_view
+    assert len(view.items) == 2
+    assert "Visibility AP" in view.summary.text()
+    reasons = {view.items[0][0].joint, view.items[1][0].joint}
+    assert reasons == {visible_joint, occluded_joint}
+    assert window.selected in {(manual.id, visible_joint), (manual.id, occluded_joint)}
+    first = window.selected
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    assert window.selected != first

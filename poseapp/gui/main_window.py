@@ -15,6 +15,7 @@ from poseapp.formats import EXPORTERS, export_project, import_source
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.frame_list import FrameListModel
 from poseapp.gui.heatmap_panel import HeatmapPanel
+from poseapp.gui.inspector import JointTable, OcclusionView
 from poseapp.gui.jobs import Job
 from poseapp.gui.model_panel import ModelPanel
 from poseapp.media.frames import FrameLoader
@@ -78,6 +79,21 @@ class MainWindow(QtWidgets.QMainWindow):
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [380], QtCore.Qt.Orientation.Horizontal)
+        self.joint_table = JointTable()
+        self.occlusion_view = OcclusionView()
+        joints_dock = QtWidgets.QDockWidget("Joints", self)
+        joints_dock.setObjectName("joints_dock")
+        joints_dock.setWidget(self.joint_table)
+        occlusion_dock = QtWidgets.QDockWidget("Occlusion", self)
+        occlusion_dock.setObjectName("occlusion_dock")
+        occlusion_dock.setWidget(self.occlusion_view)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, joints_dock)
+        self.tabifyDockWidget(joints_dock, occlusion_dock)
+        joints_dock.raise_()
+        self.occlusion_dock = occlusion_dock
+        occlusion_dock.visibilityChanged.connect(lambda shown: shown and self.project is not None and self.occlusion_view.refresh(self.project))
+        self.joint_table.joint_chosen.connect(self.select_joint)
+        self.occlusion_view.goto.connect(self.goto_joint)
         self.model_panel.run_frame.connect(self.run_model_on_frame)
         self.model_panel.run_source.connect(self.run_model_on_source)
         self.model_panel.cancel.connect(self.cancel_job)
@@ -128,6 +144,7 @@ class MainWindow(QtWidgets.QMainWindow):
         act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
         act("add", "Add a &new person (drag the joints into place)", "N", self.add_person, edit)
         act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
+        act("disagreement", "Next &disagreement (flag vs visibility score)", "D", self.next_disagreement, edit)
 
         go = self.menuBar().addMenu("&Go")
         act("next", "&Next frame", "Right", lambda: self.step(1), go)
@@ -341,6 +358,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.selected is not None and all(i.id != self.selected[0] for i in instances):
             self.selected = None
         self.canvas.select(*(self.selected or (None, None)))
+        self._refresh_joint_table()
         self._update_heatmaps()
         name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
         self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
@@ -359,6 +377,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def select_joint(self, instance_id: int, joint: int) -> None:
         self.selected = (instance_id, joint)
         self.canvas.select(instance_id, joint)
+        self._refresh_joint_table()
         if self.project is not None:
             inst = self.project.instance(instance_id)
             name = self.project.skeleton(inst.skeleton).joints[joint]
@@ -368,6 +387,32 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(
                 f"{inst.origin} instance {instance_id}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
                 f"{VISIBILITY_NAMES[int(inst.keypoints[joint, 2])]}{score}", 10000)
+
+    def _refresh_joint_table(self) -> None:
+        inst = None
+        if self.selected is not None and self.project is not None:
+            try:
+                inst = self.project.instance(self.selected[0])
+            except PoseAppError:
+                inst = None
+        names = list(self.project.skeleton(inst.skeleton).joints) if inst is not None else []
+        self.joint_table.show_instance(inst, names, self.selected[1] if inst is not None else None)
+
+    def goto_joint(self, frame_id: int, instance_id: int, joint: int) -> None:
+        if self.model is not None and self.model.row_of(frame_id) is None:
+            self.state_filter.setCurrentText("all frames")
+        row = self.model.row_of(frame_id) if self.model is not None else None
+        if row is not None:
+            self._go_row(row)
+        self.select_joint(instance_id, joint)
+
+    def next_disagreement(self) -> None:
+        if self.project is None:
+            return
+        if not self.occlusion_view.items:
+            self.occlusion_view.refresh(self.project)
+        self.occlusion_dock.raise_()
+        self.occlusion_view.next_disagreement()
 
     def _joint_name(self, instance_id: int, joint: int) -> str:
         return self.project.skeleton(self.project.instance(instance_id).skeleton).joints[joint]

@@ -1,0 +1,76 @@
+"""Occlusion inspection over a project: each labelled joint's flag (visible or occluded) paired
+with a model's visibility score, the precision-recall curve of those scores, and the queue of
+disagreements a user steps through. No Qt here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from poseapp.engine.metrics import average_precision
+from poseapp.store import Instance, Project
+
+
+@dataclass(frozen=True)
+class JointRef:
+    frame_id: int
+    instance_id: int  # the annotation (manual instance)
+    joint: int
+
+
+@dataclass
+class VisibilityPairs:
+    scores: np.ndarray  # (N,) visibility scores
+    visible: np.ndarray  # (N,) bool: flag 2 (True) or 1 (False)
+    refs: list[JointRef]
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def pr_curve(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """(AP in percent, precision, recall) of 'visible' ranked by score."""
+        ap, precision, recall = average_precision(self.scores, self.visible)
+        return 100.0 * ap, precision, recall
+
+    def disagreements(self, low: float = 0.3, high: float = 0.7) -> list[tuple[JointRef, str, float]]:
+        """Flag visible but score low, or flag occluded but score high; the strongest first."""
+        out = []
+        for ref, s, vis in zip(self.refs, self.scores, self.visible):
+            if vis and s < low:
+                out.append((ref, "flagged visible, scored low", float(low - s)))
+            elif not vis and s > high:
+                out.append((ref, "flagged occluded, scored high", float(s - high)))
+        return sorted(out, key=lambda item: -item[2])
+
+
+def _match(manual: Instance, predicted: list[Instance]) -> Instance | None:
+    """The prediction closest to an annotation (mean distance over its labelled joints)."""
+    labelled = manual.keypoints[:, 2] > 0
+    best, best_d = None, np.inf
+    for p in predicted:
+        if p.vis_scores is None or len(p.keypoints) != len(manual.keypoints):
+            continue
+        d = float(np.linalg.norm(p.keypoints[labelled, :2] - manual.keypoints[labelled, :2], axis=1).mean()) if labelled.any() else np.inf
+        if d < best_d:
+            best, best_d = p, d
+    return best
+
+
+def visibility_pairs(project: Project, model_id: str | None = None) -> VisibilityPairs:
+    """For every annotation with labelled joints: its own visibility scores (an accepted prediction
+    keeps them), else those of the closest prediction on the frame (of ``model_id``, if given)."""
+    scores, visible, refs = [], [], []
+    frame_ids = sorted({inst.frame_id for inst in project.iter_instances(origin="manual")})
+    for fid in frame_ids:
+        insts = project.instances(fid)
+        predicted = [i for i in insts if i.origin == "predicted" and (model_id is None or i.model_id == model_id)]
+        for manual in (i for i in insts if i.origin == "manual"):
+            source = manual if manual.vis_scores is not None and (model_id is None or manual.model_id == model_id) else _match(manual, predicted)
+            if source is None:
+                continue
+            for j in np.flatnonzero(manual.keypoints[:, 2] > 0):
+                scores.append(float(source.vis_scores[j]))
+                visible.append(bool(manual.keypoints[j, 2] == 2))
+                refs.append(JointRef(fid, int(manual.id), int(j)))
+    return VisibilityPairs(np.asarray(scores, dtype=np.float64), np.asarray(visible, dtype=bool), refs)

@@ -1,0 +1,123 @@
+"""The joint table (coordinates, flag, model score, visibility score of the selected person) and
+the occlusion view (PR curve of visibility scores against the flags, and a disagreement queue)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from poseapp.engine.occlusion import VisibilityPairs, visibility_pairs
+from poseapp.gui.commands import VISIBILITY_NAMES
+from poseapp.store import Instance, Project
+
+
+class JointTable(QtWidgets.QTableWidget):
+    """Rows are joints of the selected person; clicking a row selects that joint."""
+
+    joint_chosen = QtCore.Signal(int, int)  # instance id, joint
+
+    HEADERS = ["joint", "x", "y", "flag", "score", "visibility"]
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(0, len(self.HEADERS), parent)
+        self.setHorizontalHeaderLabels(self.HEADERS)
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.instance_id: int | None = None
+        self.cellClicked.connect(lambda row, _col: self.instance_id is not None and self.joint_chosen.emit(self.instance_id, row))
+
+    def show_instance(self, instance: Instance | None, joint_names: list[str], selected: int | None = None) -> None:
+        self.instance_id = instance.id if instance is not None else None
+        self.setRowCount(0 if instance is None else len(joint_names))
+        if instance is None:
+            return
+        for j, name in enumerate(joint_names):
+            x, y, v = instance.keypoints[j]
+            cells = [
+                name, f"{x:.1f}", f"{y:.1f}", VISIBILITY_NAMES[int(v)],
+                "" if instance.joint_scores is None else f"{instance.joint_scores[j]:.2f}",
+                "" if instance.vis_scores is None else f"{instance.vis_scores[j]:.2f}",
+            ]
+            for c, text in enumerate(cells):
+                self.setItem(j, c, QtWidgets.QTableWidgetItem(text))
+        self.resizeColumnsToContents()
+        if selected is not None:
+            self.selectRow(selected)
+
+
+class OcclusionView(QtWidgets.QWidget):
+    """PR curve and the disagreement queue; ``goto`` asks the window to show a joint."""
+
+    goto = QtCore.Signal(int, int, int)  # frame id, instance id, joint
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("bottom", "recall (visible joints)")
+        self.plot.setLabel("left", "precision")
+        self.plot.setXRange(0, 1)
+        self.plot.setYRange(0, 1.02)
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#8ab4f8", width=2))
+        self.summary = QtWidgets.QLabel("Run a model and annotate visibility to compare them.")
+        self.summary.setWordWrap(True)
+        self.queue = QtWidgets.QListWidget()
+        self.refresh_button = QtWidgets.QPushButton("Refresh")
+        self.next_button = QtWidgets.QPushButton("Next disagreement")
+        self.next_button.setToolTip("Jump to the next joint whose flag and visibility score disagree (D)")
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.next_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
+        layout.addWidget(self.queue, 1)
+        self.queue.currentRowChanged.connect(self._row_chosen)
+        self.next_button.clicked.connect(self.next_disagreement)
+        self.pairs: VisibilityPairs | None = None
+        self.items: list = []
+        self._project: Project | None = None
+        self.refresh_button.clicked.connect(lambda: self._project is not None and self.refresh(self._project))
+
+    def refresh(self, project: Project) -> None:
+        self._project = project
+        self.pairs = visibility_pairs(project)
+        self.queue.blockSignals(True)
+        self.queue.clear()
+        if len(self.pairs) == 0 or self.pairs.visible.all() or not self.pairs.visible.any():
+            self.curve.setData([], [])
+            self.summary.setText(
+                f"{len(self.pairs)} labelled joints with visibility scores: a PR curve needs both visible and occluded flags."
+            )
+            self.items = []
+            self.queue.blockSignals(False)
+            return
+        ap, precision, recall = self.pairs.pr_curve()
+        self.curve.setData(np.concatenate([[0.0], recall]), np.concatenate([[1.0], precision]))
+        self.items = self.pairs.disagreements()
+        names = {}
+        for ref, why, strength in self.items:
+            skel = names.setdefault(ref.instance_id, project.skeleton(project.instance(ref.instance_id).skeleton))
+            frame = project.frame(ref.frame_id)
+            where = frame.file_name or f"frame {frame.index}"
+            self.queue.addItem(f"{where}: {skel.joints[ref.joint]} {why} (by {strength:.2f})")
+        self.summary.setText(
+            f"Visibility AP {ap:.1f} over {len(self.pairs)} joints ({int(self.pairs.visible.sum())} visible, "
+            f"{int((~self.pairs.visible).sum())} occluded); {len(self.items)} disagreements."
+        )
+        self.queue.blockSignals(False)
+
+    def next_disagreement(self) -> None:
+        if not self.items:
+            return
+        self.queue.setCurrentRow((self.queue.currentRow() + 1) % len(self.items))
+
+    def _row_chosen(self, row: int) -> None:
+        if 0 <= row < len(self.items):
+            ref = self.items[row][0]
+            self.goto.emit(ref.frame_id, ref.instance_id, ref.joint)
