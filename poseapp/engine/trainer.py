@@ -168,6 +168,7 @@ class Trainer:
         self.amp_dtype = _amp_dtype(self.device, config.amp)
         self._samples = samples
         self._stop = False
+        self.skipped_other_skeletons = 0
 
     # ------------------------------------------------------------------ set-up
     def _load_data(self) -> tuple[list[PoseSample], list[PoseSample]]:
@@ -176,6 +177,12 @@ class Trainer:
             if not self.config.data:
                 raise PoseAppError("no training data: give --data (lsp:DIR, lspet:DIR, coco:FILE, project:FILE ...)")
             samples = [s for spec in self.config.data for s in load_samples(spec)]
+        # a project may hold people of several skeletons: train on the model's own
+        skeleton = make_config(self.config.model, **self.config.model_overrides).skeleton
+        self.skipped_other_skeletons = sum(s.skeleton != skeleton for s in samples)
+        samples = [s for s in samples if s.skeleton == skeleton]
+        if not samples:
+            raise PoseAppError(f"no annotated people with the {skeleton} skeleton in {', '.join(self.config.data)}")
         train, val = split_samples(samples)
         if not val:  # no LSP validation images here: hold out every 20th sample, by a stable key order
             ordered = sorted(samples, key=lambda s: s.key)
@@ -285,7 +292,8 @@ class Trainer:
         self.progress(
             "start", model=cfg.model, architecture=self.model.registry_name, device=str(self.device),
             amp=str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off", world_size=self.world,
-            train_samples=len(train), val_samples=len(val), epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
+            train_samples=len(train), val_samples=len(val), skipped_other_skeletons=self.skipped_other_skeletons,
+            epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
             image_load_s=round(load_s, 1), out=str(self.out),
         )
         old_handlers = self._install_signal_handlers()

@@ -18,6 +18,7 @@ from poseapp.gui.heatmap_panel import HeatmapPanel
 from poseapp.gui.inspector import JointTable, OcclusionView
 from poseapp.gui.jobs import Job
 from poseapp.gui.model_panel import ModelPanel
+from poseapp.gui.retrain_panel import RetrainPanel
 from poseapp.media.frames import FrameLoader
 from poseapp.store import FRAME_STATES, Project
 from poseapp.store.project import PROJECT_SUFFIX
@@ -87,8 +88,17 @@ class MainWindow(QtWidgets.QMainWindow):
         occlusion_dock = QtWidgets.QDockWidget("Occlusion", self)
         occlusion_dock.setObjectName("occlusion_dock")
         occlusion_dock.setWidget(self.occlusion_view)
+        self.retrain_panel = RetrainPanel()
+        retrain_dock = QtWidgets.QDockWidget("Retrain", self)
+        retrain_dock.setObjectName("retrain_dock")
+        retrain_dock.setWidget(self.retrain_panel)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, joints_dock)
         self.tabifyDockWidget(joints_dock, occlusion_dock)
+        self.tabifyDockWidget(occlusion_dock, retrain_dock)
+        self.retrain_dock = retrain_dock
+        self.retrain_panel.start_button.clicked.connect(self.start_retrain)
+        self.retrain_panel.model_ready.connect(self._retrained)
+        self.retrain_panel.failed.connect(lambda message: self.report_error(f"Fine-tuning failed: {message}"))
         joints_dock.raise_()
         self.occlusion_dock = occlusion_dock
         occlusion_dock.visibilityChanged.connect(lambda shown: shown and self.project is not None and self.occlusion_view.refresh(self.project))
@@ -159,6 +169,7 @@ class MainWindow(QtWidgets.QMainWindow):
         act("run", "&Run model on frame", "Ctrl+R", self.run_model_on_frame, model_menu)
         act("run_source", "Run model on &source", "Ctrl+Shift+R", self.run_model_on_source, model_menu)
         act("cancel", "&Cancel background job", "Esc", self.cancel_job, model_menu)
+        act("retrain", "&Fine-tune the model on this project...", "Ctrl+T", self.start_retrain, model_menu)
         model_menu.addSeparator()
         act("heatmaps", "Show/hide &heatmaps", "H", self.heatmap_panel.show_box.toggle, model_menu)
         act("stage_prev", "Previous &iteration", "[", lambda: self.heatmap_panel.step(-1), model_menu)
@@ -227,6 +238,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.clear_frame()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        if self.retrain_panel.process is not None:
+            self.retrain_panel.cancel()
+            self.retrain_panel.process.waitForFinished(15000)
         if self.job is not None:
             self.job.cancel()
             self.job.wait(10000)
@@ -539,6 +553,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
         job.start()
         return job
+
+    def start_retrain(self, max_minutes: float | None = None) -> bool:
+        if self.project is None or self.model_panel.model_path() is None:
+            self.report_error("Open a project and choose a model to fine-tune.")
+            return False
+        if self.project.instance_count("manual") == 0:
+            self.report_error("The project has no annotations to train on.")
+            return False
+        self.retrain_dock.raise_()
+        return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path),
+                                        max_minutes if isinstance(max_minutes, (int, float)) else None)
+
+    def _retrained(self, folder: str) -> None:
+        self.model_panel.add_model(folder)  # selected, ready to compare with the old one on the same frames
+        self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list.", 8000)
 
     def cancel_job(self) -> None:
         if self.job is not None:

@@ -1,0 +1,146 @@
+"""Retrain: fine-tune the current model on the project's annotations in a separate process
+(``poseapp finetune``), reading its JSON-lines progress for live loss and validation PCK plots.
+The window never waits on it; Cancel asks the trainer to save and stop."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from poseapp.demo import data_home
+
+
+class RetrainPanel(QtWidgets.QWidget):
+    model_ready = QtCore.Signal(str)  # folder of the new model
+    failed = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.epochs = QtWidgets.QSpinBox()
+        self.epochs.setRange(1, 500)
+        self.epochs.setValue(10)
+        self.lr = QtWidgets.QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 1e-1)
+        self.lr.setSingleStep(1e-4)
+        self.lr.setValue(2e-4)
+        self.start_button = QtWidgets.QPushButton("Fine-tune on this project")
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QtWidgets.QProgressBar()
+        self.status = QtWidgets.QLabel("Fine-tunes the selected model on this project's annotations.")
+        self.status.setWordWrap(True)
+        self.loss_plot = pg.PlotWidget(title="training loss")
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#fdd663", width=2))
+        self.pck_plot = pg.PlotWidget(title="validation PCK@0.2 (%)")
+        self.pck_plot.setLabel("bottom", "epoch")
+        self.pck_curve = self.pck_plot.plot([], [], pen=pg.mkPen("#81c995", width=2), symbol="o", symbolSize=6)
+        for plot in (self.loss_plot, self.pck_plot):
+            plot.setMinimumHeight(120)
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            plot.getAxis("left").enableAutoSIPrefix(False)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Learning rate", self.lr)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.loss_plot, 1)
+        layout.addWidget(self.pck_plot, 1)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.process: QtCore.QProcess | None = None
+        self.out: Path | None = None
+        self.events: list[dict] = []
+        self._buffer = b""
+        self._losses: list[tuple[int, float]] = []
+        self._pcks: list[tuple[int, float]] = []
+
+    def start(self, model: str, project: str, max_minutes: float | None = None) -> bool:
+        if self.process is not None:
+            return False
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.out = data_home() / "models" / f"{Path(model).name}-ft-{stamp}"
+        args = ["-m", "poseapp", "finetune", "--model", str(model), "--project", str(project), "--out", str(self.out),
+                "--epochs", str(self.epochs.value()), "--lr", str(self.lr.value())]
+        if max_minutes is not None:
+            args += ["--max-minutes", str(max_minutes)]
+        self.events.clear()
+        self._losses.clear()
+        self._pcks.clear()
+        self._buffer = b""
+        self.loss_curve.setData([], [])
+        self.pck_curve.setData([], [])
+        process = QtCore.QProcess(self)
+        process.setProgram(sys.executable)
+        process.setArguments(args)
+        process.readyReadStandardOutput.connect(self._read)
+        process.finished.connect(self._finished)
+        self.process = process
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)  # busy until the trainer says how long it will be
+        self.status.setText(f"Starting: {Path(model).name} on {Path(project).name} ...")
+        process.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.process is not None:
+            self.status.setText("Stopping after the current step (the trainer saves its state)...")
+            self.process.terminate()  # SIGTERM: the trainer checkpoints and exits
+
+    def _read(self) -> None:
+        self._buffer += bytes(self.process.readAllStandardOutput())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            self.events.append(event)
+            self._show(event)
+
+    def _show(self, e: dict) -> None:
+        kind = e.get("event")
+        if kind == "start":
+            total = e["epochs"] * e["steps_per_epoch"]
+            self.progress.setRange(0, total)
+            self._steps_per_epoch = e["steps_per_epoch"]
+            self.status.setText(f"Training on {e['train_samples']} people, validating on {e['val_samples']} ({e['device']}).")
+        elif kind == "step":
+            step = e["epoch"] * self._steps_per_epoch + e["batch"]
+            self.progress.setValue(step)
+            self._losses.append((step, e["loss"]))
+            self.loss_curve.setData([s for s, _ in self._losses], [v for _, v in self._losses])
+            self.status.setText(f"epoch {e['epoch'] + 1}, step {e['batch']}/{e['batches']}, loss {e['loss']:.4f}, about {e['eta_s']} s left")
+        elif kind == "epoch":
+            self._pcks.append((e["epoch"] + 1, e["val"]["pck@0.2"]["total"]))
+            self.pck_curve.setData([s for s, _ in self._pcks], [v for _, v in self._pcks])
+
+    def _finished(self, code: int, _status) -> None:
+        self._read()
+        process, self.process = self.process, None
+        stderr = bytes(process.readAllStandardError()).decode(errors="replace") if process is not None else ""
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(100 if code == 0 else 0)
+        if self.out is not None and (self.out / "card.json").is_file():
+            best = next((e["best"] for e in reversed(self.events) if "best" in e), None)
+            note = f" (best validation PCK {best['pck']:.1f})" if best and best.get("pck", -1) >= 0 else ""
+            self.status.setText(("Stopped early; " if code != 0 else "Done; ") + f"new model {self.out.name}{note}.")
+            self.model_ready.emit(str(self.out))
+        else:
+            message = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
+            self.status.setText(f"Fine-tuning failed: {message}")
+            self.failed.emit(message)
