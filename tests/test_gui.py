@@ -339,3 +339,35 @@ def test_retrain_runs_in_a_process_with_live_plots_and_registers_the_model(windo
     new = window.model_panel.model_path()
     assert new.startswith(str(tmp_path / "home" / "models")) and new != str(tiny_model)
     assert window.model_panel.model_box.findData(str(tiny_model)) >= 0  # the old one stays, to compare
+
+
+def test_video_seek_bar_marks_and_play(window, qtbot):
+    assert not window.seek_bar.isVisible()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
+    bar = window.seek_bar
+    assert bar.isVisible() and bar.slider.maximum() == 79 and bar.slider.value() == 79
+    bar.slider.setValue(10)  # scrubbing shows that frame
+    frame = window.project.frame(window.current_frame_id)
+    assert frame.index == 10 and window.canvas.image_item.image.shape == (576, 768, 3)
+    window.project.set_frame_state(frame.id, "reviewed")
+    qtbot.waitUntil(lambda: (10, "reviewed") in bar.slider.marks, timeout=5000)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.project.frame(window.current_frame_id).index >= 13, timeout=10_000)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    stopped_at = window.current_frame_id
+    qtbot.wait(300)
+    assert window.current_frame_id == stopped_at
+    assert window.jump_to("lsp_im0940")
+    assert "lsp_im0940.jpg" in window.frame_info.text() and not bar.isVisible()
+
+
+def test_export_results_and_yolo_from_the_window(window, tmp_path):
+    from poseapp.store import Instance
+
+    fid = window.current_frame_id
+    manual = window.project.instances(fid)[0]
+    window.project.add_instance(Instance(fid, "lsp14", manual.keypoints, origin="predicted", model_id="m", score=0.8))
+    assert window.export_to(tmp_path / "results.json", "coco-results")
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 1
+    assert not window.export_to(tmp_path / "yolo", "yolo")  # the demo mixes LSP and COCO skeletons
+    assert "one keypoint layout" in window.last_error

@@ -19,6 +19,7 @@ from poseapp.gui.inspector import JointTable, OcclusionView
 from poseapp.gui.jobs import Job
 from poseapp.gui.model_panel import ModelPanel
 from poseapp.gui.retrain_panel import RetrainPanel
+from poseapp.gui.seek_bar import SeekBar
 from poseapp.media.frames import FrameLoader
 from poseapp.store import FRAME_STATES, Project
 from poseapp.store.project import PROJECT_SUFFIX
@@ -58,9 +59,20 @@ class MainWindow(QtWidgets.QMainWindow):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.state_filter)
         layout.addWidget(self.frame_list)
+        self.seek_bar = SeekBar()
+        self.seek_bar.setVisible(False)
+        self.seek_bar.seek.connect(self._seek_video)
+        self.seek_bar.play_toggled.connect(self._play)
+        self._play_timer = QtCore.QTimer(self)
+        self._play_timer.timeout.connect(self._play_tick)
+        centre = QtWidgets.QWidget()
+        centre_layout = QtWidgets.QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.canvas, 1)
+        centre_layout.addWidget(self.seek_bar)
         splitter = QtWidgets.QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(self.canvas)
+        splitter.addWidget(centre)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([260, 1000])
         self.setCentralWidget(splitter)
@@ -136,6 +148,8 @@ class MainWindow(QtWidgets.QMainWindow):
         act("import", "&Import dataset or media...", "Ctrl+I", self._ask_import, file_menu)
         act("import_folder", "Import image &folder...", "Ctrl+Shift+I", self._ask_import_folder, file_menu)
         act("export", "&Export COCO keypoints...", "Ctrl+E", self._ask_export, file_menu)
+        act("export_results", "Export COCO &results (predictions)...", None, lambda: self._ask_export_as("coco-results"), file_menu)
+        act("export_yolo", "Export &YOLO-pose folder...", None, lambda: self._ask_export_as("yolo"), file_menu)
         file_menu.addSeparator()
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
 
@@ -164,6 +178,8 @@ class MainWindow(QtWidgets.QMainWindow):
         act("first", "&First frame", "Home", lambda: self._go_row(0), go)
         act("last", "&Last frame", "End", lambda: self._go_row(-1), go)
         act("fit", "&Fit image to window", "F", lambda: self.canvas.view.autoRange(padding=0.02), go)
+        act("play", "&Play / pause video", "Space", self.seek_bar.play_button.toggle, go)
+        act("jump", "&Jump to frame...", "Ctrl+G", self.ask_jump, go)
 
         model_menu = self.menuBar().addMenu("&Model")
         act("run", "&Run model on frame", "Ctrl+R", self.run_model_on_frame, model_menu)
@@ -315,6 +331,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             self.import_path(path)
 
+    def _ask_export_as(self, fmt: str) -> None:
+        if fmt == "yolo":
+            path = QtWidgets.QFileDialog.getSaveFileName(self, "Export YOLO-pose folder", "yolo_pose", "Folder (*)")[0]
+        else:
+            path = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO results", "results.json", "COCO JSON (*.json)")[0]
+        if path:
+            self.export_to(path, fmt)
+
     def _ask_export(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO keypoints", "annotations.json", "COCO JSON (*.json)")
         if path:
@@ -374,12 +398,71 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.select(*(self.selected or (None, None)))
         self._refresh_joint_table()
         self._update_heatmaps()
+        self._update_seek_bar(frame)
         name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
         self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
+
+    # ------------------------------------------------------------------ video
+    def _update_seek_bar(self, frame) -> None:
+        source = self.project.source(frame.source_id)
+        if source.kind != "video":
+            self.seek_bar.setVisible(False)
+            self.seek_bar.play_button.setChecked(False)
+            return
+        if self.seek_bar.isHidden() or getattr(self, "_seek_source", None) != source.id:
+            self._seek_source = source.id
+            self.seek_bar.set_source(self.project.frame_count(source.id), self.project.frame_states(source.id))
+            self.seek_bar.setVisible(True)
+        self.seek_bar.set_index(frame.index)
+
+    def _seek_video(self, index: int) -> None:
+        frame = self.project.frame_by_index(self._seek_source, index) if self.project is not None else None
+        if frame is None:
+            return
+        row = self.model.row_of(frame.id)
+        if row is None:  # filtered out of the list: show it anyway
+            self.show_frame(frame.id)
+        else:
+            self._go_row(row)
+
+    def _play(self, playing: bool) -> None:
+        if not playing:
+            self._play_timer.stop()
+            return
+        fps = float(self.project.source(self._seek_source).extra.get("fps") or 10.0) if self.project else 10.0
+        self._play_timer.start(max(15, int(1000 / max(fps, 1.0))))
+
+    def _play_tick(self) -> None:
+        if self.seek_bar.slider.value() >= self.seek_bar.slider.maximum():
+            self.seek_bar.play_button.setChecked(False)
+            return
+        self._seek_video(self.seek_bar.slider.value() + 1)
+
+    def ask_jump(self) -> None:
+        if self.model is None:
+            return
+        text, ok = QtWidgets.QInputDialog.getText(self, "Jump to frame", "Row number or file name:")
+        if ok and text.strip():
+            self.jump_to(text.strip())
+
+    def jump_to(self, text: str) -> bool:
+        if self.model is None:
+            return False
+        if text.isdigit():
+            self._go_row(int(text))
+            return True
+        for row in range(self.model.rowCount()):
+            if text in self.model.data(self.model.index(row)):
+                self._go_row(row)
+                return True
+        self.statusBar().showMessage(f"No frame matches {text!r}", 5000)
+        return False
 
     def _on_project_event(self, name: str, args: tuple) -> None:
         if name == "frame_state_changed" and self.model is not None:
             self.model.frame_state_changed(*args)
+            if self.seek_bar.isVisible() and self.project is not None:
+                self.seek_bar.set_marks(self.project.frame_states(self._seek_source))
         elif name == "sources_changed":
             return  # imports refresh the list themselves once they are complete
         if self.current_frame_id is not None and name.startswith("instance"):

@@ -349,6 +349,11 @@ class Project:
         where, params = self._frame_filter(source_id, state)
         return [r[0] for r in self._query(f"SELECT id FROM frames{where} ORDER BY source_id, idx", params)]
 
+    def frame_states(self, source_id: int) -> list[tuple[int, str]]:
+        """(index, state) of a source's frames that are not unlabelled: the marks on a seek bar."""
+        return [(int(i), st) for i, st in self._query(
+            "SELECT idx, state FROM frames WHERE source_id = ? AND state != 'unlabelled' ORDER BY idx", (source_id,))]
+
     def first_frame(self) -> Frame | None:
         row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames ORDER BY source_id, idx LIMIT 1")
         return _frame(row) if row else None

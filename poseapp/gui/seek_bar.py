@@ -1,0 +1,80 @@
+"""The video seek bar: a slider over the source's frames with labelled and predicted frames
+marked, a play button, and the frame number."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+MARK_COLOURS = {"labelled": "#1a73e8", "edited": "#188038", "reviewed": "#8430ce", "predicted": "#e8a100"}
+
+
+class _MarkedSlider(QtWidgets.QSlider):
+    def __init__(self) -> None:
+        super().__init__(QtCore.Qt.Orientation.Horizontal)
+        self.marks: list[tuple[int, str]] = []
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        if not self.marks or self.maximum() <= self.minimum():
+            return
+        painter = QtGui.QPainter(self)
+        option = QtWidgets.QStyleOptionSlider()
+        self.initStyleOption(option)
+        groove = self.style().subControlRect(QtWidgets.QStyle.ComplexControl.CC_Slider, option,
+                                             QtWidgets.QStyle.SubControl.SC_SliderGroove, self)
+        span = self.maximum() - self.minimum()
+        for index, state in self.marks:
+            x = groove.left() + (index - self.minimum()) / span * groove.width()
+            painter.setPen(QtGui.QPen(QtGui.QColor(MARK_COLOURS.get(state, "#5f6368")), 2))
+            painter.drawLine(QtCore.QPointF(x, groove.bottom() + 1), QtCore.QPointF(x, self.height() - 1))
+        painter.end()
+
+
+class SeekBar(QtWidgets.QWidget):
+    seek = QtCore.Signal(int)  # frame index in the source
+    play_toggled = QtCore.Signal(bool)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.play_button = QtWidgets.QToolButton()
+        self.play_button.setCheckable(True)
+        self.play_button.setText("Play")
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.slider = _MarkedSlider()
+        self.slider.setMinimumHeight(26)
+        self.label = QtWidgets.QLabel()
+        self.label.setMinimumWidth(110)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.play_button)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.label)
+        self.slider.valueChanged.connect(self._moved)
+        self.play_button.toggled.connect(self._toggled)
+        self._quiet = False
+
+    def set_source(self, count: int, marks: list[tuple[int, str]]) -> None:
+        self._quiet = True
+        self.slider.setRange(0, max(0, count - 1))
+        self.slider.marks = marks
+        self._quiet = False
+        self.slider.update()
+
+    def set_marks(self, marks: list[tuple[int, str]]) -> None:
+        self.slider.marks = marks
+        self.slider.update()
+
+    def set_index(self, index: int) -> None:
+        self._quiet = True
+        self.slider.setValue(index)
+        self._quiet = False
+        self.label.setText(f"frame {index} / {self.slider.maximum()}")
+
+    def _moved(self, value: int) -> None:
+        self.label.setText(f"frame {value} / {self.slider.maximum()}")
+        if not self._quiet:
+            self.seek.emit(value)
+
+    def _toggled(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_toggled.emit(playing)
