@@ -108,9 +108,19 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setPos(-0.5, -0.5)
         self.view.addItem(self.image_item)
         self._overlay: list[QtWidgets.QGraphicsItem] = []
-        self._heat: list[QtWidgets.QGraphicsItem] = []
+        self._heat_images: list[pg.ImageItem] = []
+        self._stage_items: list[tuple[pg.ScatterPlotItem, pg.PlotCurveItem]] = []
         self._shape: tuple[int, int] | None = None
         self._drawn: dict[int, dict] = {}  # instance id -> keypoints, skeleton, limb curves, joints item
+        scene = self.scene()
+        hover = scene.sendHoverEvents
+
+        def hover_unless_dragging(ev, exitOnly=False):  # noqa: N803 (pyqtgraph's name)
+            # Nothing hovers while a joint is dragged; skipping the item search saves ~1.3 ms a move.
+            if not scene.dragButtons:
+                hover(ev, exitOnly)
+
+        scene.sendHoverEvents = hover_unless_dragging
         self._selection = pg.ScatterPlotItem(size=18, pxMode=True, brush=None, pen=pg.mkPen("#ffffff", width=2))
         self._selection.setZValue(30)
         self.view.addItem(self._selection)
@@ -134,9 +144,23 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.clear_heatmaps()
 
     def clear_heatmaps(self) -> None:
-        for item in self._heat:
+        for item in self._heat_images:
             self.view.removeItem(item)
-        self._heat.clear()
+        for pair in self._stage_items:
+            for item in pair:
+                self.view.removeItem(item)
+        self._heat_images.clear()
+        self._stage_items.clear()
+
+    @property
+    def _heat(self) -> list[QtWidgets.QGraphicsItem]:
+        """Everything the heatmap view draws (visible items), for tests and inspection."""
+        items: list[QtWidgets.QGraphicsItem] = list(self._heat_images)
+        for cross, path in self._stage_items:
+            items.append(cross)
+            if path.isVisible():
+                items.append(path)
+        return items
         self._shape = None
 
     def _clear_overlay(self) -> None:
@@ -161,9 +185,11 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
     def _limbs_follow(self, instance_id: int, joint: int, x: float, y: float) -> None:
         drawn = self._drawn[instance_id]
         drawn["keypoints"][joint, :2] = (x, y)
-        for side, curve in drawn["curves"].items():
-            pts = self._limb_points(drawn["keypoints"], drawn["skeleton"], side)
-            curve.setData(pts[:, 0], pts[:, 1], connect="pairs")
+        skeleton = drawn["skeleton"]
+        touched = {limb_side(skeleton, a, b) for a, b in skeleton.edges if joint in (a, b)}
+        for side in touched:  # only the limbs that end at this joint move
+            pts = self._limb_points(drawn["keypoints"], skeleton, side)
+            drawn["curves"][side].setData(pts[:, 0], pts[:, 1], connect="pairs")
         self._selection.setData([x], [y])
 
     def _add(self, item: QtWidgets.QGraphicsItem) -> None:
@@ -171,37 +197,46 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self._overlay.append(item)
 
     def show_heatmaps(self, layers: list[tuple[np.ndarray, np.ndarray]], levels: tuple[float, float], opacity: float) -> None:
-        """``layers``: (h x w float map, 2 x 3 cell-to-image affine), one per person."""
-        self.clear_heatmaps()
-        for heat, affine in layers:
-            item = pg.ImageItem(np.ascontiguousarray(heat, dtype=np.float32), axisOrder="row-major")
-            item.setLookupTable(HEAT_LUT)
-            item.setLevels(levels)
+        """``layers``: (h x w float map, 2 x 3 cell-to-image affine), one per person. Items are
+        reused between calls (stepping iterations only swaps the pixels)."""
+        while len(self._heat_images) > len(layers):
+            self.view.removeItem(self._heat_images.pop())
+        for n, (heat, affine) in enumerate(layers):
+            if n == len(self._heat_images):
+                item = pg.ImageItem(axisOrder="row-major")
+                item.setLookupTable(HEAT_LUT)
+                item.setZValue(5)
+                self.view.addItem(item)
+                self._heat_images.append(item)
+            item = self._heat_images[n]
+            item.setImage(np.ascontiguousarray(heat, dtype=np.float32), autoLevels=False, levels=levels)
             item.setTransform(affine_to_qtransform(affine))
             item.setOpacity(opacity)
-            item.setZValue(5)
-            self._add_heat(item)
 
     def show_stage_points(self, tracks: list[np.ndarray], current: int, joint: int | None) -> None:
         """Each person's decoded keypoints at the current step (crosses) and, for one joint, its
         path over all steps, so the user sees where the iterations move it. tracks: (T, K, 2)."""
-        for track in tracks:
+        while len(self._stage_items) > len(tracks):
+            for item in self._stage_items.pop():
+                self.view.removeItem(item)
+        for n, track in enumerate(tracks):
+            if n == len(self._stage_items):
+                cross = pg.ScatterPlotItem(symbol="x", size=11, pxMode=True, brush=None)
+                path = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1.5, style=QtCore.Qt.PenStyle.DotLine))
+                cross.setZValue(20)
+                path.setZValue(19)
+                self.view.addItem(cross)
+                self.view.addItem(path)
+                self._stage_items.append((cross, path))
+            cross, path = self._stage_items[n]
             total = track.shape[0]
             pts = track[current] if joint is None else track[current, [joint]]
-            self._add_heat(pg.ScatterPlotItem(
-                x=pts[:, 0], y=pts[:, 1], symbol="x", size=11, pxMode=True,
-                pen=pg.mkPen(stage_colour(current, total), width=2), brush=None,
-            ), z=20)
+            cross.setData(x=pts[:, 0], y=pts[:, 1], pen=pg.mkPen(stage_colour(current, total), width=2))
             if joint is not None and total > 1:
-                path = pg.PlotCurveItem(track[:, joint, 0], track[:, joint, 1],
-                                        pen=pg.mkPen("#ffffff", width=1.5, style=QtCore.Qt.PenStyle.DotLine))
-                self._add_heat(path, z=19)
-
-    def _add_heat(self, item: QtWidgets.QGraphicsItem, z: float | None = None) -> None:
-        if z is not None:
-            item.setZValue(z)
-        self.view.addItem(item)
-        self._heat.append(item)
+                path.setData(track[:, joint, 0], track[:, joint, 1])
+                path.setVisible(True)
+            else:
+                path.setVisible(False)
 
     def _draw_instance(self, inst: Instance, skeleton: Skeleton) -> None:
         dashed = inst.origin == "predicted"

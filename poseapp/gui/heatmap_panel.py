@@ -44,6 +44,7 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         for signal in (self.show_box.toggled, self.joint_box.currentIndexChanged, self.opacity.valueChanged, self.stage.valueChanged):
             signal.connect(lambda *_: self.changed.emit())
         self._names: list[str] = []
+        self._shown: tuple | None = None  # (peaks bytes, names) last drawn, to redraw only the marker
 
     def set_joints(self, names: list[str]) -> None:
         if names == self._names:
@@ -79,12 +80,16 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         t = self.stage.value()
         if peaks is None or len(peaks) == 0:
             self._curve.setData([], [])
+            self._shown = None
             self.stage_label.setText("no prediction on this frame: run the model (Ctrl+R)")
             return
-        self._curve.setData(np.arange(len(peaks)), peaks)
+        key = (np.asarray(peaks).tobytes(), tuple(names))
+        if key != self._shown:  # new curve: axes and ticks change; a step change only moves the marker
+            self._shown = key
+            self._curve.setData(np.arange(len(peaks)), peaks)
+            short = [n.replace("feed-forward", "FF").replace("iteration ", "it ") for n in names]
+            self.plot.getAxis("bottom").setTicks([list(enumerate(short))])
+            self.plot.setXRange(-0.3, len(peaks) - 0.7, padding=0)
         self._marker.setValue(t)
-        short = [n.replace("feed-forward", "FF").replace("iteration ", "it ") for n in names]
-        self.plot.getAxis("bottom").setTicks([list(enumerate(short))])
-        self.plot.setXRange(-0.3, len(peaks) - 0.7, padding=0)
         which = "all joints (mean)" if self.joint() is None else self._names[self.joint()]
         self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {which}: peak {peaks[t]:.2f}")
