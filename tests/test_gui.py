@@ -371,3 +371,37 @@ def test_export_results_and_yolo_from_the_window(window, tmp_path):
     assert len(json.loads((tmp_path / "results.json").read_text())) == 1
     assert not window.export_to(tmp_path / "yolo", "yolo")  # the demo mixes LSP and COCO skeletons
     assert "one keypoint layout" in window.last_error
+
+
+def test_rebox_is_an_undoable_edit(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.select_joint(inst.id, 0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_B)
+    roi = window.canvas._box_roi
+    assert roi is not None and roi.pos().x() == pytest.approx(inst.bbox[0])
+    roi.setPos((inst.bbox[0] + 5, inst.bbox[1] + 3), finish=True)  # what a handle drag ends with
+    moved = window.project.instance(inst.id).bbox
+    assert moved[0] == pytest.approx(inst.bbox[0] + 5) and moved[1] == pytest.approx(inst.bbox[1] + 3)
+    assert window.undo_stack.undoText() == "re-box instance"
+    window.undo_stack.undo()
+    assert window.project.instance(inst.id).bbox == pytest.approx(inst.bbox)
+
+
+def test_run_model_on_selected_frames(window, qtbot, tiny_model):
+    window.model_panel.add_model(tiny_model)
+    selection = window.frame_list.selectionModel()
+    for row in (0, 2, 4):
+        selection.select(window.model.index(row), QtCore.QItemSelectionModel.SelectionFlag.Select)
+    assert len(window.selected_frame_ids()) >= 3
+    ids = set(window.selected_frame_ids())
+    _run(window, qtbot, window.run_model_on_selection)
+    predicted = {fid for fid in ids if any(i.origin == "predicted" for i in window.project.instances(fid))}
+    assert predicted == ids
+
+
+def test_mark_reviewed_is_undoable(window, qtbot):
+    fid = window.current_frame_id
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
+    assert window.project.frame(fid).state == "reviewed"
+    window.undo_stack.undo()
+    assert window.project.frame(fid).state == "labelled"

@@ -99,6 +99,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
 
     joint_clicked = QtCore.Signal(int, int)  # instance id, joint
     joint_dropped = QtCore.Signal(int, int, float, float)  # instance id, joint, x, y (on release)
+    box_changed = QtCore.Signal(int, object)  # instance id, (x, y, w, h) (when a box drag ends)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -168,6 +169,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             self.view.removeItem(item)
         self._overlay.clear()
         self._drawn.clear()
+        self.edit_box(None)
 
     def select(self, instance_id: int | None, joint: int | None) -> None:
         """Ring the selected joint (or nothing)."""
@@ -177,6 +179,26 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             return
         x, y = drawn["keypoints"][joint, :2]
         self._selection.setData([x], [y])
+
+    def edit_box(self, instance_id: int | None) -> None:
+        """Handles on the selected person's box: drag its corners or move it; reported on release."""
+        if getattr(self, "_box_roi", None) is not None:
+            self.view.removeItem(self._box_roi)
+            self._box_roi = None
+        drawn = self._drawn.get(instance_id) if instance_id is not None else None
+        if drawn is None or drawn["bbox"] is None:
+            return
+        x, y, w, h = drawn["bbox"]
+        roi = pg.RectROI((x, y), (w, h), pen=pg.mkPen("#00bcd4", width=2), movable=True, rotatable=False)
+        roi.addScaleHandle((0, 0), (1, 1))
+        roi.addScaleHandle((1, 0), (0, 1))
+        roi.addScaleHandle((0, 1), (1, 0))
+        roi.setZValue(25)
+        roi.sigRegionChangeFinished.connect(
+            lambda r: self.box_changed.emit(instance_id, (r.pos().x(), r.pos().y(), r.size().x(), r.size().y()))
+        )
+        self.view.addItem(roi)
+        self._box_roi = roi
 
     def joints_item(self, instance_id: int) -> "JointsItem | None":
         drawn = self._drawn.get(instance_id)
@@ -265,7 +287,9 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         joints = JointsItem(self, int(inst.id) if inst.id is not None else -1, shown, kps[shown, :2].reshape(-1, 2), brushes, pens)
         joints.setZValue(10)
         self._add(joints)
-        self._drawn[int(inst.id) if inst.id is not None else -1] = {"keypoints": kps, "skeleton": skeleton, "curves": curves, "joints": joints}
+        self._drawn[int(inst.id) if inst.id is not None else -1] = {
+            "keypoints": kps, "skeleton": skeleton, "curves": curves, "joints": joints, "bbox": inst.bbox,
+        }
 
     @staticmethod
     def _limb_points(kps: np.ndarray, skeleton: Skeleton, side: str) -> np.ndarray:

@@ -54,6 +54,11 @@ class SetVisibility(_InstanceEdit):
         super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", keypoints=kps)
 
 
+class SetBox(_InstanceEdit):
+    def __init__(self, project: Project, instance_id: int, bbox: tuple[float, float, float, float]):
+        super().__init__(project, instance_id, "re-box instance", bbox=tuple(float(v) for v in bbox))
+
+
 class AcceptPrediction(_InstanceEdit):
     """A predicted instance becomes an annotation (its scores are kept for the occlusion view)."""
 
@@ -99,6 +104,19 @@ class AddInstance(QUndoCommand):
         with self.project.transaction():
             self.project.delete_instance(self.instance.id, frame_state=None)
             self.project.set_frame_state(self.instance.frame_id, self.old_state)
+
+
+class SetFrameState(QUndoCommand):
+    def __init__(self, project: Project, frame_id: int, state: str):
+        super().__init__(f"mark frame {state}")
+        self.project, self.frame_id, self.state = project, frame_id, state
+        self.old_state = project.frame(frame_id).state
+
+    def redo(self) -> None:
+        self.project.set_frame_state(self.frame_id, self.state)
+
+    def undo(self) -> None:
+        self.project.set_frame_state(self.frame_id, self.old_state)
 
 
 def next_visibility(v: int) -> int:

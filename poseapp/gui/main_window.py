@@ -49,8 +49,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas = FrameCanvas()
         self.canvas.joint_clicked.connect(self.select_joint)
         self.canvas.joint_dropped.connect(self.move_joint)
+        self.canvas.box_changed.connect(self.set_box)
         self.frame_list = QtWidgets.QListView()
         self.frame_list.setUniformItemSizes(True)  # lets Qt skip measuring 100,000 rows
+        self.frame_list.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.state_filter = QtWidgets.QComboBox()
         self.state_filter.addItems(["all frames", *FRAME_STATES])
         self.state_filter.currentIndexChanged.connect(self._refilter)
@@ -167,6 +169,7 @@ class MainWindow(QtWidgets.QMainWindow):
         act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
         act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
         act("add", "Add a &new person (drag the joints into place)", "N", self.add_person, edit)
+        act("rebox", "Re-&box the selected person (drag the handles)", "B", self.toggle_box_editing, edit)
         act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
         act("disagreement", "Next &disagreement (flag vs visibility score)", "D", self.next_disagreement, edit)
 
@@ -183,6 +186,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         model_menu = self.menuBar().addMenu("&Model")
         act("run", "&Run model on frame", "Ctrl+R", self.run_model_on_frame, model_menu)
+        act("run_selection", "Run model on selected &frames", "Ctrl+Alt+R", self.run_model_on_selection, model_menu)
         act("run_source", "Run model on &source", "Ctrl+Shift+R", self.run_model_on_source, model_menu)
         act("cancel", "&Cancel background job", "Esc", self.cancel_job, model_menu)
         act("retrain", "&Fine-tune the model on this project...", "Ctrl+T", self.start_retrain, model_menu)
@@ -396,6 +400,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.selected is not None and all(i.id != self.selected[0] for i in instances):
             self.selected = None
         self.canvas.select(*(self.selected or (None, None)))
+        if getattr(self, "_box_editing", False):
+            self.canvas.edit_box(self.selected[0] if self.selected else None)
         self._refresh_joint_table()
         self._update_heatmaps()
         self._update_seek_bar(frame)
@@ -474,6 +480,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def select_joint(self, instance_id: int, joint: int) -> None:
         self.selected = (instance_id, joint)
         self.canvas.select(instance_id, joint)
+        if getattr(self, "_box_editing", False):
+            self.canvas.edit_box(instance_id)
         self._refresh_joint_table()
         if self.project is not None:
             inst = self.project.instance(instance_id)
@@ -573,9 +581,24 @@ class MainWindow(QtWidgets.QMainWindow):
         w, h = frame.width * 0.3, frame.height * 0.6
         self.undo_stack.push(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
 
+    def toggle_box_editing(self) -> None:
+        self._box_editing = not getattr(self, "_box_editing", False)
+        self.canvas.edit_box(self.selected[0] if self._box_editing and self.selected else None)
+        if self._box_editing and not self.selected:
+            self.statusBar().showMessage("Click a joint of the person to re-box, then B.", 5000)
+
+    def set_box(self, instance_id: int, bbox) -> None:
+        from poseapp.gui.commands import SetBox
+
+        x, y, w, h = bbox
+        if w > 1 and h > 1:
+            self.undo_stack.push(SetBox(self.project, instance_id, (x, y, w, h)))
+
     def mark_reviewed(self) -> None:
+        from poseapp.gui.commands import SetFrameState
+
         if self.project is not None and self.current_frame_id is not None:
-            self.project.set_frame_state(self.current_frame_id, "reviewed")
+            self.undo_stack.push(SetFrameState(self.project, self.current_frame_id, "reviewed"))
 
     # ------------------------------------------------------------------ running models
     def _predictor(self, path: str, device: str):
@@ -590,6 +613,16 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.current_frame_id is None:
             return None
         return self._start_prediction([self.current_frame_id], f"frame {self.current_frame_id}")
+
+    def selected_frame_ids(self) -> list[int]:
+        if self.model is None:
+            return []
+        rows = sorted(index.row() for index in self.frame_list.selectionModel().selectedRows())
+        return [self.model.frame_id(r) for r in rows]
+
+    def run_model_on_selection(self) -> Job | None:
+        ids = self.selected_frame_ids()
+        return self._start_prediction(ids, f"{len(ids)} selected frames") if ids else None
 
     def run_model_on_source(self) -> Job | None:
         if self.current_frame_id is None or self.project is None:
