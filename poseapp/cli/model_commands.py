@@ -100,8 +100,10 @@ def _print_metrics(m: dict) -> None:
         extra.insert(0, f"PCKh@0.5 {final['pckh@0.5']['total']:.1f}")
     if "oks" in final:
         extra.append(f"OKS AP {100 * final['oks']['ap']:.1f} (AP50 {100 * final['oks']['ap50']:.1f})")
-    if m.get("visibility_ap") is not None:
-        extra.append(f"visibility AP {m['visibility_ap']:.1f}")
+    vis = m.get("visibility", {})
+    if vis.get("occlusion_ap") is not None:
+        extra.append(f"occlusion AP {vis['occlusion_ap']:.1f} (chance {vis['occlusion_ap_chance']:.1f}), "
+                     f"visibility AP {m['visibility_ap']:.1f} (chance {vis['visibility_ap_chance']:.1f})")
     print(", ".join(extra))
 
 

@@ -94,9 +94,13 @@ def visibility_metrics(gt: np.ndarray, visibility_scores: np.ndarray) -> dict[st
     ap, precision, recall = average_precision(visibility_scores[labelled], labels)
     occluded_ap, _, _ = average_precision(-visibility_scores[labelled], ~labels)
     step = max(1, len(precision) // 100)
+    n = max(len(labels), 1)
+    # chance: a score that knows nothing has an AP equal to the share of positives
     return {
         "visibility_ap": ap * 100 if ap == ap else None,
         "occlusion_ap": occluded_ap * 100 if occluded_ap == occluded_ap else None,
+        "visibility_ap_chance": 100.0 * labels.sum() / n,
+        "occlusion_ap_chance": 100.0 * (~labels).sum() / n,
         "visible": int(labels.sum()), "occluded": int((~labels).sum()),
         "pr_curve": {"precision": precision[::step].round(4).tolist(), "recall": recall[::step].round(4).tolist()},
     }

@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.engine.detector import HogPersonDetector, box_from_pose, iou
+from poseapp.engine.detector import HogPersonDetector, box_from_pose
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
 from poseapp.media.video import VideoReader
@@ -60,16 +60,25 @@ class BoxSource:
         self._count = 0
 
     def boxes(self, image: np.ndarray, sequential: bool) -> list[tuple[float, float, float, float]]:
+        """Detections on every ``detect_every``-th frame (every frame when not sequential); in
+        between, last frame's poses. A followed box survives a detection frame only where a fresh
+        detection confirms it, so a box that drifted onto empty ground does not live on."""
         whole = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
         if self.detector is None:
             return whole
-        boxes = list(self._tracked) if sequential else []
-        if not sequential or self._count % self.detect_every == 0 or not boxes:
-            for box, _ in self.detector.detect(image):
-                if all(iou(box, b) < 0.4 for b in boxes):
-                    boxes.append(box)
+        tracked = list(self._tracked) if sequential else []
+        detect = not sequential or self._count % self.detect_every == 0 or not tracked
         self._count += 1
-        return boxes or ([] if sequential else whole)
+        if not detect:
+            return tracked
+        detections = [box for box, _ in self.detector.detect(image)]
+        if not sequential:
+            return detections or whole
+        return detections  # the detector confirms (or replaces) every followed person
+
+    def reset(self) -> None:
+        self._tracked = []
+        self._count = 0
 
     def follow(self, predictions: list[PersonPrediction], min_mean_score: float = 0.25) -> None:
         self._tracked = []
@@ -88,7 +97,8 @@ def predict_source(
     source = Path(source)
     # vtest-like footage: walkers ~100 px tall, under HOG's 128 px window; 1.5x finds most of them
     box_source = BoxSource(boxes, upscale=1.5 if is_video_file(source) else 1.0)
-    sequential = is_video_file(source)
+    # poses are followed only between neighbouring frames; with a stride every frame is detected
+    sequential = is_video_file(source) and every <= 2
     results: list[dict] = []
     frames = people = 0
     start = time.perf_counter()

@@ -48,9 +48,13 @@ def render(card: dict[str, Any]) -> str:
         extra = [f"PCP {final['pcp']:.1f}", f"AUC (PCK@0-0.2) {final['auc']:.1f}", f"mean error {final['mean_px_error']:.1f} px"]
         if "pckh@0.5" in final:
             extra.insert(0, f"PCKh@0.5 {final['pckh@0.5']['total']:.1f}")
-        if evaluation.get("visibility_ap") is not None:
-            vis = evaluation["visibility"]
-            extra.append(f"visibility AP {evaluation['visibility_ap']:.1f} ({vis['visible']} visible, {vis['occluded']} occluded joints)")
+        vis = evaluation.get("visibility", {})
+        if vis.get("occlusion_ap") is not None:
+            extra.append(
+                f"occlusion AP {vis['occlusion_ap']:.1f} (chance {vis['occlusion_ap_chance']:.1f}) and visibility AP "
+                f"{evaluation['visibility_ap']:.1f} (chance {vis['visibility_ap_chance']:.1f}) from the heatmap peaks, "
+                f"over {vis['visible']} visible and {vis['occluded']} occluded joints"
+            )
         lines += ["; ".join(extra) + ".", "", f"Measured {evaluation.get('measured', '?')}.", ""]
     examples = card.get("examples", [])
     if examples:

@@ -612,7 +612,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def run_model_on_frame(self) -> Job | None:
         if self.current_frame_id is None:
             return None
-        return self._start_prediction([self.current_frame_id], f"frame {self.current_frame_id}")
+        frame = self.project.frame(self.current_frame_id)
+        name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
+        return self._start_prediction([self.current_frame_id], name)
 
     def selected_frame_ids(self) -> list[int]:
         if self.model is None:
@@ -703,9 +705,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.results.popitem(last=False)
         people = sum(len(r.predictions) for r in results)
         cancelled = self.job is not None and self.job.was_cancelled
-        self.statusBar().showMessage(
-            f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {len(results)} frame(s) of {what}", 8000
-        )
+        where = what if len(results) == 1 else f"{len(results)} frames of {what}"
+        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}", 8000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
 

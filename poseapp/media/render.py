@@ -15,23 +15,25 @@ def draw_pose(image_rgb: np.ndarray, keypoints: np.ndarray, skeleton: Skeleton, 
     import cv2
 
     out = np.ascontiguousarray(image_rgb[:, :, ::-1].copy())
-    scale = max(1, round(max(out.shape[:2]) / 400))
+    # strokes scale with the person, so small far-away people stay readable
+    size = box[3] if box is not None else float(np.ptp(keypoints[keypoints[:, 2] > 0, 1])) if (keypoints[:, 2] > 0).any() else 100.0
+    scale = max(1, round(size / 120))
     shown = keypoints[:, 2] > 0
     if scores is not None:
         shown &= scores >= min_score
     if box is not None:
         x, y, w, h = (int(round(v)) for v in box)
-        cv2.rectangle(out, (x, y), (x + w, y + h), (212, 188, 0), scale)
+        cv2.rectangle(out, (x, y), (x + w, y + h), (212, 188, 0), 1)
     for a, b in skeleton.edges:
         if shown[a] and shown[b]:
             sides = {skeleton.side(a), skeleton.side(b)}
             colour = SIDE_BGR[sides.pop() if len(sides) == 1 else "centre"]
             pa = tuple(int(round(v)) for v in keypoints[a, :2])
             pb = tuple(int(round(v)) for v in keypoints[b, :2])
-            cv2.line(out, pa, pb, colour, 2 * scale, cv2.LINE_AA)
+            cv2.line(out, pa, pb, colour, scale, cv2.LINE_AA)
     for j in np.flatnonzero(shown):
         centre = tuple(int(round(v)) for v in keypoints[j, :2])
         colour = SIDE_BGR[skeleton.side(int(j))]
         filled = -1 if keypoints[j, 2] == 2 else 2
-        cv2.circle(out, centre, 3 * scale, colour, filled, cv2.LINE_AA)
+        cv2.circle(out, centre, 1 + scale, colour, filled if filled < 0 else 1, cv2.LINE_AA)
     return np.ascontiguousarray(out[:, :, ::-1])
