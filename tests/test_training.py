@@ -158,3 +158,25 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     card = json.loads((tmp_path / "ft" / ckpt.CARD).read_text())
     assert card["training"]["config"]["init_from"] == str(base)
     assert card["training"]["data"] == [f"project:{project}"]
+
+
+def test_every_shipped_config_parses():
+    import glob
+
+    configs = sorted(glob.glob(os.path.join(REPO, "configs", "*.json")))
+    assert len(configs) >= 5
+    for path in configs:
+        cfg = TrainConfig.from_file(path)
+        assert cfg.data and cfg.epochs > 0, path
+
+
+def test_bad_config_names_the_file_and_option(tmp_path):
+    from poseapp.core.errors import DataError
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": "recurrent-lite", "epochz": 3}')
+    with pytest.raises(DataError, match="epochz"):
+        TrainConfig.from_file(bad)
+    bad.write_text('{"model": "recurrent-lite",')
+    with pytest.raises(DataError, match="bad.json"):
+        TrainConfig.from_file(bad)
