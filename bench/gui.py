@@ -113,19 +113,17 @@ def main() -> None:
     window.run_model_on_frame()
     wait_job(app, window)
     app.processEvents()
-    switches = []
-    for i in range(60):
-        t0 = time.perf_counter()
-        window.heatmap_panel.stage.setValue(i % 3)
-        app.processEvents()
-        switches.append(time.perf_counter() - t0)
-    window.heatmap_panel.joint_box.setCurrentIndex(5)
-    one_joint = []
-    for i in range(60):
-        t0 = time.perf_counter()
-        window.heatmap_panel.stage.setValue(i % 3)
-        app.processEvents()
-        one_joint.append(time.perf_counter() - t0)
+    def switch_times(joint_row: int) -> list[float]:
+        window.heatmap_panel.joint_box.setCurrentIndex(joint_row)
+        times = []
+        for i in range(60):
+            t0 = time.perf_counter()
+            window.heatmap_panel.stage.setValue(i % 3)
+            app.processEvents()
+            times.append(time.perf_counter() - t0)
+        return times
+
+    switches, one_joint = switch_times(0), switch_times(5)
     print(f"iteration switch, all joints: {ms(switches)}; one joint with its path: {ms(one_joint)}")
     window.close_project()
 

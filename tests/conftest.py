@@ -62,3 +62,17 @@ def small_lsp(tmp_path: Path, lsp_dir: Path) -> Path:
     for n in (1, 2, 3, 4, 5, 998):
         shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", folder / "images" / f"im{n:04d}.jpg")
     return folder
+
+
+def make_model_folder(folder: Path, name: str = "recurrent-lite", seed: int = 0) -> Path:
+    """A real (untrained) model saved as a model folder: safetensors weights and a card."""
+    import torch
+
+    from poseapp.engine import checkpoint as ckpt
+    from poseapp.models import build_model
+
+    torch.manual_seed(seed)
+    model = build_model(name).eval()
+    ckpt.save_weights(model, folder)
+    ckpt.write_card(folder, ckpt.make_card(model, folder.name))
+    return folder

@@ -127,17 +127,9 @@ def test_screenshot_of_the_main_window(window, tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    import torch
+    from conftest import make_model_folder
 
-    from poseapp.engine import checkpoint as ckpt
-    from poseapp.models import build_model
-
-    torch.manual_seed(1)
-    model = build_model("recurrent-lite").eval()
-    folder = tmp_path_factory.mktemp("models") / "tiny-recurrent"
-    ckpt.save_weights(model, folder)
-    ckpt.write_card(folder, ckpt.make_card(model, "tiny-recurrent"))
-    return folder
+    return make_model_folder(tmp_path_factory.mktemp("models") / "tiny-recurrent", seed=1)
 
 
 def _run(window, qtbot, start):

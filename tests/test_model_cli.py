@@ -3,21 +3,15 @@
 import json
 
 import pytest
-import torch
 
 from poseapp.cli import main
-from poseapp.engine import checkpoint as ckpt
-from poseapp.models import build_model
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    model = build_model("recurrent-lite").eval()
-    folder = tmp_path_factory.mktemp("m") / "rec-lite"
-    ckpt.save_weights(model, folder)
-    ckpt.write_card(folder, ckpt.make_card(model, "rec-lite"))
-    return folder
+    from conftest import make_model_folder
+
+    return make_model_folder(tmp_path_factory.mktemp("m") / "rec-lite")
 
 
 def test_predict_on_video_with_the_detector_writes_coco_results(model_dir, video_path, tmp_path, capsys):

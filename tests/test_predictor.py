@@ -15,16 +15,16 @@ from poseapp.models import build_model
 
 @pytest.fixture(scope="module")
 def lite_model_dir(tmp_path_factory):
-    torch.manual_seed(3)
-    model = build_model("recurrent-lite").eval()
-    with torch.no_grad():  # give batch norm non-trivial statistics so outputs vary with the input
-        model.train()
+    from conftest import make_model_folder
+
+    folder = make_model_folder(tmp_path_factory.mktemp("models") / "rec", seed=3)
+    # batch norm with non-trivial running statistics, so outputs vary with the input
+    model, _ = ckpt.load_model(folder)
+    model.train()
+    with torch.no_grad():
         for _ in range(3):
             model(torch.randn(4, 3, 128, 128))
-        model.eval()
-    folder = tmp_path_factory.mktemp("models") / "rec"
-    ckpt.save_weights(model, folder)
-    ckpt.write_card(folder, ckpt.make_card(model, "rec"))
+    ckpt.save_weights(model.eval(), folder)
     return folder
 
 
