@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore, QtWidgets
 
-from poseapp.engine.checkpoint import read_card
+from poseapp.engine.checkpoint import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
 
 
@@ -22,7 +22,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.model_box = QtWidgets.QComboBox()
         self.model_box.setToolTip("Models shipped in models/ and trained into your poseapp folder")
         browse = QtWidgets.QPushButton("...")
-        browse.setToolTip("Use another model folder")
+        browse.setToolTip("Use another model: pick its card.json or weights.safetensors")
         browse.setFixedWidth(28)
         browse.clicked.connect(self._browse)
         self.device_box = QtWidgets.QComboBox()
@@ -97,9 +97,11 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.cancel_button.setEnabled(busy)
 
     def _browse(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Model folder (with card.json)")
-        if folder:
-            self.add_model(folder)
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Choose a model (its card.json or weights.safetensors)", "", "poseapp model (card.json *.safetensors)"
+        )
+        if path:
+            self.add_model(model_dir(path))
 
     def _model_changed(self) -> None:
         path = self.model_path()
