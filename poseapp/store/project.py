@@ -438,21 +438,21 @@ class Project:
         return [_instance(r) for r in rows]
 
     def iter_instances(self, origin: str | None = None, batch: int = 2000) -> Iterator[Instance]:
-        """All instances in frame display order, read in batches so a big project never sits in memory."""
-        where = "WHERE i.origin = ?" if origin else ""
-        params: tuple = (origin,) if origin else ()
+        """All instances in frame display order, read in batches so a big project never sits in
+        memory; each batch starts after the last row of the one before (keyset paging, no OFFSET)."""
         cols = ", ".join(f"i.{c.strip()}" for c in _INSTANCE_COLUMNS.split(","))
-        offset = 0
+        where = "i.origin = ? AND " if origin else ""
+        last = (-1, -1, -1)  # (source_id, idx, instance id) of the previous row
         while True:
             rows = self._query(
-                f"SELECT {cols} FROM instances i JOIN frames f ON f.id = i.frame_id {where} "
-                f"ORDER BY f.source_id, f.idx, i.id LIMIT ? OFFSET ?",
-                params + (batch, offset),
+                f"SELECT {cols}, f.source_id, f.idx FROM instances i JOIN frames f ON f.id = i.frame_id "
+                f"WHERE {where}(f.source_id, f.idx, i.id) > (?, ?, ?) ORDER BY f.source_id, f.idx, i.id LIMIT ?",
+                ((origin,) if origin else ()) + last + (batch,),
             )
-            yield from (_instance(r) for r in rows)
+            yield from (_instance(r[:-2]) for r in rows)
             if len(rows) < batch:
                 return
-            offset += batch
+            last = (rows[-1][-2], rows[-1][-1], rows[-1][0])
 
     def instance_count(self, origin: str | None = None) -> int:
         if origin:
