@@ -218,3 +218,22 @@ def test_save_copy_is_complete_and_independent(project, tmp_path):
     assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["copy.poseapp"]
     with pytest.raises(ProjectError, match="cannot replace"):
         project.save_copy(project.path)
+
+
+def test_iter_instances_pages_in_display_order(project):
+    import random
+
+    project.ensure_skeleton(LSP14)
+    later = _frames(project, 7, path="/data/b")
+    earlier_source = project.add_source("folder", "/data/a")  # higher id: listed after /data/b
+    earlier = project.add_frames(earlier_source.id, [(i, f"{i}.jpg", 10, 10, None, {}) for i in range(5)])
+    rng = random.Random(0)
+    for fid in rng.sample((later + earlier) * 3, 30):
+        project.add_instance(Instance(fid, "lsp14", _kps(), origin=rng.choice(["manual", "predicted"])))
+    keys = []
+    for inst in project.iter_instances(batch=4):  # several pages, boundaries inside frames
+        frame = project.frame(inst.frame_id)
+        keys.append((frame.source_id, frame.index, inst.id))
+    assert len(keys) == 30 and keys == sorted(keys)
+    manual = list(project.iter_instances(origin="manual", batch=3))
+    assert len(manual) == project.instance_count("manual") and all(i.origin == "manual" for i in manual)
