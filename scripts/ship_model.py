@@ -84,8 +84,8 @@ def main() -> None:
     card["examples"] = names
     card["examples_note"] = (
         f"`poseapp predict --model {args.name} --input vtest.avi --every 20 --max-frames {args.video_frames}`: "
-        f"{summary['people']} people in {summary['frames']} frames, boxes from OpenCV's HOG detector (followed between "
-        f"detections), {summary['ms_per_frame']} ms per frame on {card.get('training', {}).get('hardware', 'this CPU')}. "
+        f"{summary['people']} people in {summary['frames']} frames, boxes from OpenCV's HOG detector on each of these "
+        f"frames (20 apart, so none are followed from the frame before), {summary['ms_per_frame']} ms per frame on {card.get('training', {}).get('hardware', 'this CPU')}. "
         "The model was trained on LSP/LSPET sports crops, not on small far-away pedestrians: expect rough poses here."
     )
     card["video_demo"] = summary

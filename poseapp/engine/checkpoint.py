@@ -37,6 +37,9 @@ def save_weights(model: torch.nn.Module, folder: Path, name: str = WEIGHTS) -> N
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = folder / f".{name}.tmp"
     save_file(tensors, str(tmp))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # a shipped file, readable like any other
     os.replace(tmp, folder / name)
 
 
