@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from poseapp.core.atomic import atomic_open, write_json_atomic
+from poseapp.core.atomic import atomic_open, write_bytes_atomic, write_json_atomic
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import PRESETS, Skeleton
 from poseapp.models import build_model, config_from_dict, config_to_dict
@@ -33,14 +33,8 @@ def model_dir(path: str | os.PathLike) -> Path:
 
 
 def save_weights(model: torch.nn.Module, folder: Path, name: str = WEIGHTS) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = folder / f".{name}.tmp"
-    save_file(tensors, str(tmp))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # a shipped file, readable like any other
-    os.replace(tmp, folder / name)
+    write_bytes_atomic(folder / name, save(tensors))
 
 
 def write_card(folder: Path, card: dict[str, Any]) -> None:

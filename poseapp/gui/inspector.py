@@ -103,8 +103,7 @@ class OcclusionView(QtWidgets.QWidget):
         names = {}
         for ref, why, strength in self.items:
             skel = names.setdefault(ref.instance_id, project.skeleton(project.instance(ref.instance_id).skeleton))
-            frame = project.frame(ref.frame_id)
-            where = frame.file_name or f"frame {frame.index}"
+            where = project.frame_name(project.frame(ref.frame_id))
             self.queue.addItem(f"{where}: {skel.joints[ref.joint]} {why} (by {strength:.2f})")
         self.summary.setText(
             f"Visibility AP {ap:.1f} over {len(self.pairs)} joints ({int(self.pairs.visible.sum())} visible, "

@@ -405,7 +405,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_joint_table()
         self._update_heatmaps()
         self._update_seek_bar(frame)
-        name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
+        name = self.project.frame_name(frame)
         self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
 
     # ------------------------------------------------------------------ video
@@ -613,8 +613,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.current_frame_id is None:
             return None
         frame = self.project.frame(self.current_frame_id)
-        name = frame.file_name or f"{Path(self.project.source(frame.source_id).path).name} frame {frame.index}"
-        return self._start_prediction([self.current_frame_id], name)
+        return self._start_prediction([self.current_frame_id], self.project.frame_name(frame))
 
     def selected_frame_ids(self) -> list[int]:
         if self.model is None:

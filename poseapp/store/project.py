@@ -394,6 +394,10 @@ class Project:
             return os.path.join(source.path, frame.file_name)
         return source.path
 
+    def frame_name(self, frame: Frame) -> str:
+        """How a frame is named to the user: its file, or its video and frame number."""
+        return frame.file_name or f"{Path(self.source(frame.source_id).path).name} frame {frame.index}"
+
     def set_frame_state(self, frame_id: int, state: str) -> None:
         if state not in FRAME_STATES:
             raise ValueError(f"frame state must be one of {FRAME_STATES}")
