@@ -158,6 +158,12 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     card = json.loads((tmp_path / "ft" / ckpt.CARD).read_text())
     assert card["training"]["config"]["init_from"] == str(base)
     assert card["training"]["data"] == [f"project:{project}"]
+    # the card keeps the parent's history, so it stays true after the parent folder is retrained
+    parent = card["training"]["initialized_from"]
+    assert parent["path"] == str(base) and parent["epochs_run"] == 1 and parent["config"]["model"] == "recurrent-lite"
+    from poseapp.engine.model_card import render
+
+    assert f"started from `{parent['model']}`: 1 epochs of recurrent-lite" in render(card)
 
 
 def test_every_shipped_config_parses():

@@ -20,6 +20,22 @@ def _pck_rows(per_iteration: list[dict[str, Any]], key: str = "pck@0.2") -> list
     return rows
 
 
+def _lineage_lines(parent: dict[str, Any] | None) -> list[str]:
+    """The runs a fine-tuned model grew from, oldest last, with the training time of each."""
+    lines: list[str] = []
+    while parent:
+        cfg = parent.get("config", {})
+        pck = parent.get("lsp_val_pck@0.2")
+        lines.append(
+            f"- started from `{parent.get('model', '?')}`: {parent.get('epochs_run', '?')} epochs of {cfg.get('model', '?')} "
+            f"(occlusion `{cfg.get('occlusion', '?')}`, lr {cfg.get('lr', '?')}) on {', '.join(parent.get('data', [])) or '?'}, "
+            f"{parent.get('train_seconds', 0) / 3600:.2f} h on {parent.get('hardware', '?')}"
+            + (f"; LSP val PCK@0.2 {pck:.1f} at that point" if pck is not None else "")
+        )
+        parent = parent.get("initialized_from")
+    return lines
+
+
 def render(card: dict[str, Any]) -> str:
     training = card.get("training", {})
     cfg = training.get("config", {})
@@ -36,6 +52,7 @@ def render(card: dict[str, Any]) -> str:
         f"- best epoch {training.get('best_epoch', '?')} of {training.get('epochs_run', '?')}; "
         f"{training.get('train_seconds', 0) / 3600:.2f} h of training on {training.get('hardware', '?')} "
         f"(autocast {training.get('amp', '?')}, {training.get('world_size', 1)} process(es))",
+        *_lineage_lines(training.get("initialized_from")),
         "",
     ]
     evaluation = card.get("metrics", {}).get("lsp_val")

@@ -169,6 +169,7 @@ class Trainer:
         self._samples = samples
         self._stop = False
         self.skipped_other_skeletons = 0
+        self.parent: dict[str, Any] | None = None  # the model a fine-tuning run started from
 
     # ------------------------------------------------------------------ set-up
     def _load_data(self) -> tuple[list[PoseSample], list[PoseSample]]:
@@ -201,6 +202,7 @@ class Trainer:
             model, card = ckpt.load_model(cfg.init_from)
             if card["architecture"] != resolve(cfg.model)[0]:
                 raise PoseAppError(f"{cfg.init_from} is a {card['architecture']} model; the config asks for {cfg.model}")
+            self.parent = _lineage(cfg.init_from, card)
         else:
             model = build_model(make_config(cfg.model, **cfg.model_overrides))
         return model.to(self.device)
@@ -380,6 +382,7 @@ class Trainer:
                 "best_epoch": record["epoch"], "epochs_run": len(history), "train_seconds": round(train_seconds),
                 "hardware": hardware_description(self.device), "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
                 "world_size": self.world, "started": start_wall,
+                **({"initialized_from": self.parent} if self.parent else {}),
             },
             metrics={"validation_crops": record["val"]},
             history=history,
@@ -451,3 +454,19 @@ def evaluate_crops(model, dataset: PoseDataset, device, amp_dtype=None, batch_si
                           for name, table in zip(model.stage_names(pred.shape[1]), per_stage)],
         "n": int(len(gt)),
     }
+
+
+def _lineage(path: str, card: dict[str, Any]) -> dict[str, Any]:
+    """What a fine-tuned model started from, copied at the time, so that its card still tells the
+    whole training history after the parent folder is retrained or deleted."""
+    training = card.get("training", {})
+    parent = {
+        "model": card.get("name", Path(path).name), "path": str(path),
+        "config": training.get("config", {}), "data": training.get("data", []),
+        "epochs_run": training.get("epochs_run"), "train_seconds": training.get("train_seconds", 0),
+        "hardware": training.get("hardware"),
+        "lsp_val_pck@0.2": card.get("metrics", {}).get("lsp_val", {}).get("pck@0.2", {}).get("total"),
+    }
+    if "initialized_from" in training:  # chains of fine-tuning keep every ancestor
+        parent["initialized_from"] = training["initialized_from"]
+    return parent
