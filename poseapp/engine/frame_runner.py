@@ -8,10 +8,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from poseapp.engine.detector import HogPersonDetector
+from poseapp.engine.detector import detector_upscale
+from poseapp.engine.inference import BoxSource
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
-from poseapp.store import Instance, Project
+from poseapp.store import Frame, Instance, Project
 
 
 @dataclass
@@ -21,21 +22,32 @@ class FrameResult:
     instances: list[Instance]
 
 
-def person_boxes(project: Project, frame_id: int, image: np.ndarray, detector: HogPersonDetector | None) -> list[tuple]:
+class FrameBoxes:
+    """Detector boxes for project frames, at the scale ``poseapp predict`` uses for the same kind
+    of source (video frames are upscaled), so the GUI and the CLI find the same people."""
+
+    def __init__(self, mode: str = "hog"):
+        self.mode = mode
+        self._sources: dict[bool, BoxSource] = {}
+
+    def boxes(self, frame: Frame, image: np.ndarray) -> list[tuple]:
+        is_video = frame.file_name is None
+        if is_video not in self._sources:
+            self._sources[is_video] = BoxSource(self.mode, upscale=detector_upscale(is_video))
+        return self._sources[is_video].boxes(image, sequential=False)
+
+
+def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:
     """Boxes from the frame's annotations; else from the detector; else the whole image."""
     boxes = []
-    for inst in project.instances(frame_id):
+    for inst in project.instances(frame.id):
         if inst.origin == "manual":
             box = inst.box_or_keypoint_extent()
             if box is not None and box[2] > 1 and box[3] > 1:
                 boxes.append(box)
     if boxes:
         return boxes
-    if detector is not None:
-        found = [b for b, _ in detector.detect(image)]
-        if found:
-            return found
-    return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
+    return (detector or FrameBoxes("whole")).boxes(frame, image)
 
 
 def predict_frames(
@@ -46,7 +58,7 @@ def predict_frames(
     """Predict each frame; the model's earlier predictions on a frame are replaced (one commit per frame)."""
     frame_ids = list(frame_ids)
     loader = loader or FrameLoader(project)
-    detector = HogPersonDetector() if use_detector else None
+    detector = FrameBoxes("hog") if use_detector else None
     skeleton = predictor.skeleton()
     project.ensure_skeleton(skeleton)
     results = []
@@ -55,7 +67,7 @@ def predict_frames(
             break
         frame = project.frame(fid)
         image = loader.read(frame)
-        boxes = person_boxes(project, fid, image, detector)
+        boxes = person_boxes(project, frame, image, detector)
         preds = predictor.predict(image, boxes, iterations=iterations, keep_heatmaps=keep_heatmaps)
         with project.transaction():
             for old in project.instances(fid):

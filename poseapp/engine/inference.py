@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.engine.detector import HogPersonDetector, box_from_pose
+from poseapp.engine.detector import HogPersonDetector, box_from_pose, detector_upscale
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
 from poseapp.media.video import VideoReader
@@ -95,8 +95,7 @@ def predict_source(
 ) -> tuple[list[dict], dict]:
     """(COCO results records, timing summary) for an image, folder or video."""
     source = Path(source)
-    # vtest-like footage: walkers ~100 px tall, under HOG's 128 px window; 1.5x finds most of them
-    box_source = BoxSource(boxes, upscale=1.5 if is_video_file(source) else 1.0)
+    box_source = BoxSource(boxes, upscale=detector_upscale(is_video_file(source)))
     # poses are followed only between neighbouring frames; with a stride every frame is detected
     sequential = is_video_file(source) and every <= 2
     results: list[dict] = []
