@@ -397,3 +397,30 @@ def test_mark_reviewed_is_undoable(window, qtbot):
     assert window.project.frame(fid).state == "reviewed"
     window.undo_stack.undo()
     assert window.project.frame(fid).state == "labelled"
+
+
+def test_a_moved_source_is_reported_once_and_located_from_the_file_menu(qtbot, tmp_path, small_lsp):
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    configure_pyqtgraph()
+    path = tmp_path / "p.poseapp"
+    with Project.open(path, create=True) as project:
+        import_source(project, small_lsp)
+    small_lsp.rename(tmp_path / "moved")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    assert win.open_project(path)
+    assert "1 source(s)" in win.last_error and str(small_lsp / "images") in win.last_error
+    win.last_error = None
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_Right)  # stepping on shows the state without more dialogs
+    assert win.last_error is None and "source missing" in win.frame_info.text()
+    assert not win.locate_source(win.project.sources()[0].id, tmp_path)  # wrong place: refused, named
+    assert "cannot hold images" in win.last_error
+    assert win.locate_source(win.project.sources()[0].id, tmp_path / "moved" / "images")
+    frame = win.project.frame(win.current_frame_id)
+    assert win.canvas.image_item.image.shape == (frame.height, frame.width, 3)
+    assert any(a.text() == "&Locate missing sources..." for a in win.actions())
+    win.close_project()
+    qtbot.wait(50)  # repaints after closing must not reach into the closed project

@@ -29,7 +29,33 @@ def register(sub: argparse._SubParsersAction) -> dict:
     i = sub.add_parser("info", help="summarise a project or a dataset file")
     i.add_argument("file")
     i.add_argument("--json", action="store_true", help="machine-readable output")
-    return {"import": cmd_import, "export": cmd_export, "info": cmd_info}
+
+    r = sub.add_parser("relocate", help="find a project's sources after their files moved; lists them without SOURCE")
+    r.add_argument("project", help="project file")
+    r.add_argument("source", nargs="?", help="the source's id or its old path")
+    r.add_argument("new_path", nargs="?", help="where the source's folder, video or image is now")
+    return {"import": cmd_import, "export": cmd_export, "info": cmd_info, "relocate": cmd_relocate}
+
+
+def cmd_relocate(args: argparse.Namespace) -> int:
+    from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
+
+    with Project.open(args.project) as project:
+        for old, new in follow_moved_project(project):
+            print(f"source {old.id}: moved with the project, now {new}")
+        if args.source is not None:
+            if args.new_path is None:
+                raise DataError(args.project, "give the new path after the source")
+            by_id = {str(s.id): s for s in project.sources()}
+            source = by_id.get(args.source) or project.source_by_path(args.source)
+            if source is None:
+                raise DataError(args.project, f"no source {args.source!r} (ids: {', '.join(by_id) or 'none'})")
+            moved = relocate_source(project, source.id, args.new_path)
+            print(f"source {moved.id}: now {moved.path}")
+        missing = {s.id for s in missing_sources(project)}
+        for s in project.sources():
+            print(f"{s.id:4d} {s.kind:6s} {'MISSING' if s.id in missing else 'ok':7s} {s.path}")
+    return 1 if missing else 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 from poseapp.core.errors import DataError
 from poseapp.formats import IMPORTERS, detect_format
 from poseapp.formats.coco import read_coco
+from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
 from poseapp.store.project import SQLITE_MAGIC
 
@@ -66,10 +67,15 @@ def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
 def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
     samples = []
     with Project.open(path) as project:
+        follow_moved_project(project)
+        missing = {s.id: s.path for s in missing_sources(project)}
         for inst in project.iter_instances(origin="manual" if manual_only else None):
             if not np.any(inst.keypoints[:, 2] > 0):
                 continue
             frame = project.frame(inst.frame_id)
+            if frame.source_id in missing:
+                raise DataError(path, f"the images of source {frame.source_id} are not at {missing[frame.source_id]}; "
+                                "point at their new place with `poseapp relocate` or File > Locate missing sources")
             if project.source(frame.source_id).kind == "video":
                 continue  # video frames are read through the project, not as image files (not yet)
             samples.append(PoseSample(

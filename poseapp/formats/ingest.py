@@ -8,6 +8,7 @@ from pathlib import Path
 from poseapp.core.errors import DataError
 from poseapp.formats.dataset import ImportBatch
 from poseapp.media.images import image_size, is_image_file, is_video_file, list_images
+from poseapp.media.relocate import remember_location
 from poseapp.media.video import probe_video
 from poseapp.store import Instance, Project
 
@@ -61,13 +62,19 @@ def apply_batch(project: Project, batch: ImportBatch) -> ImportSummary:
                     frame_state="labelled" if inst.origin == "manual" else "auto",
                 )
                 summary.instances += 1
+    remember_location(project)
     project.events.imported.emit(summary)
     return summary
 
 
 def add_media(project: Project, path: str | Path) -> ImportSummary:
     """Add an image file, an image folder or a video with no annotations."""
-    path = Path(path)
+    summary = _add_media(project, Path(path))
+    remember_location(project)
+    return summary
+
+
+def _add_media(project: Project, path: Path) -> ImportSummary:
     if not path.exists():
         raise DataError(path, "no such file or folder")
     if path.is_dir():

@@ -21,6 +21,7 @@ from poseapp.gui.model_panel import ModelPanel
 from poseapp.gui.retrain_panel import RetrainPanel
 from poseapp.gui.seek_bar import SeekBar
 from poseapp.media.frames import FrameLoader
+from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import FRAME_STATES, Project
 from poseapp.store.project import PROJECT_SUFFIX
 
@@ -152,6 +153,7 @@ class MainWindow(QtWidgets.QMainWindow):
         act("export", "&Export COCO keypoints...", "Ctrl+E", self._ask_export, file_menu)
         act("export_results", "Export COCO &results (predictions)...", None, lambda: self._ask_export_as("coco-results"), file_menu)
         act("export_yolo", "Export &YOLO-pose folder...", None, lambda: self._ask_export_as("yolo"), file_menu)
+        act("locate", "&Locate missing sources...", None, self._ask_locate_missing, file_menu)
         file_menu.addSeparator()
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
 
@@ -236,11 +238,50 @@ class MainWindow(QtWidgets.QMainWindow):
             callback = (lambda n: lambda *args: self._bridge.event.emit(n, args))(name)
             signal.connect(callback)
             self._listeners.append((signal, callback))
+        fixed = follow_moved_project(project)
         self._refilter()
         self._update_title()
-        stats = project.frame_count()
-        self.statusBar().showMessage(f"Opened {path}: {stats} frames", 5000)
+        note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""
+        self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 5000)
+        missing = missing_sources(project)
+        if missing:
+            self.report_error(
+                f"{len(missing)} source(s) of {path} are not where the project recorded them:\n"
+                + "\n".join(f"  {s.path}" for s in missing[:10])
+                + "\nTheir frames stay in the project with all annotations. Use File > Locate missing sources... "
+                "to point at where they are now."
+            )
         return True
+
+    def locate_source(self, source_id: int, path: str | Path) -> bool:
+        """Point a source whose files moved at their new place (after checking that every frame is there)."""
+        assert self.project is not None and self.loader is not None
+        try:
+            moved = relocate_source(self.project, source_id, path)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return False
+        self.loader.close()  # drops decoded images and video readers of the old place
+        if self.current_frame_id is not None:
+            self.show_frame(self.current_frame_id)
+        self.statusBar().showMessage(f"Source {moved.id} is now read from {moved.path}", 5000)
+        return True
+
+    def _ask_locate_missing(self) -> None:
+        if self.project is None:
+            return
+        missing = missing_sources(self.project)
+        if not missing:
+            self.statusBar().showMessage("Every source of the project is where it was recorded", 5000)
+        for source in missing:
+            name = Path(source.path).name
+            if source.kind == "folder":
+                path = QtWidgets.QFileDialog.getExistingDirectory(self, f"Where is the image folder '{name}' now?")
+            else:
+                path = QtWidgets.QFileDialog.getOpenFileName(self, f"Where is '{name}' now?", "", f"{name} (*{Path(name).suffix});;All files (*)")[0]
+            if not path:
+                break
+            self.locate_source(source.id, path)
 
     def close_project(self) -> None:
         for signal, callback in self._listeners:
@@ -248,6 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._listeners.clear()
         if self.loader is not None:
             self.loader.close()
+        self.frame_list.setModel(None)  # the view would otherwise repaint from the closed project
         if self.project is not None:
             self.project.close()
         self.project = self.loader = self.model = None
@@ -392,7 +434,12 @@ class MainWindow(QtWidgets.QMainWindow):
             image = self.loader.read(frame)
         except PoseAppError as exc:
             self.canvas.clear_frame()
-            self.report_error(str(exc))
+            if any(s.id == frame.source_id for s in missing_sources(self.project)):
+                # told once on opening; stepping through a moved source must not pile up dialogs
+                self.frame_info.setText(f"{self.project.frame_name(frame)}: source missing (File > Locate missing sources)")
+                self.statusBar().showMessage(str(exc), 5000)
+            else:
+                self.report_error(str(exc))
             return
         instances = self.project.instances(frame_id)
         skeletons = {i.skeleton: self.project.skeleton(i.skeleton) for i in instances}

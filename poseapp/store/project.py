@@ -277,6 +277,18 @@ class Project:
             self._notify("sources_changed")
             return Source(cur.lastrowid, kind, abspath, dict(extra or {}))
 
+    def set_source_path(self, source_id: int, path: str | os.PathLike) -> Source:
+        """Point a source at its files' new place (see ``poseapp.media.relocate``, which checks them)."""
+        abspath = os.path.abspath(os.fspath(path))
+        source = self.source(source_id)
+        other = self.source_by_path(abspath)
+        if other is not None and other.id != source_id:
+            raise ProjectError(self.path, f"{abspath} is already the project's source {other.id}")
+        with self._write() as db:
+            db.execute("UPDATE sources SET path = ? WHERE id = ?", (abspath, source_id))
+            self._notify("sources_changed")
+        return Source(source.id, source.kind, abspath, source.extra)
+
     def source(self, source_id: int) -> Source:
         row = self._query_one("SELECT id, kind, path, extra FROM sources WHERE id = ?", (source_id,))
         if row is None:
