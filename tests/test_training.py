@@ -186,3 +186,44 @@ def test_bad_config_names_the_file_and_option(tmp_path):
     bad.write_text('{"model": "recurrent-lite",')
     with pytest.raises(DataError, match="bad.json"):
         TrainConfig.from_file(bad)
+
+
+def test_people_annotated_on_video_frames_are_training_samples(tmp_path):
+    """Corrections made on a video's frames train the model too: samples point at the video and
+    frame, the cache decodes exactly that frame, and evaluation reads it as one picture."""
+    from poseapp.core.skeleton import preset
+    from poseapp.data import load_samples
+    from poseapp.engine.dataset import ImageCache, PoseDataset
+    from poseapp.engine.evaluate import evaluate
+    from poseapp.engine.predictor import Predictor
+    from poseapp.formats.ingest import add_media
+    from poseapp.media.video import VideoReader
+    from poseapp.models import build_model
+    from poseapp.store import Instance, Project
+    from conftest import make_model_folder
+
+    video = os.path.join(REPO, "resources", "demo", "pedestrians.mp4")
+    path = tmp_path / "v.poseapp"
+    rng = np.random.default_rng(0)
+    with Project.open(path, create=True) as project:
+        add_media(project, video)
+        source = project.sources()[0]
+        project.ensure_skeleton(preset("lsp14"))
+        for index in (5, 40):
+            frame = project.frame_by_index(source.id, index)
+            kps = np.column_stack([rng.uniform(300, 360, 14), rng.uniform(200, 330, 14), np.full(14, 2.0)])
+            project.add_instance(Instance(frame_id=frame.id, skeleton="lsp14", keypoints=kps, origin="manual"))
+    samples = load_samples(f"project:{path}")
+    assert sorted(s.video_frame for s in samples) == [5, 40]
+    assert {s.image_key for s in samples} == {f"{video}#5", f"{video}#40"}
+    cache = ImageCache()
+    cache.preload(samples)
+    reader = VideoReader(video)
+    for s in samples:
+        assert np.array_equal(cache.get(s), reader.read(s.video_frame))
+    codec = build_model("recurrent-lite").codec()
+    crop, target, weight, kps = PoseDataset(samples, codec, 128, None, cache)[0]
+    assert crop.shape == (3, 128, 128) and weight.sum() > 0
+    predictor = Predictor.from_path(make_model_folder(tmp_path / "m"), device="cpu")
+    metrics = evaluate(predictor, samples)
+    assert metrics["n_images"] == 2 and metrics["n_people"] == 2

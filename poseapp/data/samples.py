@@ -29,6 +29,12 @@ class PoseSample:
     image_id: int | None = None  # the dataset's image id (COCO) for results files
     frame_id: int | None = None  # the project frame, when it came from a project
     area: float | None = None  # COCO's segmentation area (the OKS scale); None: use the box area
+    video_frame: int | None = None  # set when image_path is a video: the frame that shows the person
+
+    @property
+    def image_key(self) -> str:
+        """One name per picture: the image file, or the video and frame."""
+        return self.image_path if self.video_frame is None else f"{self.image_path}#{self.video_frame}"
 
 
 def parse_data_spec(spec: str) -> tuple[str, Path]:
@@ -76,13 +82,12 @@ def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
             if frame.source_id in missing:
                 raise DataError(path, f"the images of source {frame.source_id} are not at {missing[frame.source_id]}; "
                                 "point at their new place with `poseapp relocate` or File > Locate missing sources")
-            if project.source(frame.source_id).kind == "video":
-                continue  # video frames are read through the project, not as image files (not yet)
+            video = project.source(frame.source_id).kind == "video"
             samples.append(PoseSample(
                 image_path=project.frame_path(frame), keypoints=inst.keypoints,
                 bbox=inst.bbox or _extent(inst.keypoints), skeleton=inst.skeleton,
-                key=f"project:{frame.file_name}#{inst.id}", image_id=frame.ext_id, frame_id=frame.id,
-                area=inst.extra.get("area"),
+                key=f"project:{project.frame_name(frame)}#{inst.id}", image_id=frame.ext_id, frame_id=frame.id,
+                area=inst.extra.get("area"), video_frame=frame.index if video else None,
             ))
     return samples
 

@@ -17,25 +17,47 @@ from poseapp.core.skeleton import preset
 from poseapp.data.augment import AugmentConfig, make_crop
 from poseapp.data.samples import PoseSample
 from poseapp.media.images import read_image
+from poseapp.media.video import VideoReader
 
 log = logging.getLogger(__name__)
 
 
 class ImageCache:
-    def __init__(self) -> None:
-        self._images: dict[str, np.ndarray] = {}
+    """Decoded pictures of samples, image files and video frames alike. ``keep=False`` reads
+    without keeping (evaluation passes over each picture once); video readers are kept either way,
+    so frames read in order decode sequentially instead of seeking."""
 
-    def get(self, path: str) -> np.ndarray:
-        image = self._images.get(path)
+    def __init__(self, keep: bool = True) -> None:
+        self.keep = keep
+        self._images: dict[str, np.ndarray] = {}
+        self._videos: dict[str, VideoReader] = {}
+
+    def get(self, sample: PoseSample) -> np.ndarray:
+        key = sample.image_key
+        image = self._images.get(key)
         if image is None:
-            image = self._images[path] = read_image(path)
+            if sample.video_frame is None:
+                image = read_image(sample.image_path)
+            else:
+                reader = self._videos.get(sample.image_path)
+                if reader is None:
+                    reader = self._videos[sample.image_path] = VideoReader(sample.image_path, cache_size=2)
+                image = reader.read(sample.video_frame)
+            if self.keep:
+                self._images[key] = image
         return image
 
-    def preload(self, paths: list[str]) -> float:
+    def preload(self, samples: list[PoseSample]) -> float:
         start = time.perf_counter()
-        for p in dict.fromkeys(paths):
-            self.get(p)
+        for s in sorted(samples, key=lambda s: (s.image_path, s.video_frame or 0)):
+            self.get(s)
+        self.close_videos()
         return time.perf_counter() - start
+
+    def close_videos(self) -> None:
+        for reader in self._videos.values():
+            reader.close()
+        self._videos.clear()
 
     def __len__(self) -> int:
         return len(self._images)
@@ -70,7 +92,7 @@ class PoseDataset(Dataset):
         sample = self.samples[index]
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.augment is not None else None
         crop, kps, _ = make_crop(
-            self.cache.get(sample.image_path), sample.keypoints, sample.bbox, self.size, self.flip_perm,
+            self.cache.get(sample), sample.keypoints, sample.bbox, self.size, self.flip_perm,
             self.augment or AugmentConfig.none(), rng,
         )
         # a joint pushed out of the crop by augmentation is treated as not labelled

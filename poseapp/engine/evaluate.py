@@ -16,9 +16,9 @@ import numpy as np
 
 from poseapp.core.skeleton import Skeleton
 from poseapp.data.samples import PoseSample
+from poseapp.engine.dataset import ImageCache
 from poseapp.engine.metrics import average_precision, head_sizes, mean_pixel_error, pck_curve_auc, pck_table, pcp
 from poseapp.engine.predictor import Predictor
-from poseapp.media.images import read_image
 
 
 def predict_samples(predictor: Predictor, samples: list[PoseSample], iterations: int | None = None,
@@ -26,18 +26,20 @@ def predict_samples(predictor: Predictor, samples: list[PoseSample], iterations:
     """(stages (N, T, K, 2) image coordinates, stage scores (N, T, K)), one person per sample, GT boxes."""
     by_image: dict[str, list[int]] = {}
     for i, s in enumerate(samples):
-        by_image.setdefault(s.image_path, []).append(i)
+        by_image.setdefault(s.image_key, []).append(i)
     stages: list[np.ndarray | None] = [None] * len(samples)
     scores: list[np.ndarray | None] = [None] * len(samples)
     done = 0
-    for path, idxs in by_image.items():
-        image = read_image(path)
+    pictures = ImageCache(keep=False)
+    for idxs in by_image.values():
+        image = pictures.get(samples[idxs[0]])
         preds = predictor.predict(image, [samples[i].bbox for i in idxs], iterations=iterations)
         for i, p in zip(idxs, preds):
             stages[i], scores[i] = p.stages, p.stage_scores
         done += len(idxs)
         if progress:
             progress(done, len(samples))
+    pictures.close_videos()
     return np.stack(stages), np.stack(scores)
 
 
@@ -51,7 +53,7 @@ def oks_ap(samples: list[PoseSample], pred: np.ndarray, scores: np.ndarray, skel
     anns, dets = [], []
     image_ids: dict[str, int] = {}
     for i, s in enumerate(samples):
-        iid = image_ids.setdefault(s.image_path, len(image_ids) + 1)
+        iid = image_ids.setdefault(s.image_key, len(image_ids) + 1)
         x, y, w, h = s.bbox
         anns.append({"id": i + 1, "image_id": iid, "category_id": 1, "iscrowd": 0, "bbox": list(s.bbox),
                      "area": float(s.area if s.area is not None else w * h),
@@ -125,7 +127,7 @@ def evaluate(predictor: Predictor, samples: list[PoseSample], iterations: int | 
     final = per_stage[-1]
     return {
         "model": predictor.model_id,
-        "n_images": len({s.image_path for s in samples}),
+        "n_images": len({s.image_key for s in samples}),
         "n_people": len(samples),
         **{k: v for k, v in final.items() if k != "stage"},
         "per_iteration": per_stage,

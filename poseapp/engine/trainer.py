@@ -248,7 +248,7 @@ class Trainer:
         codec = self.model.codec()
         size = self.model.config.input_size
         cache = ImageCache()
-        load_s = cache.preload([s.image_path for s in train + val])
+        load_s = cache.preload(train + val)
         augment = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
         train_set = PoseDataset(train, codec, size, augment, cache, seed=cfg.seed)
         val_set = PoseDataset(val, codec, size, None, cache)
