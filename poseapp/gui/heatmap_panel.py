@@ -30,6 +30,8 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self.plot.setLabel("bottom", "step")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot.setRange(xRange=(-0.3, 2.3), yRange=(0, 1), padding=0)  # an empty plot keeps the usual frame
         self.plot.setMouseEnabled(x=False, y=False)
         self._curve = self.plot.plot([], [], pen=pg.mkPen("#fdd663", width=2), symbol="o", symbolSize=7)
         self._marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#8ab4f8", style=QtCore.Qt.PenStyle.DashLine))
@@ -81,6 +83,8 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         if peaks is None or len(peaks) == 0:
             self._curve.setData([], [])
             self._shown = None
+            self.plot.getAxis("bottom").setTicks(None)
+            self.plot.setRange(xRange=(-0.3, 2.3), yRange=(0, 1), padding=0)
             self.stage_label.setText("no prediction on this frame: run the model (Ctrl+R)")
             return
         key = (np.asarray(peaks).tobytes(), tuple(names))
