@@ -24,7 +24,8 @@ from poseapp.data import load_samples, split_samples  # noqa: E402
 from poseapp.engine import checkpoint as ckpt  # noqa: E402
 from poseapp.engine.evaluate import evaluate  # noqa: E402
 from poseapp.engine.inference import predict_source  # noqa: E402
-from poseapp.engine.model_card import attach_evaluation, write_markdown  # noqa: E402
+from poseapp.engine.model_card import attach_evaluation, replace_table, write_markdown, zoo_table  # noqa: E402
+from poseapp.engine.zoo import SHIPPED, default_model_name, list_models  # noqa: E402
 from poseapp.engine.predictor import Predictor  # noqa: E402
 from poseapp.media.images import write_image  # noqa: E402
 from poseapp.media.render import draw_pose  # noqa: E402
@@ -93,7 +94,15 @@ def main() -> None:
     write_markdown(dest)
     if args.default:
         (REPO / "models" / "DEFAULT").write_text(args.name + "\n", encoding="utf-8")
+    write_tables()
     print(json.dumps({"model": args.name, "video": summary, "examples": names, "default": args.default}))
+
+
+def write_tables() -> None:
+    """The comparison table in README.md and models/README.md, from every shipped card."""
+    table = zoo_table([p for p in list_models() if p.parent == SHIPPED], default_model_name())
+    for path in (REPO / "README.md", REPO / "models" / "README.md"):
+        path.write_text(replace_table(path.read_text(encoding="utf-8"), table), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -46,3 +46,14 @@ def test_the_card_pck_is_what_eval_measures(folder, lsp_dir):
     for got, want in zip(measured["per_iteration"], claimed["per_iteration"]):
         assert got["stage"] == want["stage"]
         assert got["pck@0.2"]["total"] == pytest.approx(want["pck@0.2"]["total"], abs=0.3)
+
+
+def test_the_readme_tables_are_the_cards():
+    """The comparison tables in README.md and models/README.md show what the cards hold."""
+    from poseapp.engine.model_card import zoo_table
+    from poseapp.engine.zoo import SHIPPED
+
+    table = zoo_table(SHIPPED_MODELS, default_model_name())
+    for readme in (SHIPPED.parent / "README.md", SHIPPED / "README.md"):
+        assert table in readme.read_text(encoding="utf-8"), f"{readme}: run scripts/ship_model.py (write_tables)"
+    assert table.count("\n| `") == len(SHIPPED_MODELS)

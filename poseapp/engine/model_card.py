@@ -98,4 +98,50 @@ def attach_evaluation(folder: Path, metrics: dict[str, Any], key: str = "lsp_val
     write_markdown(folder)
 
 
-__all__ = ["render", "write_markdown", "attach_evaluation", "CARD"]
+TABLE_START = "<!-- shipped models table: written by scripts/ship_model.py from the cards -->"
+TABLE_END = "<!-- end of shipped models table -->"
+
+
+def zoo_table(folders: list[Path], default: str | None = None) -> str:
+    """A comparison table of models from their cards: the numbers are the cards' measured ones."""
+    rows = [
+        "| model | approach | PCK@0.2 per stage (LSP val) | PCKh@0.5 | PCP | occlusion AP (chance) | training | weights |",
+        "| --- | --- | --- | ---: | ---: | --- | --- | ---: |",
+    ]
+    for folder in folders:
+        card = read_card(folder)
+        training = card.get("training", {})
+        cfg = training.get("config", {})
+        evaluation = card.get("metrics", {}).get("lsp_val")
+        stages = final = None
+        if evaluation:
+            per = evaluation["per_iteration"]
+            stages = ", ".join(f"{s['pck@0.2']['total']:.1f}" for s in per[:-1]) + (", " if len(per) > 1 else "")
+            stages += f"**{per[-1]['pck@0.2']['total']:.1f}**"
+            final = per[-1]
+        vis = (evaluation or {}).get("visibility", {})
+        seconds, epochs, parent = training.get("train_seconds", 0), training.get("epochs_run", 0), training.get("initialized_from")
+        while parent:  # a fine-tuned model's training includes its ancestors'
+            seconds += parent.get("train_seconds", 0)
+            epochs += parent.get("epochs_run") or 0
+            parent = parent.get("initialized_from")
+        approach = card["architecture"] + (f", occlusion `{cfg['occlusion']}`" if card["architecture"] == "recurrent" else "")
+        name = f"`{card['name']}`" + (" (default)" if card["name"] == default else "")
+        cells = [name, approach, stages or "not measured"]
+        cells += [f"{final['pckh@0.5']['total']:.1f}", f"{final['pcp']:.1f}"] if final else ["", ""]
+        cells.append(f"{vis['occlusion_ap']:.1f} ({vis['occlusion_ap_chance']:.1f})" if vis.get("occlusion_ap") is not None else "-")
+        cells.append(f"{epochs} epochs, {seconds / 3600:.1f} h, {training.get('hardware', '?')}")
+        cells.append(f"{(folder / 'weights.safetensors').stat().st_size / 1e6:.1f} MB")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join([TABLE_START, *rows, TABLE_END])
+
+
+def replace_table(text: str, table: str) -> str:
+    """``text`` with its shipped-models table (between the markers) replaced by ``table``."""
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    if start < 0 or end < 0:
+        raise ValueError("the shipped models table markers are missing")
+    return text[:start] + table + text[end + len(TABLE_END):]
+
+
+__all__ = ["render", "write_markdown", "attach_evaluation", "zoo_table", "replace_table", "CARD"]
