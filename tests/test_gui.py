@@ -424,3 +424,33 @@ def test_a_moved_source_is_reported_once_and_located_from_the_file_menu(qtbot, t
     assert any(a.text() == "&Locate missing sources..." for a in win.actions())
     win.close_project()
     qtbot.wait(50)  # repaints after closing must not reach into the closed project
+
+
+def test_compare_models_shows_each_model_on_the_same_people(window, qtbot, tmp_path):
+    from conftest import make_model_folder
+
+    from poseapp.engine.zoo import resolve_model
+
+    untrained = make_model_folder(tmp_path / "untrained-cascade", name="part_regression-lite")
+    paths = [str(resolve_model("default")), str(untrained)]
+    window.step(7)  # the COCO image with two people
+    job = window.compare_models(paths)
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: window.comparison is not None and window.comparison.isVisible())
+    view = window.comparison
+    assert len(view.views) == 2
+    assert "recurrent-lite" in view.titles[0] and "LSP val PCK@0.2" in view.titles[0]
+    assert "untrained-cascade" in view.titles[1] and "not measured" in view.titles[1]
+    frame = window.project.frame(window.current_frame_id)
+    for box in view.views:
+        joints = [i for i in box.addedItems if type(i).__name__ == "ScatterPlotItem"]
+        assert joints, "every panel draws the model's joints"
+        x, y = joints[0].getData()
+        assert len(x) == 14 and np.all((x > -50) & (x < frame.width + 50)) and np.all((y > -50) & (y < frame.height + 50))
+    # zoom and pan move all panels together
+    view.views[0].setRange(xRange=(10, 60), yRange=(10, 60), padding=0)
+    centres = [np.mean(v.viewRange(), axis=1) for v in view.views]  # aspect locks may widen one panel a little
+    assert centres[1] == pytest.approx(centres[0], abs=1) and centres[0] == pytest.approx([35, 35], abs=1)
+    assert window.job is None and window.model_panel.run_button.isEnabled()

@@ -126,6 +126,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.results: OrderedDict[int, Any] = OrderedDict()  # frame id -> FrameResult, with heatmaps
         self._predictors: dict[tuple[str, str], Any] = {}
         self.job: Job | None = None
+        self.comparison = None  # the Compare models window, made on first use
         self._build_actions()
         self._update_title()
         self.statusBar().showMessage("Open a project (Ctrl+O) or create one (Ctrl+N), then import data (Ctrl+I).")
@@ -192,6 +193,7 @@ class MainWindow(QtWidgets.QMainWindow):
         act("run_source", "Run model on &source", "Ctrl+Shift+R", self.run_model_on_source, model_menu)
         act("cancel", "&Cancel background job", "Esc", self.cancel_job, model_menu)
         act("retrain", "&Fine-tune the model on this project...", "Ctrl+T", self.start_retrain, model_menu)
+        act("compare", "Co&mpare models on this frame", "Ctrl+M", self.compare_models, model_menu)
         model_menu.addSeparator()
         act("heatmaps", "Show/hide &heatmaps", "H", self.heatmap_panel.show_box.toggle, model_menu)
         act("stage_prev", "Previous &iteration", "[", lambda: self.heatmap_panel.step(-1), model_menu)
@@ -717,6 +719,54 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
         job.start()
         return job
+
+    def compare_models(self, paths: list[str] | None = None) -> Job | None:
+        """Every model in the model list (or ``paths``) on this frame's people, side by side."""
+        if self.project is None or self.current_frame_id is None or self.loader is None:
+            return None
+        if self.job is not None:
+            self.statusBar().showMessage("A background job is running; cancel it first (Esc).", 5000)
+            return None
+        paths = paths or self.model_panel.model_paths()
+        if not paths:
+            self.report_error("No models to compare: train one with `poseapp train` or add a model folder.")
+            return None
+        from poseapp.engine.comparison import compare_models
+        from poseapp.engine.frame_runner import FrameBoxes, person_boxes
+
+        frame = self.project.frame(self.current_frame_id)
+        try:
+            image = self.loader.read(frame)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return None
+        project, device, where = self.project, self.model_panel.device(), self.project.frame_name(frame)
+
+        def work(progress, cancelled):
+            boxes = person_boxes(project, frame, image, FrameBoxes("hog"))
+            loaders = [(lambda p=p: self._predictor(p, device)) for p in paths]
+            return boxes, compare_models(image, boxes, loaders, progress=progress, cancelled=cancelled)
+
+        job = Job(work, self)
+        job.progressed.connect(self._job_progress)
+        job.succeeded.connect(lambda result: self._show_comparison(image, *result, where))
+        job.failed.connect(lambda message: self.report_error(f"Comparing models failed: {message}"))
+        job.finished.connect(self._job_finished)
+        self.job = job
+        self.model_panel.set_busy(True)
+        self.statusBar().showMessage(f"Running {len(paths)} models on {where}...")
+        job.start()
+        return job
+
+    def _show_comparison(self, image, boxes, runs, where: str) -> None:
+        from poseapp.gui.compare_view import ModelComparison
+
+        if self.comparison is None:
+            self.comparison = ModelComparison(self)
+        self.comparison.show_runs(image, boxes, runs, where)
+        self.comparison.show()
+        self.comparison.raise_()
+        self.statusBar().showMessage(f"Compared {len(runs)} models on {where}", 5000)
 
     def start_retrain(self, max_minutes: float | None = None) -> bool:
         if self.project is None or self.model_panel.model_path() is None:

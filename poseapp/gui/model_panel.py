@@ -88,6 +88,10 @@ class ModelPanel(QtWidgets.QGroupBox):
     def model_path(self) -> str | None:
         return self.model_box.currentData()
 
+    def model_paths(self) -> list[str]:
+        """Every model in the list, the shipped ones and any the user added."""
+        return [self.model_box.itemData(i) for i in range(self.model_box.count())]
+
     def device(self) -> str:
         return self.device_box.currentData()
 

@@ -1,0 +1,55 @@
+"""Several models on the same people in the same picture, for side-by-side comparison (the GUI's
+Model > Compare models). No Qt here: the window runs it as a background job."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from poseapp.engine.predictor import PersonPrediction, Predictor
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class ModelRun:
+    name: str
+    architecture: str
+    measured: str  # the card's own accuracy claim, e.g. 'LSP val PCK@0.2 65.1', or 'not measured'
+    predictions: list[PersonPrediction]
+    ms_per_person: float
+    skeleton: object  # the model's Skeleton, for drawing
+
+
+def card_accuracy(card: dict) -> str:
+    evaluation = card.get("metrics", {}).get("lsp_val")
+    if not evaluation:
+        return "not measured"
+    return f"LSP val PCK@0.2 {evaluation['pck@0.2']['total']:.1f}"
+
+
+def compare_models(
+    image: np.ndarray, boxes: Sequence[Box], predictors: Sequence[Callable[[], Predictor]],
+    progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
+) -> list[ModelRun]:
+    """Run each model (given as a loader, so that loading also happens in the background) on the
+    same boxes; the timing is the model's own forward and decoding, after one warm-up call."""
+    runs = []
+    for n, load in enumerate(predictors):
+        if cancelled is not None and cancelled():
+            break
+        predictor = load()
+        predictor.predict(image, boxes[:1])  # warm-up: first calls allocate
+        start = time.perf_counter()
+        preds = predictor.predict(image, boxes)
+        ms = 1000 * (time.perf_counter() - start) / max(1, len(boxes))
+        runs.append(ModelRun(
+            name=predictor.model_id, architecture=predictor.card.get("architecture", predictor.model.registry_name),
+            measured=card_accuracy(predictor.card), predictions=preds, ms_per_person=ms, skeleton=predictor.skeleton(),
+        ))
+        if progress is not None:
+            progress(n + 1, len(predictors))
+    return runs
