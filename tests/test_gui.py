@@ -454,3 +454,16 @@ def test_compare_models_shows_each_model_on_the_same_people(window, qtbot, tmp_p
     centres = [np.mean(v.viewRange(), axis=1) for v in view.views]  # aspect locks may widen one panel a little
     assert centres[1] == pytest.approx(centres[0], abs=1) and centres[0] == pytest.approx([35, 35], abs=1)
     assert window.job is None and window.model_panel.run_button.isEnabled()
+
+
+def test_smoothed_heatmaps_keep_their_peak_in_place():
+    from poseapp.gui.canvas import smooth_heatmap
+
+    heat = np.zeros((32, 32), np.float32)
+    heat[11, 20] = 1.0  # a peak at cell x=20, y=11
+    affine = np.array([[3.5, 0.2, 40.0], [-0.1, 3.5, 12.0]])  # cells -> image, slightly rotated
+    big, big_affine = smooth_heatmap(heat, affine)
+    assert big.shape == (128, 128) and big.flags.c_contiguous and big.dtype == np.float32
+    ys, xs = np.nonzero(big == big.max())
+    centre = big_affine @ np.array([xs.mean(), ys.mean(), 1.0])
+    np.testing.assert_allclose(centre, affine @ np.array([20.0, 11.0, 1.0]), atol=1e-6)

@@ -33,6 +33,21 @@ def affine_to_qtransform(affine: np.ndarray) -> QtGui.QTransform:
     return QtGui.QTransform(a[0, 0], a[1, 0], a[0, 1], a[1, 1], b[0], b[1])
 
 
+HEAT_UPSAMPLE = 4  # heatmaps are drawn bilinearly upsampled: 32 x 32 cells as blocks hide where the peak is
+
+
+def smooth_heatmap(heat: np.ndarray, affine: np.ndarray, factor: int = HEAT_UPSAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """(upsampled map, its cell-centre affine). cv2's bilinear resize puts output cell u over input
+    position (u + 0.5) / f - 0.5, which the new affine composes in, so peaks stay where they were."""
+    import cv2
+
+    h, w = heat.shape
+    big = cv2.resize(np.ascontiguousarray(heat, dtype=np.float32), (w * factor, h * factor), interpolation=cv2.INTER_LINEAR)
+    shift = 0.5 / factor - 0.5
+    to_cells = np.array([[1.0 / factor, 0.0, shift], [0.0, 1.0 / factor, shift], [0.0, 0.0, 1.0]])
+    return big, affine @ to_cells
+
+
 def stage_colour(t: int, total: int) -> tuple[int, int, int]:
     """Early steps blue, the last step yellow."""
     f = t / max(1, total - 1)
@@ -231,7 +246,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
                 self.view.addItem(item)
                 self._heat_images.append(item)
             item = self._heat_images[n]
-            item.setImage(np.ascontiguousarray(heat, dtype=np.float32), autoLevels=False, levels=levels)
+            heat, affine = smooth_heatmap(heat, affine)
+            item.setImage(heat, autoLevels=False, levels=levels)
             item.setTransform(affine_to_qtransform(affine))
             item.setOpacity(opacity)
 
