@@ -467,3 +467,14 @@ def test_smoothed_heatmaps_keep_their_peak_in_place():
     ys, xs = np.nonzero(big == big.max())
     centre = big_affine @ np.array([xs.mean(), ys.mean(), 1.0])
     np.testing.assert_allclose(centre, affine @ np.array([20.0, 11.0, 1.0]), atol=1e-6)
+
+
+def test_the_model_card_opens_from_the_model_panel(window, qtbot, tmp_path):
+    panel = window.model_panel
+    qtbot.mouseClick(panel.card_button, QtCore.Qt.MouseButton.LeftButton)
+    card = panel.card_window
+    assert card is not None and card.isVisible()
+    text = card.toPlainText()
+    assert "Accuracy on the LSP validation split" in text and "feed-forward" in text
+    assert "PCK@0.2" in text and "mailto" not in card.toHtml()
+    card.grab().save(str(tmp_path / "card.png"))

@@ -25,6 +25,10 @@ class ModelPanel(QtWidgets.QGroupBox):
         browse.setToolTip("Use another model: pick its card.json or weights.safetensors")
         browse.setFixedWidth(28)
         browse.clicked.connect(self._browse)
+        self.card_button = QtWidgets.QPushButton("Card")
+        self.card_button.setToolTip("The model card: how the model was trained and what it measured")
+        self.card_button.clicked.connect(self.show_card)
+        self.card_window: QtWidgets.QTextBrowser | None = None
         self.device_box = QtWidgets.QComboBox()
         self.device_box.addItem("auto", "auto")
         self.device_box.addItem("CPU", "cpu")
@@ -53,6 +57,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         form = QtWidgets.QFormLayout(self)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.model_box, 1)
+        row.addWidget(self.card_button)
         row.addWidget(browse)
         form.addRow("Model", row)
         form.addRow("Device", self.device_box)
@@ -99,6 +104,29 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.run_button.setEnabled(not busy and self.model_path() is not None)
         self.run_all_button.setEnabled(not busy and self.model_path() is not None)
         self.cancel_button.setEnabled(busy)
+
+    def show_card(self) -> QtWidgets.QTextBrowser | None:
+        """The selected model's card (its README: training, per-stage accuracy, examples) in a window."""
+        path = self.model_path()
+        if path is None:
+            return None
+        from poseapp.engine.model_card import render
+
+        try:
+            text = render(read_card(path))
+        except Exception as exc:  # noqa: BLE001 - a broken card is shown, not raised
+            text = f"# {Path(path).name}\n\nThe card cannot be read: {exc}"
+        if self.card_window is None:
+            self.card_window = QtWidgets.QTextBrowser(self)
+            self.card_window.setWindowFlag(QtCore.Qt.WindowType.Window)  # its own window, owned by the panel
+            self.card_window.resize(760, 820)
+            self.card_window.setOpenExternalLinks(True)
+        self.card_window.setWindowTitle(f"Model card: {Path(path).name}")
+        self.card_window.setSearchPaths([str(path)])  # the card's example images are relative to its folder
+        # GitHub-flavoured Markdown would turn 'PCK@0.2' into a mail link; an entity keeps it text
+        self.card_window.setMarkdown(text.replace("@", "&#64;"))
+        self.card_window.show()
+        return self.card_window
 
     def _browse(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
