@@ -227,3 +227,20 @@ def test_people_annotated_on_video_frames_are_training_samples(tmp_path):
     predictor = Predictor.from_path(make_model_folder(tmp_path / "m"), device="cpu")
     metrics = evaluate(predictor, samples)
     assert metrics["n_images"] == 2 and metrics["n_people"] == 2
+
+
+@pytest.mark.parametrize("keep", ["last", "best"])
+def test_the_run_ships_the_epoch_its_config_says(tmp_path, lsp_dir, keep):
+    """'last' makes no choice on the validation split; 'best' picks by it and the card says so."""
+    from poseapp.engine.model_card import render
+
+    out = tmp_path / keep
+    result = Trainer(_tiny(lsp_dir, epochs=3, keep=keep), out, progress=Progress(io.StringIO())).run()
+    card = json.loads((out / ckpt.CARD).read_text())
+    totals = [h["val"]["pck@0.2"]["total"] for h in result["history"]]
+    want = 2 if keep == "last" else int(np.argmax(totals))  # argmax: the first of equal bests, as the trainer
+    assert card["training"]["kept"] == keep and card["training"]["kept_epoch"] == want
+    assert card["metrics"]["validation_crops"]["pck@0.2"]["total"] == totals[want]
+    text = render(card)
+    assert ("no choice was made on the validation split" in text) == (keep == "last")
+    assert ("a little optimistic" in text) == (keep == "best")

@@ -20,6 +20,16 @@ def _pck_rows(per_iteration: list[dict[str, Any]], key: str = "pck@0.2") -> list
     return rows
 
 
+def _kept(training: dict[str, Any]) -> str:
+    runs = training.get("epochs_run", "?")
+    if training.get("kept") == "last":
+        return f"the weights after the last epoch ({runs} of {runs}); no choice was made on the validation split"
+    epoch = training.get("kept_epoch", training.get("best_epoch"))
+    number = epoch + 1 if isinstance(epoch, int) else "?"
+    return (f"the weights of epoch {number} of {runs}, the best on the validation split: the accuracy below is "
+            f"the best of {runs} looks at that split, a little optimistic")
+
+
 def _lineage_lines(parent: dict[str, Any] | None) -> list[str]:
     """The runs a fine-tuned model grew from, oldest last, with the training time of each."""
     lines: list[str] = []
@@ -49,7 +59,7 @@ def render(card: dict[str, Any]) -> str:
         f"validation: {training.get('validation_split', '?')} ({training.get('val_samples', '?')} people, never trained on)",
         f"- schedule: {cfg.get('epochs', '?')} epochs, batch {cfg.get('batch_size', '?')}, {cfg.get('optimizer', '?')} lr {cfg.get('lr', '?')} "
         f"with warm-up and cosine decay; occlusion mode `{cfg.get('occlusion', '?')}`; augmentation: rotation, scale, flip, colour",
-        f"- best epoch {training.get('best_epoch', '?')} of {training.get('epochs_run', '?')}; "
+        f"- {_kept(training)}; "
         f"{training.get('train_seconds', 0) / 3600:.2f} h of training on {training.get('hardware', '?')} "
         f"(autocast {training.get('amp', '?')}, {training.get('world_size', 1)} process(es))",
         *_lineage_lines(training.get("initialized_from")),

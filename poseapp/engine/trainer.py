@@ -60,6 +60,9 @@ class TrainConfig:
     max_train: int | None = None  # cap on training samples (quick runs, tests)
     max_val: int | None = None
     init_from: str | None = None  # fine-tuning: start from this model folder
+    # Which epoch's weights the run ships. 'best' picks by validation PCK, the same split the card
+    # reports, so its figure is a best-of-N on that split; 'last' makes no choice on it.
+    keep: str = "last"
     augment: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,6 +71,8 @@ class TrainConfig:
             raise ValueError(f"occlusion must be one of {OCCLUSION_MODES}")
         if self.amp not in ("auto", "bf16", "fp16", "off"):
             raise ValueError("amp must be auto, bf16, fp16 or off")
+        if self.keep not in ("last", "best"):
+            raise ValueError("keep must be last or best")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, **overrides: Any) -> "TrainConfig":
@@ -353,8 +358,10 @@ class Trainer:
                 if self.rank == 0:
                     record["val"] = evaluate_crops(self.model, val_set, self.device, self.amp_dtype)
                     total = record["val"]["pck@0.2"]["total"]
-                    if total > best["pck"]:
+                    improved = total > best["pck"]
+                    if improved:
                         best = {"pck": total, "epoch": epoch}
+                    if improved or cfg.keep == "last":
                         ckpt.save_weights(self.model, self.out)
                         ckpt.write_card(self.out, self._card(record, history + [record], train, val, train_seconds, start_wall))
                 history.append(record)
@@ -379,7 +386,7 @@ class Trainer:
             training={
                 "config": cfg.to_dict(), "data": list(cfg.data), "train_samples": len(train), "val_samples": len(val),
                 "validation_split": "LSP training half im0801-im1000" if any(s.key.startswith("lsp:") for s in val) else "every 20th sample",
-                "best_epoch": record["epoch"], "epochs_run": len(history), "train_seconds": round(train_seconds),
+                "kept": cfg.keep, "kept_epoch": record["epoch"], "epochs_run": len(history), "train_seconds": round(train_seconds),
                 "hardware": hardware_description(self.device), "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
                 "world_size": self.world, "started": start_wall,
                 **({"initialized_from": self.parent} if self.parent else {}),
