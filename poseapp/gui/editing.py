@@ -1,0 +1,121 @@
+"""Editing in the main window: every edit is a QUndoCommand on the window's undo stack (a drag is
+one command, pushed on release), so undo and redo cover all of them."""
+
+from __future__ import annotations
+
+from poseapp.core.errors import PoseAppError
+from poseapp.gui.commands import (
+    VISIBILITY_NAMES, AcceptPrediction, AddInstance, DeleteInstance, MoveKeypoint, SetBox, SetFrameState, SetVisibility,
+    next_visibility,
+)
+
+
+class EditingMixin:
+    """Selection and the edit commands of ``MainWindow`` (which provides project, canvas, undo_stack)."""
+
+    def select_joint(self, instance_id: int, joint: int) -> None:
+        self.selected = (instance_id, joint)
+        self.canvas.select(instance_id, joint)
+        if getattr(self, "_box_editing", False):
+            self.canvas.edit_box(instance_id)
+        self._refresh_joint_table()
+        if self.project is not None:
+            inst = self.project.instance(instance_id)
+            name = self.project.skeleton(inst.skeleton).joints[joint]
+            score = f", score {inst.joint_scores[joint]:.2f}" if inst.joint_scores is not None else ""
+            self.statusBar().showMessage(
+                f"{inst.origin} instance {instance_id}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
+                f"{VISIBILITY_NAMES[int(inst.keypoints[joint, 2])]}{score}", 10000)
+
+    def _refresh_joint_table(self) -> None:
+        inst = None
+        if self.selected is not None and self.project is not None:
+            try:
+                inst = self.project.instance(self.selected[0])
+            except PoseAppError:
+                inst = None
+        names = list(self.project.skeleton(inst.skeleton).joints) if inst is not None else []
+        self.joint_table.show_instance(inst, names, self.selected[1] if inst is not None else None)
+
+    def goto_joint(self, frame_id: int, instance_id: int, joint: int) -> None:
+        if self.model is not None and self.model.row_of(frame_id) is None:
+            self.state_filter.setCurrentText("all frames")
+        row = self.model.row_of(frame_id) if self.model is not None else None
+        if row is not None:
+            self._go_row(row)
+        self.select_joint(instance_id, joint)
+
+    def next_disagreement(self) -> None:
+        if self.project is None:
+            return
+        if not self.occlusion_view.items:
+            self.occlusion_view.refresh(self.project)
+        self.occlusion_dock.raise_()
+        self.occlusion_view.next_disagreement()
+
+    def _joint_name(self, instance_id: int, joint: int) -> str:
+        return self.project.skeleton(self.project.instance(instance_id).skeleton).joints[joint]
+
+    def move_joint(self, instance_id: int, joint: int, x: float, y: float) -> None:
+        self.undo_stack.push(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
+
+    def cycle_visibility(self) -> None:
+        if self.selected is None or self.project is None:
+            self.statusBar().showMessage("Click a joint first, then V cycles visible, occluded, not labelled.", 5000)
+            return
+        instance_id, joint = self.selected
+        v = next_visibility(self.project.instance(instance_id).keypoints[joint, 2])
+        self.undo_stack.push(SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint)))
+
+    def _selected_instance(self):
+        if self.selected is not None and self.project is not None:
+            return self.project.instance(self.selected[0])
+        if self.current_frame_id is not None and self.project is not None:  # the only person, if one
+            insts = self.project.instances(self.current_frame_id)
+            if len(insts) == 1:
+                return insts[0]
+        return None
+
+    def accept_prediction(self) -> None:
+        inst = self._selected_instance()
+        if inst is None or inst.origin != "predicted":
+            predicted = [i for i in self.project.instances(self.current_frame_id) if i.origin == "predicted"] if self.project and self.current_frame_id else []
+            if len(predicted) != 1:
+                self.statusBar().showMessage("Click a joint of the prediction to accept (A).", 5000)
+                return
+            inst = predicted[0]
+        self.undo_stack.push(AcceptPrediction(self.project, inst.id))
+
+    def delete_instance(self) -> None:
+        inst = self._selected_instance()
+        if inst is None:
+            self.statusBar().showMessage("Click a joint of the person to delete.", 5000)
+            return
+        self.selected = None
+        self.undo_stack.push(DeleteInstance(self.project, inst.id))
+
+    def add_person(self) -> None:
+        if self.project is None or self.current_frame_id is None:
+            return
+        frame = self.project.frame(self.current_frame_id)
+        names = self.project.skeleton_names() or ["lsp14"]
+        existing = self.project.instances(frame.id)
+        skeleton = existing[0].skeleton if existing else names[0]
+        self.project.ensure_skeleton(self.project.skeleton(skeleton))
+        w, h = frame.width * 0.3, frame.height * 0.6
+        self.undo_stack.push(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
+
+    def toggle_box_editing(self) -> None:
+        self._box_editing = not getattr(self, "_box_editing", False)
+        self.canvas.edit_box(self.selected[0] if self._box_editing and self.selected else None)
+        if self._box_editing and not self.selected:
+            self.statusBar().showMessage("Click a joint of the person to re-box, then B.", 5000)
+
+    def set_box(self, instance_id: int, bbox) -> None:
+        x, y, w, h = bbox
+        if w > 1 and h > 1:
+            self.undo_stack.push(SetBox(self.project, instance_id, (x, y, w, h)))
+
+    def mark_reviewed(self) -> None:
+        if self.project is not None and self.current_frame_id is not None:
+            self.undo_stack.push(SetFrameState(self.project, self.current_frame_id, "reviewed"))

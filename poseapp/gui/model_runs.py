@@ -1,0 +1,205 @@
+"""Running models from the main window: prediction on frames, selections and whole sources, the
+side-by-side comparison, fine-tuning, all as background jobs with progress and cancel; and the
+heatmap overlay of the current frame's result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.core.errors import PoseAppError
+from poseapp.gui.jobs import Job
+
+
+class ModelRunsMixin:
+    """Model jobs of ``MainWindow`` (which provides project, loader, model_panel, heatmap_panel, canvas)."""
+
+    def _predictor(self, path: str, device: str):
+        from poseapp.engine.predictor import Predictor
+
+        key = (path, device)
+        if key not in self._predictors:
+            self._predictors[key] = Predictor.from_path(path, device=device)
+        return self._predictors[key]
+
+    def run_model_on_frame(self) -> Job | None:
+        if self.current_frame_id is None:
+            return None
+        frame = self.project.frame(self.current_frame_id)
+        return self._start_prediction([self.current_frame_id], self.project.frame_name(frame))
+
+    def selected_frame_ids(self) -> list[int]:
+        if self.model is None:
+            return []
+        rows = sorted(index.row() for index in self.frame_list.selectionModel().selectedRows())
+        return [self.model.frame_id(r) for r in rows]
+
+    def run_model_on_selection(self) -> Job | None:
+        ids = self.selected_frame_ids()
+        return self._start_prediction(ids, f"{len(ids)} selected frames") if ids else None
+
+    def run_model_on_source(self) -> Job | None:
+        if self.current_frame_id is None or self.project is None:
+            return None
+        source_id = self.project.frame(self.current_frame_id).source_id
+        return self._start_prediction(self.project.frame_ids(source_id=source_id), Path(self.project.source(source_id).path).name)
+
+    def _start_prediction(self, frame_ids: list[int], what: str) -> Job | None:
+        if self.project is None:
+            return None
+        if self.job is not None:
+            self.statusBar().showMessage("A background job is running; cancel it first (Esc).", 5000)
+            return None
+        path = self.model_panel.model_path()
+        if path is None:
+            self.report_error("No model to run: train one with `poseapp train` or choose a model folder.")
+            return None
+        from poseapp.engine.frame_runner import predict_frames
+        from poseapp.media.frames import FrameLoader
+
+        device = self.model_panel.device()
+        iterations = self.model_panel.iterations.value() if self.model_panel.iterations.isEnabled() else None
+        project = self.project
+        keep = len(frame_ids) <= 64  # heatmaps for a whole video would not fit in memory
+
+        def work(progress, cancelled):
+            predictor = self._predictor(path, device)
+            loader = FrameLoader(project)
+            try:
+                return predict_frames(project, frame_ids, predictor, loader, iterations=iterations,
+                                      keep_heatmaps=keep, progress=progress, cancelled=cancelled)
+            finally:
+                loader.close()
+
+        job = Job(work, self)
+        job.progressed.connect(self._job_progress)
+        job.succeeded.connect(lambda results: self._prediction_done(results, what))
+        job.failed.connect(self._job_failed)
+        job.finished.connect(self._job_finished)
+        self.job = job
+        self.model_panel.set_busy(True)
+        self.model_panel.progress.setRange(0, len(frame_ids))
+        self.model_panel.progress.setValue(0)
+        self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
+        job.start()
+        return job
+
+    def compare_models(self, paths: list[str] | None = None) -> Job | None:
+        """Every model in the model list (or ``paths``) on this frame's people, side by side."""
+        if self.project is None or self.current_frame_id is None or self.loader is None:
+            return None
+        if self.job is not None:
+            self.statusBar().showMessage("A background job is running; cancel it first (Esc).", 5000)
+            return None
+        paths = paths or self.model_panel.model_paths()
+        if not paths:
+            self.report_error("No models to compare: train one with `poseapp train` or add a model folder.")
+            return None
+        from poseapp.engine.comparison import compare_models
+        from poseapp.engine.frame_runner import FrameBoxes, person_boxes
+
+        frame = self.project.frame(self.current_frame_id)
+        try:
+            image = self.loader.read(frame)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return None
+        project, device, where = self.project, self.model_panel.device(), self.project.frame_name(frame)
+
+        def work(progress, cancelled):
+            boxes = person_boxes(project, frame, image, FrameBoxes("hog"))
+            loaders = [(lambda p=p: self._predictor(p, device)) for p in paths]
+            return boxes, compare_models(image, boxes, loaders, progress=progress, cancelled=cancelled)
+
+        job = Job(work, self)
+        job.progressed.connect(self._job_progress)
+        job.succeeded.connect(lambda result: self._show_comparison(image, *result, where))
+        job.failed.connect(lambda message: self.report_error(f"Comparing models failed: {message}"))
+        job.finished.connect(self._job_finished)
+        self.job = job
+        self.model_panel.set_busy(True)
+        self.statusBar().showMessage(f"Running {len(paths)} models on {where}...")
+        job.start()
+        return job
+
+    def _show_comparison(self, image, boxes, runs, where: str) -> None:
+        from poseapp.gui.compare_view import ModelComparison
+
+        if self.comparison is None:
+            self.comparison = ModelComparison(self)
+        self.comparison.show_runs(image, boxes, runs, where)
+        self.comparison.show()
+        self.comparison.raise_()
+        self.statusBar().showMessage(f"Compared {len(runs)} models on {where}", 5000)
+
+    def start_retrain(self, max_minutes: float | None = None) -> bool:
+        if self.project is None or self.model_panel.model_path() is None:
+            self.report_error("Open a project and choose a model to fine-tune.")
+            return False
+        if self.project.instance_count("manual") == 0:
+            self.report_error("The project has no annotations to train on.")
+            return False
+        self.retrain_dock.raise_()
+        return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path),
+                                        max_minutes if isinstance(max_minutes, (int, float)) else None)
+
+    def _retrained(self, folder: str) -> None:
+        self.model_panel.add_model(folder)  # selected, ready to compare with the old one on the same frames
+        self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list.", 8000)
+
+    def cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.statusBar().showMessage("Cancelling after the current frame...", 5000)
+
+    def _job_progress(self, done: int, total: int) -> None:
+        self.model_panel.progress.setRange(0, total)
+        self.model_panel.progress.setValue(done)
+
+    def _prediction_done(self, results: list, what: str) -> None:
+        for result in results:
+            if result.predictions:
+                self.results[result.frame_id] = result
+                self.results.move_to_end(result.frame_id)
+        while len(self.results) > 64:
+            self.results.popitem(last=False)
+        people = sum(len(r.predictions) for r in results)
+        cancelled = self.job is not None and self.job.was_cancelled
+        where = what if len(results) == 1 else f"{len(results)} frames of {what}"
+        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}", 8000)
+        if self.current_frame_id is not None:
+            self.show_frame(self.current_frame_id)
+
+    def _job_failed(self, message: str) -> None:
+        self.report_error(f"The model run failed: {message}")
+
+    def _job_finished(self) -> None:
+        self.job = None
+        self.model_panel.set_busy(False)
+
+    def _update_heatmaps(self) -> None:
+        result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
+        preds = result.predictions if result is not None else []
+        if not preds:
+            self.canvas.clear_heatmaps()
+            self.heatmap_panel.show_peaks(None, [])
+            return
+        predictor_names = preds[0].stage_names
+        skeleton = self.project.skeleton(result.instances[0].skeleton) if result.instances else None
+        if skeleton is not None:
+            self.heatmap_panel.set_joints(list(skeleton.joints))
+        self.heatmap_panel.set_stages(predictor_names)
+        t = min(self.heatmap_panel.stage.value(), len(predictor_names) - 1)
+        joint = self.heatmap_panel.joint()
+        layers = []
+        for p in preds:
+            if p.heatmaps is not None and self.heatmap_panel.show_box.isChecked():
+                maps = p.heatmaps[t]
+                layers.append((maps[joint] if joint is not None else maps.max(axis=0), p.heatmap_to_image))
+        top = max((float(p.heatmaps.max()) for p in preds if p.heatmaps is not None), default=1.0)
+        self.canvas.show_heatmaps(layers, (0.0, max(top, 1e-3)), self.heatmap_panel.opacity.value() / 100.0)
+        self.canvas.show_stage_points([p.stages for p in preds], t, joint)
+        first = preds[0]
+        peaks = first.stage_scores[:, joint] if joint is not None else first.stage_scores.mean(axis=1)
+        self.heatmap_panel.show_peaks(np.asarray(peaks), predictor_names)

@@ -1,0 +1,185 @@
+"""The File menu of the main window: new, open, save a copy, import, export, locate moved sources,
+and closing; errors are reported in a non-blocking message box and the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from poseapp.core.errors import PoseAppError
+from poseapp.formats import export_project, import_source
+from poseapp.media.frames import FrameLoader
+from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
+from poseapp.store import Project
+from poseapp.store.project import PROJECT_SUFFIX
+
+
+class ProjectActionsMixin:
+    """Project file actions of ``MainWindow``."""
+
+    def open_project(self, path: str | Path, create: bool = False) -> bool:
+        try:
+            project = Project.open(path, create=create)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return False
+        self.close_project()
+        self.project = project
+        self.loader = FrameLoader(project)
+        for name in ("instance_added", "instance_changed", "instance_removed", "frame_state_changed", "sources_changed"):
+            signal = getattr(project.events, name)
+            callback = (lambda n: lambda *args: self._bridge.event.emit(n, args))(name)
+            signal.connect(callback)
+            self._listeners.append((signal, callback))
+        fixed = follow_moved_project(project)
+        self._refilter()
+        self._update_title()
+        note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""
+        self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 5000)
+        missing = missing_sources(project)
+        if missing:
+            self.report_error(
+                f"{len(missing)} source(s) of {path} are not where the project recorded them:\n"
+                + "\n".join(f"  {s.path}" for s in missing[:10])
+                + "\nTheir frames stay in the project with all annotations. Use File > Locate missing sources... "
+                "to point at where they are now."
+            )
+        return True
+
+    def locate_source(self, source_id: int, path: str | Path) -> bool:
+        """Point a source whose files moved at their new place (after checking that every frame is there)."""
+        assert self.project is not None and self.loader is not None
+        try:
+            moved = relocate_source(self.project, source_id, path)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return False
+        self.loader.close()  # drops decoded images and video readers of the old place
+        if self.current_frame_id is not None:
+            self.show_frame(self.current_frame_id)
+        self.statusBar().showMessage(f"Source {moved.id} is now read from {moved.path}", 5000)
+        return True
+
+    def _ask_locate_missing(self) -> None:
+        if self.project is None:
+            return
+        missing = missing_sources(self.project)
+        if not missing:
+            self.statusBar().showMessage("Every source of the project is where it was recorded", 5000)
+        for source in missing:
+            name = Path(source.path).name
+            if source.kind == "folder":
+                path = QtWidgets.QFileDialog.getExistingDirectory(self, f"Where is the image folder '{name}' now?")
+            else:
+                path = QtWidgets.QFileDialog.getOpenFileName(self, f"Where is '{name}' now?", "", f"{name} (*{Path(name).suffix});;All files (*)")[0]
+            if not path:
+                break
+            self.locate_source(source.id, path)
+
+    def close_project(self) -> None:
+        for signal, callback in self._listeners:
+            signal.disconnect(callback)
+        self._listeners.clear()
+        if self.loader is not None:
+            self.loader.close()
+        self.frame_list.setModel(None)  # the view would otherwise repaint from the closed project
+        if self.project is not None:
+            self.project.close()
+        self.project = self.loader = self.model = None
+        self.current_frame_id = None
+        self.results.clear()
+        self.undo_stack.clear()  # its commands hold the closed project
+        self.selected = None
+        self.canvas.clear_frame()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        if self.retrain_panel.process is not None:
+            self.retrain_panel.cancel()
+            self.retrain_panel.process.waitForFinished(15000)
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait(10000)
+        self.close_project()  # every edit is already on disk; this only tidies the WAL file
+        super().closeEvent(event)
+
+    def import_path(self, source: str | Path, fmt: str | None = None) -> bool:
+        if self.project is None:
+            self.report_error("Open or create a project before importing.")
+            return False
+        try:
+            summary = import_source(self.project, source, fmt=fmt)
+        except PoseAppError as exc:
+            self.report_error(str(exc))
+            return False
+        self._refilter()
+        self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
+        return True
+
+    def export_to(self, out: str | Path, fmt: str = "coco") -> bool:
+        if self.project is None:
+            self.report_error("No project is open.")
+            return False
+        try:
+            counts = export_project(self.project, fmt, out)
+        except (PoseAppError, OSError) as exc:
+            self.report_error(f"Export to {out} failed: {exc}")
+            return False
+        self.statusBar().showMessage(f"Wrote {out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()), 8000)
+        return True
+
+    def report_error(self, message: str) -> None:
+        self.last_error = message
+        self.statusBar().showMessage(message.splitlines()[0], 10000)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "poseapp", message, parent=self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # not exec(): the window keeps running
+
+    def _ask_new(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        if path:
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+            self.open_project(path, create=True)
+
+    def _ask_open(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        if path:
+            self.open_project(path)
+
+    def _ask_save_copy(self) -> None:
+        if self.project is None:
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save a copy", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        if path:
+            try:
+                self.project.save_copy(path)
+            except (PoseAppError, OSError) as exc:
+                self.report_error(f"Could not save a copy to {path}: {exc}")
+            else:
+                self.statusBar().showMessage(f"Saved a copy to {path}", 5000)
+
+    def _ask_import(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import", "", "Datasets and media (*.json *.mat *.yaml *.jpg *.jpeg *.png *.avi *.mp4 *.mov *.mkv);;All files (*)"
+        )
+        if path:
+            self.import_path(path)
+
+    def _ask_import_folder(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Import folder (images, LSP or YOLO-pose)")
+        if path:
+            self.import_path(path)
+
+    def _ask_export_as(self, fmt: str) -> None:
+        if fmt == "yolo":
+            path = QtWidgets.QFileDialog.getSaveFileName(self, "Export YOLO-pose folder", "yolo_pose", "Folder (*)")[0]
+        else:
+            path = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO results", "results.json", "COCO JSON (*.json)")[0]
+        if path:
+            self.export_to(path, fmt)
+
+    def _ask_export(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO keypoints", "annotations.json", "COCO JSON (*.json)")
+        if path:
+            self.export_to(path, "coco")
