@@ -113,12 +113,54 @@ def test_occlusion_modes_change_the_targets():
     target[0, :, 4, 5] = 0.5
     vis = torch.tensor([[2.0, 1.0]])  # joint 1 occluded; map 2 is the part joining them
     weight = torch.ones(1, 3)
-    t_inc, m_inc = _occlusion_targets(target, weight, vis, [(0, 1)], "include")
-    t_exc, m_exc = _occlusion_targets(target, weight, vis, [(0, 1)], "exclude")
-    t_ign, m_ign = _occlusion_targets(target, weight, vis, [(0, 1)], "ignore")
+    t_inc, w_inc, m_inc = _occlusion_targets(target, weight, vis, [(0, 1)], "include")
+    t_exc, w_exc, m_exc = _occlusion_targets(target, weight, vis, [(0, 1)], "exclude")
+    t_ign, w_ign, m_ign = _occlusion_targets(target, weight, vis, [(0, 1)], "ignore")
     assert torch.equal(t_inc, target) and m_inc.min() == 1
     assert t_exc[0, 1].max() == 0 and t_exc[0, 2].max() == 0 and t_exc[0, 0].max() == 1
     assert m_ign[0, 1, 4, 4] == 0 and m_ign[0, 1, 0, 0] == 1 and m_ign[0, 0].min() == 1
+    assert torch.equal(w_inc, weight) and torch.equal(w_exc, weight) and torch.equal(w_ign, weight)
+
+
+def test_joints_invisible_without_a_place_train_empty_maps_only_in_exclude_mode():
+    """LSPET's flag-0 joints (no position) reach the loss as visibility -1 with no target from the
+    codec; exclude mode trains their maps (and their limbs') to be empty, the others leave them out."""
+    from poseapp.engine.losses import _occlusion_targets
+
+    target = torch.zeros(1, 3, 8, 8)
+    target[0, 0, 4, 4] = 1.0  # joint 0 placed; joint 1 invisible, so its map and the part are empty
+    vis = torch.tensor([[2.0, -1.0]])
+    weight = torch.tensor([[1.0, 0.0, 0.0]])  # what the codec gives: no target where v <= 0
+    for mode in ("include", "ignore"):
+        _, w, _ = _occlusion_targets(target, weight, vis, [(0, 1)], mode)
+        assert torch.equal(w, weight), mode
+    t, w, _ = _occlusion_targets(target, weight, vis, [(0, 1)], "exclude")
+    assert w.tolist() == [[1.0, 1.0, 1.0]] and t[0, 1:].max() == 0 and t[0, 0].max() == 1
+
+
+def test_lspet_invisible_joints_follow_the_crop_into_training(lspet_dir):
+    from poseapp.data import load_samples
+    from poseapp.engine.dataset import UNPLACED_INVISIBLE, ImageCache, PoseDataset
+    from poseapp.data.augment import AugmentConfig
+    from poseapp.models import build_model
+
+    samples = load_samples(f"lspet:{lspet_dir}")
+    marked = [s for s in samples if s.invisible]
+    assert sum(len(s.invisible) for s in samples) == 16787  # every flag-0 joint of the file
+    sample = marked[0]
+    assert all(sample.keypoints[j, 2] == 0 for j in sample.invisible)
+    codec = build_model("recurrent-lite").codec()
+    flips = AugmentConfig(rotation=0, scale=(1.0, 1.0), flip=True, shift=0, colour=0)
+    dataset = PoseDataset([sample] * 8, codec, 128, flips, ImageCache())
+    perm = dataset.flip_perm
+    seen = set()
+    for i in range(8):
+        _, _, weight, kps = dataset[i]
+        marks = tuple(sorted(int(j) for j in np.flatnonzero(kps[:, 2].numpy() == UNPLACED_INVISIBLE)))
+        seen.add(marks)
+        assert all(weight[j] == 0 for j in marks)  # no keypoint target from the codec
+    plain, mirrored = tuple(sorted(sample.invisible)), tuple(sorted(perm.index(j) for j in sample.invisible))
+    assert seen <= {plain, mirrored} and len(seen) == 2 or plain == mirrored
 
 
 def test_ddp_with_two_cpu_processes(tmp_path, lsp_dir):

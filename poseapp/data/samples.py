@@ -30,6 +30,7 @@ class PoseSample:
     frame_id: int | None = None  # the project frame, when it came from a project
     area: float | None = None  # COCO's segmentation area (the OKS scale); None: use the box area
     video_frame: int | None = None  # set when image_path is a video: the frame that shows the person
+    invisible: tuple[int, ...] = ()  # joints the dataset marks not visible without giving a place (LSPET)
 
     @property
     def image_key(self) -> str:
@@ -65,7 +66,7 @@ def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
             samples.append(PoseSample(
                 image_path=str(batch.image_root / image.file_name), keypoints=inst.keypoints, bbox=bbox,
                 skeleton=inst.skeleton.name, key=f"{kind}:{image.file_name}#{n}", image_id=image.ext_id,
-                area=inst.extra.get("area"),
+                area=inst.extra.get("area"), invisible=_invisible(inst.extra),
             ))
     return samples
 
@@ -88,8 +89,13 @@ def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
                 bbox=inst.bbox or _extent(inst.keypoints), skeleton=inst.skeleton,
                 key=f"project:{project.frame_name(frame)}#{inst.id}", image_id=frame.ext_id, frame_id=frame.id,
                 area=inst.extra.get("area"), video_frame=frame.index if video else None,
+                invisible=_invisible(inst.extra),
             ))
     return samples
+
+
+def _invisible(extra: dict) -> tuple[int, ...]:
+    return tuple(int(j) for j in extra.get("invisible_joints", ()))
 
 
 def _extent(keypoints: np.ndarray) -> tuple[float, float, float, float]:

@@ -21,6 +21,11 @@ from poseapp.media.video import VideoReader
 
 log = logging.getLogger(__name__)
 
+# The visibility the dataset gives crop keypoints of joints known not to be visible but with no
+# position (LSPET's flag 0). Codecs give them no target (v <= 0); the exclude-occluded loss
+# teaches an empty map for them.
+UNPLACED_INVISIBLE = -1.0
+
 
 class ImageCache:
     """Decoded pictures of samples, image files and video frames alike. ``keep=False`` reads
@@ -91,8 +96,12 @@ class PoseDataset(Dataset):
     def __getitem__(self, index: int):
         sample = self.samples[index]
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.augment is not None else None
+        keypoints = sample.keypoints
+        if sample.invisible:  # marked before cropping, so that a flip carries the mark to the mirrored joint
+            keypoints = keypoints.copy()
+            keypoints[list(sample.invisible), 2] = UNPLACED_INVISIBLE
         crop, kps, _ = make_crop(
-            self.cache.get(sample), sample.keypoints, sample.bbox, self.size, self.flip_perm,
+            self.cache.get(sample), keypoints, sample.bbox, self.size, self.flip_perm,
             self.augment or AugmentConfig.none(), rng,
         )
         # a joint pushed out of the crop by augmentation is treated as not labelled

@@ -26,21 +26,27 @@ def _occlusion_targets(target: torch.Tensor, weight: torch.Tensor, visibility: t
     exclude: their target is empty, so any response there is penalised; the heatmap peak then
              scores visibility, which makes the network an occlusion predictor.
     Body parts follow their joints: a part with an occluded end is treated like that joint.
+    Joints known to be invisible without a position (visibility < 0, LSPET's flag 0) have no
+    target in include and ignore modes; in exclude mode they are what the mode is about: their
+    (empty) maps are trained. Returns (target, weight, pixel mask).
     """
     if mode not in OCCLUSION_MODES:
         raise ValueError(f"occlusion mode must be one of {OCCLUSION_MODES}, not {mode!r}")
     occluded = visibility == 1
+    unplaced = visibility < 0
     if limbs:
         a = torch.tensor([l[0] for l in limbs], device=visibility.device)
         b = torch.tensor([l[1] for l in limbs], device=visibility.device)
         occluded = torch.cat([occluded, occluded[:, a] | occluded[:, b]], dim=1)
+        unplaced = torch.cat([unplaced, unplaced[:, a] | unplaced[:, b]], dim=1)
     pixel_mask = torch.ones_like(target)
     if mode == "exclude":
-        target = target * (~occluded)[:, :, None, None]
+        target = target * (~(occluded | unplaced))[:, :, None, None]
+        weight = torch.maximum(weight, unplaced.to(weight.dtype))
     elif mode == "ignore":
         blobs = target > 0.01 * target.amax(dim=(2, 3), keepdim=True).clamp_min(1e-6)
         pixel_mask = pixel_mask * ~(blobs & occluded[:, :, None, None])
-    return target, pixel_mask
+    return target, weight, pixel_mask
 
 
 def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, pixel_mask: torch.Tensor, cfg: LossConfig, magnitude: float) -> torch.Tensor:
@@ -53,7 +59,7 @@ def heatmap_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, 
 
 def recurrent_loss(model, output, target, weight, keypoints, cfg: LossConfig) -> torch.Tensor:
     """MSE after the feed-forward module and after every iteration (auxiliary losses), averaged."""
-    target, mask = _occlusion_targets(target, weight, keypoints[:, :, 2], model.config.limbs, cfg.occlusion)
+    target, weight, mask = _occlusion_targets(target, weight, keypoints[:, :, 2], model.config.limbs, cfg.occlusion)
     losses = [heatmap_mse(output[:, t], target, weight, mask, cfg, model.config.magnitude) for t in range(output.shape[1])]
     return torch.stack(losses).mean()
 

@@ -5,7 +5,9 @@ The two sets store their flag the opposite way round:
   LSPET  14 x 3 x N, flag 1 = visible                                   -> v = 2, else v = 0
 In LSPET a flag of 0 never comes with a position (in the shared file all 16,787 such joints
 have x <= 0, mostly exactly 0), so those joints import as "not labelled" with x = y = 0
-rather than as occluded joints at a made-up place.
+rather than as occluded joints at a made-up place. That they were marked not visible is kept in
+the instance's ``invisible_joints`` (exported to COCO as an extra annotation field): the
+exclude-occluded training mode teaches the network to show no peak for them.
 """
 
 from __future__ import annotations
@@ -89,9 +91,12 @@ def read_lsp(source: str | Path, variant: str | None = None) -> ImportBatch:
             continue
         width, height = image_size(folder / name)
         kps = joints[column]
+        extra = {}
+        if found == "lspet" and np.any(raw[column, :, 2] == 0):
+            extra["invisible_joints"] = [int(j) for j in np.flatnonzero(raw[column, :, 2] == 0)]
         images.append(ImportedImage(
             file_name=name, width=width, height=height, ext_id=column + 1,
-            instances=[ImportedInstance(keypoints=kps, skeleton=LSP14, bbox=box_around(kps, width, height))],
+            instances=[ImportedInstance(keypoints=kps, skeleton=LSP14, bbox=box_around(kps, width, height), extra=extra)],
         ))
     if not images:
         raise DataError(folder, f"none of the {len(joints)} images named in {mat.name} is here")
