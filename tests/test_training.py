@@ -286,3 +286,23 @@ def test_the_run_ships_the_epoch_its_config_says(tmp_path, lsp_dir, keep):
     text = render(card)
     assert ("no choice was made on the validation split" in text) == (keep == "last")
     assert ("a little optimistic" in text) == (keep == "best")
+
+
+def test_a_run_folder_with_another_config_is_refused_not_overwritten(tmp_path, lsp_dir):
+    """Re-running into a finished run's folder with a changed config must not start afresh over it;
+    an option added to poseapp later (absent from the saved run) matches at its default."""
+    from poseapp.core.errors import PoseAppError
+
+    out = tmp_path / "run"
+    Trainer(_tiny(lsp_dir, epochs=1), out, progress=Progress(io.StringIO())).run()
+    weights = (out / ckpt.WEIGHTS).read_bytes()
+    with pytest.raises(PoseAppError, match=r"another config \(differs in lr\).*new --out folder"):
+        Trainer(_tiny(lsp_dir, epochs=1, lr=0.5), out, progress=Progress(io.StringIO())).run()
+    assert (out / ckpt.WEIGHTS).read_bytes() == weights
+    saved = json.loads(ckpt.load_state(out)["config"])
+    del saved["keep"]  # as written before the option existed
+    assert _tiny(lsp_dir, epochs=1).differences(json.dumps(saved)) == []
+    assert _tiny(lsp_dir, epochs=1, keep="best").differences(json.dumps(saved)) == ["keep"]
+    stream = io.StringIO()
+    Trainer(_tiny(lsp_dir, epochs=1), out, progress=Progress(stream)).run()  # the same config: resumes, done
+    assert [e["event"] for e in _events(stream)][-1] == "done" and (out / ckpt.WEIGHTS).read_bytes() == weights

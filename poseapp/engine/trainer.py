@@ -104,6 +104,25 @@ class TrainConfig:
         data["data"] = list(self.data)
         return data
 
+    def differences(self, saved_identity: str) -> list[str]:
+        """The options in which a saved run's identity differs from this config. An option added to
+        poseapp after the run was saved matches when this config leaves it at its default."""
+        try:
+            saved = json.loads(saved_identity)
+        except (TypeError, json.JSONDecodeError):
+            return ["(unreadable saved config)"]
+        current = json.loads(self.identity())
+        defaults = {
+            f.name: json.loads(json.dumps(f.default if f.default is not dataclasses.MISSING else f.default_factory()))
+            for f in dataclasses.fields(self)
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        }
+        names = sorted(set(saved) | set(current))
+        return [
+            n for n in names
+            if (saved[n] if n in saved else defaults.get(n, object())) != (current[n] if n in current else defaults.get(n, object()))
+        ]
+
     def identity(self) -> str:
         """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""
         data = self.to_dict()
@@ -283,7 +302,14 @@ class Trainer:
         epoch, batch_in_epoch, history, best = 0, 0, [], {"pck": -1.0, "epoch": None}
         train_seconds = 0.0
         state = ckpt.load_state(self.out) if self.rank == 0 or self.distributed else None
-        if state is not None and state.get("config") == cfg.identity():
+        differs = cfg.differences(state.get("config", "")) if state is not None else []
+        if state is not None and differs:
+            # Starting afresh would overwrite a run (maybe a finished one) that the user did not ask to lose.
+            raise PoseAppError(
+                f"{self.out / ckpt.STATE}: this folder holds a run with another config (differs in "
+                f"{', '.join(differs)}); train into a new --out folder, or delete the folder to start over"
+            )
+        if state is not None:
             self.model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
@@ -293,8 +319,6 @@ class Trainer:
             best = json.loads(state["best"])
             train_seconds = float(state["train_seconds"])
             self.progress("resume", epoch=epoch, batch=batch_in_epoch)
-        elif state is not None:
-            self.progress("warning", message=f"{self.out / ckpt.STATE} is from another config: starting afresh")
 
         self.progress(
             "start", model=cfg.model, architecture=self.model.registry_name, device=str(self.device),
