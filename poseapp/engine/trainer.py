@@ -174,7 +174,8 @@ def hardware_description(device: torch.device) -> str:
             name = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{name} CPU, {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{name} CPU, {threads} thread{'s' if threads != 1 else ''}"
 
 
 class Trainer:
