@@ -63,6 +63,7 @@ def render(card: dict[str, Any]) -> str:
         f"{training.get('train_seconds', 0) / 3600:.2f} h of training on {training.get('hardware', '?')} "
         f"(autocast {training.get('amp', '?')}, {training.get('world_size', 1)} process(es))",
         *_lineage_lines(training.get("initialized_from")),
+        *(f"- note: {n}" for n in card.get("notes", [])),
         "",
     ]
     evaluation = card.get("metrics", {}).get("lsp_val")
