@@ -26,6 +26,7 @@ class ModelComparison(QtWidgets.QWidget):
         layout.addWidget(self.plots, 1)
         self.views: list[pg.ViewBox] = []
         self.titles: list[str] = []
+        self._following = False
 
     def show_runs(self, image: np.ndarray, boxes: list, runs: list[ModelRun], where: str) -> None:
         self.plots.ci.clear()  # not self.plots.clear(): pyqtgraph binds that to the layout's own clear
@@ -34,7 +35,7 @@ class ModelComparison(QtWidgets.QWidget):
         columns = 1 if len(runs) == 1 else 2 if len(runs) <= 4 else 3
         for n, run in enumerate(runs):
             row, col = divmod(n, columns)
-            title = f"<b>{run.name}</b> ({run.architecture}) · {run.measured} · {run.ms_per_person:.0f} ms per person"
+            title = f"<b>{run.name}</b> ({run.architecture})<br>{run.measured} · {run.ms_per_person:.0f} ms per person"
             self.plots.addLabel(title, row=2 * row, col=col)
             view = self.plots.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True, enableMenu=False)
             item = pg.ImageItem(axisOrder="row-major")
@@ -43,17 +44,27 @@ class ModelComparison(QtWidgets.QWidget):
             view.addItem(item)
             for pred in run.predictions:
                 self._draw(view, pred.keypoints, pred.scores, run.skeleton)
-            if self.views:
-                view.setXLink(self.views[0])
-                view.setYLink(self.views[0])
+            view.setRange(**_people_range(boxes, image.shape), padding=0)
+            # not setXLink/setYLink: linked axes fight the aspect locks and shrink every panel
+            view.sigRangeChanged.connect(self._follow)
             self.views.append(view)
             self.titles.append(title)
-        if self.views:
-            self.views[0].setRange(**_people_range(boxes, image.shape), padding=0)
         self.caption.setText(
             f"{where}: {len(boxes)} person box(es), the same for every model. Hollow joints: score under {LOW_SCORE}. "
             "Accuracy is each model's card (LSP validation split); time is this machine's, after a warm-up."
         )
+
+    def _follow(self, source: pg.ViewBox, ranges) -> None:
+        """Zoom or pan in one panel: the others show the same centre and scale."""
+        if self._following:
+            return
+        self._following = True
+        try:
+            for view in self.views:
+                if view is not source:
+                    view.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
+        finally:
+            self._following = False
 
     @staticmethod
     def _draw(view: pg.ViewBox, kps: np.ndarray, scores: np.ndarray, skeleton) -> None:
