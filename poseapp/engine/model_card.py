@@ -30,10 +30,19 @@ def _kept(training: dict[str, Any]) -> str:
             f"the best of {runs} looks at that split, a little optimistic")
 
 
-def _lineage_lines(parent: dict[str, Any] | None) -> list[str]:
-    """The runs a fine-tuned model grew from, oldest last, with the training time of each."""
-    lines: list[str] = []
+def _ancestors(training: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs a fine-tuned model grew from (``initialized_from``, as its trainer copied them), oldest last."""
+    chain, parent = [], training.get("initialized_from")
     while parent:
+        chain.append(parent)
+        parent = parent.get("initialized_from")
+    return chain
+
+
+def _lineage_lines(training: dict[str, Any]) -> list[str]:
+    """One line per ancestor run, with the training time of each."""
+    lines: list[str] = []
+    for parent in _ancestors(training):
         cfg = parent.get("config", {})
         pck = parent.get("lsp_val_pck@0.2")
         lines.append(
@@ -42,7 +51,6 @@ def _lineage_lines(parent: dict[str, Any] | None) -> list[str]:
             f"{parent.get('train_seconds', 0) / 3600:.2f} h on {parent.get('hardware', '?')}"
             + (f"; LSP val PCK@0.2 {pck:.1f} at that point" if pck is not None else "")
         )
-        parent = parent.get("initialized_from")
     return lines
 
 
@@ -62,7 +70,7 @@ def render(card: dict[str, Any]) -> str:
         f"- {_kept(training)}; "
         f"{training.get('train_seconds', 0) / 3600:.2f} h of training on {training.get('hardware', '?')} "
         f"(autocast {training.get('amp', '?')}, {training.get('world_size', 1)} process(es))",
-        *_lineage_lines(training.get("initialized_from")),
+        *_lineage_lines(training),
         *(f"- note: {n}" for n in card.get("notes", [])),
         "",
     ]
@@ -131,11 +139,9 @@ def zoo_table(folders: list[Path], default: str | None = None) -> str:
             stages += f"**{per[-1]['pck@0.2']['total']:.1f}**"
             final = per[-1]
         vis = (evaluation or {}).get("visibility", {})
-        seconds, epochs, parent = training.get("train_seconds", 0), training.get("epochs_run", 0), training.get("initialized_from")
-        while parent:  # a fine-tuned model's training includes its ancestors'
-            seconds += parent.get("train_seconds", 0)
-            epochs += parent.get("epochs_run") or 0
-            parent = parent.get("initialized_from")
+        runs = [training, *_ancestors(training)]  # a fine-tuned model's training includes its ancestors'
+        seconds = sum(r.get("train_seconds", 0) for r in runs)
+        epochs = sum(r.get("epochs_run") or 0 for r in runs)
         approach = card["architecture"] + (f", occlusion `{cfg['occlusion']}`" if card["architecture"] == "recurrent" else "")
         name = f"`{card['name']}`" + (" (default)" if card["name"] == default else "")
         cells = [name, approach, stages or "not measured"]

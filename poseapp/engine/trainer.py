@@ -37,6 +37,9 @@ from poseapp.core.skeleton import preset
 from poseapp.models import build_model, make_config, normalise_images, resolve
 
 
+_ABSENT = object()  # an option one identity has and the other lacks
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = "recurrent-lite"
@@ -112,16 +115,8 @@ class TrainConfig:
         except (TypeError, json.JSONDecodeError):
             return ["(unreadable saved config)"]
         current = json.loads(self.identity())
-        defaults = {
-            f.name: json.loads(json.dumps(f.default if f.default is not dataclasses.MISSING else f.default_factory()))
-            for f in dataclasses.fields(self)
-            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-        }
-        names = sorted(set(saved) | set(current))
-        return [
-            n for n in names
-            if (saved[n] if n in saved else defaults.get(n, object())) != (current[n] if n in current else defaults.get(n, object()))
-        ]
+        saved = {**json.loads(type(self)().identity()), **saved}  # options it predates: at their defaults
+        return [n for n in sorted(set(saved) | set(current)) if saved.get(n, _ABSENT) != current.get(n, _ABSENT)]
 
     def identity(self) -> str:
         """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""
