@@ -313,26 +313,6 @@ def test_joint_table_and_occlusion_queue(window, qtbot):
     assert window.selected != first
 
 
-def test_retrain_runs_in_a_process_with_live_plots_and_registers_the_model(window, qtbot, tiny_model, tmp_path, monkeypatch):
-    monkeypatch.setenv("POSEAPP_HOME", str(tmp_path / "home"))
-    window.model_panel.add_model(tiny_model)
-    window.retrain_panel.epochs.setValue(2)
-    assert window.start_retrain()
-    panel = window.retrain_panel
-    assert not panel.start_button.isEnabled()
-    qtbot.waitUntil(lambda: panel.process is None, timeout=240_000)  # the window stays responsive meanwhile
-    assert "Done" in panel.status.text(), panel.status.text()
-    kinds = [e["event"] for e in panel.events]
-    assert kinds[0] == "start" and "epoch" in kinds and kinds[-1] == "done"
-    start = panel.events[0]
-    coco_people = sum(i.skeleton == "coco17" and i.num_labelled > 0 for i in window.project.iter_instances(origin="manual"))
-    assert start["skipped_other_skeletons"] == coco_people == 5  # the COCO people: another skeleton
-    assert len(panel.pck_curve.getData()[0]) == 2 and len(panel.loss_curve.getData()[0]) >= 2
-    new = window.model_panel.model_path()
-    assert new.startswith(str(tmp_path / "home" / "models")) and new != str(tiny_model)
-    assert window.model_panel.model_box.findData(str(tiny_model)) >= 0  # the old one stays, to compare
-
-
 def test_video_seek_bar_marks_and_play(window, qtbot):
     assert not window.seek_bar.isVisible()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)

@@ -109,7 +109,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         self.tabifyDockWidget(joints_dock, occlusion_dock)
         self.tabifyDockWidget(occlusion_dock, retrain_dock)
         self.retrain_dock = retrain_dock
-        self.retrain_panel.start_button.clicked.connect(self.start_retrain)
+        self.retrain_panel.start_button.clicked.connect(lambda _checked=False: self.start_retrain())
         self.retrain_panel.model_ready.connect(self._retrained)
         self.retrain_panel.failed.connect(lambda message: self.report_error(f"Fine-tuning failed: {message}"))
         joints_dock.raise_()
@@ -137,7 +137,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
             action = QtGui.QAction(text, self)
             if shortcut is not None:
                 action.setShortcut(QtGui.QKeySequence(shortcut))
-            action.triggered.connect(slot)
+            # Qt passes triggered's `checked` flag to any slot that takes an argument; no slot wants it
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
             menu.addAction(action)
             self.addAction(action)  # shortcuts work wherever the focus is
             self.actions_by_name[name] = action
@@ -209,6 +210,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
 
     def show_shortcuts(self) -> QtWidgets.QDialog:
         dialog = QtWidgets.QDialog(self)
+        dialog.setObjectName("shortcuts")
         dialog.setWindowTitle("Keyboard shortcuts")
         table = QtWidgets.QTableWidget(0, 2, dialog)
         table.setHorizontalHeaderLabels(["Action", "Key"])
