@@ -210,7 +210,8 @@ class ModelRunsMixin:
                 layers.append((maps[joint] if joint is not None else maps.max(axis=0), p.heatmap_to_image))
         top = max((float(p.heatmaps.max()) for p in preds if p.heatmaps is not None), default=1.0)
         self.canvas.show_heatmaps(layers, (0.0, max(top, 1e-3)), self.heatmap_panel.opacity.value() / 100.0)
-        self.canvas.show_stage_points([p.stages for p in preds], t, joint)
+        # H hides every model overlay (heatmaps and decoded crosses), leaving the editable joints
+        self.canvas.show_stage_points([p.stages for p in preds] if self.heatmap_panel.show_box.isChecked() else [], t, joint)
         first = preds[0]
         peaks = first.stage_scores[:, joint] if joint is not None else first.stage_scores.mean(axis=1)
         self.heatmap_panel.show_peaks(np.asarray(peaks), predictor_names)
