@@ -160,7 +160,7 @@ def test_run_model_shows_heatmaps_and_steps_through_iterations(window, qtbot, ti
     assert rect.center().x() == pytest.approx(x + w / 2, abs=3) and rect.center().y() == pytest.approx(y + h / 2, abs=3)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_BracketLeft)
     assert panel.stage.value() == 1 and "iteration 1" in panel.stage_label.text()
-    crosses = [i for i in window.canvas._heat if type(i).__name__ == "ScatterPlotItem"][0]
+    crosses = [i for i in window.canvas._heat if type(i).__name__ == "OverlayPoints"][0]
     np.testing.assert_allclose(np.column_stack(crosses.getData()), result.predictions[0].stages[1], atol=1e-4)
     panel.joint_box.setCurrentIndex(10)  # one joint: its path over the iterations is drawn
     assert any(type(i).__name__ == "PlotCurveItem" for i in window.canvas._heat)
