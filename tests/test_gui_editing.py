@@ -105,3 +105,56 @@ def test_repeated_clicks_cycle_through_joints_on_one_spot(window, qtbot):
         click(window, qtbot, *kps[4, :2])
         picked.append(window.selected[1])
     assert set(picked[:2]) == {1, 4} and picked[2] == picked[0]
+
+
+def _drag(window, qtbot, start, end, steps=6):
+    viewport = window.canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, pos=viewport_pos(window, *start))
+    for i in range(1, steps + 1):
+        f = i / steps
+        qtbot.mouseMove(viewport, pos=viewport_pos(window, start[0] + f * (end[0] - start[0]), start[1] + f * (end[1] - start[1])))
+    qtbot.mouseRelease(viewport, LEFT, pos=viewport_pos(window, *end))
+
+
+def dismiss_message(window, qtbot):
+    """The user reads the message and presses Enter."""
+    boxes = [b for b in window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert boxes, "no message was shown"
+    for box in boxes:
+        qtbot.keyClick(box, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not any(b.isVisible() for b in window.findChildren(QtWidgets.QMessageBox)))
+
+
+@pytest.fixture
+def locked(window):
+    """Another process holds the project's write lock; this window waits only briefly for it."""
+    window.project._db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(window.project.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    yield other
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_failed_save_leaves_screen_and_undo_stack_unchanged_and_says_so(window, qtbot, locked):
+    inst = window.project.instances(window.current_frame_id)[0]
+    frame_view(window)
+    x0, y0 = inst.keypoints[0, :2]
+    _drag(window, qtbot, (x0, y0), (x0 + 15, y0 - 10))
+    assert window.undo_stack.count() == 0
+    assert "was not saved" in window.last_error and str(window.project.path) in window.last_error
+    dismiss_message(window, qtbot)
+    qtbot.waitUntil(lambda: np.allclose(window.canvas.joints_item(inst.id).getData()[0][0], x0))  # back where the file has it
+    locked.execute("ROLLBACK")
+    _drag(window, qtbot, (x0, y0), (x0 + 15, y0 - 10))
+    assert window.undo_stack.count() == 1
+    locked.execute("BEGIN EXCLUSIVE")
+    window.last_error = None
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.undo_stack.index() == 1 and "not saved" in window.last_error  # the undo did not happen either
+    dismiss_message(window, qtbot)
+    assert window.project.instance(inst.id).keypoints[0, 0] == pytest.approx(x0 + 15, abs=1)
+    locked.execute("ROLLBACK")
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.undo_stack.index() == 0 and window.project.instance(inst.id).keypoints[0, 0] == pytest.approx(x0)
+    locked.execute("BEGIN EXCLUSIVE")  # the fixture's rollback

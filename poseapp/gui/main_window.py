@@ -158,14 +158,16 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
 
         edit = self.menuBar().addMenu("&Edit")
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
-        for name, action in (("undo", undo), ("redo", redo)):
-            edit.addAction(action)
-            self.addAction(action)
-            self.actions_by_name[name] = action
+        act("undo", "&Undo", QtGui.QKeySequence.StandardKey.Undo, self.undo_edit, edit)
+        act("redo", "&Redo", "Ctrl+Shift+Z", self.redo_edit, edit)
+        self.actions_by_name["redo"].setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        # the actions say what they would undo, and are disabled when there is nothing to undo
+        self.undo_stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda text: self.actions_by_name["undo"].setText(f"&Undo {text}".strip()))
+        self.undo_stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(f"&Redo {text}".strip()))
+        self.actions_by_name["undo"].setEnabled(False)
+        self.actions_by_name["redo"].setEnabled(False)
         edit.addSeparator()
         act("visibility", "Cycle joint &visibility (visible, occluded, not labelled)", "V", self.cycle_visibility, edit)
         act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
