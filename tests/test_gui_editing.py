@@ -158,3 +158,43 @@ def test_a_failed_save_leaves_screen_and_undo_stack_unchanged_and_says_so(window
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.undo_stack.index() == 0 and window.project.instance(inst.id).keypoints[0, 0] == pytest.approx(x0)
     locked.execute("BEGIN EXCLUSIVE")  # the fixture's rollback
+
+
+def test_accepting_replaces_the_annotation_in_one_undo_step_with_flags_from_visibility(window, qtbot):
+    from poseapp.store import Instance
+
+    fid = window.current_frame_id
+    manual = window.project.instances(fid)[0]
+    vis = np.linspace(0.05, 0.95, 14)  # the first joints look occluded to the model
+    kps = manual.keypoints.copy()
+    kps[:, :2] += 2.0
+    kps[:, 2] = 2
+    pred = window.project.add_instance(Instance(fid, "lsp14", kps, bbox=manual.bbox, origin="predicted", model_id="m",
+                                                joint_scores=np.full(14, 0.8), vis_scores=vis))
+    window.model_panel.occluded_below.setValue(0.3)  # the user's threshold
+    qtbot.waitUntil(lambda: window.canvas.joints_item(pred.id) is not None)
+    frame_view(window)
+    click(window, qtbot, *kps[13, :2])  # a joint of the prediction (head top, far from the annotation's)
+    while window.selected[0] != pred.id:
+        click(window, qtbot, *kps[13, :2])
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
+    after = window.project.instances(fid)
+    assert [i.id for i in after] == [pred.id] and after[0].origin == "manual"  # replaced, not a second copy
+    np.testing.assert_array_equal(after[0].keypoints[:, 2], np.where(vis < 0.3, 1, 2))
+    assert window.undo_stack.count() == 1 and "replacing" in window.undo_stack.undoText()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    back = {i.id: i for i in window.project.instances(fid)}
+    assert set(back) == {manual.id, pred.id} and back[pred.id].origin == "predicted"
+    np.testing.assert_array_equal(back[manual.id].keypoints, manual.keypoints)
+
+
+def test_rerunning_a_model_replaces_its_own_predictions_and_keeps_other_models(window, qtbot, tiny_model, tmp_path):
+    from conftest import make_model_folder
+
+    other = make_model_folder(tmp_path / "other-recurrent", seed=2)
+    window._go_row(6)
+    for model in (tiny_model, other, tiny_model):
+        window.model_panel.add_model(model)
+        run_on_frame(window, qtbot)
+    models = sorted(i.model_id for i in window.project.instances(window.current_frame_id) if i.origin == "predicted")
+    assert models == ["other-recurrent", "tiny-recurrent"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW, flags_from_visibility, same_person
 from poseapp.store import Instance, Project
 
 VISIBILITY_CYCLE = {2: 1, 1: 0, 0: 2}  # visible -> occluded -> not labelled -> visible
@@ -112,11 +113,35 @@ class SetBox(_InstanceEdit):
         super().__init__(project, instance_id, "re-box instance", bbox=tuple(float(v) for v in bbox))
 
 
-class AcceptPrediction(_InstanceEdit):
-    """A predicted instance becomes an annotation (its scores are kept for the occlusion view)."""
+class AcceptPrediction(StoreCommand):
+    """A predicted instance becomes an annotation, in one step: it replaces the annotation of the
+    same person (instead of adding a copy), and each joint's flag comes from the model's
+    visibility score (occluded below ``occluded_below``). The scores stay for the occlusion view."""
 
-    def __init__(self, project: Project, instance_id: int):
-        super().__init__(project, instance_id, "accept prediction", origin="manual")
+    def __init__(self, project: Project, instance_id: int, occluded_below: float = DEFAULT_OCCLUDED_BELOW):
+        self.project = project
+        self.old = project.instance(instance_id)
+        self.old_state = project.frame(self.old.frame_id).state
+        self.replaced = same_person(self.old, project.instances(self.old.frame_id))
+        self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
+        super().__init__("accept prediction" + (" (replacing the annotation)" if self.replaced else ""))
+
+    def apply(self) -> None:
+        with self.project.transaction():
+            for inst in self.replaced:
+                self.project.delete_instance(inst.id, frame_state=None)
+            self.project.update_instance(self.old.id, origin="manual", keypoints=self.keypoints)
+
+    def revert(self) -> None:
+        with self.project.transaction():
+            o = self.old
+            self.project.update_instance(
+                o.id, frame_state=None, keypoints=o.keypoints, bbox=o.bbox, origin=o.origin,
+                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores,
+            )
+            for inst in self.replaced:
+                self.project.add_instance(inst, frame_state=None)  # same id as before
+            self.project.set_frame_state(o.frame_id, self.old_state)
 
 
 class DeleteInstance(StoreCommand):

@@ -109,7 +109,7 @@ class EditingMixin:
                 self.statusBar().showMessage("Click a joint of the prediction to accept (A).", 5000)
                 return
             inst = predicted[0]
-        self._edit(AcceptPrediction(self.project, inst.id))
+        self._edit(AcceptPrediction(self.project, inst.id, self.model_panel.occluded_below.value()))
 
     def delete_instance(self) -> None:
         inst = self._selected_instance()

@@ -24,6 +24,17 @@ from poseapp.media.relocate import missing_sources
 from poseapp.store import FRAME_STATES, Project
 
 
+def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """A dock's content in a scroll area: on a small screen (1280x720) the dock scrolls instead of
+    forcing the window taller than the screen."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    return area
+
+
 class _EventBridge(QtCore.QObject):
     """Re-emits store events as a Qt signal so views update on the GUI thread whoever edited."""
 
@@ -89,10 +100,10 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         side_layout.addStretch(1)
         dock = QtWidgets.QDockWidget("Model and heatmaps", self)
         dock.setObjectName("model_dock")
-        dock.setWidget(side)
+        dock.setWidget(scrolling(side))
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.resizeDocks([dock], [380], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([dock], [400], QtCore.Qt.Orientation.Horizontal)
         self.joint_table = JointTable()
         self.occlusion_view = OcclusionView()
         joints_dock = QtWidgets.QDockWidget("Joints", self)
@@ -100,11 +111,11 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         joints_dock.setWidget(self.joint_table)
         occlusion_dock = QtWidgets.QDockWidget("Occlusion", self)
         occlusion_dock.setObjectName("occlusion_dock")
-        occlusion_dock.setWidget(self.occlusion_view)
+        occlusion_dock.setWidget(scrolling(self.occlusion_view))
         self.retrain_panel = RetrainPanel()
         retrain_dock = QtWidgets.QDockWidget("Retrain", self)
         retrain_dock.setObjectName("retrain_dock")
-        retrain_dock.setWidget(self.retrain_panel)
+        retrain_dock.setWidget(scrolling(self.retrain_panel))
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, joints_dock)
         self.tabifyDockWidget(joints_dock, occlusion_dock)
         self.tabifyDockWidget(occlusion_dock, retrain_dock)

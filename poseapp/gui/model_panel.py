@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore, QtWidgets
 
+from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW
 from poseapp.engine.checkpoint import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
 
@@ -24,7 +25,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         # a fine-tuned model's long name must not widen the dock and squeeze the canvas: the box
         # keeps a fixed width, elides the name and shows it whole in the item's tooltip
         self.model_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_box.setMinimumContentsLength(14)
+        self.model_box.setMinimumContentsLength(10)
         self.model_box.view().setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
         browse = QtWidgets.QPushButton("...")
         browse.setToolTip("Use another model: pick its card.json or weights.safetensors")
@@ -32,6 +33,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         browse.clicked.connect(lambda _checked=False: self._browse())
         self.card_button = QtWidgets.QPushButton("Card")
         self.card_button.setToolTip("The model card: how the model was trained and what it measured")
+        self.card_button.setMaximumWidth(56)
         self.card_button.clicked.connect(lambda _checked=False: self.show_card())
         self.card_window: QtWidgets.QTextBrowser | None = None
         self.device_box = QtWidgets.QComboBox()
@@ -43,6 +45,12 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.iterations = QtWidgets.QSpinBox()
         self.iterations.setRange(0, 8)
         self.iterations.setToolTip("Recurrent models: iterations of the recurrent module (0 = feed-forward only)")
+        self.occluded_below = QtWidgets.QDoubleSpinBox()
+        self.occluded_below.setRange(0.0, 1.0)
+        self.occluded_below.setSingleStep(0.05)
+        self.occluded_below.setValue(DEFAULT_OCCLUDED_BELOW)
+        self.occluded_below.setToolTip("Accepting a prediction (A) flags a joint occluded when the model's "
+                                       "visibility score is below this, visible otherwise")
         self.run_button = QtWidgets.QPushButton("Run on frame")
         self.run_button.setToolTip("Predict the people in this frame (Ctrl+R)")
         self.run_all_button = QtWidgets.QPushButton("Run on source")
@@ -67,6 +75,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         form.addRow("Model", row)
         form.addRow("Device", self.device_box)
         form.addRow("Iterations", self.iterations)
+        form.addRow("Occluded below", self.occluded_below)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.run_button, self.run_all_button, self.cancel_button):
             buttons.addWidget(b)
