@@ -169,10 +169,15 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setVisible(True)
         if self._shape != image.shape[:2]:
             self._shape = image.shape[:2]
-            self.view.autoRange(padding=0.02)
+            self.fit_image()
         self._clear_overlay()
         for inst in instances:
             self._draw_instance(inst, skeletons[inst.skeleton])
+
+    def fit_image(self) -> None:
+        """Fit the view to the image alone: the last frame's heatmaps and people, still drawn
+        until they are replaced, must not widen the range and push a small image into a corner."""
+        self.view.autoRange(padding=0.02, items=[self.image_item])
 
     def clear_frame(self) -> None:
         # Not named clear(): GraphicsLayoutWidget binds self.clear to its layout's clear(), which
@@ -180,6 +185,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setVisible(False)
         self._clear_overlay()
         self.clear_heatmaps()
+        self._shape = None  # the next image is fitted whatever its size
 
     def clear_heatmaps(self) -> None:
         for item in self._heat_images:
@@ -199,7 +205,6 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             if path.isVisible():
                 items.append(path)
         return items
-        self._shape = None
 
     def _clear_overlay(self) -> None:
         for item in self._overlay:

@@ -195,7 +195,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("prev10", "Back 10 frames", "PgUp", lambda: self.step(-10), go)
         act("first", "&First frame", "Home", lambda: self._go_row(0), go)
         act("last", "&Last frame", "End", lambda: self._go_row(-1), go)
-        act("fit", "&Fit image to window", "F", lambda: self.canvas.view.autoRange(padding=0.02), go)
+        act("fit", "&Fit image to window", "F", self.canvas.fit_image, go)
         act("play", "&Play / pause video", "Space", self.seek_bar.play_button.toggle, go)
         act("jump", "&Jump to frame...", "Ctrl+G", self.ask_jump, go)
 
@@ -300,8 +300,11 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         self._refresh_joint_table()
         self._update_heatmaps()
         self._update_seek_bar(frame)
+        self._show_frame_info(frame, len(instances))
+
+    def _show_frame_info(self, frame, people: int) -> None:
         name = self.project.frame_name(frame)
-        self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
+        self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {people} instance(s)  [{frame.state}]")
 
     # ------------------------------------------------------------------ video
     def _update_seek_bar(self, frame) -> None:
@@ -362,6 +365,9 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
     def _on_project_event(self, name: str, args: tuple) -> None:
         if name == "frame_state_changed" and self.model is not None:
             self.model.frame_state_changed(*args)
+            if self.current_frame_id is not None and args[0] == self.current_frame_id and self.project is not None:
+                frame = self.project.frame(self.current_frame_id)  # the status bar shows the new state
+                self._show_frame_info(frame, len(self.project.instances(frame.id)))
             if self.seek_bar.isVisible() and self.project is not None:
                 self.seek_bar.set_marks(self.project.frame_states(self._seek_source))
         elif name == "sources_changed":

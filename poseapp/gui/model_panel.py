@@ -118,6 +118,12 @@ class ModelPanel(QtWidgets.QGroupBox):
     def device(self) -> str:
         return self.device_box.currentData()
 
+    def reset_progress(self, text: str = "") -> None:
+        """An empty bar (after a cancel, a failure or a new project), with an optional word on it."""
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat(text or "%p%")
+
     def set_busy(self, busy: bool) -> None:
         self.run_button.setEnabled(not busy and self.model_path() is not None)
         self.run_all_button.setEnabled(not busy and self.model_path() is not None)

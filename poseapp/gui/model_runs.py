@@ -79,8 +79,8 @@ class ModelRunsMixin:
         job.finished.connect(self._job_finished)
         self.job = job
         self.model_panel.set_busy(True)
+        self.model_panel.reset_progress()
         self.model_panel.progress.setRange(0, len(frame_ids))
-        self.model_panel.progress.setValue(0)
         self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
         job.start()
         return job
@@ -186,15 +186,28 @@ class ModelRunsMixin:
         self.report_error(f"The model run failed: {message}")
 
     def _job_finished(self) -> None:
-        self.job = None
+        job, self.job = self.job, None
         self.model_panel.set_busy(False)
+        if job is not None and job.was_cancelled:
+            self.model_panel.reset_progress("cancelled")
+
+    def _no_heatmaps_note(self) -> str | None:
+        """Why no heatmaps show although a prediction may be drawn: it came from a run whose
+        heatmaps were not kept (a whole source), or from an earlier session."""
+        if self.project is None or self.current_frame_id is None:
+            return None
+        models = sorted({i.model_id or "a model" for i in self.project.instances(self.current_frame_id) if i.origin == "predicted"})
+        if not models:
+            return None
+        return (f"prediction by {', '.join(models)} shown; its heatmaps were not kept "
+                "(runs over more than 64 frames, or earlier sessions): Ctrl+R shows them")
 
     def _update_heatmaps(self) -> None:
         result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
         preds = result.predictions if result is not None else []
         if not preds:
             self.canvas.clear_heatmaps()
-            self.heatmap_panel.show_peaks(None, [])
+            self.heatmap_panel.show_peaks(None, [], self._no_heatmaps_note())
             return
         predictor_names = preds[0].stage_names
         skeleton = self.project.skeleton(result.instances[0].skeleton) if result.instances else None

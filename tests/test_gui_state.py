@@ -1,0 +1,67 @@
+"""Window state that must follow what the user does: the view fits each frame, a new project
+starts clean, the status bar and panels say what is on screen, a cancel leaves no stale progress."""
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+from test_gui_actions import answer_dialogs, tiny_model, trigger, wait_job, window  # noqa: E402,F401
+
+
+def image_fills_view(window):
+    frame = window.project.frame(window.current_frame_id)
+    (x0, x1), (y0, y1) = window.canvas.view.viewRange()
+    inside = x0 <= 0 and y0 <= 0 and x1 >= frame.width - 1 and y1 >= frame.height - 1
+    fills = (x1 - x0) <= frame.width * 1.1 or (y1 - y0) <= frame.height * 1.1  # aspect lock pads one side only
+    return inside and fills
+
+
+def test_the_view_refits_when_the_next_frame_has_another_size(window, qtbot, tiny_model):  # noqa: F811
+    window.model_panel.add_model(tiny_model)
+    window._go_row(6)  # a 640-pixel COCO photo, with heatmaps and people drawn over it
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Left)  # an LSP image, a quarter of its size
+    assert window.project.frame(window.current_frame_id).width < 400
+    assert image_fills_view(window)
+
+
+def test_a_new_project_starts_with_empty_panels(window, qtbot, monkeypatch, tmp_path, tiny_model):  # noqa: F811
+    window.model_panel.add_model(tiny_model)
+    window._go_row(6)
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    assert "peak" in window.heatmap_panel.stage_label.text()
+    answer_dialogs(monkeypatch, tmp_path / "fresh.poseapp")
+    trigger(window, "new")
+    panel = window.heatmap_panel
+    assert "no prediction" in panel.stage_label.text() and panel.joint_box.count() == 0 and panel.stage.maximum() == 0
+    assert window.model_panel.progress.value() == 0 and window.canvas._heat == []
+
+
+def test_the_status_bar_shows_the_state_r_set(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.select_joint(inst.id, 3)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_V)
+    qtbot.waitUntil(lambda: "[edited]" in window.frame_info.text())
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: "[reviewed]" in window.frame_info.text())
+
+
+def test_a_cancelled_run_leaves_no_stale_progress_and_its_predictions_are_named(window, qtbot, monkeypatch, tiny_model):  # noqa: F811
+    window.model_panel.add_model(tiny_model)
+    trigger(window, "last")
+    trigger(window, "run_source")
+    qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
+    trigger(window, "cancel")
+    wait_job(window, qtbot)
+    bar = window.model_panel.progress
+    assert bar.value() == 0 and bar.text() == "cancelled"
+    video = window.project.frame(window.current_frame_id).source_id
+    done = [fid for fid in window.project.frame_ids(source_id=video)
+            if any(i.origin == "predicted" for i in window.project.instances(fid))]
+    answer_dialogs(monkeypatch, window.project.path)
+    trigger(window, "open")  # the predictions are in the file; their heatmaps are not
+    window.show_frame(done[0]) if window.model.row_of(done[0]) is None else window._go_row(window.model.row_of(done[0]))
+    assert "prediction by tiny-recurrent shown" in window.heatmap_panel.stage_label.text()
