@@ -111,7 +111,7 @@ def test_import_and_export_from_the_window(window, tmp_path, coco_json):
 
 def test_shortcuts_are_listed_in_help(window):
     table = dict(window.shortcut_table())
-    for action in ("Next frame", "Previous frame", "Import dataset or media", "Export COCO keypoints", "Keyboard shortcuts"):
+    for action in ("Next frame (or nudge the selected joint right)", "Previous frame (or nudge the selected joint left)", "Import dataset or media", "Export COCO keypoints", "Keyboard shortcuts"):
         assert table.get(action), action
     dialog = window.show_shortcuts()
     assert dialog.isVisible()

@@ -337,7 +337,7 @@ def test_seek_bar_play_button(window, qtbot):
     assert not window._play_timer.isActive()
 
 
-def test_every_action_and_button_is_covered_here():
+def test_every_action_and_button_is_covered_here(qapp):
     """A new action or button must get a test above: list them, compare with what this file drives."""
     import inspect
     import sys
@@ -353,3 +353,45 @@ def test_every_action_and_button_is_covered_here():
         assert buttons <= covered, buttons - covered
     finally:
         win.deleteLater()
+
+
+def test_joint_keys_select_and_nudge_with_one_undo_step(window, qtbot):
+    project, fid = window.project, window.current_frame_id
+    inst = project.instances(fid)[0]
+    trigger(window, "next_joint")  # Tab with nothing selected: the first joint
+    assert window.selected == (inst.id, 0) and window.canvas.selection_label.toPlainText() == "right_ankle"
+    trigger(window, "next_joint")
+    trigger(window, "next_joint")
+    trigger(window, "prev_joint")
+    assert window.selected == (inst.id, 1) and window.canvas.selection_label.toPlainText() == "right_knee"
+    x, y = inst.keypoints[1, :2]
+    for name in ("next", "next", "down", "far_right", "far_down", "up", "prev", "far_left", "far_up"):
+        trigger(window, name)
+    moved = project.instance(inst.id).keypoints[1, :2]
+    np.testing.assert_allclose(moved, (x + 1 - 1 + 1 + 10 - 10, y + 1 + 10 - 1 - 10), atol=1e-6)
+    trigger(window, "far_right")
+    assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "nudge right_knee"
+    trigger(window, "undo")
+    np.testing.assert_allclose(project.instance(inst.id).keypoints[1, :2], (x, y))
+    ids = project.frame_ids()
+    trigger(window, "cancel")  # Esc with no job: clears the selection, so arrows step frames again
+    assert window.selected is None and not window.canvas.selection_label.isVisible()
+    trigger(window, "down")
+    trigger(window, "far_right")
+    assert window.current_frame_id == ids[11]
+    trigger(window, "up")
+    trigger(window, "far_left")
+    trigger(window, "far_up")  # at the first frame: stays
+    trigger(window, "far_down")
+    assert window.current_frame_id == ids[10]
+
+
+def test_real_keys_tab_and_arrows(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Tab)
+    assert window.selected == (inst.id, 0)
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Backtab, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert window.selected == (inst.id, 13)
+    x = inst.keypoints[13, 0]
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Right, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert window.project.instance(inst.id).keypoints[13, 0] == pytest.approx(x + 10)

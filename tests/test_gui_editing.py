@@ -198,3 +198,39 @@ def test_rerunning_a_model_replaces_its_own_predictions_and_keeps_other_models(w
         run_on_frame(window, qtbot)
     models = sorted(i.model_id for i in window.project.instances(window.current_frame_id) if i.origin == "predicted")
     assert models == ["other-recurrent", "tiny-recurrent"]
+
+
+def test_hovering_a_joint_names_it_and_the_table_is_the_colour_legend(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    frame_view(window)
+    qtbot.mouseMove(window.canvas.viewport(), pos=viewport_pos(window, *inst.keypoints[9, :2]))
+    qtbot.waitUntil(lambda: window.canvas.hover_label.isVisible())
+    assert window.canvas.hover_label.toPlainText() == "left_shoulder"
+    click(window, qtbot, *inst.keypoints[9, :2])
+    assert window.canvas.selection_label.toPlainText() == "left_shoulder"
+    table = window.joint_table
+    icons = {table.item(r, 0).icon().pixmap(4, 4).toImage().pixelColor(1, 1).name() for r in range(table.rowCount())}
+    assert len(icons) == 14  # a colour per joint
+    brushes = window.canvas.joints_item(inst.id).data["brush"]
+    assert brushes[9].color().name() == table.item(9, 0).icon().pixmap(4, 4).toImage().pixelColor(1, 1).name()
+
+
+def test_dragging_a_pile_moves_the_joint_chosen_in_the_table(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    kps = inst.keypoints.copy()
+    kps[1, :2] = kps[4, :2]  # both knees on one spot
+    window.project.update_instance(inst.id, keypoints=kps)
+    qtbot.waitUntil(lambda: np.allclose(window.canvas._drawn[inst.id]["keypoints"][1, :2], kps[4, :2]))
+    frame_view(window)
+    for joint in (4, 1):  # 4 first: the pile is there, and the nearest-first pick alone would take 1
+        row = window.joint_table.visualItemRect(window.joint_table.item(joint, 0)).center() if window.joint_table.rowCount() else None
+        if row is None:
+            window.select_joint(inst.id, 0)  # the table lists the person's joints once one is selected
+            row = window.joint_table.visualItemRect(window.joint_table.item(joint, 0)).center()
+        qtbot.mouseClick(window.joint_table.viewport(), LEFT, pos=row)
+        assert window.selected == (inst.id, joint)
+        x, y = window.project.instance(inst.id).keypoints[joint, :2]
+        _drag(window, qtbot, (x, y), (x + 20, y + 5 * joint))
+        moved = window.project.instance(inst.id).keypoints
+        assert moved[joint, 0] == pytest.approx(x + 20, abs=1.5), joint
+    assert not np.allclose(moved[1, :2], moved[4, :2])

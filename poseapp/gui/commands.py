@@ -101,6 +101,25 @@ class MoveKeypoint(_InstanceEdit):
         super().__init__(project, instance_id, f"move {joint_name or joint}", keypoints=kps)
 
 
+class NudgeKeypoint(MoveKeypoint):
+    """An arrow-key step; consecutive steps of one joint merge into one undo step."""
+
+    def __init__(self, project: Project, instance_id: int, joint: int, dx: float, dy: float, joint_name: str = ""):
+        x, y = project.instance(instance_id).keypoints[joint, :2]
+        super().__init__(project, instance_id, joint, x + dx, y + dy, joint_name)
+        self.setText(f"nudge {joint_name or joint}")
+        self.joint = joint
+
+    def id(self) -> int:  # noqa: A003 (Qt name)
+        return 1001
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)
+        if not isinstance(other, NudgeKeypoint) or (other.instance_id, other.joint) != (self.instance_id, self.joint):
+            return False
+        self.changes = other.changes  # undo still restores the record from before the first step
+        return True
+
+
 class SetVisibility(_InstanceEdit):
     def __init__(self, project: Project, instance_id: int, joint: int, v: int, joint_name: str = ""):
         kps = project.instance(instance_id).keypoints.copy()

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.engine.occlusion import VisibilityPairs, visibility_pairs
 from poseapp.gui.commands import VISIBILITY_NAMES
+from poseapp.gui.joints_item import joint_colour
 from poseapp.store import Instance, Project
+
+
+def _swatch(colour: tuple[int, int, int]) -> QtGui.QIcon:
+    pixmap = QtGui.QPixmap(12, 12)
+    pixmap.fill(QtGui.QColor(*colour))
+    return QtGui.QIcon(pixmap)
 
 
 class JointTable(QtWidgets.QTableWidget):
@@ -44,6 +51,7 @@ class JointTable(QtWidgets.QTableWidget):
             ]
             for c, text in enumerate(cells):
                 self.setItem(j, c, QtWidgets.QTableWidgetItem(text))
+            self.item(j, 0).setIcon(_swatch(joint_colour(j, len(joint_names))))  # the canvas's colour: the legend
         self.resizeColumnsToContents()
         if selected is not None:
             self.selectRow(selected)

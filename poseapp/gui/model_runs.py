@@ -159,6 +159,13 @@ class ModelRunsMixin:
         self.model_panel.add_model(folder)  # selected, ready to compare with the old one on the same frames
         self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list.", 8000)
 
+    def escape(self) -> None:
+        """Esc: cancel the background job if one runs, else drop the joint selection."""
+        if self.job is not None:
+            self.cancel_job()
+        else:
+            self.deselect()
+
     def cancel_job(self) -> None:
         if self.job is not None:
             self.job.cancel()
