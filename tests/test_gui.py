@@ -9,6 +9,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -16,6 +17,7 @@ from poseapp.gui.main_window import MainWindow  # noqa: E402
 @pytest.fixture
 def window(qtbot, tmp_path):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     win.resize(1100, 700)
     qtbot.addWidget(win)
@@ -274,9 +276,12 @@ def test_accept_prediction_and_add_person(window, qtbot):
     window.select_joint(pred.id, 2)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
     assert window.project.instance(pred.id).origin == "manual"
+    assert [i.id for i in window.project.instances(fid)] == [pred.id]  # the same person: replaced, not copied
     window.undo_stack.undo()
-    assert window.project.instance(pred.id).origin == "predicted"
+    assert window.project.instance(pred.id).origin == "predicted" and len(window.project.instances(fid)) == 2
+    window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_N)
+    _drag(window, qtbot, (20, 30), (90, 180))  # N, then a box around the new person
     assert len(window.project.instances(fid)) == 3
     window.undo_stack.undo()
     assert len(window.project.instances(fid)) == 2
@@ -384,6 +389,7 @@ def test_a_moved_source_is_reported_once_and_located_from_the_file_menu(qtbot, t
     from poseapp.store import Project
 
     configure_pyqtgraph()
+    synthetic_mouse()
     path = tmp_path / "p.poseapp"
     with Project.open(path, create=True) as project:
         import_source(project, small_lsp)

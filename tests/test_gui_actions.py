@@ -13,6 +13,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -22,6 +23,7 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 @pytest.fixture
 def window(qtbot, tmp_path):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     win.resize(1366, 768)
     qtbot.addWidget(win)
@@ -149,6 +151,10 @@ def test_edit_actions_change_the_project_and_undo_redo_them(window, qtbot, monke
     trigger(window, "reviewed")
     assert project.frame(fid).state == "reviewed"
     trigger(window, "add")
+    from test_gui_editing import _drag, frame_view
+
+    frame_view(window)
+    _drag(window, qtbot, (20, 30), (90, 180))
     assert len(project.instances(fid)) == 2
     trigger(window, "rebox")
     assert window.canvas._box_roi is not None
@@ -395,3 +401,59 @@ def test_real_keys_tab_and_arrows(window, qtbot):
     x = inst.keypoints[13, 0]
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Right, QtCore.Qt.KeyboardModifier.ShiftModifier)
     assert window.project.instance(inst.id).keypoints[13, 0] == pytest.approx(x + 10)
+
+
+def _drag_on_canvas(window, qtbot, start, end, steps=6):
+    from test_gui_editing import _drag
+
+    _drag(window, qtbot, start, end, steps)
+
+
+def _click_on_canvas(window, qtbot, x, y):
+    from test_gui_editing import click
+
+    click(window, qtbot, x, y)
+
+
+def test_n_then_a_drawn_box_adds_the_mean_pose_in_it(window, qtbot):
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add")
+    assert window.prompt.isVisible() and "Drag a box" in window.prompt.text()
+    _drag_on_canvas(window, qtbot, (10, 20), (70, 140))
+    new = [i for i in window.project.instances(fid) if i.id not in before]
+    assert len(new) == 1 and not window.prompt.isVisible()
+    kps = new[0].keypoints
+    assert new[0].bbox == pytest.approx((10, 20, 60, 120), abs=1.5)
+    assert np.all((kps[:, 0] >= 9) & (kps[:, 0] <= 71) & (kps[:, 1] >= 19) & (kps[:, 1] <= 141))
+    names = window.project.skeleton(new[0].skeleton).joints
+    head, ankle = kps[names.index("head_top")], kps[names.index("right_ankle")]
+    assert head[1] < ankle[1] - 60  # upright: the head on top, not a column with the ankle on top
+    assert kps[names.index("right_wrist"), 0] < kps[names.index("left_wrist"), 0]  # facing the camera
+    assert window.undo_stack.count() == 1
+    trigger(window, "undo")
+    assert {i.id for i in window.project.instances(fid)} == before
+
+
+def test_shift_n_places_joints_one_by_one_and_esc_skips(window, qtbot):
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add_by_joints")
+    assert "right ankle (1 of 14)" in window.prompt.text()
+    _click_on_canvas(window, qtbot, 20, 180)
+    assert "right knee (2 of 14)" in window.prompt.text()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)  # the knee is hidden: not labelled
+    assert "right hip (3 of 14)" in window.prompt.text()
+    for n in range(12):
+        _click_on_canvas(window, qtbot, 30 + n * 5, 170 - n * 12)
+    new = [i for i in window.project.instances(fid) if i.id not in before]
+    assert len(new) == 1 and not window.prompt.isVisible()
+    kps = new[0].keypoints
+    assert kps[0] == pytest.approx((20, 180, 2), abs=1) and kps[1, 2] == 0 and (kps[2:, 2] == 2).all()
+    assert window.undo_stack.count() == 1

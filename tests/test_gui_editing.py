@@ -10,6 +10,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -19,6 +20,7 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 @pytest.fixture
 def window(qtbot, tmp_path):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     win.resize(1366, 768)
     qtbot.addWidget(win)

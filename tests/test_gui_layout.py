@@ -7,6 +7,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtWidgets  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -14,6 +15,7 @@ from poseapp.gui.main_window import MainWindow  # noqa: E402
 @pytest.mark.parametrize("size", [(1366, 768), (1280, 720)])
 def test_the_window_fits_a_small_screen_without_overlaps(qtbot, tmp_path, size):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     qtbot.addWidget(win)
     win.resize(*size)

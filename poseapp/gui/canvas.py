@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.skeleton import Skeleton
 from poseapp.gui.joints_item import JointsItem, OverlayPoints, joint_colour, take_no_clicks
+from poseapp.gui.view_box import DrawingViewBox
 from poseapp.store import Instance
 
 SIDE_COLOURS = {"left": (66, 133, 244), "right": (244, 120, 46), "centre": (52, 199, 89)}
@@ -70,7 +71,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view = DrawingViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.addItem(self.view)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         # pyqtgraph draws pixel i over [i, i+1]; poseapp's coordinates put pixel centres on integers
         self.image_item.setPos(-0.5, -0.5)

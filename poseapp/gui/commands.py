@@ -183,14 +183,18 @@ class AddInstance(StoreCommand):
     """A new person: a box, with its joints laid out as the skeleton's mean pose inside it (to drag into place)."""
 
     def __init__(self, project: Project, frame_id: int, skeleton: str, bbox: tuple[float, float, float, float],
-                 template: np.ndarray | None = None):
+                 template: np.ndarray | None = None, keypoints: np.ndarray | None = None):
+        """``template``: (K, 2) box fractions (see core.mean_pose); or the placed ``keypoints`` (K, 3)."""
         super().__init__("add instance")
         self.project = project
         k = project.skeleton(skeleton).num_joints
         x, y, w, h = bbox
-        if template is None:  # a column of joints down the box's middle, all visible
-            template = np.column_stack([np.full(k, 0.5), (np.arange(k) + 0.5) / k])
-        kps = np.column_stack([x + template[:, 0] * w, y + template[:, 1] * h, np.full(k, 2.0)])
+        if keypoints is not None:
+            kps = np.asarray(keypoints, dtype=np.float64)
+        else:
+            if template is None:  # a column of joints down the box's middle, all visible
+                template = np.column_stack([np.full(k, 0.5), (np.arange(k) + 0.5) / k])
+            kps = np.column_stack([x + template[:, 0] * w, y + template[:, 1] * h, np.full(k, 2.0)])
         self.instance = Instance(frame_id, skeleton, kps, bbox=bbox, origin="manual")
         self.old_state = project.frame(frame_id).state
 

@@ -154,17 +154,6 @@ class EditingMixin:
         self.selected = None
         self._edit(DeleteInstance(self.project, inst.id))
 
-    def add_person(self) -> None:
-        if self.project is None or self.current_frame_id is None:
-            return
-        frame = self.project.frame(self.current_frame_id)
-        names = self.project.skeleton_names() or ["lsp14"]
-        existing = self.project.instances(frame.id)
-        skeleton = existing[0].skeleton if existing else names[0]
-        self.project.ensure_skeleton(self.project.skeleton(skeleton))
-        w, h = frame.width * 0.3, frame.height * 0.6
-        self._edit(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
-
     def toggle_box_editing(self) -> None:
         self._box_editing = not getattr(self, "_box_editing", False)
         self.canvas.edit_box(self.selected[0] if self._box_editing and self.selected else None)

@@ -84,15 +84,15 @@ class JointsItem(pg.ScatterPlotItem):
 
     def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
         index = self._index_at(ev.pos())
-        if index is None or ev.button() != QtCore.Qt.MouseButton.LeftButton:
+        if index is None or ev.button() != QtCore.Qt.MouseButton.LeftButton or self.canvas.view.mode is not None:
             ev.ignore()
             return
         ev.accept()
         self.canvas.click_joint_at(self.mapToScene(ev.pos()))
 
     def mouseDragEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            ev.ignore()
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or self.canvas.view.mode is not None:
+            ev.ignore()  # adding a person: the drag draws its box
             return
         if ev.isStart():
             self._dragging = self._drag_index(ev.buttonDownPos())

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.errors import PoseAppError
+from poseapp.gui.adding import AddingMixin
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.editing import EditingMixin
 from poseapp.gui.frame_list import FrameListModel
@@ -41,7 +42,7 @@ class _EventBridge(QtCore.QObject):
     event = QtCore.Signal(str, object)
 
 
-class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
+class MainWindow(ProjectActionsMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.project: Project | None = None
@@ -80,6 +81,12 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         centre = QtWidgets.QWidget()
         centre_layout = QtWidgets.QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
+        self.prompt = QtWidgets.QLabel()  # what the canvas expects next while a person is added
+        self.prompt.setStyleSheet("background: #00bcd4; color: black; padding: 3px; font-weight: bold")
+        self.prompt.setVisible(False)
+        self.canvas.view.box_drawn.connect(self._box_drawn)
+        self.canvas.view.point_placed.connect(self._point_placed)
+        centre_layout.addWidget(self.prompt)
         centre_layout.addWidget(self.canvas, 1)
         centre_layout.addWidget(self.seek_bar)
         splitter = QtWidgets.QSplitter()
@@ -183,7 +190,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("visibility", "Cycle joint &visibility (visible, occluded, not labelled)", "V", self.cycle_visibility, edit)
         act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
         act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
-        act("add", "Add a &new person (drag the joints into place)", "N", self.add_person, edit)
+        act("add", "Add a &new person: draw its box, get the mean pose", "N", self.add_person, edit)
+        act("add_by_joints", "Add a new person joint by joint (Esc: not labelled)", "Shift+N", self.add_person_by_joints, edit)
         act("rebox", "Re-&box the selected person (drag the handles)", "B", self.toggle_box_editing, edit)
         act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
         act("disagreement", "Next &disagreement (flag vs visibility score)", "D", self.next_disagreement, edit)
@@ -284,6 +292,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         assert self.project is not None and self.loader is not None
         if frame_id != self.current_frame_id:
             self.selected = None
+            if self.adding():
+                self.stop_adding()  # a person half placed belongs to the frame it was started on
         self.current_frame_id = frame_id
         frame = self.project.frame(frame_id)
         try:

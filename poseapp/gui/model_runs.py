@@ -160,8 +160,11 @@ class ModelRunsMixin:
         self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list.", 8000)
 
     def escape(self) -> None:
-        """Esc: cancel the background job if one runs, else drop the joint selection."""
-        if self.job is not None:
+        """Esc: skip a joint (or stop) while adding a person, else cancel the background job if one
+        runs, else drop the joint selection."""
+        if self.adding():
+            self.escape_adding()
+        elif self.job is not None:
             self.cancel_job()
         else:
             self.deselect()

@@ -92,6 +92,7 @@ class ProjectActionsMixin:
         self.undo_stack.clear()  # its commands hold the closed project
         self.selected = None
         self.canvas.clear_frame()
+        self.stop_adding()
         self.heatmap_panel.reset()  # a new project starts with none of the last one's state
         self.model_panel.reset_progress()
         self.joint_table.show_instance(None, [])
