@@ -28,7 +28,8 @@ def run_app(project_path: str | None = None) -> int:
     from poseapp.gui.main_window import MainWindow
 
     window = MainWindow()
-    window.resize(1280, 800)
+    window.resize(1280, 720)
+    window.restore_session(open_last=not project_path)  # layout, and the last project unless one is named
     window.show()
     if project_path:
         window.open_project(project_path)

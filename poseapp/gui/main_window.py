@@ -20,6 +20,7 @@ from poseapp.gui.model_runs import ModelRunsMixin
 from poseapp.gui.project_actions import ProjectActionsMixin
 from poseapp.gui.retrain_panel import RetrainPanel
 from poseapp.gui.seek_bar import SeekBar
+from poseapp.gui.session import SessionMixin
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import missing_sources
 from poseapp.store import FRAME_STATES, Project
@@ -42,7 +43,7 @@ class _EventBridge(QtCore.QObject):
     event = QtCore.Signal(str, object)
 
 
-class MainWindow(ProjectActionsMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
+class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.project: Project | None = None
@@ -165,6 +166,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, AddingMixin, ModelRunsMixin,
         act("new", "&New project...", QtGui.QKeySequence.StandardKey.New, self._ask_new, file_menu)
         act("open", "&Open project...", QtGui.QKeySequence.StandardKey.Open, self._ask_open, file_menu)
         act("save_copy", "Save a &copy as...", "Ctrl+Shift+S", self._ask_save_copy, file_menu)
+        act("close", "C&lose project", QtGui.QKeySequence.StandardKey.Close, self.close_project, file_menu)
+        self._build_session_menu(file_menu, self.actions_by_name["save_copy"])
         file_menu.addSeparator()
         act("import", "&Import dataset or media...", "Ctrl+I", self._ask_import, file_menu)
         act("import_folder", "Import image &folder...", "Ctrl+Shift+I", self._ask_import_folder, file_menu)
@@ -237,20 +240,39 @@ class MainWindow(ProjectActionsMixin, EditingMixin, AddingMixin, ModelRunsMixin,
             if not a.shortcut().isEmpty()
         ]
 
+    MOUSE_ACTIONS = [
+        ("Click a joint: select it (click again: the next joint on the same spot)", "Left click"),
+        ("Drag a joint: move it (on a pile: the joint chosen in the joint table)", "Left drag"),
+        ("Hover a joint: show its name", "Mouse over"),
+        ("Pan the image", "Drag the background"),
+        ("Zoom", "Wheel"),
+        ("Draw the new person's box (after N)", "Left drag"),
+        ("Place the next joint (after Shift+N)", "Left click"),
+        ("Import images, folders, videos, datasets; open a project", "Drop files on the window"),
+    ]
+
     def show_shortcuts(self) -> QtWidgets.QDialog:
         dialog = QtWidgets.QDialog(self)
         dialog.setObjectName("shortcuts")
-        dialog.setWindowTitle("Keyboard shortcuts")
-        table = QtWidgets.QTableWidget(0, 2, dialog)
-        table.setHorizontalHeaderLabels(["Action", "Key"])
-        for text, key in self.shortcut_table():
-            row = table.rowCount()
-            table.insertRow(row)
+        dialog.setWindowTitle("Keyboard shortcuts and mouse actions")
+        rows = self.shortcut_table() + self.MOUSE_ACTIONS
+        table = QtWidgets.QTableWidget(len(rows), 2, dialog)
+        table.setHorizontalHeaderLabels(["Action", "Key or mouse"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        for row, (text, key) in enumerate(rows):
             table.setItem(row, 0, QtWidgets.QTableWidgetItem(text))
             table.setItem(row, 1, QtWidgets.QTableWidgetItem(key))
-        table.resizeColumnsToContents()
-        QtWidgets.QVBoxLayout(dialog).addWidget(table)
-        dialog.resize(420, 420)
+        header = table.horizontalHeader()
+        # the key column is never cut: it takes what it needs, the action column the rest
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        layout = QtWidgets.QVBoxLayout(dialog)
+        layout.addWidget(table)
+        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.close)
+        layout.addWidget(close)
+        dialog.resize(min(760, max(560, self.width() // 2)), min(640, max(420, self.height() - 80)))
         dialog.show()
         return dialog
 

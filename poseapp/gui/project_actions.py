@@ -35,6 +35,7 @@ class ProjectActionsMixin:
         fixed = follow_moved_project(project)
         self._refilter()
         self._update_title()
+        self._opened(project.path)
         note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""
         self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 5000)
         missing = missing_sources(project)
@@ -78,6 +79,7 @@ class ProjectActionsMixin:
             self.locate_source(source.id, path)
 
     def close_project(self) -> None:
+        self.remember_frame()
         for signal, callback in self._listeners:
             signal.disconnect(callback)
         self._listeners.clear()
@@ -96,6 +98,8 @@ class ProjectActionsMixin:
         self.heatmap_panel.reset()  # a new project starts with none of the last one's state
         self.model_panel.reset_progress()
         self.joint_table.show_instance(None, [])
+        self.frame_info.setText("")
+        self._update_title()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         if self.retrain_panel.process is not None:
@@ -104,6 +108,7 @@ class ProjectActionsMixin:
         if self.job is not None:
             self.job.cancel()
             self.job.wait(10000)
+        self.save_session()
         self.close_project()  # every edit is already on disk; this only tidies the WAL file
         super().closeEvent(event)
 
