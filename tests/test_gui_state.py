@@ -65,3 +65,32 @@ def test_a_cancelled_run_leaves_no_stale_progress_and_its_predictions_are_named(
     trigger(window, "open")  # the predictions are in the file; their heatmaps are not
     window.show_frame(done[0]) if window.model.row_of(done[0]) is None else window._go_row(window.model.row_of(done[0]))
     assert "prediction by tiny-recurrent shown" in window.heatmap_panel.stage_label.text()
+
+
+def test_occlusion_view_shows_chance_and_a_full_sorted_disagreement_queue(window, qtbot):
+    import numpy as np
+
+    project = window.project
+    manual = project.instances(window.current_frame_id)[0]
+    flags = manual.keypoints[:, 2]
+    visible, occluded = np.flatnonzero(flags == 2), np.flatnonzero(flags == 1)
+    assert len(occluded) >= 1 and len(visible) >= 2
+    scores = np.where(flags == 2, 0.9, 0.2)
+    scores[visible[0]] = 0.05  # confidently wrong: flagged visible
+    scores[visible[1]] = 0.45  # barely wrong
+    scores[occluded[0]] = 0.97  # confidently wrong: flagged occluded
+    project.update_instance(manual.id, vis_scores=scores)
+    window.occlusion_dock.raise_()
+    view = window.occlusion_view
+    qtbot.mouseClick(view.refresh_button, QtCore.Qt.MouseButton.LeftButton)
+    share_visible = 100 * len(visible) / (len(visible) + len(occluded))
+    assert f"chance {share_visible:.1f}" in view.summary.text()
+    assert view.baseline.isVisible() and view.baseline.value() == pytest.approx(share_visible / 100)
+    texts = [view.queue.item(r).text() for r in range(view.queue.count())]
+    names = project.skeleton(manual.skeleton).joints
+    assert texts[0].endswith(f"{names[visible[0]]}: model says occluded (visibility 0.05), flagged visible") or \
+        texts[0].endswith(f"{names[occluded[0]]}: model says visible (visibility 0.97), flagged occluded")
+    assert texts[2].endswith(f"{names[visible[1]]}: model says occluded (visibility 0.45), flagged visible")
+    assert len(texts) == 3 and view.queue.wordWrap()
+    window.model_panel.occluded_below.setValue(0.4)  # the user lowers the threshold: the barely wrong one agrees now
+    assert view.queue.count() == 2

@@ -136,6 +136,7 @@ class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, M
         occlusion_dock.visibilityChanged.connect(lambda shown: shown and self.project is not None and self.occlusion_view.refresh(self.project))
         self.joint_table.joint_chosen.connect(self.select_joint)
         self.occlusion_view.goto.connect(self.goto_joint)
+        self.model_panel.occluded_below.valueChanged.connect(self._occlusion_threshold_changed)
         self.model_panel.run_frame.connect(self.run_model_on_frame)
         self.model_panel.run_source.connect(self.run_model_on_source)
         self.model_panel.cancel.connect(self.cancel_job)
@@ -416,6 +417,11 @@ class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, M
             touched = {getattr(a, "frame_id", None) for a in args}
             if self.current_frame_id in touched:
                 self.show_frame(self.current_frame_id)
+
+    def _occlusion_threshold_changed(self, value: float) -> None:
+        self.occlusion_view.occluded_below = value
+        if self.project is not None and self.occlusion_view.pairs is not None:
+            self.occlusion_view.refresh(self.project)
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"poseapp - {self.project.path.name}" if self.project else "poseapp")
