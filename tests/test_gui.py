@@ -178,6 +178,7 @@ def test_run_model_shows_heatmaps_and_steps_through_iterations(window, qtbot, ti
 def test_run_on_a_video_in_the_background_can_be_cancelled(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # a video frame
+    window.seek_bar.slider.setValue(0)  # scrubbed back to the video's start
     job = window.run_model_on_source()
     assert window.model_panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)

@@ -229,6 +229,7 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
 def test_run_on_source_and_cancel_from_the_menu(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     trigger(window, "last")
+    window.seek_bar.slider.setValue(0)  # scrubbed back to the video's start
     trigger(window, "run_source")
     job = window.job
     qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
@@ -299,6 +300,7 @@ def test_model_panel_buttons(window, qtbot, monkeypatch, tiny_model):
     wait_job(window, qtbot)
     assert len(predicted(window)) == 1
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
+    window.seek_bar.slider.setValue(0)
     qtbot.mouseClick(panel.run_all_button, LEFT)
     job = window.job
     qtbot.waitUntil(lambda: panel.progress.value() >= 1, timeout=120_000)

@@ -52,6 +52,7 @@ def test_the_status_bar_shows_the_state_r_set(window, qtbot):
 def test_a_cancelled_run_leaves_no_stale_progress_and_its_predictions_are_named(window, qtbot, monkeypatch, tiny_model):  # noqa: F811
     window.model_panel.add_model(tiny_model)
     trigger(window, "last")
+    window.seek_bar.slider.setValue(0)
     trigger(window, "run_source")
     qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
     trigger(window, "cancel")
@@ -94,3 +95,28 @@ def test_occlusion_view_shows_chance_and_a_full_sorted_disagreement_queue(window
     assert len(texts) == 3 and view.queue.wordWrap()
     window.model_panel.occluded_below.setValue(0.4)  # the user lowers the threshold: the barely wrong one agrees now
     assert view.queue.count() == 2
+
+
+def test_run_on_source_starts_at_the_current_frame_and_shows_rate_and_time_left(window, qtbot, tiny_model):  # noqa: F811
+    window.model_panel.add_model(tiny_model)
+    trigger(window, "last")
+    window.seek_bar.slider.setValue(75)  # the user is at frame 75 of 80
+    bar = window.model_panel.progress
+    shown = []
+    bar.valueChanged.connect(lambda _v: shown.append(bar.text()))
+    trigger(window, "run_source")
+    wait_job(window, qtbot)
+    video = window.project.frame(window.current_frame_id).source_id
+    done = sorted(window.project.frame(fid).index for fid in window.project.frame_ids(source_id=video)
+                  if any(i.origin == "predicted" for i in window.project.instances(fid)))
+    assert done == [75, 76, 77, 78, 79]
+    assert any("1/5 frames" in t and "frames/s" in t and "left" in t for t in shown), shown
+    assert "5/5 frames" in bar.text() and "frames/s" in bar.text()
+    window.model_panel.from_current.setChecked(False)  # the option: from the source's first frame
+    trigger(window, "run_source")
+    job = window.job
+    qtbot.waitUntil(lambda: bar.value() >= 1, timeout=120_000)
+    trigger(window, "cancel")
+    wait_job(window, qtbot)
+    assert job.was_cancelled
+    assert any(i.origin == "predicted" for i in window.project.instances(window.project.frame_ids(source_id=video)[0]))

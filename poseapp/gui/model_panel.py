@@ -57,6 +57,9 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.run_all_button.setToolTip("Predict every frame of this image folder or video in the background")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.from_current = QtWidgets.QCheckBox("Run on source from the current frame on")
+        self.from_current.setChecked(True)
+        self.from_current.setToolTip("Unchecked: Run on source starts at the source's first frame")
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setValue(0)
@@ -80,6 +83,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         for b in (self.run_button, self.run_all_button, self.cancel_button):
             buttons.addWidget(b)
         form.addRow(buttons)
+        form.addRow(self.from_current)
         form.addRow(self.progress)
         form.addRow(self.info)
         self.refresh_models()

@@ -4,11 +4,13 @@ heatmap overlay of the current frame's result."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
 from poseapp.core.errors import PoseAppError
+from poseapp.core.progress_text import rate_text
 from poseapp.gui.jobs import Job
 
 
@@ -42,8 +44,11 @@ class ModelRunsMixin:
     def run_model_on_source(self) -> Job | None:
         if self.current_frame_id is None or self.project is None:
             return None
-        source_id = self.project.frame(self.current_frame_id).source_id
-        return self._start_prediction(self.project.frame_ids(source_id=source_id), Path(self.project.source(source_id).path).name)
+        current = self.project.frame(self.current_frame_id)
+        ids = self.project.frame_ids(source_id=current.source_id)
+        if self.model_panel.from_current.isChecked():  # go on from where the user is, not from frame 0
+            ids = ids[ids.index(current.id):]
+        return self._start_prediction(ids, Path(self.project.source(current.source_id).path).name)
 
     def _start_prediction(self, frame_ids: list[int], what: str) -> Job | None:
         if self.project is None:
@@ -78,8 +83,9 @@ class ModelRunsMixin:
         job.failed.connect(self._job_failed)
         job.finished.connect(self._job_finished)
         self.job = job
+        self._job_started = time.monotonic()
         self.model_panel.set_busy(True)
-        self.model_panel.reset_progress()
+        self.model_panel.reset_progress(rate_text(0, len(frame_ids), 0.0))
         self.model_panel.progress.setRange(0, len(frame_ids))
         self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
         job.start()
@@ -175,8 +181,10 @@ class ModelRunsMixin:
             self.statusBar().showMessage("Cancelling after the current frame...", 5000)
 
     def _job_progress(self, done: int, total: int) -> None:
-        self.model_panel.progress.setRange(0, total)
-        self.model_panel.progress.setValue(done)
+        bar = self.model_panel.progress
+        bar.setRange(0, total)
+        bar.setFormat(rate_text(done, total, time.monotonic() - getattr(self, "_job_started", time.monotonic())))
+        bar.setValue(done)
 
     def _prediction_done(self, results: list, what: str) -> None:
         for result in results:
