@@ -120,3 +120,25 @@ def test_run_on_source_starts_at_the_current_frame_and_shows_rate_and_time_left(
     wait_job(window, qtbot)
     assert job.was_cancelled
     assert any(i.origin == "predicted" for i in window.project.instances(window.project.frame_ids(source_id=video)[0]))
+
+
+def test_a_person_too_small_for_the_model_is_said_so(window, qtbot, monkeypatch, tmp_path, tiny_model):  # noqa: F811
+    import numpy as np
+
+    from poseapp.media.images import write_image
+
+    folder = tmp_path / "tiny_images"
+    folder.mkdir()
+    write_image(folder / "small.png", np.random.default_rng(0).integers(0, 255, (40, 34, 3), dtype=np.uint8))
+    answer_dialogs(monkeypatch, folder)
+    trigger(window, "import_folder")
+    window.jump_to("small.png")
+    window.model_panel.add_model(tiny_model)
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    assert window.model_panel.warning.isVisible()
+    assert "too small for the model" in window.model_panel.warning.text() and "128 px" in window.model_panel.warning.text()
+    window._go_row(6)  # a normal photo: no warning
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    assert not window.model_panel.warning.isVisible()

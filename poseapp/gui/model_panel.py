@@ -65,6 +65,10 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress.setValue(0)
         self.info = QtWidgets.QLabel()
         self.info.setWordWrap(True)
+        self.warning = QtWidgets.QLabel()  # about the last run: people too small for the model
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #f28b82")
+        self.warning.setVisible(False)
         self.run_button.clicked.connect(lambda _checked=False: self.run_frame.emit())
         self.run_all_button.clicked.connect(lambda _checked=False: self.run_source.emit())
         self.cancel_button.clicked.connect(lambda _checked=False: self.cancel.emit())
@@ -86,6 +90,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         form.addRow(self.from_current)
         form.addRow(self.progress)
         form.addRow(self.info)
+        form.addRow(self.warning)
         self.refresh_models()
 
     def refresh_models(self) -> None:
@@ -111,6 +116,18 @@ class ModelPanel(QtWidgets.QGroupBox):
     def _add_item(self, label: str, folder: str) -> None:
         self.model_box.addItem(label, folder)
         self.model_box.setItemData(self.model_box.count() - 1, folder, QtCore.Qt.ItemDataRole.ToolTipRole)
+
+    def input_size(self) -> int | None:
+        """The selected model's input side in pixels (from its card)."""
+        path = self.model_path()
+        try:
+            return int(read_card(path)["input_size"][0]) if path else None
+        except Exception:  # noqa: BLE001 - an unreadable card is reported by _model_changed
+            return None
+
+    def show_warning(self, text: str | None) -> None:
+        self.warning.setText(text or "")
+        self.warning.setVisible(bool(text))
 
     def model_path(self) -> str | None:
         return self.model_box.currentData()

@@ -196,9 +196,29 @@ class ModelRunsMixin:
         people = sum(len(r.predictions) for r in results)
         cancelled = self.job is not None and self.job.was_cancelled
         where = what if len(results) == 1 else f"{len(results)} frames of {what}"
-        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}", 8000)
+        small = self._too_small(results)
+        self.model_panel.show_warning(small)
+        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}"
+                                     + (f". {small}" if small else ""), 10000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
+
+    TOO_SMALL = 0.5  # a person whose box is under half the model's input side is upscaled past what it learnt
+
+    def _too_small(self, results: list) -> str | None:
+        """A warning when people were far smaller than the model's input: the model then draws a
+        confident skeleton on an upscaled blur."""
+        size = self.model_panel.input_size()
+        if not size:
+            return None
+        small = [(r.frame_id, max(i.bbox[2], i.bbox[3])) for r in results for i in r.instances
+                 if i.bbox is not None and max(i.bbox[2], i.bbox[3]) < self.TOO_SMALL * size]
+        if not small:
+            return None
+        frame_id, side = min(small, key=lambda s: s[1])
+        name = self.project.frame_name(self.project.frame(frame_id))
+        return (f"{len(small)} {'person is' if len(small) == 1 else 'people are'} too small for the model "
+                f"(e.g. {side:.0f} px in {name}; it looks at {size} px): treat {'that pose' if len(small) == 1 else 'those poses'} as a guess.")
 
     def _job_failed(self, message: str) -> None:
         self.report_error(f"The model run failed: {message}")
