@@ -12,6 +12,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW, flags_from_visibility, same_person
 from poseapp.store import Instance, Project
+from poseapp.store.removal import remove_frames, restore
 
 VISIBILITY_CYCLE = {2: 1, 1: 0, 0: 2}  # visible -> occluded -> not labelled -> visible
 VISIBILITY_NAMES = {0: "not labelled", 1: "occluded", 2: "visible"}
@@ -218,6 +219,26 @@ class SetFrameState(StoreCommand):
 
     def revert(self) -> None:
         self.project.set_frame_state(self.frame_id, self.old_state)
+
+
+class RemoveFrames(StoreCommand):
+    """Frames (or a whole source) out of the project with their people; undo puts back the very
+    rows. ``after`` runs after each step (the window rebuilds its frame list)."""
+
+    def __init__(self, project: Project, frame_ids: list[int], text: str, after=None):
+        super().__init__(text)
+        self.project, self.frame_ids, self.after = project, list(frame_ids), after
+        self.removed = None
+
+    def apply(self) -> None:
+        self.removed = remove_frames(self.project, self.frame_ids)
+        if self.after is not None:
+            self.after()
+
+    def revert(self) -> None:
+        restore(self.project, self.removed)
+        if self.after is not None:
+            self.after()
 
 
 def next_visibility(v: int) -> int:

@@ -11,6 +11,7 @@ from poseapp.core.errors import PoseAppError
 from poseapp.gui.adding import AddingMixin
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.editing import EditingMixin
+from poseapp.gui.frame_admin import FrameAdminMixin
 from poseapp.gui.frame_list import FrameListModel
 from poseapp.gui.heatmap_panel import HeatmapPanel
 from poseapp.gui.inspector import JointTable, OcclusionView
@@ -43,13 +44,15 @@ class _EventBridge(QtCore.QObject):
     event = QtCore.Signal(str, object)
 
 
-class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
+class MainWindow(ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.project: Project | None = None
         self.loader: FrameLoader | None = None
         self.model: FrameListModel | None = None
         self.current_frame_id: int | None = None
+        self.broken: dict[int, str] = {}
+        self.check_job: Job | None = None  # decoding freshly imported images  # frames whose image cannot be decoded, and why
         self.last_error: str | None = None
         self._bridge = _EventBridge()
         # Queued: a redraw must never delete a canvas item from inside that item's mouse handler.
@@ -198,6 +201,9 @@ class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, M
         act("add_by_joints", "Add a new person joint by joint (Esc: not labelled)", "Shift+N", self.add_person_by_joints, edit)
         act("rebox", "Re-&box the selected person (drag the handles)", "B", self.toggle_box_editing, edit)
         act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
+        edit.addSeparator()
+        act("remove_frames", "Remove selected &frames from the project", "Ctrl+Shift+Del", self.remove_selected_frames, edit)
+        act("remove_source", "Remove this frame's &source from the project", None, self.remove_current_source, edit)
         act("disagreement", "Next &disagreement (flag vs visibility score)", "D", self.next_disagreement, edit)
 
         go = self.menuBar().addMenu("&Go")
@@ -282,7 +288,7 @@ class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, M
         if self.project is None:
             return
         state = self.state_filter.currentText()
-        self.model = FrameListModel(self.project, None if state == "all frames" else state)
+        self.model = FrameListModel(self.project, None if state == "all frames" else state, self.broken)
         self.frame_list.setModel(self.model)
         self.frame_list.selectionModel().currentChanged.connect(self._on_row_changed)
         row = self.model.row_of(self.current_frame_id) if self.current_frame_id is not None else None
@@ -327,8 +333,12 @@ class MainWindow(ProjectActionsMixin, SessionMixin, EditingMixin, AddingMixin, M
                 # told once on opening; stepping through a moved source must not pile up dialogs
                 self.frame_info.setText(f"{self.project.frame_name(frame)}: source missing (File > Locate missing sources)")
                 self.statusBar().showMessage(str(exc), 5000)
-            else:
-                self.report_error(str(exc))
+            else:  # a broken image: marked in the list and said here, never a dialog on every visit
+                self.broken[frame_id] = str(exc)
+                if self.model is not None:
+                    self.model.mark_broken(frame_id, str(exc))
+                self.frame_info.setText(f"{self.project.frame_name(frame)}: broken image (Edit > Remove selected frames)")
+                self.statusBar().showMessage(str(exc), 8000)
             return
         instances = self.project.instances(frame_id)
         skeletons = {i.skeleton: self.project.skeleton(i.skeleton) for i in instances}

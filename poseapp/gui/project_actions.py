@@ -80,6 +80,7 @@ class ProjectActionsMixin:
 
     def close_project(self) -> None:
         self.remember_frame()
+        self.stop_checking()
         for signal, callback in self._listeners:
             signal.disconnect(callback)
         self._listeners.clear()
@@ -89,6 +90,7 @@ class ProjectActionsMixin:
         if self.project is not None:
             self.project.close()
         self.project = self.loader = self.model = None
+        self.broken = {}
         self.current_frame_id = None
         self.results.clear()
         self.undo_stack.clear()  # its commands hold the closed project
@@ -116,12 +118,14 @@ class ProjectActionsMixin:
         if self.project is None:
             self.report_error("Open or create a project before importing.")
             return False
+        before = set(self.project.frame_ids())
         try:
             summary = import_source(self.project, source, fmt=fmt)
         except PoseAppError as exc:
             self.report_error(str(exc))
             return False
         self._refilter()
+        self.check_images(sorted(set(self.project.frame_ids()) - before))  # broken files are found now, once
         self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
         return True
 
