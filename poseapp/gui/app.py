@@ -24,6 +24,12 @@ def application() -> QtWidgets.QApplication:
 
 
 def run_app(project_path: str | None = None) -> int:
+    from poseapp.gui.platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem:  # instead of Qt's abort with "could not load the Qt platform plugin"
+        print(problem, file=sys.stderr)
+        return 1
     app = application()
     from poseapp.gui.main_window import MainWindow
 
