@@ -142,3 +142,18 @@ def test_a_person_too_small_for_the_model_is_said_so(window, qtbot, monkeypatch,
     trigger(window, "run")
     wait_job(window, qtbot)
     assert not window.model_panel.warning.isVisible()
+
+
+def test_views_get_typed_project_events(window, qtbot):
+    from poseapp.core.events import FrameStateChanged, InstanceChanged
+
+    seen = []
+    window.project.events.instance_changed.connect(seen.append)
+    window.project.events.frame_state_changed.connect(seen.append)
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.select_joint(inst.id, 2)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_V)
+    changed = [e for e in seen if isinstance(e, InstanceChanged)]
+    assert len(changed) == 1 and changed[0].old.keypoints[2, 2] != changed[0].new.keypoints[2, 2]
+    assert changed[0].frame_id == window.current_frame_id
+    assert FrameStateChanged(window.current_frame_id, "edited") in seen

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.errors import PoseAppError
+from poseapp.core.events import FrameStateChanged, InstanceAdded, InstanceChanged, InstanceRemoved
 from poseapp.gui.adding import AddingMixin
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.editing import EditingMixin
@@ -38,10 +39,25 @@ def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     return area
 
 
-class _EventBridge(QtCore.QObject):
-    """Re-emits store events as a Qt signal so views update on the GUI thread whoever edited."""
+class ProjectSignals(QtCore.QObject):
+    """The store's typed events as Qt signals (payload: a core.events dataclass), delivered queued
+    so views update on the GUI thread whoever edited, and never inside the handler of the item a
+    redraw would delete."""
 
-    event = QtCore.Signal(str, object)
+    instances_edited = QtCore.Signal(object)  # InstanceAdded, InstanceChanged or InstanceRemoved
+    frame_state_changed = QtCore.Signal(object)  # FrameStateChanged
+
+    STORE_EVENTS = {"instance_added": "instances_edited", "instance_changed": "instances_edited",
+                    "instance_removed": "instances_edited", "frame_state_changed": "frame_state_changed"}
+
+    def connect_project(self, project) -> list[tuple]:
+        """Subscribe to ``project``; returns (store signal, callback) pairs to disconnect later."""
+        pairs = []
+        for store_name, qt_name in self.STORE_EVENTS.items():
+            signal, callback = getattr(project.events, store_name), getattr(self, qt_name).emit
+            signal.connect(callback)
+            pairs.append((signal, callback))
+        return pairs
 
 
 class MainWindow(ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
@@ -54,9 +70,10 @@ class MainWindow(ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixi
         self.broken: dict[int, str] = {}
         self.check_job: Job | None = None  # decoding freshly imported images  # frames whose image cannot be decoded, and why
         self.last_error: str | None = None
-        self._bridge = _EventBridge()
-        # Queued: a redraw must never delete a canvas item from inside that item's mouse handler.
-        self._bridge.event.connect(self._on_project_event, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.project_signals = ProjectSignals()
+        queued = QtCore.Qt.ConnectionType.QueuedConnection
+        self.project_signals.instances_edited.connect(self._on_instances_edited, queued)
+        self.project_signals.frame_state_changed.connect(self._on_frame_state_changed, queued)
         self.undo_stack = QtGui.QUndoStack(self)
         self.selected: tuple[int, int] | None = None  # (instance id, joint)
         self._listeners: list[tuple[Any, Callable]] = []
@@ -413,20 +430,19 @@ class MainWindow(ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixi
         self.statusBar().showMessage(f"No frame matches {text!r}", 5000)
         return False
 
-    def _on_project_event(self, name: str, args: tuple) -> None:
-        if name == "frame_state_changed" and self.model is not None:
-            self.model.frame_state_changed(*args)
-            if self.current_frame_id is not None and args[0] == self.current_frame_id and self.project is not None:
-                frame = self.project.frame(self.current_frame_id)  # the status bar shows the new state
-                self._show_frame_info(frame, len(self.project.instances(frame.id)))
-            if self.seek_bar.isVisible() and self.project is not None:
-                self.seek_bar.set_marks(self.project.frame_states(self._seek_source))
-        elif name == "sources_changed":
-            return  # imports refresh the list themselves once they are complete
-        if self.current_frame_id is not None and name.startswith("instance"):
-            touched = {getattr(a, "frame_id", None) for a in args}
-            if self.current_frame_id in touched:
-                self.show_frame(self.current_frame_id)
+    def _on_frame_state_changed(self, event: FrameStateChanged) -> None:
+        if self.model is None or self.project is None:
+            return
+        self.model.frame_state_changed(event.frame_id, event.state)
+        if self.seek_bar.isVisible():
+            self.seek_bar.set_marks(self.project.frame_states(self._seek_source))
+        if event.frame_id == self.current_frame_id:  # the status bar shows the new state
+            frame = self.project.frame(event.frame_id)
+            self._show_frame_info(frame, len(self.project.instances(frame.id)))
+
+    def _on_instances_edited(self, event: InstanceAdded | InstanceChanged | InstanceRemoved) -> None:
+        if self.project is not None and self.current_frame_id is not None and event.frame_id == self.current_frame_id:
+            self.show_frame(self.current_frame_id)
 
     def _occlusion_threshold_changed(self, value: float) -> None:
         self.occlusion_view.occluded_below = value

@@ -27,11 +27,7 @@ class ProjectActionsMixin:
         self.close_project()
         self.project = project
         self.loader = FrameLoader(project)
-        for name in ("instance_added", "instance_changed", "instance_removed", "frame_state_changed", "sources_changed"):
-            signal = getattr(project.events, name)
-            callback = (lambda n: lambda *args: self._bridge.event.emit(n, args))(name)
-            signal.connect(callback)
-            self._listeners.append((signal, callback))
+        self._listeners += self.project_signals.connect_project(project)
         fixed = follow_moved_project(project)
         self._refilter()
         self._update_title()
