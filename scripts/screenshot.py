@@ -1,6 +1,11 @@
 """Render the main window on the demo project, with a model's heatmaps shown, to a PNG (offscreen).
 
 Run: .venv/bin/python scripts/screenshot.py OUT.png [--model default|FOLDER] [--frame N] [--joint NAME] [--step T]
+                                           [--size WxH] [--scene main|joints|add|retrain|occlusion|shortcuts]
+
+Scenes: main (heatmaps of a model run), joints (a selected joint named, its colour in the joint
+table legend, the hover name), add (N: the mean pose in a drawn box), retrain (the fine-tune plan
+for a small project), occlusion (chance level and the disagreement queue), shortcuts (the dialog).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ def main() -> None:
     parser.add_argument("--frame", type=int, default=6, help="row in the frame list (6: a COCO skier)")
     parser.add_argument("--joint", help="show this joint's heatmap (default: all joints)")
     parser.add_argument("--step", type=int, help="iteration or stage to show (default: the last)")
-    parser.add_argument("--size", default="1500x950")
+    parser.add_argument("--size", default="1366x768")
+    parser.add_argument("--scene", default="main", choices=("main", "joints", "add", "retrain", "occlusion", "shortcuts"))
     args = parser.parse_args()
     app = application()
     window = MainWindow()
@@ -48,9 +54,50 @@ def main() -> None:
     if args.step is not None:
         window.heatmap_panel.stage.setValue(args.step)
     app.processEvents()
-    window.grab().save(args.out)
+    shown = SCENES[args.scene](window, app) if args.scene != "main" else window
+    app.processEvents()
+    shown.grab().save(args.out)
     print(f"{args.out}: {window.frame_info.text()}; {window.heatmap_panel.stage_label.text()}")
     window.close_project()
+
+
+def _joints(window, app):
+    inst = next(i for i in window.project.instances(window.current_frame_id) if i.origin == "manual")
+    window.select_joint(inst.id, 7)
+    window.canvas.show_hover(window.project.skeleton(inst.skeleton).joints[13], *inst.keypoints[13, :2])
+    return window
+
+
+def _add(window, app):
+    frame = window.project.frame(window.current_frame_id)
+    window.add_person()
+    window._box_drawn((frame.width * 0.05, frame.height * 0.1, frame.width * 0.25, frame.height * 0.8))
+    window.add_person()  # the prompt of the next one shows above the canvas
+    return window
+
+
+def _retrain(window, app):
+    window.start_retrain()  # the demo has too few LSP people: the panel says what it would use, and why not
+    return window
+
+
+def _occlusion(window, app):
+    import numpy as np
+
+    manual = next(i for i in window.project.instances(window.current_frame_id) if i.origin == "manual")
+    pred = next((i for i in window.project.instances(window.current_frame_id) if i.origin == "predicted"), None)
+    scores = pred.vis_scores if pred is not None and pred.vis_scores is not None else np.linspace(0.1, 0.9, len(manual.keypoints))
+    window.project.update_instance(manual.id, vis_scores=scores[: len(manual.keypoints)])
+    window.occlusion_dock.raise_()
+    window.occlusion_view.refresh(window.project)
+    return window
+
+
+def _shortcuts(window, app):
+    return window.show_shortcuts()
+
+
+SCENES = {"joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts}
 
 
 if __name__ == "__main__":

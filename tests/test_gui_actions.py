@@ -272,7 +272,7 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     panel.time_limit.setValue(2.0)
     trigger(window, "retrain")  # Ctrl+T
     assert window.last_error is None and panel.process is not None
-    assert "Trains on 16" in panel.status.text() or "Training on" in panel.status.text()
+    assert "Trains on 16 annotated lsp14 people; validates on 4" in panel.status.text()  # said before it starts
     qtbot.waitUntil(lambda: panel.process is None, timeout=240_000)
     assert "Done" in panel.status.text(), panel.status.text()
     assert "held-out people" in panel.status.text()
@@ -458,3 +458,21 @@ def test_shift_n_places_joints_one_by_one_and_esc_skips(window, qtbot):
     kps = new[0].keypoints
     assert kps[0] == pytest.approx((20, 180, 2), abs=1) and kps[1, 2] == 0 and (kps[2:, 2] == 2).all()
     assert window.undo_stack.count() == 1
+
+
+def test_finetune_on_the_command_line_refuses_a_one_person_project_clearly(tmp_path, lsp_dir, capsys):
+    from poseapp.cli import main
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    folder = tmp_path / "one"
+    (folder / "images").mkdir(parents=True)
+    shutil.copy(lsp_dir / "joints.mat", folder / "joints.mat")
+    shutil.copy(lsp_dir / "images" / "im0001.jpg", folder / "images" / "im0001.jpg")
+    with Project.open(tmp_path / "one.poseapp", create=True) as project:
+        import_source(project, folder)
+    code = main(["finetune", "--model", str(resolve_model("default")), "--project", str(tmp_path / "one.poseapp"),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code != 0 and "at least 12 annotated lsp14 people" in err and "has 1" in err and "Traceback" not in err

@@ -4,7 +4,7 @@ starts clean, the status bar and panels say what is on screen, a cancel leaves n
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtCore  # noqa: E402
 
 from test_gui_actions import answer_dialogs, tiny_model, trigger, wait_job, window  # noqa: E402,F401
 

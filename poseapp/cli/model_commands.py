@@ -214,9 +214,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
+    import json
+
     from poseapp.engine.checkpoint import read_card
     from poseapp.engine.trainer import TrainConfig, Trainer
 
+    from poseapp.core.errors import PoseAppError
+    from poseapp.engine.finetune_plan import plan_finetune
+
+    plan = plan_finetune(args.project, args.model)  # what it trains and validates on, said up front
+    if plan.problem:
+        raise PoseAppError(plan.summary())
+    print(json.dumps({"event": "plan", "summary": plan.summary(), "train": plan.train, "val": plan.val,
+                      "skipped": plan.skipped}), flush=True)
     card = read_card(args.model)
     base = card.get("training", {}).get("config", {})
     name = Path(args.model).name

@@ -43,12 +43,13 @@ class FinetunePlan:
     problem: str | None = None  # why the run cannot start, or None
 
     def summary(self) -> str:
-        lines = [f"Trains on {self.train} annotated {self.skeleton} people; validates on {self.val} held out "
-                 f"(every {holdout_every(self.train + self.val)}th), so PCK moves in steps of {100 / max(self.val, 1):.0f}."]
+        """What the run uses, the reason it cannot start first when it cannot."""
+        verb = ("Would train", "would validate", "Would skip") if self.problem else ("Trains", "validates", "Skips")
+        lines = [self.problem] if self.problem else []
+        lines.append(f"{verb[0]} on {self.train} annotated {self.skeleton} people; {verb[1]} on {self.val} held out "
+                     f"(every {holdout_every(self.train + self.val)}th), so PCK moves in steps of {100 / max(self.val, 1):.0f}.")
         if self.skipped:
-            lines.append(f"Skips {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
-        if self.problem:
-            lines.append(self.problem)
+            lines.append(f"{verb[2]} {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
         return "\n".join(lines)
 
 

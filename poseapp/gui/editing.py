@@ -8,7 +8,7 @@ from typing import Callable
 
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import (
-    VISIBILITY_NAMES, AcceptPrediction, AddInstance, DeleteInstance, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState, SetVisibility,
+    VISIBILITY_NAMES, AcceptPrediction, DeleteInstance, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState, SetVisibility,
     StoreCommand, next_visibility, push_applied, redo_applied, undo_applied,
 )
 

@@ -70,10 +70,11 @@ class OcclusionView(QtWidgets.QWidget):
         self.plot.setXRange(0, 1)
         self.plot.setYRange(0, 1.02)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.setMinimumHeight(120)  # small screens: the summary and the queue stay in view
         self.curve = self.plot.plot([], [], pen=pg.mkPen("#8ab4f8", width=2))
         # the PR curve's baseline: the precision of calling every joint visible
         self.baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#f28b82", width=1.5, style=QtCore.Qt.PenStyle.DashLine),
-                                        label="chance {value:.3f}", labelOpts={"position": 0.15, "color": "#f28b82"})
+                                        label="chance", labelOpts={"position": 0.2, "color": "#f28b82", "anchors": [(0, 1), (0, 1)]})
         self.baseline.setVisible(False)
         self.plot.addItem(self.baseline)
         self.occluded_below = 0.5  # the window keeps it equal to the model panel's threshold
@@ -89,9 +90,9 @@ class OcclusionView(QtWidgets.QWidget):
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.next_button)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(self.plot, 2)
-        layout.addWidget(self.summary)
+        layout.addWidget(self.summary)  # the figures first: on a small screen the plot may scroll away
         layout.addLayout(buttons)
+        layout.addWidget(self.plot, 1)
         layout.addWidget(self.queue, 1)
         self.queue.currentRowChanged.connect(self._row_chosen)
         self.next_button.clicked.connect(lambda _checked=False: self.next_disagreement())
@@ -119,6 +120,7 @@ class OcclusionView(QtWidgets.QWidget):
         occ_ap, occ_chance = self.pairs.occluded_ap()
         self.curve.setData(np.concatenate([[0.0], recall]), np.concatenate([[1.0], precision]))
         self.baseline.setValue(chance / 100.0)
+        self.baseline.label.setFormat(f"chance {chance:.1f}")
         self.baseline.setVisible(True)
         self.plot.setYRange(min(0.9 * chance / 100.0, float(precision.min()) - 0.02), 1.02)
         self.items = self.pairs.disagreements(self.occluded_below)

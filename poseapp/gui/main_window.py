@@ -187,7 +187,7 @@ class MainWindow(ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixi
         act("new", "&New project...", QtGui.QKeySequence.StandardKey.New, self._ask_new, file_menu)
         act("open", "&Open project...", QtGui.QKeySequence.StandardKey.Open, self._ask_open, file_menu)
         act("save_copy", "Save a &copy as...", "Ctrl+Shift+S", self._ask_save_copy, file_menu)
-        act("close", "C&lose project", QtGui.QKeySequence.StandardKey.Close, self.close_project, file_menu)
+        act("close", "C&lose project", "Ctrl+W", self.close_project, file_menu)
         self._build_session_menu(file_menu, self.actions_by_name["save_copy"])
         file_menu.addSeparator()
         act("import", "&Import dataset or media...", "Ctrl+I", self._ask_import, file_menu)
