@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from poseapp.core.mean_pose import mean_pose, project_mean_pose
-from poseapp.gui.commands import AddInstance
+from poseapp.store.edits import AddInstance
 
 MEAN_POSE_SAMPLE = 500  # annotations averaged for a project's mean pose
 

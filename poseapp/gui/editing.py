@@ -7,17 +7,19 @@ import sqlite3
 from typing import Callable
 
 from poseapp.core.errors import PoseAppError
-from poseapp.gui.commands import (
-    VISIBILITY_NAMES, AcceptPrediction, DeleteInstance, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState, SetVisibility,
-    StoreCommand, next_visibility, push_applied, redo_applied, undo_applied,
+from poseapp.gui.commands import StoreCommand, push_applied, redo_applied, undo_applied
+from poseapp.store.edits import (
+    VISIBILITY_NAMES, AcceptPrediction, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
+    SetVisibility, next_visibility,
 )
 
 
 class EditingMixin:
     """Selection and the edit commands of ``MainWindow`` (which provides project, canvas, undo_stack)."""
 
-    def _edit(self, command: StoreCommand) -> bool:
+    def _edit(self, edit: Edit, after: Callable[[], None] | None = None) -> bool:
         """Make an edit: saved first, then on the undo stack; if the save fails, neither."""
+        command = StoreCommand(edit, after)
         return self._committed(command.text(), lambda: push_applied(self.undo_stack, command))
 
     def undo_edit(self) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from poseapp.core.errors import PoseAppError
-from poseapp.gui.commands import RemoveFrames
+from poseapp.store.edits import RemoveFrames
 from poseapp.gui.jobs import Job
 
 
@@ -39,7 +39,7 @@ class FrameAdminMixin:
             if self.current_frame_id is None and self.model is not None and self.model.rowCount():
                 self._go_row(min(row or 0, self.model.rowCount() - 1))
 
-        if self._edit(RemoveFrames(self.project, ids, text, after)):
+        if self._edit(RemoveFrames(self.project, ids, text), after):
             self.statusBar().showMessage(f"{text[0].upper()}{text[1:]}: Ctrl+Z brings it back.", 8000)
             return True
         return False

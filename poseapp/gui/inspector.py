@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.engine.occlusion import VisibilityPairs, visibility_pairs
-from poseapp.gui.commands import VISIBILITY_NAMES
+from poseapp.store.edits import VISIBILITY_NAMES
 from poseapp.gui.joints_item import joint_colour
 from poseapp.store import Instance, Project
 
