@@ -449,6 +449,7 @@ def test_shift_n_places_joints_one_by_one_and_esc_skips(window, qtbot):
     assert "right ankle (1 of 14)" in window.prompt.text()
     _click_on_canvas(window, qtbot, 20, 180)
     assert "right knee (2 of 14)" in window.prompt.text()
+    assert np.allclose(np.column_stack(window.canvas._placed.getData()), [[20, 180]], atol=1)  # the placed joint shows
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)  # the knee is hidden: not labelled
     assert "right hip (3 of 14)" in window.prompt.text()
     for n in range(12):

@@ -45,6 +45,7 @@ class AddingMixin:
 
     def stop_adding(self) -> None:
         self._placing = None
+        self.canvas.show_placed(None)
         self.canvas.view.set_mode(None)
         self.prompt.setVisible(False)
 
@@ -74,6 +75,7 @@ class AddingMixin:
         placing = self._placing
         if point is not None:
             placing["keypoints"][placing["next"]] = (point[0], point[1], 2.0)
+            self.canvas.show_placed(placing["keypoints"])  # what is placed so far stays in view
         placing["next"] += 1
         if placing["next"] < len(placing["keypoints"]):
             self._prompt_next_joint()

@@ -168,6 +168,20 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.selection_label.setPos(float(x), float(y))
         self.selection_label.setVisible(True)
 
+    def show_placed(self, keypoints: np.ndarray | None) -> None:
+        """The joints placed so far while a person is added joint by joint (None clears them)."""
+        if getattr(self, "_placed", None) is None:
+            self._placed = OverlayPoints(size=10, pxMode=True)
+            self._placed.setZValue(35)
+            self.view.addItem(self._placed)
+        if keypoints is None:
+            self._placed.setData([], [])
+            return
+        shown = np.flatnonzero(keypoints[:, 2] > 0)
+        k = len(keypoints)
+        self._placed.setData(pos=keypoints[shown, :2], brush=[pg.mkBrush(*joint_colour(int(j), k)) for j in shown],
+                             pen=pg.mkPen("w", width=1))
+
     def show_hover(self, name: str | None, x: float = 0.0, y: float = 0.0) -> None:
         """The name of the joint under the mouse, just above it (None hides it)."""
         self.hover_label.setVisible(name is not None)
