@@ -24,24 +24,27 @@ def new_window(qtbot):
     return win
 
 
-def drop(window, qtbot, paths):
-    """What the window gets when files are dropped on it from a file manager."""
+def drop(target, paths):
+    """What the widget under the cursor gets when files from a file manager are dropped on it
+    (Qt hands an ignored drag on to the parents, up to the window)."""
     mime = QtCore.QMimeData()
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QtCore.QPointF(window.width() / 2, window.height() / 2)
+    pos = QtCore.QPointF(target.width() / 2, target.height() / 2)
     enter = QtGui.QDragEnterEvent(pos.toPoint(), QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
                                   QtCore.Qt.KeyboardModifier.NoModifier)
-    QtWidgets.QApplication.sendEvent(window, enter)
+    QtWidgets.QApplication.sendEvent(target, enter)
     assert enter.isAccepted()
     event = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
                              QtCore.Qt.KeyboardModifier.NoModifier)
-    QtWidgets.QApplication.sendEvent(window, event)
+    QtWidgets.QApplication.sendEvent(target, event)
 
 
 def test_dropping_a_dataset_and_an_image_folder_imports_them(qtbot, tmp_path, coco_json, small_lsp):
     win = new_window(qtbot)
     win.open_project(tmp_path / "p.poseapp", create=True)
-    drop(win, qtbot, [coco_json, small_lsp])
+    drop(win.canvas.viewport(), [coco_json])  # onto the image
+    qtbot.waitUntil(lambda: win.model is not None and win.model.rowCount() == 4)
+    drop(win.frame_list.viewport(), [small_lsp])  # onto the frame list
     qtbot.waitUntil(lambda: win.model is not None and win.model.rowCount() == 4 + 6)
     assert win.last_error is None
     win.close_project()
@@ -85,6 +88,9 @@ def test_the_shortcuts_dialog_shows_whole_keys_and_the_mouse(qtbot, tmp_path):
     texts = [table.item(r, 1).text() for r in range(table.rowCount())]
     assert "Left drag" in texts and "Wheel" in texts and "Ctrl+Shift+R" in texts
     dialog.grab().save(str(tmp_path / "shortcuts.png"))
+    close = dialog.findChild(QtWidgets.QDialogButtonBox).button(QtWidgets.QDialogButtonBox.StandardButton.Close)
+    qtbot.mouseClick(close, QtCore.Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
 
 
 def test_esc_closes_the_compare_window(qtbot, tmp_path):
