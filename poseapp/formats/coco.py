@@ -14,12 +14,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from poseapp.core.atomic import write_json_atomic
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import Skeleton
 from poseapp.formats.dataset import (
     ImportBatch, ImportedImage, ImportedInstance, Problems, is_finite_number, is_int, safe_relative_path,
 )
+from poseapp.formats.output import write_json_export
 from poseapp.store import Project
 from poseapp.store.records import Frame, Instance
 
@@ -377,7 +377,7 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
     if image_root is not None:
         # Readers ignore unknown top-level keys; poseapp uses it to find the images on re-import.
         document["poseapp"] = {"image_root": image_root}
-    write_json_atomic(out, document)
+    write_json_export(out, document, project.path)
     return {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
 
 
@@ -400,5 +400,5 @@ def export_coco_results(project: Project, out: str | Path, model_id: str | None 
             "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
             "score": float(score),
         })
-    write_json_atomic(out, results)
+    write_json_export(out, results, project.path)
     return {"results": len(results)}

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from poseapp.core.atomic import atomic_directory
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import Skeleton, preset_for_joint_count
 from poseapp.formats.dataset import ImportBatch, ImportedImage, ImportedInstance, Problems
+from poseapp.formats.output import export_folder
 from poseapp.media.images import image_size, list_images
 from poseapp.store import Project
 
@@ -155,7 +155,7 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
     k = skeleton.num_joints if skeleton else 0
     folder_sources = [s for s in project.sources() if s.kind in ("folder", "image")]
     counts = {"images": 0, "labels": 0}
-    with atomic_directory(out) as tmp:
+    with export_folder(out, project.path) as tmp:
         for frame_id in project.frame_ids():
             frame = project.frame(frame_id)
             if frame.file_name is None and project.source(frame.source_id).kind == "video":
