@@ -20,6 +20,7 @@ from poseapp.formats.dataset import (
     MAX_COORDINATE, ImportBatch, ImportedImage, ImportedInstance, Problems, describe, is_coordinate, is_finite_number,
     is_int, safe_relative_path,
 )
+from poseapp.formats.coco_categories import read_categories
 from poseapp.media.images import verify_image
 from poseapp.formats.output import write_json_export
 from poseapp.store import Project
@@ -81,7 +82,8 @@ def read_coco(
     root = Path(image_root) if image_root is not None else _guess_root(path, data)
     real_root = root.resolve()
 
-    categories = _read_categories(data["categories"], problems)
+    notes: list[str] = []
+    categories, refused_categories = read_categories(data["categories"], data["annotations"], problems, notes)
     images: dict[int, ImportedImage] = {}
     refused_images: set[int] = set()  # their annotations are not reported again (one cause, one message)
     missing: list[str] = []
@@ -112,8 +114,8 @@ def read_coco(
         if is_int(cid) and cid in categories and categories[cid][1] is None:
             skipped[cid] = skipped.get(cid, 0) + 1  # a category without keypoints: not pose data
             continue
-        if ann.get("image_id") in refused_images and is_int(ann.get("image_id")):
-            continue
+        if (is_int(ann.get("image_id")) and ann["image_id"] in refused_images) or (is_int(cid) and cid in refused_categories):
+            continue  # already reported through its image or category
         inst = _read_annotation(ann, i, categories, images, problems)
         if inst is None:
             continue
@@ -126,7 +128,7 @@ def read_coco(
     if not any(skel is not None for _, skel in categories.values()):
         raise DataError(path, "no category has keypoints: not a COCO keypoints file")
 
-    notes = [
+    notes += [
         f"skipped {n} annotation(s) of category {categories[cid][0].get('name')!r}, which has no keypoints"
         for cid, n in skipped.items()
     ]
@@ -164,35 +166,6 @@ def _guess_root(path: Path, data: dict[str, Any]) -> Path:
             if (candidate / first).is_file():
                 return candidate
     return path.parent
-
-
-def _read_categories(raw: list[Any], problems: Problems) -> dict[int, tuple[dict, Skeleton | None]]:
-    out: dict[int, tuple[dict, Skeleton | None]] = {}
-    for i, cat in enumerate(raw):
-        if not isinstance(cat, dict) or not is_int(cat.get("id")):
-            problems.add(f"categories[{i}] needs a 64-bit integer 'id', not {describe(cat.get('id') if isinstance(cat, dict) else cat)}")
-            continue
-        if cat["id"] in out:
-            problems.add(f"categories[{i}]: id {cat['id']} is used twice")
-            continue
-        names = cat.get("keypoints")
-        if not names:
-            out[cat["id"]] = (cat, None)
-            continue
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'keypoints' must be a list of names")
-            continue
-        edges = cat.get("skeleton") or []
-        if not isinstance(edges, list) or not all(
-            isinstance(e, list) and len(e) == 2 and all(is_int(j) and 1 <= j <= len(names) for j in e) for e in edges
-        ):
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'skeleton' must be pairs of joint numbers 1..{len(names)}")
-            continue
-        try:
-            out[cat["id"]] = (cat, Skeleton.from_coco_category(cat))
-        except ValueError as exc:
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): {exc}")
-    return out
 
 
 def _read_image(image: Any, i: int, root: Path, problems: Problems) -> ImportedImage | None:
