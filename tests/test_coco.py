@@ -102,10 +102,3 @@ def test_all_three_visibility_states_survive_edits_and_a_round_trip(project, coc
         back = next(i for i in again.iter_instances() if i.ext_id == inst.ext_id)
         assert back.keypoints[:, 2].tolist() == project.instance(inst.id).keypoints[:, 2].tolist()
         np.testing.assert_array_equal(back.keypoints, project.instance(inst.id).keypoints)
-
-
-def test_reimporting_into_the_same_project_adds_instances_not_frames(project, coco_json):
-    import_source(project, coco_json)
-    import_source(project, coco_json)
-    assert project.frame_count() == 4
-    assert project.instance_count() == 28

@@ -1,4 +1,4 @@
-"""COCO keypoints JSON: import (any category with keypoints), lossless export, results files.
+"""COCO keypoints JSON import (any category with keypoints); the export is in ``coco_export``.
 
 Lossless means: images, annotations and categories come back field by field as they went in,
 unknown fields included (they are kept in the records' ``extra``), with all three visibility
@@ -8,9 +8,8 @@ states, so pycocotools scores an export against its original at AP 1.0.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +21,6 @@ from poseapp.formats.dataset import (
 )
 from poseapp.formats.coco_categories import read_categories
 from poseapp.media.images import verify_image
-from poseapp.formats.output import write_json_export
-from poseapp.store import Project
-from poseapp.store.records import Frame, Instance
 
 # Fields poseapp models itself; everything else on an image or annotation rides along in ``extra``.
 IMAGE_FIELDS = ("id", "file_name", "width", "height")
@@ -262,8 +258,15 @@ def _read_annotation(
         problems.add(f"{where}: 'num_keypoints' must be a 64-bit integer, not {describe(ann['num_keypoints'])}")
         return None
     extra = {k2: v for k2, v in ann.items() if k2 not in ANNOTATION_FIELDS}
-    # Whether the file wrote keypoints as integers, so that an untouched export spells them the same.
-    extra["_coco"] = {"int_keypoints": all(is_int(v) for v in kps)}
+    unlabelled = arr[:, 2] == 0
+    # How the file spelled things, so that an untouched export spells them the same: integer
+    # keypoints, coordinates kept on joints flagged 0 (COCO writes 0,0,0), its own num_keypoints.
+    extra["_coco"] = {
+        "int_keypoints": all(is_int(v) for v in kps),
+        "v0_coordinates": bool(np.any(arr[unlabelled, :2] != 0)),
+    }
+    if "num_keypoints" in ann:
+        extra["_coco"]["num_keypoints"] = [ann["num_keypoints"], int(np.count_nonzero(~unlabelled))]
     score = ann.get("score")
     return ImportedInstance(
         keypoints=arr, skeleton=skeleton, bbox=bbox, category_id=cid, ext_id=ann["id"], extra=extra,
@@ -271,153 +274,18 @@ def _read_annotation(
     )
 
 
-# ---------------------------------------------------------------------------------------- export
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+def detect(source: Path) -> bool:
+    """A .json object file, or a folder holding exactly one .json file."""
+    if source.is_dir():
+        jsons = sorted(source.glob("*.json"))
+        return len(jsons) == 1 and detect(jsons[0])
+    return source.suffix.lower() == ".json" and source.is_file()
 
 
-class _IdPlan:
-    """COCO ids for frames and instances.
-
-    A record keeps the id it was imported with, unless an earlier record (by row id) already
-    holds it (LSP and LSPET both number their images from 1); every other record gets a fresh
-    id above all imported ones.
-    """
-
-    def __init__(self, project: Project):
-        self.frame_ids = self._plan(project, "frames")
-        self.instance_ids = self._plan(project, "instances")
-
-    @staticmethod
-    def _plan(project: Project, table: str) -> tuple[dict[int, int], int]:
-        top = project._query_one(f"SELECT MAX(ext_id) FROM {table}")[0] or 0
-        keep = dict(project._query(f"SELECT MIN(id), ext_id FROM {table} WHERE ext_id IS NOT NULL GROUP BY ext_id"))
-        return keep, int(top)
-
-    @staticmethod
-    def _id(plan: tuple[dict[int, int], int], row_id: int) -> int:
-        keep, offset = plan
-        return keep.get(row_id, offset + row_id)
-
-    def image_id(self, frame: Frame) -> int:
-        return self._id(self.frame_ids, frame.id)
-
-    def annotation_id(self, inst: Instance) -> int:
-        return self._id(self.instance_ids, int(inst.id or 0))
-
-
-def _category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
-    """Categories to export, and the category id for instances that carry none (by skeleton)."""
-    categories = [cat for cat, _ in project.categories()]
-    by_skeleton: dict[str, int] = {}
-    for cat, skel in project.categories():
-        by_skeleton.setdefault(skel, int(cat["id"]))
-    next_id = max([int(c["id"]) for c in categories], default=0) + 1
-    for name in project.skeleton_names():
-        if name not in by_skeleton:
-            categories.append(project.skeleton(name).to_coco_category(next_id))
-            by_skeleton[name] = next_id
-            next_id += 1
-    return categories, by_skeleton
-
-
-def _image_entry(project: Project, frame: Frame, ids: _IdPlan, roots: dict[int, str]) -> dict[str, Any]:
-    entry = dict(frame.extra)
-    if frame.file_name is not None:
-        file_name = entry.pop("file_name", None) or frame.file_name
-    else:  # a video frame: name it by video and frame number
-        file_name = f"{Path(project.source(frame.source_id).path).stem}/{frame.index:06d}.jpg"
-        entry.setdefault("poseapp_video", {"path": project.source(frame.source_id).path, "frame": frame.index})
-    prefix = roots.get(frame.source_id, "")
-    entry.update({"id": ids.image_id(frame), "file_name": prefix + file_name, "width": frame.width, "height": frame.height})
-    return entry
-
-
-def _keypoint_list(inst: Instance) -> list:
-    flat = inst.keypoints.reshape(-1)
-    if (inst.extra.get("_coco") or {}).get("int_keypoints") and np.all(flat == np.round(flat)):
-        return [int(v) for v in flat]
-    return [int(v) if i % 3 == 2 else float(v) for i, v in enumerate(flat)]
-
-
-def annotation_entry(inst: Instance, image_id: int, ann_id: int, category_id: int) -> dict[str, Any]:
-    extra = {k: v for k, v in inst.extra.items() if k != "_coco"}
-    num = inst.num_labelled
-    bbox = inst.bbox if inst.bbox is not None else inst.box_or_keypoint_extent(0.0) or (0.0, 0.0, 0.0, 0.0)
-    entry = dict(extra)
-    entry.update({
-        "id": ann_id,
-        "image_id": image_id,
-        "category_id": category_id,
-        "keypoints": _keypoint_list(inst),
-        "num_keypoints": num,
-        "bbox": [_number(v) for v in bbox],
-    })
-    entry.setdefault("area", _number(bbox[2] * bbox[3]))
-    entry.setdefault("iscrowd", 0)
-    return entry
-
-
-def _image_root(project: Project) -> tuple[str | None, dict[int, str]]:
-    """The folder export file names are relative to, and each source's prefix below it."""
-    bases = {
-        s.id: (s.path if s.kind == "folder" else os.path.dirname(s.path))
-        for s in project.sources() if s.kind in ("folder", "image")
-    }
-    if not bases:
-        return None, {}
-    common = os.path.commonpath(list(bases.values()))
-    prefixes = {sid: (Path(base).relative_to(common).as_posix() + "/" if base != common else "") for sid, base in bases.items()}
-    return common, prefixes
-
-
-def export_coco(project: Project, out: str | Path, include_predictions: bool = False) -> dict[str, int]:
-    """Write the project's annotations as one COCO keypoints file (atomically)."""
-    ids = _IdPlan(project)
-    categories, cat_for_skeleton = _category_table(project)
-    image_root, roots = _image_root(project)
-    images, annotations = [], []
-    for frame_id in project.frame_ids():
-        frame = project.frame(frame_id)
-        insts = [i for i in project.instances(frame_id) if include_predictions or i.origin == "manual"]
-        if frame.file_name is None and not insts:
-            continue  # unlabelled video frames would only bloat the file
-        images.append(_image_entry(project, frame, ids, roots))
-        for inst in insts:
-            cid = inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton]
-            annotations.append(annotation_entry(inst, ids.image_id(frame), ids.annotation_id(inst), cid))
-    document: dict[str, Any] = {}
-    meta = project.get_meta("coco", {}) or {}
-    if "info" in meta:
-        document["info"] = meta["info"]
-    if "licenses" in meta:
-        document["licenses"] = meta["licenses"]
-    document.update({"images": images, "annotations": annotations, "categories": categories})
-    if image_root is not None:
-        # Readers ignore unknown top-level keys; poseapp uses it to find the images on re-import.
-        document["poseapp"] = {"image_root": image_root}
-    write_json_export(out, document, project.path)
-    return {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
-
-
-def export_coco_results(project: Project, out: str | Path, model_id: str | None = None) -> dict[str, int]:
-    """Predictions as a COCO results list (image_id, category_id, keypoints, score) for COCOeval."""
-    ids = _IdPlan(project)
-    _, cat_for_skeleton = _category_table(project)
-    results = []
-    frames: dict[int, Frame] = {}
-    for inst in project.iter_instances(origin="predicted"):
-        if model_id is not None and inst.model_id != model_id:
-            continue
-        frame = frames.get(inst.frame_id) or frames.setdefault(inst.frame_id, project.frame(inst.frame_id))
-        score = inst.score
-        if score is None:
-            score = float(np.mean(inst.joint_scores)) if inst.joint_scores is not None else 1.0
-        results.append({
-            "image_id": ids.image_id(frame),
-            "category_id": inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton],
-            "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
-            "score": float(score),
-        })
-    write_json_export(out, results, project.path)
-    return {"results": len(results)}
+def read(source: Path, options: Any) -> ImportBatch:
+    if source.is_dir():
+        jsons = sorted(source.glob("*.json"))
+        if len(jsons) != 1:
+            raise DataError(source, f"expected one COCO .json file in the folder, found {len(jsons)}")
+        source = jsons[0]
+    return read_coco(source, image_root=options.image_root, allow_missing_images=options.allow_missing_images)
