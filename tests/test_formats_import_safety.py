@@ -146,7 +146,7 @@ def test_a_bbox_of_1e200_is_refused_at_import(project_file, coco_copy, capsys, t
 def yolo_export(tmp_path, project_file):
     out = tmp_path / "yolo"
     with Project.open(project_file) as project:
-        export_project(project, "yolo", out, copy_images=True)
+        export_project(project, "yolo", out)
     return out
 
 

@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--out", required=True, help="output file (coco, coco-results) or folder (yolo)")
     e.add_argument("--include-predictions", action="store_true", help="also export predicted instances as annotations")
     e.add_argument("--model", help="coco-results: only this model's predictions")
-    e.add_argument("--copy-images", action="store_true", help="yolo: copy the images rather than hard-link them")
+    e.add_argument("--link-images", action="store_true",
+                   help="yolo: hard-link the images instead of copying them (saves space; a tool that rewrites an "
+                   "image in the export then changes the original)")
 
     i = sub.add_parser("info", help="summarise a project or a dataset file")
     i.add_argument("file")
@@ -93,7 +95,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
-        options = ExportOptions(include_predictions=args.include_predictions, model=args.model, copy_images=args.copy_images)
+        options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images)
         counts = export_project(project, args.format, args.out, options)
     print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()))
     return 0

@@ -38,7 +38,9 @@ class ImportOptions:
 class ExportOptions:
     include_predictions: bool = False  # export predicted instances as annotations too
     model: str | None = None  # results files: only this model's predictions
-    copy_images: bool = False  # folder exports: copy the images (self-contained) instead of relative links
+    # Folder exports copy their images (self-contained, and a tool that rewrites an image in the
+    # export cannot change the original); hard links save the space when asked for.
+    link_images: bool = False
 
 
 Reader = Callable[[Path, ImportOptions], Any]  # -> ImportBatch

@@ -7,8 +7,9 @@
   * Classes are the project's categories for the layout (AP-10K's horses stay ``horse``).
   * ``data.yaml`` has no ``path``: Ultralytics then takes the yaml's own folder as the root,
     which stays right when the export is moved or unzipped elsewhere.
-  * Images are hard links to the originals (no extra space, and a moved or zipped export keeps
-    them), or copies where a link cannot be made or ``copy_images`` asks for it. Never symlinks.
+  * Images are copied, so a moved or zipped export keeps them. ``link_images`` hard-links them
+    instead (no extra space; but Ultralytics re-saves JPEGs it finds truncated, and through a
+    link that rewrites the original). Never symlinks, which break when the export moves.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def _image_rel(file_name: str, source_id: int, several_sources: bool) -> PurePos
     return PurePosixPath(f"source{source_id}") / rel if several_sources else rel
 
 
-def _place_image(original: Path, target: Path, copy: bool) -> str:
+def _place_image(original: Path, target: Path, link: bool) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not copy:
+    if link:
         try:
             os.link(original, target)
             return "linked"
@@ -77,7 +78,7 @@ def label_line(inst, cls: int, width: int, height: int) -> tuple[str, int]:
     return f"{cls} " + " ".join(values), clipped
 
 
-def export_yolo(project: Project, out: str | Path, include_predictions: bool = False, copy_images: bool = False) -> dict[str, Any]:
+def export_yolo(project: Project, out: str | Path, include_predictions: bool = False, link_images: bool = False) -> dict[str, Any]:
     """Write an Ultralytics-style folder: images/, labels/ and data.yaml (see the module docstring)."""
     import yaml
 
@@ -107,7 +108,7 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
                     lines.append(line)
                     if clipped:
                         counts["clipped values"] = counts.get("clipped values", 0) + clipped
-            how = _place_image(original, image_target, copy_images)
+            how = _place_image(original, image_target, link_images)
             counts[f"images {how}"] = counts.get(f"images {how}", 0) + 1
             label_target.parent.mkdir(parents=True, exist_ok=True)
             label_target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -125,4 +126,4 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
 
 
 def export(project: Project, out: Path, options: Any) -> dict[str, Any]:
-    return export_yolo(project, out, include_predictions=options.include_predictions, copy_images=options.copy_images)
+    return export_yolo(project, out, include_predictions=options.include_predictions, link_images=options.link_images)
