@@ -87,8 +87,11 @@ def read_coco(
         parsed = _read_image(image, i, root, problems)
         if parsed is not None and check_files:
             where = f"images[{i}] (id {parsed.ext_id})"
-            if allow_missing_images and not (root / parsed.file_name).exists():
+            absent = not (root / parsed.file_name).exists()
+            if absent:
                 missing.append(parsed.file_name)
+            if absent and allow_missing_images:
+                pass  # listed in the notes below
             elif not _check_image_file(root / parsed.file_name, real_root, where, problems):
                 parsed = None
         if parsed is None:
@@ -120,7 +123,16 @@ def read_coco(
             continue
         seen_ids.add(inst.ext_id)  # type: ignore[arg-type]
         images[ann["image_id"]].instances.append(inst)
-    problems.raise_if_any()
+    try:
+        problems.raise_if_any()
+    except DataError as exc:
+        if missing and not allow_missing_images:
+            # The window offers "import without them"; the CLI user reads the hint.
+            error = DataError(path, f"{exc.problem}\n({len(missing)} image file(s) missing: import with "
+                              "--allow-missing-images to bring their annotations in and locate the images later)")
+            error.missing_images = missing  # type: ignore[attr-defined]
+            raise error from None
+        raise
     if not any(skel is not None for _, skel in categories.values()):
         raise DataError(path, "no category has keypoints: not a COCO keypoints file")
 
