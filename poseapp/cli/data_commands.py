@@ -9,7 +9,7 @@ from pathlib import Path
 from poseapp.core.errors import DataError
 from poseapp.formats import EXPORTERS, IMPORTERS, detect_format, export_project, import_source
 from poseapp.store import Project
-from poseapp.store.project import PROJECT_SUFFIX, SQLITE_MAGIC
+from poseapp.store.project import PROJECT_SUFFIX, is_project_file
 
 
 def register(sub: argparse._SubParsersAction) -> dict:
@@ -79,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with Project.open(args.project) as project:
+    with Project.open(args.project, read_only=True) as project:
         options = {}
         if args.format in ("coco", "yolo"):
             options["include_predictions"] = args.include_predictions
@@ -92,8 +92,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
-        with Project.open(path) as project:
+    if path.is_file() and is_project_file(path):
+        with Project.open(path, read_only=True) as project:
             info = project.stats()
     else:
         info = _dataset_info(path)
