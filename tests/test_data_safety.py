@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import shutil
 import textwrap
 import time
 from pathlib import Path
@@ -225,3 +226,21 @@ def test_a_foreign_file_is_checked_without_being_read_whole(tmp_path):
     path.write_bytes(b"{" * 10_000_000)  # not a database: refused after SQLite read its header
     with pytest.raises(ProjectError, match="not an SQLite database"):
         check_project_file(path)
+
+
+# -------------------------------------------------------------------------- 8: native crashes
+def test_small_images_do_not_crash_the_people_detector(tmp_path, lsp_dir):
+    """OpenCV's HOG segfaulted on images under its window (im0296 is 156 x 71): run it in a child
+    process, so a crash fails this test instead of killing the test run."""
+    import cv2
+
+    images = tmp_path / "small"
+    images.mkdir()
+    shutil.copy(lsp_dir / "images" / "im0296.jpg", images / "im0296.jpg")  # the smallest real LSP image
+    cv2.imwrite(str(images / "tiny_100x60.png"), np.full((60, 100, 3), 128, np.uint8))
+    cv2.imwrite(str(images / "one_pixel.png"), np.full((1, 1, 3), 200, np.uint8))
+    result = _poseapp("predict", "--input", str(images), "--out", str(tmp_path / "r.json"), timeout=300)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    summary = __import__("json").loads(result.stdout.strip().splitlines()[-1])
+    assert summary["frames"] == 3
+    assert (tmp_path / "r.json").is_file()

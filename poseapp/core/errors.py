@@ -35,3 +35,12 @@ class ProjectLockedError(ProjectError):
         self.holder = holder
         self.holder_text = holder_text
         super().__init__(path, f"open for writing in {holder_text}; close it there first, or open this one read-only")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """'FILE: No space left on device' -- the file first, as every other message has it."""
+    problem = exc.strerror or str(exc)
+    if exc.filename is None:
+        return problem
+    target = f" -> {exc.filename2}" if exc.filename2 else ""
+    return f"{os.fspath(exc.filename)}{target}: {problem}"

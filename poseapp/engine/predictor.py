@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from poseapp.core.errors import PoseAppError
 from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.decoding import decode_maps, decode_output, stage_heatmaps
 from poseapp.media.crops import CropTransform, box_to_crop, warp
@@ -22,7 +23,18 @@ Box = tuple[float, float, float, float]
 
 def best_device(preference: str = "auto") -> torch.device:
     if preference != "auto":
-        return torch.device(preference)
+        try:
+            device = torch.device(preference)
+        except RuntimeError:
+            raise PoseAppError(f"unknown device {preference!r}: use auto, cpu, cuda, cuda:N or mps") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise PoseAppError(f"device {preference!r} asked for, but this machine has no usable CUDA GPU "
+                               "(or this torch is a CPU build): use --device cpu or auto")
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            raise PoseAppError(f"device {preference!r} asked for, but there are {torch.cuda.device_count()} CUDA GPUs")
+        if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise PoseAppError("device 'mps' asked for, but Apple's Metal backend is not available here")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
