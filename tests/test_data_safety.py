@@ -244,3 +244,51 @@ def test_small_images_do_not_crash_the_people_detector(tmp_path, lsp_dir):
     summary = __import__("json").loads(result.stdout.strip().splitlines()[-1])
     assert summary["frames"] == 3
     assert (tmp_path / "r.json").is_file()
+
+
+# -------------------------------------------------------------------------- read-only files and folders
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
+def test_a_read_only_project_in_a_read_only_folder_opens_for_viewing(tmp_path):
+    """Opened read-only by itself, readable, and edits are refused in words. Root ignores file
+    permissions, so the check runs in a forked child that gives up root first."""
+    import json
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="poseapp-ro-"))
+    try:
+        path = folder / "p.poseapp"
+        [inst] = _make_project(path)
+        path.chmod(0o444)
+        folder.chmod(0o555)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            result = {}
+            try:
+                os.close(read)
+                if os.geteuid() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                with Project.open(path) as p:
+                    result["reason"] = p.read_only_reason
+                    result["keypoints"] = p.instance(inst).keypoints.tolist()
+                    try:
+                        p.set_keypoint(inst, 0, 1.0, 1.0)
+                    except ProjectError as exc:
+                        result["edit"] = str(exc)
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                result["error"] = repr(exc)
+            os.write(write, json.dumps(result).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        result = json.loads(os.read(read, 100_000).decode())
+        os.close(read)
+        assert "error" not in result, result
+        assert result["reason"] == "the project file is read-only"
+        assert result["keypoints"] == np.zeros((14, 3)).tolist()
+        assert "read-only: the change was not saved" in result["edit"]
+        assert sorted(os.listdir(folder)) == ["p.poseapp"]  # nothing written beside it
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

@@ -648,8 +648,29 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=_BUSY_SECONDS)
         db.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.Error as exc:
+        if read_only:
+            try:
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                    raise
+                db.close()
+                db = _connect_immutable(path, uri)
+    except sqlite3.OperationalError as exc:
         raise ProjectError(path, f"cannot open the project: {exc}") from None
+    return db
+
+
+def _connect_immutable(path: Path, uri: str) -> sqlite3.Connection:
+    """A project in a folder nobody may write to cannot get the shared-memory file a WAL reader
+    needs; when its WAL is empty or gone (a clean close leaves it so), the main file is the whole
+    project and SQLite may read it as immutable."""
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ProjectError(path, f"cannot be read here: its folder is read-only and its latest edits are still in "
+                           f"{wal.name}; copy the project with that file to a folder you can write to")
+    db = sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA foreign_keys = ON")
     return db
 
 
@@ -660,15 +681,17 @@ def check_project_file(path: str | os.PathLike) -> None:
     path = Path(path)
     if path.is_dir():
         raise ProjectError(path, "a folder, not a poseapp project file")
-    probe = _connect(path, read_only=True)
+    probe = None
     try:
+        probe = _connect(path, read_only=True)
         app_id = probe.execute("PRAGMA application_id").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc):
             raise ProjectError(path, "not a poseapp project (the file is not an SQLite database)") from None
         raise ProjectError(path, f"the project file cannot be read: {exc}") from None
     finally:
-        probe.close()
+        if probe is not None:
+            probe.close()
     if app_id != schema.APPLICATION_ID:
         raise ProjectError(path, "an SQLite database, but not a poseapp project (another program's file; left unchanged)")
 
