@@ -14,12 +14,15 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from poseapp.core.atomic import write_json_atomic
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import Skeleton
 from poseapp.formats.dataset import (
-    ImportBatch, ImportedImage, ImportedInstance, Problems, is_finite_number, is_int, safe_relative_path,
+    MAX_COORDINATE, ImportBatch, ImportedImage, ImportedInstance, Problems, describe, is_coordinate, is_finite_number,
+    is_int, safe_relative_path,
 )
+from poseapp.formats.coco_categories import read_categories
+from poseapp.media.images import verify_image
+from poseapp.formats.output import write_json_export
 from poseapp.store import Project
 from poseapp.store.records import Frame, Instance
 
@@ -52,13 +55,19 @@ def load_json(path: Path) -> Any:
         raise DataError(path, f"not valid JSON: {exc.msg} at {where}") from None
     except ValueError as exc:  # NaN / Infinity literals
         raise DataError(path, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise DataError(path, "the JSON is nested too deeply to be a COCO file") from None
 
 
-def read_coco(path: str | Path, image_root: str | Path | None = None, check_files: bool = True) -> ImportBatch:
+def read_coco(
+    path: str | Path, image_root: str | Path | None = None, check_files: bool = True, allow_missing_images: bool = False
+) -> ImportBatch:
     """Parse and check a COCO keypoints file; images are looked up below ``image_root``.
 
     The root defaults to the JSON's folder, or an ``images/`` folder beside it when that is
-    where the files are.
+    where the files are. With ``allow_missing_images`` an image file that is not there is
+    listed in the batch's notes and imported by name, to be located later (relocate); a file
+    that is there must still be a real image inside the image folder.
     """
     path = Path(path)
     data = load_json(path)
@@ -71,12 +80,24 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
         if not isinstance(data[key], list):
             raise DataError(path, f"'{key}' must be a list, not {type(data[key]).__name__}")
     root = Path(image_root) if image_root is not None else _guess_root(path, data)
+    real_root = root.resolve()
 
-    categories = _read_categories(data["categories"], problems)
+    notes: list[str] = []
+    categories, refused_categories = read_categories(data["categories"], data["annotations"], problems, notes)
     images: dict[int, ImportedImage] = {}
+    refused_images: set[int] = set()  # their annotations are not reported again (one cause, one message)
+    missing: list[str] = []
     for i, image in enumerate(data["images"]):
-        parsed = _read_image(image, i, root, problems, check_files)
+        parsed = _read_image(image, i, root, problems)
+        if parsed is not None and check_files:
+            where = f"images[{i}] (id {parsed.ext_id})"
+            if allow_missing_images and not (root / parsed.file_name).exists():
+                missing.append(parsed.file_name)
+            elif not _check_image_file(root / parsed.file_name, real_root, where, problems):
+                parsed = None
         if parsed is None:
+            if isinstance(image, dict) and is_int(image.get("id")):
+                refused_images.add(image["id"])
             continue
         if parsed.ext_id in images:
             problems.add(f"images[{i}]: id {parsed.ext_id} is used twice")
@@ -93,6 +114,8 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
         if is_int(cid) and cid in categories and categories[cid][1] is None:
             skipped[cid] = skipped.get(cid, 0) + 1  # a category without keypoints: not pose data
             continue
+        if (is_int(ann.get("image_id")) and ann["image_id"] in refused_images) or (is_int(cid) and cid in refused_categories):
+            continue  # already reported through its image or category
         inst = _read_annotation(ann, i, categories, images, problems)
         if inst is None:
             continue
@@ -105,10 +128,14 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
     if not any(skel is not None for _, skel in categories.values()):
         raise DataError(path, "no category has keypoints: not a COCO keypoints file")
 
-    notes = [
+    notes += [
         f"skipped {n} annotation(s) of category {categories[cid][0].get('name')!r}, which has no keypoints"
         for cid, n in skipped.items()
     ]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        notes.append(f"{len(missing)} image file(s) are not in {root} and were imported without pixels "
+                     f"(locate them later with `poseapp relocate`): {shown}")
     return ImportBatch(
         format="coco",
         annotation_file=path,
@@ -121,12 +148,19 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
 
 
 def _guess_root(path: Path, data: dict[str, Any]) -> Path:
+    """The image folder when the user named none: the JSON's folder or the usual images/ beside it.
+
+    A root recorded in the file is only a hint (a downloaded file must not point the import at
+    ~/.ssh): it is tried only when it lies inside the JSON's own folder.
+    """
     images = data["images"]
     first = next((im.get("file_name") for im in images if isinstance(im, dict)), None)
     candidates = [path.parent, path.parent / "images", path.parent.parent / "images"]
     recorded = data.get("poseapp", {}).get("image_root") if isinstance(data.get("poseapp"), dict) else None
-    if isinstance(recorded, str):
-        candidates.append(Path(recorded))
+    if isinstance(recorded, str) and recorded:
+        hinted = (path.parent / recorded).resolve()
+        if hinted == path.parent.resolve() or path.parent.resolve() in hinted.parents:
+            candidates.append(hinted)
     if isinstance(first, str):
         for candidate in candidates:
             if (candidate / first).is_file():
@@ -134,54 +168,22 @@ def _guess_root(path: Path, data: dict[str, Any]) -> Path:
     return path.parent
 
 
-def _read_categories(raw: list[Any], problems: Problems) -> dict[int, tuple[dict, Skeleton | None]]:
-    out: dict[int, tuple[dict, Skeleton | None]] = {}
-    for i, cat in enumerate(raw):
-        if not isinstance(cat, dict) or not is_int(cat.get("id")):
-            problems.add(f"categories[{i}] needs an integer 'id'")
-            continue
-        if cat["id"] in out:
-            problems.add(f"categories[{i}]: id {cat['id']} is used twice")
-            continue
-        names = cat.get("keypoints")
-        if not names:
-            out[cat["id"]] = (cat, None)
-            continue
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'keypoints' must be a list of names")
-            continue
-        edges = cat.get("skeleton") or []
-        if not isinstance(edges, list) or not all(
-            isinstance(e, list) and len(e) == 2 and all(is_int(j) and 1 <= j <= len(names) for j in e) for e in edges
-        ):
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'skeleton' must be pairs of joint numbers 1..{len(names)}")
-            continue
-        try:
-            out[cat["id"]] = (cat, Skeleton.from_coco_category(cat))
-        except ValueError as exc:
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): {exc}")
-    return out
-
-
-def _read_image(image: Any, i: int, root: Path, problems: Problems, check_files: bool) -> ImportedImage | None:
+def _read_image(image: Any, i: int, root: Path, problems: Problems) -> ImportedImage | None:
     if not isinstance(image, dict):
         problems.add(f"images[{i}] is not an object")
         return None
     where = f"images[{i}]" + (f" (id {image['id']})" if is_int(image.get("id")) else "")
     ok = True
     if not is_int(image.get("id")):
-        problems.add(f"{where}: 'id' must be an integer")
+        problems.add(f"{where}: 'id' must be a 64-bit integer, not {describe(image.get('id'))}")
         ok = False
     for key in ("width", "height"):
         if not is_int(image.get(key)) or image[key] <= 0:
-            problems.add(f"{where}: '{key}' must be a positive integer, not {image.get(key)!r}")
+            problems.add(f"{where}: '{key}' must be a positive integer below 2^63, not {describe(image.get(key))}")
             ok = False
     rel = safe_relative_path(image.get("file_name"), root)
     if rel is None:
         problems.add(f"{where}: file_name {image.get('file_name')!r} is empty, absolute or escapes the image folder {root}")
-        ok = False
-    elif check_files and not (root / rel).is_file():
-        problems.add(f"{where}: image file {root / rel} does not exist")
         ok = False
     if not ok:
         return None
@@ -191,12 +193,29 @@ def _read_image(image: Any, i: int, root: Path, problems: Problems, check_files:
     return ImportedImage(rel, image["width"], image["height"], image["id"], extra)  # type: ignore[arg-type]
 
 
+def _check_image_file(file: Path, real_root: Path, where: str, problems: Problems) -> bool:
+    """The image exists, stays inside the image folder once links are followed, and decodes."""
+    if not file.is_file():
+        problems.add(f"{where}: image file {file} does not exist")
+        return False
+    real = file.resolve()
+    if real_root not in real.parents:
+        problems.add(f"{where}: {file} is a link to {real}, outside the image folder {real_root}; refused")
+        return False
+    try:
+        verify_image(file)
+    except DataError as exc:
+        problems.add(f"{where}: {exc}")
+        return False
+    return True
+
+
 def _read_annotation(
     ann: dict, i: int, categories: dict[int, tuple[dict, Skeleton | None]], images: dict[int, ImportedImage], problems: Problems
 ) -> ImportedInstance | None:
     where = f"annotations[{i}]" + (f" (id {ann['id']})" if is_int(ann.get("id")) else "")
     if not is_int(ann.get("id")):
-        problems.add(f"{where}: 'id' must be an integer")
+        problems.add(f"{where}: 'id' must be a 64-bit integer, not {describe(ann.get('id'))}")
         return None
     if not is_int(ann.get("image_id")) or ann["image_id"] not in images:
         problems.add(f"{where}: image_id {ann.get('image_id')!r} is not an image in the file")
@@ -218,9 +237,9 @@ def _read_annotation(
             f"so {3 * k} are needed"
         )
         return None
-    if not all(is_finite_number(v) for v in kps):
-        bad = next(v for v in kps if not is_finite_number(v))
-        problems.add(f"{where}: keypoints must be finite numbers, found {bad!r}")
+    if not all(is_coordinate(v) for v in kps):
+        bad = next(v for v in kps if not is_coordinate(v))
+        problems.add(f"{where}: keypoints must be finite numbers within +-{MAX_COORDINATE:g} px, found {describe(bad)}")
         return None
     arr = np.array(kps, dtype=np.float64).reshape(k, 3)
     if not np.all(np.isin(arr[:, 2], (0, 1, 2))):
@@ -228,8 +247,8 @@ def _read_annotation(
         return None
     bbox = ann.get("bbox")
     if bbox is not None:
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_finite_number(v) for v in bbox)):
-            problems.add(f"{where}: 'bbox' must be 4 finite numbers [x, y, w, h], not {bbox!r}")
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_coordinate(v) for v in bbox)):
+            problems.add(f"{where}: 'bbox' must be 4 numbers [x, y, w, h] within +-{MAX_COORDINATE:g} px, not {describe(bbox, 80)}")
             return None
         if bbox[2] < 0 or bbox[3] < 0:
             problems.add(f"{where}: bbox width and height must not be negative, got {bbox!r}")
@@ -237,10 +256,10 @@ def _read_annotation(
         bbox = tuple(float(v) for v in bbox)
     for key in ("area", "score"):
         if key in ann and not is_finite_number(ann[key]):
-            problems.add(f"{where}: '{key}' must be a finite number, not {ann[key]!r}")
+            problems.add(f"{where}: '{key}' must be a finite number, not {describe(ann[key])}")
             return None
     if "num_keypoints" in ann and not is_int(ann["num_keypoints"]):
-        problems.add(f"{where}: 'num_keypoints' must be an integer")
+        problems.add(f"{where}: 'num_keypoints' must be a 64-bit integer, not {describe(ann['num_keypoints'])}")
         return None
     extra = {k2: v for k2, v in ann.items() if k2 not in ANNOTATION_FIELDS}
     # Whether the file wrote keypoints as integers, so that an untouched export spells them the same.
@@ -377,7 +396,7 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
     if image_root is not None:
         # Readers ignore unknown top-level keys; poseapp uses it to find the images on re-import.
         document["poseapp"] = {"image_root": image_root}
-    write_json_atomic(out, document)
+    write_json_export(out, document, project.path)
     return {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
 
 
@@ -400,5 +419,5 @@ def export_coco_results(project: Project, out: str | Path, model_id: str | None 
             "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
             "score": float(score),
         })
-    write_json_atomic(out, results)
+    write_json_export(out, results, project.path)
     return {"results": len(results)}

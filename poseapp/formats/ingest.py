@@ -7,7 +7,7 @@ from pathlib import Path
 
 from poseapp.core.errors import DataError
 from poseapp.formats.dataset import ImportBatch
-from poseapp.media.images import image_size, is_image_file, is_video_file, list_images
+from poseapp.media.images import is_image_file, is_video_file, list_images, verify_image
 from poseapp.media.relocate import remember_location
 from poseapp.media.video import probe_video
 from poseapp.store import Instance, Project
@@ -81,7 +81,7 @@ def _add_media(project: Project, path: Path) -> ImportSummary:
         names = list_images(path)
         if not names:
             raise DataError(path, "the folder holds no images")
-        sizes = [image_size(path / n) for n in names]  # check all before adding any
+        sizes = [verify_image(path / n) for n in names]  # check all before adding any
         with project.transaction():
             source = project.add_source("folder", path)
             start = project.max_frame_index(source.id) + 1
@@ -98,7 +98,7 @@ def _add_media(project: Project, path: Path) -> ImportSummary:
             )
         return ImportSummary("video", str(path), info.frame_count, info.frame_count - have)
     if is_image_file(path):
-        width, height = image_size(path)
+        width, height = verify_image(path)
         with project.transaction():
             source = project.add_source("image", path)
             new = 0 if project.frame_count(source.id) else 1

@@ -19,7 +19,7 @@ import numpy as np
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import LSP14
 from poseapp.formats.dataset import ImportBatch, ImportedImage, ImportedInstance, box_around
-from poseapp.media.images import image_size
+from poseapp.media.images import verify_image
 
 
 def find_mat(source: Path) -> Path:
@@ -89,7 +89,7 @@ def read_lsp(source: str | Path, variant: str | None = None) -> ImportBatch:
         name = _image_name(folder, column + 1, digits)
         if name is None:
             continue
-        width, height = image_size(folder / name)
+        width, height = verify_image(folder / name)
         kps = joints[column]
         extra = {}
         if found == "lspet" and np.any(raw[column, :, 2] == 0):

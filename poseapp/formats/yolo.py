@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from poseapp.core.atomic import atomic_directory
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import Skeleton, preset_for_joint_count
 from poseapp.formats.dataset import ImportBatch, ImportedImage, ImportedInstance, Problems
-from poseapp.media.images import image_size, list_images
+from poseapp.formats.output import export_folder
+from poseapp.media.images import list_images, verify_image
 from poseapp.store import Project
 
 
@@ -64,16 +64,39 @@ def _skeleton_for(config: dict[str, Any], k: int, where: Path) -> Skeleton:
     return Skeleton(name=f"yolo:{k}", joints=tuple(f"kp{i}" for i in range(k)), edges=(), flip_pairs=tuple(pairs))
 
 
+def _kpt_shape(config: dict[str, Any], yaml_path: Path) -> list[int] | None:
+    shape = config.get("kpt_shape")
+    if shape is None:
+        return None
+    ok = (
+        isinstance(shape, list) and len(shape) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
+        and 0 < shape[0] <= 1000 and shape[1] in (2, 3)
+    )
+    if not ok:
+        raise DataError(yaml_path, f"kpt_shape must be [K, 2] or [K, 3] with K a joint count, not {shape!r}")
+    return shape
+
+
+def _class_names(config: dict[str, Any], yaml_path: Path) -> dict[int, str]:
+    """Ultralytics accepts a list of names or a mapping from class number to name."""
+    names = config.get("names")
+    if names is None:
+        return {0: "person"}
+    if isinstance(names, list):
+        names = dict(enumerate(names))
+    if not isinstance(names, dict) or not names or not all(
+        isinstance(k, int) and not isinstance(k, bool) and k >= 0 and isinstance(v, (str, int, float)) for k, v in names.items()
+    ):
+        raise DataError(yaml_path, f"names must be a list of class names or a mapping {{0: person, ...}}, not {names!r}")
+    return {k: str(v) for k, v in names.items()}
+
+
 def read_yolo(source: str | Path) -> ImportBatch:
     source = Path(source)
     images_dir, labels_dir, config = find_layout(source)
     yaml_path = source if source.is_file() else source / "data.yaml"
-    kpt_shape = config.get("kpt_shape")
-    if kpt_shape is not None and (not isinstance(kpt_shape, list) or len(kpt_shape) != 2 or kpt_shape[1] not in (2, 3)):
-        raise DataError(yaml_path, f"kpt_shape must be [K, 2] or [K, 3], not {kpt_shape!r}")
-    names = config.get("names") or {0: "person"}
-    if isinstance(names, list):
-        names = dict(enumerate(names))
+    kpt_shape = _kpt_shape(config, yaml_path)
+    names = _class_names(config, yaml_path)
     problems = Problems(labels_dir)
     entries = []
     for rel in list_images(images_dir):
@@ -94,7 +117,7 @@ def read_yolo(source: str | Path) -> ImportBatch:
     skeleton = _skeleton_for(config, k, yaml_path)
     images = []
     for rel, label, rows in entries:
-        width, height = image_size(images_dir / rel)
+        width, height = verify_image(images_dir / rel)
         instances = []
         for n, row in rows:
             where = f"{label.relative_to(labels_dir)} line {n}"
@@ -155,7 +178,7 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
     k = skeleton.num_joints if skeleton else 0
     folder_sources = [s for s in project.sources() if s.kind in ("folder", "image")]
     counts = {"images": 0, "labels": 0}
-    with atomic_directory(out) as tmp:
+    with export_folder(out, project.path) as tmp:
         for frame_id in project.frame_ids():
             frame = project.frame(frame_id)
             if frame.file_name is None and project.source(frame.source_id).kind == "video":
