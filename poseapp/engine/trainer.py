@@ -205,11 +205,10 @@ class Trainer:
         if not samples:
             raise PoseAppError(f"no annotated people with the {skeleton} skeleton in {', '.join(self.config.data)}")
         train, val = split_samples(samples)
-        if not val:  # no LSP validation images here: hold out every 20th sample, by a stable key order
-            ordered = sorted(samples, key=lambda s: s.key)
-            val = ordered[::20]
-            held = {s.key for s in val}
-            train = [s for s in samples if s.key not in held]
+        if not val:  # no LSP validation images here: hold out every 20th sample (5th in a small project)
+            from poseapp.engine.finetune_plan import holdout_split
+
+            train, val = holdout_split(samples)
         if self.config.max_train:
             train = train[: self.config.max_train]
         if self.config.max_val:
