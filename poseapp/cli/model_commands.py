@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"))
     t.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this long; run again to go on")
     t.add_argument("--seed", type=int)
+    t.add_argument("--max-steps", type=int, help="the run's length in steps (the schedule spans exactly these)")
+    t.add_argument("--threads", type=int, help="torch CPU threads")
 
     f = sub.add_parser("finetune", help="fine-tune a model on a project's annotations")
     f.add_argument("--model", required=True, help="model folder to start from")
@@ -148,7 +150,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {
         "model": args.model, "data": tuple(args.data) if args.data else None, "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "occlusion": args.occlusion, "amp": args.amp,
-        "max_minutes": args.max_minutes, "seed": args.seed,
+        "max_minutes": args.max_minutes, "seed": args.seed, "max_steps": args.max_steps, "threads": args.threads,
     }
     config = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict({}, **overrides)
     result = Trainer(config, args.out).run()

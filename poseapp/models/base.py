@@ -14,6 +14,7 @@ class PoseModel(nn.Module):
 
     registry_name = "?"
     output_kind = "heatmaps"  # or "coordinates"
+    supports_hints = False  # models that take corrected joints as input (forward(..., hint_maps, hint_mask))
 
     def __init__(self, config: Any):
         super().__init__()
