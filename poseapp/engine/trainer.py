@@ -477,7 +477,7 @@ class Trainer:
         score = torch.rand(b, k, generator=gen).masked_fill(~labelled, 2.0)  # unlabelled joints are never hints
         rank = score.argsort(dim=1).argsort(dim=1)
         joints = (rank < count[:, None]) & labelled & hinted_sample[:, None]
-        return {"hint_maps": target, "hint_mask": self.model.hint_channels(joints.to(target.device))}
+        return {"hint_maps": self.model.hint_maps(target), "hint_mask": self.model.hint_channels(joints.to(target.device))}
 
     def _log_step(self, batches: int) -> None:
         cfg = self.config

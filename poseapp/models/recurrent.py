@@ -118,10 +118,19 @@ class RecurrentPoseNet(PoseModel):
             outputs.append(maps)
         return torch.stack(outputs, dim=1)
 
+    def rerun(self, cache: tuple[torch.Tensor, torch.Tensor], iterations: int | None = None,
+              hint_maps: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.iterate(*cache, iterations, hint_maps, hint_mask)
+
     def forward(self, x: torch.Tensor, iterations: int | None = None, hint_maps: torch.Tensor | None = None,
                 hint_mask: torch.Tensor | None = None) -> torch.Tensor:
-        f3, maps = self.features(x)
-        return self.iterate(f3, maps, iterations, hint_maps, hint_mask)
+        return self.rerun(self.features(x), iterations, hint_maps, hint_mask)
+
+    def hint_maps(self, target: torch.Tensor) -> torch.Tensor:
+        return target  # keypoint + part maps, the same channels as the recurrent input
+
+    def encode_hints(self, keypoints):
+        return self.codec().encode(keypoints)[0]
 
     def hint_channels(self, joints: torch.Tensor) -> torch.Tensor:
         """(B, K) bool hinted joints -> (B, K+P) bool map channels they replace: their keypoint
