@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"))
     t.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long; run again to go on")
     t.add_argument("--seed", type=int)
+    t.add_argument("--max-steps", type=integer(1), help="the run's length in steps (the schedule spans exactly these)")
+    t.add_argument("--threads", type=integer(1), help="torch CPU threads")
 
     f = sub.add_parser("finetune", help="fine-tune a model on a project's annotations")
     f.add_argument("--model", required=True, help="model folder to start from")
@@ -54,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--device", default="auto")
     e.add_argument("--flip-test", action="store_true")
     e.add_argument("--limit", type=integer(1), help="evaluate only the first N people")
+    e.add_argument("--simulate-annotator", action="store_true",
+                   help="also count the corrections a person needs with and without the model re-running on them")
     e.add_argument("--update-card", action="store_true", help="record the result in the model's card.json and README.md")
     return {"train": cmd_train, "finetune": cmd_finetune, "predict": cmd_predict, "eval": cmd_eval}
 
@@ -81,6 +85,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = evaluate(predictor, samples, iterations=args.iterations)
     metrics["data"] = args.data
     metrics["split"] = args.split
+    if args.simulate_annotator:
+        from poseapp.engine.annotator import simulate_annotator
+
+        metrics["annotator"] = simulate_annotator(predictor, samples, iterations=args.iterations)
     if args.out:
         write_json_atomic(args.out, metrics, indent=2)
     if args.update_card:
@@ -109,6 +117,14 @@ def _print_metrics(m: dict) -> None:
         extra.append(f"occlusion AP {vis['occlusion_ap']:.1f} (chance {vis['occlusion_ap_chance']:.1f}), "
                      f"visibility AP {m['visibility_ap']:.1f} (chance {vis['visibility_ap_chance']:.1f})")
     print(", ".join(extra))
+    ann = m.get("annotator")
+    if ann:
+        per = ann["corrections_per_person"]
+        line = f"annotator: {per['without_refinement']:.2f} corrections per person without refinement"
+        if per["with_refinement"] is not None:
+            line += (f", {per['with_refinement']:.2f} with ({100 * ann['ratio']:.0f}%), "
+                     f"{ann['regressions_per_person']:.3f} regressions per person")
+        print(line)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -152,7 +168,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {
         "model": args.model, "data": tuple(args.data) if args.data else None, "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "occlusion": args.occlusion, "amp": args.amp,
-        "max_minutes": args.max_minutes, "seed": args.seed,
+        "max_minutes": args.max_minutes, "seed": args.seed, "max_steps": args.max_steps, "threads": args.threads,
     }
     config = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict({}, **overrides)
     result = Trainer(config, args.out).run()

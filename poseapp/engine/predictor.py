@@ -54,10 +54,24 @@ class PersonPrediction:
     heatmaps: np.ndarray | None = None  # (T, K, h, w) crop-space maps, when asked for
     crop: CropTransform | None = None  # to place heatmaps over the image
     heatmap_to_image: np.ndarray | None = None  # 2 x 3 affine: heatmap cells -> image pixels
+    cache: "PersonCache | None" = None  # for Predictor.refine, when asked for
 
     @property
     def score(self) -> float:
         return float(np.mean(self.scores))
+
+
+@dataclass
+class PersonCache:
+    """What a re-run with hints needs for one person: the crop, the model's cached features
+    (layer-3 features and feed-forward maps for the recurrent model, the pooled image and part
+    detections for the cascade), and the current estimate (crop pixels) that places the far end
+    of a hinted limb. Made by ``Predictor.predict(..., keep_cache=True)``; ``refine`` updates it."""
+
+    box: Box
+    crop: CropTransform
+    features: tuple[torch.Tensor, ...]  # each (1, ...) on the predictor's device
+    estimate: np.ndarray  # (K, 2) crop pixels, the latest prediction
 
 
 @dataclass
@@ -84,7 +98,12 @@ class Predictor:
         return ckpt.skeleton_of(self.card) if self.card else None
 
     @torch.no_grad()
-    def predict(self, image: np.ndarray, boxes: Sequence[Box], iterations: int | None = None, keep_heatmaps: bool = False) -> list[PersonPrediction]:
+    def predict(self, image: np.ndarray, boxes: Sequence[Box], iterations: int | None = None, keep_heatmaps: bool = False,
+                keep_cache: bool = False) -> list[PersonPrediction]:
+        """One prediction per box. ``keep_cache`` (models with hints) stores a ``PersonCache`` in
+        each prediction's ``cache``, for ``refine``."""
+        if keep_cache and not getattr(self.model, "supports_hints", False):
+            raise ValueError(f"{self.model.registry_name} models take no hints, so there is nothing to cache")
         if len(boxes) == 0:
             return []
         size = self.model.config.input_size
@@ -95,7 +114,11 @@ class Predictor:
         for start in range(0, len(crops), self.batch_size):
             chunk = torch.from_numpy(crops[start : start + self.batch_size]).permute(0, 3, 1, 2).contiguous()
             x = normalise_images(chunk.to(self.device))
-            output = self.model(x, iterations=iterations)
+            if keep_cache:
+                features = self.model.features(x)
+                output = self.model.rerun(features, iterations)
+            else:
+                output = self.model(x, iterations=iterations)
             coords, scores = decode_output(self.model, output, codec)
             maps = stage_heatmaps(self.model, output)
             if self.flip_test:
@@ -111,13 +134,63 @@ class Predictor:
                     stage_names=self.model.stage_names(coords.shape[1]), crop=t,
                 )
                 if keep_heatmaps and maps is not None:
-                    pred.heatmaps = maps[i]
-                    stride = size / maps.shape[-1]
-                    # heatmap cell (u, v) sits at crop pixel ((u + 0.5) * stride - 0.5, ...)
-                    cell_to_crop = np.array([[stride, 0, 0.5 * stride - 0.5], [0, stride, 0.5 * stride - 0.5], [0, 0, 1]])
-                    pred.heatmap_to_image = (np.vstack([t.inverse, [0, 0, 1]]) @ cell_to_crop)[:2]
+                    self._attach_heatmaps(pred, maps[i], t)
+                if keep_cache:
+                    pred.cache = PersonCache(pred.box, t, tuple(f[i : i + 1] for f in features), coords[i, -1].copy())
                 results.append(pred)
         return results
+
+    def _attach_heatmaps(self, pred: PersonPrediction, maps: np.ndarray, t: CropTransform) -> None:
+        pred.heatmaps = maps
+        stride = self.model.config.input_size / maps.shape[-1]
+        # heatmap cell (u, v) sits at crop pixel ((u + 0.5) * stride - 0.5, ...)
+        cell_to_crop = np.array([[stride, 0, 0.5 * stride - 0.5], [0, stride, 0.5 * stride - 0.5], [0, 0, 1]])
+        pred.heatmap_to_image = (np.vstack([t.inverse, [0, 0, 1]]) @ cell_to_crop)[:2]
+
+    @torch.no_grad()
+    def refine(self, cache: PersonCache, hints: dict[int, tuple[float, float]], iterations: int | None = None,
+               keep_heatmaps: bool = False) -> PersonPrediction:
+        """Re-run the model's cheap part from ``cache`` with the user's corrections as input.
+
+        ``hints`` maps joint index -> (x, y) in image pixels. Each hinted joint's input map is the
+        ground-truth map at its place (and, for the recurrent model, its limbs' maps, whose other
+        end is the current estimate), so context moves the joints not corrected yet. Hinted joints
+        come back exactly where they were placed, with score 1. Updates ``cache.estimate``."""
+        model = self.model
+        k = model.config.num_joints
+        bad = [j for j in hints if not 0 <= int(j) < k]
+        if bad:
+            raise ValueError(f"hinted joint(s) {bad} outside 0..{k - 1}")
+        t = cache.crop
+        placed = {int(j): t.to_crop(np.asarray(xy, np.float64)[None])[0] for j, xy in hints.items()}
+        kps = np.column_stack([cache.estimate, np.full(k, 2.0)])
+        for j, xy in placed.items():
+            kps[j, :2] = xy
+        joints = torch.zeros(1, k, dtype=torch.bool)
+        joints[0, list(placed)] = True
+        hint_maps = torch.from_numpy(model.encode_hints(kps)).unsqueeze(0).to(self.device)
+        hint_mask = model.hint_channels(joints).to(self.device)
+        output = model.rerun(cache.features, iterations, hint_maps, hint_mask)
+        coords, scores = decode_output(model, output, model.codec())
+        coords, scores = coords[0], scores[0]
+        for j, xy in placed.items():  # the user's word is final, in every stage shown
+            coords[:, j] = xy
+            scores[:, j] = 1.0
+        cache.estimate = coords[-1].copy()
+        stages = np.stack([t.to_image(c) for c in coords])
+        for j, xy in hints.items():  # exactly as given, without a round trip through the crop transform
+            stages[:, int(j)] = np.asarray(xy, np.float64)
+        final = scores[-1]
+        kps_image = np.column_stack([stages[-1], np.where(final >= self.visible_threshold, 2.0, 1.0)])
+        pred = PersonPrediction(
+            box=cache.box, keypoints=kps_image, scores=final, visibility=final.copy(), stages=stages,
+            stage_scores=scores, stage_names=model.stage_names(coords.shape[0]), crop=t, cache=cache,
+        )
+        if keep_heatmaps:
+            maps = stage_heatmaps(model, output)
+            if maps is not None:
+                self._attach_heatmaps(pred, maps[0], t)
+        return pred
 
     def _average_flipped(self, x, iterations, coords, scores, maps, codec):
         """Flip test: run the mirrored crop too, swap left/right back, average."""
