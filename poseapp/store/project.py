@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from poseapp.core.atomic import remove_stale_temps
 from poseapp.core.errors import ProjectError, ProjectLockedError
 from poseapp.core.events import EventGroup
 from poseapp.core.skeleton import PRESETS, Skeleton
@@ -160,6 +161,7 @@ class Project:
         if dest.resolve() == self.path.resolve():
             raise ProjectError(dest, "a copy cannot replace the open project itself")
         dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(dest)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         try:
             target = sqlite3.connect(tmp)
