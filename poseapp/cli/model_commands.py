@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     f.add_argument("--lr", type=positive_number, default=2e-4)
     f.add_argument("--batch-size", type=integer(1), default=16)
     f.add_argument("--max-minutes", type=positive_number)
+    f.add_argument("--background", action="store_true",
+                   help="one thread at the lowest priority, so a window beside it stays quick (the window uses this)")
 
     p = sub.add_parser("predict", help="predict poses in an image, a folder or a video; writes a COCO results file")
     p.add_argument("--model", default="default", help="model folder, model name, or 'default'")
@@ -177,6 +179,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     from poseapp.engine.checkpoint import read_card
+    from poseapp.engine.threads import run_in_background
+
+    if args.background:
+        run_in_background()
     from poseapp.engine.trainer import TrainConfig, Trainer
 
     card = read_card(args.model)

@@ -14,11 +14,13 @@ import torch
 
 from poseapp.core.errors import PoseAppError
 from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.threads import CorePolicy
 from poseapp.engine.decoding import decode_maps, decode_output, stage_heatmaps
 from poseapp.media.crops import CropTransform, box_to_crop, warp
 from poseapp.models import normalise_images
 
 Box = tuple[float, float, float, float]
+INFERENCE_CORES = CorePolicy()  # one per process: every predictor shares the machine the same way
 
 
 def best_device(preference: str = "auto") -> torch.device:
@@ -83,6 +85,9 @@ class Predictor:
     padding: float = 1.25
     batch_size: int = 32
     visible_threshold: float = 0.3
+    # CPU threads follow the cores other programs leave idle (see engine/threads.py); False keeps
+    # whatever the caller set.
+    adapt_threads: bool = True
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, device: str = "auto", **kwargs) -> "Predictor":
@@ -106,6 +111,7 @@ class Predictor:
             raise ValueError(f"{self.model.registry_name} models take no hints, so there is nothing to cache")
         if len(boxes) == 0:
             return []
+        self._choose_threads()
         size = self.model.config.input_size
         codec = self.model.codec()
         transforms = [box_to_crop(tuple(b), size, padding=self.padding) for b in boxes]
@@ -140,6 +146,10 @@ class Predictor:
                 results.append(pred)
         return results
 
+    def _choose_threads(self) -> None:
+        if self.adapt_threads and self.device.type == "cpu":
+            INFERENCE_CORES.apply()
+
     def _attach_heatmaps(self, pred: PersonPrediction, maps: np.ndarray, t: CropTransform) -> None:
         pred.heatmaps = maps
         stride = self.model.config.input_size / maps.shape[-1]
@@ -157,6 +167,7 @@ class Predictor:
         end is the current estimate), so context moves the joints not corrected yet. Hinted joints
         come back exactly where they were placed, with score 1. Updates ``cache.estimate``."""
         model = self.model
+        self._choose_threads()
         k = model.config.num_joints
         bad = [j for j in hints if not 0 <= int(j) < k]
         if bad:
