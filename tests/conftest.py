@@ -20,6 +20,17 @@ def _need(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def private_user_folders(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty per-user data and settings folders: nothing a user trained,
+    opened or arranged on this machine can change a result, and no test writes into them."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("POSEAPP_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    return home
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return _need(DATA)

@@ -160,7 +160,7 @@ def test_run_model_shows_heatmaps_and_steps_through_iterations(window, qtbot, ti
     assert rect.center().x() == pytest.approx(x + w / 2, abs=3) and rect.center().y() == pytest.approx(y + h / 2, abs=3)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_BracketLeft)
     assert panel.stage.value() == 1 and "iteration 1" in panel.stage_label.text()
-    crosses = [i for i in window.canvas._heat if type(i).__name__ == "ScatterPlotItem"][0]
+    crosses = [i for i in window.canvas._heat if type(i).__name__ == "OverlayPoints"][0]
     np.testing.assert_allclose(np.column_stack(crosses.getData()), result.predictions[0].stages[1], atol=1e-4)
     panel.joint_box.setCurrentIndex(10)  # one joint: its path over the iterations is drawn
     assert any(type(i).__name__ == "PlotCurveItem" for i in window.canvas._heat)
@@ -311,26 +311,6 @@ def test_joint_table_and_occlusion_queue(window, qtbot):
     first = window.selected
     qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
     assert window.selected != first
-
-
-def test_retrain_runs_in_a_process_with_live_plots_and_registers_the_model(window, qtbot, tiny_model, tmp_path, monkeypatch):
-    monkeypatch.setenv("POSEAPP_HOME", str(tmp_path / "home"))
-    window.model_panel.add_model(tiny_model)
-    window.retrain_panel.epochs.setValue(2)
-    assert window.start_retrain()
-    panel = window.retrain_panel
-    assert not panel.start_button.isEnabled()
-    qtbot.waitUntil(lambda: panel.process is None, timeout=240_000)  # the window stays responsive meanwhile
-    assert "Done" in panel.status.text(), panel.status.text()
-    kinds = [e["event"] for e in panel.events]
-    assert kinds[0] == "start" and "epoch" in kinds and kinds[-1] == "done"
-    start = panel.events[0]
-    coco_people = sum(i.skeleton == "coco17" and i.num_labelled > 0 for i in window.project.iter_instances(origin="manual"))
-    assert start["skipped_other_skeletons"] == coco_people == 5  # the COCO people: another skeleton
-    assert len(panel.pck_curve.getData()[0]) == 2 and len(panel.loss_curve.getData()[0]) >= 2
-    new = window.model_panel.model_path()
-    assert new.startswith(str(tmp_path / "home" / "models")) and new != str(tiny_model)
-    assert window.model_panel.model_box.findData(str(tiny_model)) >= 0  # the old one stays, to compare
 
 
 def test_video_seek_bar_marks_and_play(window, qtbot):

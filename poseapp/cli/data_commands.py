@@ -12,7 +12,7 @@ from poseapp.formats import (
 )
 from poseapp.formats.registry import DUPLICATES
 from poseapp.store import Project
-from poseapp.store.project import PROJECT_SUFFIX, SQLITE_MAGIC
+from poseapp.store.project import PROJECT_SUFFIX, is_project_file
 
 
 def register(sub: argparse._SubParsersAction) -> dict:
@@ -94,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with Project.open(args.project) as project:
+    with Project.open(args.project, read_only=True) as project:
         options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images)
         counts = export_project(project, args.format, args.out, options)
     print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()))
@@ -103,8 +103,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
-        with Project.open(path) as project:
+    if path.is_file() and is_project_file(path):
+        with Project.open(path, read_only=True) as project:
             info = project.stats()
     else:
         info = _dataset_info(path)

@@ -15,7 +15,7 @@ from poseapp.core.errors import DataError
 from poseapp.formats import IMPORTERS, detect_format, read_source
 from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
-from poseapp.store.project import SQLITE_MAGIC
+from poseapp.store.project import is_project_file
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def parse_data_spec(spec: str) -> tuple[str, Path]:
     if sep and (kind in IMPORTERS or kind == "project"):
         return kind, Path(rest)
     path = Path(spec)
-    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
+    if path.is_file() and is_project_file(path):
         return "project", path
     kind = detect_format(path)
     if kind == "media" or IMPORTERS[kind].read is None:
@@ -75,7 +75,8 @@ def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
 
 def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
     samples = []
-    with Project.open(path) as project:
+    # Read-only: training beside the open window must never write (nor lock) the project.
+    with Project.open(path, read_only=True) as project:
         follow_moved_project(project)
         missing = {s.id: s.path for s in missing_sources(project)}
         for inst in project.iter_instances(origin="manual" if manual_only else None):

@@ -59,6 +59,28 @@ def limb_side(skeleton: Skeleton, a: int, b: int) -> str:
     return sides.pop() if len(sides) == 1 else "centre"
 
 
+class OverlayPoints(pg.ScatterPlotItem):
+    """Points drawn for information only (decoded keypoints of each iteration): they take no
+    clicks and no drags, so the joints under them stay clickable."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        ev.ignore()
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        ev.ignore()
+
+
+def take_no_clicks(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
+    item.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+    item.setAcceptHoverEvents(False)
+    return item
+
+
 class JointsItem(pg.ScatterPlotItem):
     """One person's joints: click selects a joint, dragging moves it (only this item redraws
     while the mouse moves; the canvas reports the drop once, on release)."""
@@ -82,7 +104,7 @@ class JointsItem(pg.ScatterPlotItem):
             ev.ignore()
             return
         ev.accept()
-        self.canvas.joint_clicked.emit(self.instance_id, self._joints[index])
+        self.canvas.click_joint_at(self.mapToScene(ev.pos()))
 
     def mouseDragEvent(self, ev) -> None:  # noqa: N802 (Qt name)
         if ev.button() != QtCore.Qt.MouseButton.LeftButton:
@@ -137,7 +159,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
                 hover(ev, exitOnly)
 
         scene.sendHoverEvents = hover_unless_dragging
-        self._selection = pg.ScatterPlotItem(size=18, pxMode=True, brush=None, pen=pg.mkPen("#ffffff", width=2))
+        self._selection = OverlayPoints(size=18, pxMode=True, brush=None, pen=pg.mkPen("#ffffff", width=2))
         self._selection.setZValue(30)
         self.view.addItem(self._selection)
 
@@ -215,6 +237,34 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.view.addItem(roi)
         self._box_roi = roi
 
+    PICK_RADIUS_PX = 7.0  # a joint takes a click this close to its centre, on screen
+
+    def joints_under(self, scene_pos: QtCore.QPointF) -> list[tuple[int, int]]:
+        """(instance id, joint) of every drawn joint under the cursor, nearest first, all people."""
+        found = []
+        for instance_id, drawn in self._drawn.items():
+            item = drawn["joints"]
+            for joint, (x, y) in zip(item._joints, item._pos):
+                p = self.view.mapViewToScene(QtCore.QPointF(float(x), float(y)))
+                d = float(np.hypot(p.x() - scene_pos.x(), p.y() - scene_pos.y()))
+                if d <= self.PICK_RADIUS_PX:
+                    found.append((d, instance_id, joint))
+        return [(i, j) for _, i, j in sorted(found)]
+
+    def click_joint_at(self, scene_pos: QtCore.QPointF) -> None:
+        """Select the joint under the cursor; clicking the same spot again cycles through the
+        joints that lie there (both knees of a prediction often do)."""
+        under = self.joints_under(scene_pos)
+        if not under:
+            return
+        last = getattr(self, "_last_pick", None)
+        if last is not None and last[0] == under and np.hypot(last[1].x() - scene_pos.x(), last[1].y() - scene_pos.y()) < 3:
+            pick = under[(under.index(last[2]) + 1) % len(under)] if last[2] in under else under[0]
+        else:
+            pick = under[0]
+        self._last_pick = (under, QtCore.QPointF(scene_pos), pick)
+        self.joint_clicked.emit(*pick)
+
     def joints_item(self, instance_id: int) -> "JointsItem | None":
         drawn = self._drawn.get(instance_id)
         return drawn["joints"] if drawn else None
@@ -240,7 +290,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             self.view.removeItem(self._heat_images.pop())
         for n, (heat, affine) in enumerate(layers):
             if n == len(self._heat_images):
-                item = pg.ImageItem(axisOrder="row-major")
+                item = take_no_clicks(pg.ImageItem(axisOrder="row-major"))
                 item.setLookupTable(HEAT_LUT)
                 item.setZValue(5)
                 self.view.addItem(item)
@@ -259,8 +309,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
                 self.view.removeItem(item)
         for n, track in enumerate(tracks):
             if n == len(self._stage_items):
-                cross = pg.ScatterPlotItem(symbol="x", size=11, pxMode=True, brush=None)
-                path = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1.5, style=QtCore.Qt.PenStyle.DotLine))
+                cross = OverlayPoints(symbol="x", size=11, pxMode=True, brush=None)
+                path = take_no_clicks(pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1.5, style=QtCore.Qt.PenStyle.DotLine)))
                 cross.setZValue(20)
                 path.setZValue(19)
                 self.view.addItem(cross)
@@ -284,14 +334,14 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             pen = pg.mkPen(PREDICTED_BOX if dashed else MANUAL_BOX, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
             pen.setCosmetic(True)
             box.setPen(pen)
-            self._add(box)
+            self._add(take_no_clicks(box))
         kps = inst.keypoints.copy()
         curves = {}
         for side, colour in SIDE_COLOURS.items():
             pts = self._limb_points(kps, skeleton, side)
             style = QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine
             curve = pg.PlotCurveItem(pts[:, 0], pts[:, 1], connect="pairs", pen=pg.mkPen(colour, width=3, style=style))
-            self._add(curve)
+            self._add(take_no_clicks(curve))
             curves[side] = curve
         shown = np.flatnonzero(kps[:, 2] > 0)  # v = 0: not labelled, so nothing to draw
         brushes, pens = [], []

@@ -3,15 +3,40 @@ one command, pushed on release), so undo and redo cover all of them."""
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Callable
+
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import (
     VISIBILITY_NAMES, AcceptPrediction, AddInstance, DeleteInstance, MoveKeypoint, SetBox, SetFrameState, SetVisibility,
-    next_visibility,
+    StoreCommand, next_visibility, push_applied, redo_applied, undo_applied,
 )
 
 
 class EditingMixin:
     """Selection and the edit commands of ``MainWindow`` (which provides project, canvas, undo_stack)."""
+
+    def _edit(self, command: StoreCommand) -> bool:
+        """Make an edit: saved first, then on the undo stack; if the save fails, neither."""
+        return self._committed(command.text(), lambda: push_applied(self.undo_stack, command))
+
+    def undo_edit(self) -> bool:
+        return self.undo_stack.canUndo() and self._committed(f"Undo {self.undo_stack.undoText()}", lambda: undo_applied(self.undo_stack))
+
+    def redo_edit(self) -> bool:
+        return self.undo_stack.canRedo() and self._committed(f"Redo {self.undo_stack.redoText()}", lambda: redo_applied(self.undo_stack))
+
+    def _committed(self, what: str, step: Callable[[], None]) -> bool:
+        try:
+            step()
+        except (PoseAppError, sqlite3.Error) as exc:
+            where = self.project.path if self.project is not None else "the project"
+            self.report_error(f"'{what}' was not saved, so it was not made: {exc}\n"
+                              f"Another program may be writing {where}, or the disk is full. Try again.")
+            if self.current_frame_id is not None and self.project is not None:
+                self.show_frame(self.current_frame_id)  # a dragged joint goes back to where the file has it
+            return False
+        return True
 
     def select_joint(self, instance_id: int, joint: int) -> None:
         self.selected = (instance_id, joint)
@@ -57,7 +82,7 @@ class EditingMixin:
         return self.project.skeleton(self.project.instance(instance_id).skeleton).joints[joint]
 
     def move_joint(self, instance_id: int, joint: int, x: float, y: float) -> None:
-        self.undo_stack.push(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
+        self._edit(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
 
     def cycle_visibility(self) -> None:
         if self.selected is None or self.project is None:
@@ -65,7 +90,7 @@ class EditingMixin:
             return
         instance_id, joint = self.selected
         v = next_visibility(self.project.instance(instance_id).keypoints[joint, 2])
-        self.undo_stack.push(SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint)))
+        self._edit(SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint)))
 
     def _selected_instance(self):
         if self.selected is not None and self.project is not None:
@@ -84,7 +109,7 @@ class EditingMixin:
                 self.statusBar().showMessage("Click a joint of the prediction to accept (A).", 5000)
                 return
             inst = predicted[0]
-        self.undo_stack.push(AcceptPrediction(self.project, inst.id))
+        self._edit(AcceptPrediction(self.project, inst.id))
 
     def delete_instance(self) -> None:
         inst = self._selected_instance()
@@ -92,7 +117,7 @@ class EditingMixin:
             self.statusBar().showMessage("Click a joint of the person to delete.", 5000)
             return
         self.selected = None
-        self.undo_stack.push(DeleteInstance(self.project, inst.id))
+        self._edit(DeleteInstance(self.project, inst.id))
 
     def add_person(self) -> None:
         if self.project is None or self.current_frame_id is None:
@@ -103,7 +128,7 @@ class EditingMixin:
         skeleton = existing[0].skeleton if existing else names[0]
         self.project.ensure_skeleton(self.project.skeleton(skeleton))
         w, h = frame.width * 0.3, frame.height * 0.6
-        self.undo_stack.push(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
+        self._edit(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
 
     def toggle_box_editing(self) -> None:
         self._box_editing = not getattr(self, "_box_editing", False)
@@ -114,8 +139,8 @@ class EditingMixin:
     def set_box(self, instance_id: int, bbox) -> None:
         x, y, w, h = bbox
         if w > 1 and h > 1:
-            self.undo_stack.push(SetBox(self.project, instance_id, (x, y, w, h)))
+            self._edit(SetBox(self.project, instance_id, (x, y, w, h)))
 
     def mark_reviewed(self) -> None:
         if self.project is not None and self.current_frame_id is not None:
-            self.undo_stack.push(SetFrameState(self.project, self.current_frame_id, "reviewed"))
+            self._edit(SetFrameState(self.project, self.current_frame_id, "reviewed"))

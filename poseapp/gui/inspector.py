@@ -78,7 +78,7 @@ class OcclusionView(QtWidgets.QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.queue, 1)
         self.queue.currentRowChanged.connect(self._row_chosen)
-        self.next_button.clicked.connect(self.next_disagreement)
+        self.next_button.clicked.connect(lambda _checked=False: self.next_disagreement())
         self.pairs: VisibilityPairs | None = None
         self.items: list = []
         self._project: Project | None = None

@@ -109,7 +109,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         self.tabifyDockWidget(joints_dock, occlusion_dock)
         self.tabifyDockWidget(occlusion_dock, retrain_dock)
         self.retrain_dock = retrain_dock
-        self.retrain_panel.start_button.clicked.connect(self.start_retrain)
+        self.retrain_panel.start_button.clicked.connect(lambda _checked=False: self.start_retrain())
         self.retrain_panel.model_ready.connect(self._retrained)
         self.retrain_panel.failed.connect(lambda message: self.report_error(f"Fine-tuning failed: {message}"))
         joints_dock.raise_()
@@ -137,7 +137,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
             action = QtGui.QAction(text, self)
             if shortcut is not None:
                 action.setShortcut(QtGui.QKeySequence(shortcut))
-            action.triggered.connect(slot)
+            # Qt passes triggered's `checked` flag to any slot that takes an argument; no slot wants it
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
             menu.addAction(action)
             self.addAction(action)  # shortcuts work wherever the focus is
             self.actions_by_name[name] = action
@@ -157,14 +158,16 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
 
         edit = self.menuBar().addMenu("&Edit")
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
-        for name, action in (("undo", undo), ("redo", redo)):
-            edit.addAction(action)
-            self.addAction(action)
-            self.actions_by_name[name] = action
+        act("undo", "&Undo", QtGui.QKeySequence.StandardKey.Undo, self.undo_edit, edit)
+        act("redo", "&Redo", "Ctrl+Shift+Z", self.redo_edit, edit)
+        self.actions_by_name["redo"].setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        # the actions say what they would undo, and are disabled when there is nothing to undo
+        self.undo_stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda text: self.actions_by_name["undo"].setText(f"&Undo {text}".strip()))
+        self.undo_stack.redoTextChanged.connect(lambda text: self.actions_by_name["redo"].setText(f"&Redo {text}".strip()))
+        self.actions_by_name["undo"].setEnabled(False)
+        self.actions_by_name["redo"].setEnabled(False)
         edit.addSeparator()
         act("visibility", "Cycle joint &visibility (visible, occluded, not labelled)", "V", self.cycle_visibility, edit)
         act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
@@ -209,6 +212,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
 
     def show_shortcuts(self) -> QtWidgets.QDialog:
         dialog = QtWidgets.QDialog(self)
+        dialog.setObjectName("shortcuts")
         dialog.setWindowTitle("Keyboard shortcuts")
         table = QtWidgets.QTableWidget(0, 2, dialog)
         table.setHorizontalHeaderLabels(["Action", "Key"])

@@ -21,13 +21,18 @@ class ModelPanel(QtWidgets.QGroupBox):
         super().__init__("Model", parent)
         self.model_box = QtWidgets.QComboBox()
         self.model_box.setToolTip("Models shipped in models/ and trained into your poseapp folder")
+        # a fine-tuned model's long name must not widen the dock and squeeze the canvas: the box
+        # keeps a fixed width, elides the name and shows it whole in the item's tooltip
+        self.model_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(14)
+        self.model_box.view().setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
         browse = QtWidgets.QPushButton("...")
         browse.setToolTip("Use another model: pick its card.json or weights.safetensors")
         browse.setFixedWidth(28)
-        browse.clicked.connect(self._browse)
+        browse.clicked.connect(lambda _checked=False: self._browse())
         self.card_button = QtWidgets.QPushButton("Card")
         self.card_button.setToolTip("The model card: how the model was trained and what it measured")
-        self.card_button.clicked.connect(self.show_card)
+        self.card_button.clicked.connect(lambda _checked=False: self.show_card())
         self.card_window: QtWidgets.QTextBrowser | None = None
         self.device_box = QtWidgets.QComboBox()
         self.device_box.addItem("auto", "auto")
@@ -49,9 +54,9 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress.setValue(0)
         self.info = QtWidgets.QLabel()
         self.info.setWordWrap(True)
-        self.run_button.clicked.connect(self.run_frame)
-        self.run_all_button.clicked.connect(self.run_source)
-        self.cancel_button.clicked.connect(self.cancel)
+        self.run_button.clicked.connect(lambda _checked=False: self.run_frame.emit())
+        self.run_all_button.clicked.connect(lambda _checked=False: self.run_source.emit())
+        self.cancel_button.clicked.connect(lambda _checked=False: self.cancel.emit())
         self.model_box.currentIndexChanged.connect(self._model_changed)
 
         form = QtWidgets.QFormLayout(self)
@@ -76,7 +81,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         default = default_model_name()
         for folder in list_models():
             label = folder.name + ("  (default)" if folder.name == default else "")
-            self.model_box.addItem(label, str(folder))
+            self._add_item(label, str(folder))
             if folder.name == default:
                 self.model_box.setCurrentIndex(self.model_box.count() - 1)
         self.model_box.blockSignals(False)
@@ -86,9 +91,13 @@ class ModelPanel(QtWidgets.QGroupBox):
         folder = str(Path(folder))
         index = self.model_box.findData(folder)
         if index < 0:
-            self.model_box.addItem(Path(folder).name, folder)
+            self._add_item(Path(folder).name, folder)
             index = self.model_box.count() - 1
         self.model_box.setCurrentIndex(index)
+
+    def _add_item(self, label: str, folder: str) -> None:
+        self.model_box.addItem(label, folder)
+        self.model_box.setItemData(self.model_box.count() - 1, folder, QtCore.Qt.ItemDataRole.ToolTipRole)
 
     def model_path(self) -> str | None:
         return self.model_box.currentData()
@@ -137,6 +146,7 @@ class ModelPanel(QtWidgets.QGroupBox):
 
     def _model_changed(self) -> None:
         path = self.model_path()
+        self.model_box.setToolTip(path or "No model")
         self.set_busy(False)
         if path is None:
             self.info.setText("No model found: train one with `poseapp train`.")

@@ -133,16 +133,27 @@ class ModelRunsMixin:
         self.comparison.raise_()
         self.statusBar().showMessage(f"Compared {len(runs)} models on {where}", 5000)
 
-    def start_retrain(self, max_minutes: float | None = None) -> bool:
+    def start_retrain(self) -> bool:
+        """Fine-tune the selected model on this project, after saying what it will train on (or why it cannot)."""
+        from poseapp.engine.finetune_plan import plan_finetune
+
         if self.project is None or self.model_panel.model_path() is None:
             self.report_error("Open a project and choose a model to fine-tune.")
             return False
-        if self.project.instance_count("manual") == 0:
-            self.report_error("The project has no annotations to train on.")
+        if self.retrain_panel.process is not None:
+            self.statusBar().showMessage("A fine-tuning run is going on; cancel it first.", 5000)
+            return False
+        try:
+            plan = plan_finetune(self.project.path, self.model_panel.model_path())
+        except PoseAppError as exc:
+            self.report_error(f"Cannot fine-tune: {exc}")
             return False
         self.retrain_dock.raise_()
-        return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path),
-                                        max_minutes if isinstance(max_minutes, (int, float)) else None)
+        self.retrain_panel.status.setText(plan.summary())
+        if plan.problem:
+            self.report_error(plan.summary())
+            return False
+        return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path), plan.summary())
 
     def _retrained(self, folder: str) -> None:
         self.model_panel.add_model(folder)  # selected, ready to compare with the old one on the same frames
@@ -199,7 +210,8 @@ class ModelRunsMixin:
                 layers.append((maps[joint] if joint is not None else maps.max(axis=0), p.heatmap_to_image))
         top = max((float(p.heatmaps.max()) for p in preds if p.heatmaps is not None), default=1.0)
         self.canvas.show_heatmaps(layers, (0.0, max(top, 1e-3)), self.heatmap_panel.opacity.value() / 100.0)
-        self.canvas.show_stage_points([p.stages for p in preds], t, joint)
+        # H hides every model overlay (heatmaps and decoded crosses), leaving the editable joints
+        self.canvas.show_stage_points([p.stages for p in preds] if self.heatmap_panel.show_box.isChecked() else [], t, joint)
         first = preds[0]
         peaks = first.stage_scores[:, joint] if joint is not None else first.stage_scores.mean(axis=1)
         self.heatmap_panel.show_peaks(np.asarray(peaks), predictor_names)

@@ -29,6 +29,12 @@ class RetrainPanel(QtWidgets.QWidget):
         self.lr.setRange(1e-5, 1e-1)
         self.lr.setSingleStep(1e-4)
         self.lr.setValue(2e-4)
+        self.time_limit = QtWidgets.QDoubleSpinBox()
+        self.time_limit.setRange(0.0, 24 * 60.0)
+        self.time_limit.setDecimals(1)
+        self.time_limit.setSpecialValueText("no limit")
+        self.time_limit.setSuffix(" min")
+        self.time_limit.setToolTip("Stop (and keep the model so far) after this many minutes")
         self.start_button = QtWidgets.QPushButton("Fine-tune on this project")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -48,6 +54,7 @@ class RetrainPanel(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout()
         form.addRow("Epochs", self.epochs)
         form.addRow("Learning rate", self.lr)
+        form.addRow("Time limit", self.time_limit)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
@@ -58,23 +65,29 @@ class RetrainPanel(QtWidgets.QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.pck_plot, 1)
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.clicked.connect(lambda _checked=False: self.cancel())
         self.process: QtCore.QProcess | None = None
         self.out: Path | None = None
         self.events: list[dict] = []
         self._buffer = b""
+        self._plan_text = ""
+        self._val_people = 0
+        self._cancelling = False
         self._losses: list[tuple[int, float]] = []
         self._pcks: list[tuple[int, float]] = []
 
-    def start(self, model: str, project: str, max_minutes: float | None = None) -> bool:
+    def start(self, model: str, project: str, plan_text: str = "") -> bool:
         if self.process is not None:
             return False
+        self._plan_text = plan_text
+        self._val_people = 0
+        self._cancelling = False
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.out = data_home() / "models" / f"{Path(model).name}-ft-{stamp}"
         args = ["-m", "poseapp", "finetune", "--model", str(model), "--project", str(project), "--out", str(self.out),
                 "--epochs", str(self.epochs.value()), "--lr", str(self.lr.value())]
-        if max_minutes is not None:
-            args += ["--max-minutes", str(max_minutes)]
+        if self.time_limit.value() > 0:
+            args += ["--max-minutes", f"{self.time_limit.value():g}"]
         self.events.clear()
         self._losses.clear()
         self._pcks.clear()
@@ -90,12 +103,13 @@ class RetrainPanel(QtWidgets.QWidget):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)  # busy until the trainer says how long it will be
-        self.status.setText(f"Starting: {Path(model).name} on {Path(project).name} ...")
+        self.status.setText(f"Starting: {Path(model).name} on {Path(project).name} ...\n{plan_text}")
         process.start()
         return True
 
     def cancel(self) -> None:
         if self.process is not None:
+            self._cancelling = True
             self.status.setText("Stopping after the current step (the trainer saves its state)...")
             self.process.terminate()  # SIGTERM: the trainer checkpoints and exits
 
@@ -116,7 +130,10 @@ class RetrainPanel(QtWidgets.QWidget):
             total = e["epochs"] * e["steps_per_epoch"]
             self.progress.setRange(0, total)
             self._steps_per_epoch = e["steps_per_epoch"]
-            self.status.setText(f"Training on {e['train_samples']} people, validating on {e['val_samples']} ({e['device']}).")
+            self._val_people = e["val_samples"]
+            skipped = [line for line in self._plan_text.splitlines() if line.startswith("Skips")]
+            self.status.setText("\n".join([f"Training on {e['train_samples']} people, validating on {e['val_samples']} "
+                                           f"held out ({e['device']}).", *skipped]))
         elif kind == "step":
             step = e["epoch"] * self._steps_per_epoch + e["batch"]
             self.progress.setValue(step)
@@ -137,9 +154,13 @@ class RetrainPanel(QtWidgets.QWidget):
         self.progress.setValue(100 if code == 0 else 0)
         if self.out is not None and (self.out / "card.json").is_file():
             best = next((e["best"] for e in reversed(self.events) if "best" in e), None)
-            note = f" (best validation PCK {best['pck']:.1f})" if best and best.get("pck", -1) >= 0 else ""
+            people = getattr(self, "_val_people", 0)
+            note = (f" (best validation PCK@0.2 {best['pck']:.1f} on {people} held-out {'person' if people == 1 else 'people'})"
+                    if best and best.get("pck", -1) >= 0 else "")
             self.status.setText(("Stopped early; " if code != 0 else "Done; ") + f"new model {self.out.name}{note}.")
             self.model_ready.emit(str(self.out))
+        elif self._cancelling:
+            self.status.setText("Cancelled before the first epoch ended: no new model was saved.")
         else:
             message = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
             self.status.setText(f"Fine-tuning failed: {message}")

@@ -14,6 +14,14 @@ class PoseModel(nn.Module):
 
     registry_name = "?"
     output_kind = "heatmaps"  # or "coordinates"
+    # Models that take the user's corrections as input ("hints") implement the hint protocol:
+    #   features(x) -> cache           the expensive part, computed once per person
+    #   rerun(cache, iterations, hint_maps, hint_mask) -> output, as forward() returns it
+    #   hint_channels(joints (B, K) bool) -> (B, C) bool input channels a hinted joint replaces
+    #   hint_maps(target) -> (B, C, h, w) the training target's maps that hints copy
+    #   encode_hints(keypoints (K, 3) crop px) -> (C, h, w) numpy maps for hints at inference
+    # and forward(x, iterations, hint_maps=None, hint_mask=None) == rerun(features(x), ...).
+    supports_hints = False
 
     def __init__(self, config: Any):
         super().__init__()

@@ -1,0 +1,75 @@
+"""What a fine-tuning run on a project will train and validate on, said before it starts: the
+people of the model's skeleton, a held-out validation set big enough to mean something, and
+every annotated person that is skipped, with the reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from poseapp.data.samples import PoseSample, load_samples
+from poseapp.engine.checkpoint import read_card
+
+# A project's people are few; holding out every 5th one (by a stable key order) keeps at least
+# MIN_VALIDATION people out of training, so the validation figure is not one person's 0 or 100.
+HOLDOUT_EVERY_SMALL = 5
+HOLDOUT_EVERY_LARGE = 20
+SMALL_PROJECT = 100
+MIN_VALIDATION = 3
+MIN_TRAINING = 8
+MIN_PEOPLE = MIN_TRAINING + MIN_VALIDATION + 1
+
+
+def holdout_every(n_samples: int) -> int:
+    """Hold out every Nth sample for validation: more often in a small project."""
+    return HOLDOUT_EVERY_SMALL if n_samples < SMALL_PROJECT else HOLDOUT_EVERY_LARGE
+
+
+def holdout_split(samples: list[PoseSample]) -> tuple[list[PoseSample], list[PoseSample]]:
+    ordered = sorted(samples, key=lambda s: s.key)
+    val = ordered[:: holdout_every(len(samples))]
+    held = {s.key for s in val}
+    return [s for s in samples if s.key not in held], val
+
+
+@dataclass
+class FinetunePlan:
+    skeleton: str
+    train: int = 0
+    val: int = 0
+    skipped: list[str] = field(default_factory=list)  # one line per frame with skipped people: where and why
+    skipped_people: int = 0
+    problem: str | None = None  # why the run cannot start, or None
+
+    def summary(self) -> str:
+        lines = [f"Trains on {self.train} annotated {self.skeleton} people; validates on {self.val} held out "
+                 f"(every {holdout_every(self.train + self.val)}th), so PCK moves in steps of {100 / max(self.val, 1):.0f}."]
+        if self.skipped:
+            lines.append(f"Skips {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
+        if self.problem:
+            lines.append(self.problem)
+        return "\n".join(lines)
+
+
+def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetunePlan:
+    skeleton = read_card(model_path)["skeleton"]["name"]
+    samples = load_samples(f"project:{project_path}")
+    plan = FinetunePlan(skeleton)
+    usable, other = [], Counter()
+    for s in samples:
+        if s.skeleton != skeleton:
+            other[(s.key.split(":", 1)[1].split("#")[0], s.skeleton)] += 1
+        else:
+            usable.append(s)
+    plan.skipped = [f"{n} {skel} {'person' if n == 1 else 'people'} in {where} (the model predicts {skeleton})"
+                    for (where, skel), n in other.items()]
+    plan.skipped_people = sum(other.values())
+    if usable:
+        train, val = holdout_split(usable)
+        plan.train, plan.val = len(train), len(val)
+    if len(usable) < MIN_PEOPLE:
+        plan.problem = (f"Fine-tuning needs at least {MIN_PEOPLE} annotated {skeleton} people "
+                        f"({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on); this project has {len(usable)}. "
+                        "Annotate or accept more predictions first.")
+    return plan

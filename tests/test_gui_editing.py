@@ -1,0 +1,160 @@
+"""Correcting poses the way a user does: clicks and drags on the canvas, keys, and what a failed
+save does. Each test sets the view range it clicks in, so no test depends on the window's layout."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+from poseapp.demo import ensure_demo_project  # noqa: E402
+from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
+from poseapp.gui.main_window import MainWindow  # noqa: E402
+
+LEFT = QtCore.Qt.MouseButton.LeftButton
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    configure_pyqtgraph()
+    win = MainWindow()
+    win.resize(1366, 768)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.open_project(ensure_demo_project(tmp_path))
+    yield win
+    win.close_project()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from conftest import make_model_folder
+
+    return make_model_folder(tmp_path_factory.mktemp("models") / "tiny-recurrent", seed=1)
+
+
+def viewport_pos(window, x, y):
+    return window.canvas.mapFromScene(window.canvas.view.mapViewToScene(QtCore.QPointF(x, y)))
+
+
+def click(window, qtbot, x, y):
+    pos = viewport_pos(window, x, y)
+    qtbot.mousePress(window.canvas.viewport(), LEFT, pos=pos)
+    qtbot.mouseRelease(window.canvas.viewport(), LEFT, pos=pos)
+
+
+def frame_view(window):
+    frame = window.project.frame(window.current_frame_id)
+    window.canvas.view.setRange(xRange=(0, frame.width), yRange=(0, frame.height), padding=0)
+
+
+def run_on_frame(window, qtbot):
+    window.actions_by_name["run"].trigger()
+    qtbot.waitUntil(lambda: window.job is None, timeout=120_000)
+
+
+def test_every_visible_joint_of_two_predictions_takes_the_click_under_the_overlays(window, qtbot, tiny_model):
+    window.model_panel.add_model(tiny_model)
+    window._go_row(7)  # the COCO image with two people
+    run_on_frame(window, qtbot)
+    preds = [i for i in window.project.instances(window.current_frame_id) if i.origin == "predicted"]
+    assert len(preds) >= 2 and window.canvas._heat  # heatmaps and decoded crosses lie over the joints
+    frame_view(window)
+    for inst in preds:
+        for j in np.flatnonzero(inst.keypoints[:, 2] > 0):
+            x, y = inst.keypoints[j, :2]
+            if not (0 <= x < window.project.frame(inst.frame_id).width and 0 <= y < window.project.frame(inst.frame_id).height):
+                continue
+            window.selected = None
+            click(window, qtbot, x, y)
+            assert window.selected is not None, (inst.id, j)
+            seen = set()
+            for _ in range(6):  # clicking on: cycles through every joint on this spot, this one included
+                seen.add(window.selected)
+                click(window, qtbot, x, y)
+            assert (inst.id, int(j)) in seen
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_H)  # H hides every overlay: heatmaps and crosses
+    assert window.canvas._heat == []
+
+
+def test_a_long_model_name_does_not_squeeze_the_canvas(window, tmp_path, tiny_model):
+    import shutil
+
+    before = window.canvas.width()
+    long_name = tmp_path / ("recurrent-lite-ft-20261123-004500-" + "x" * 60)
+    shutil.copytree(tiny_model, long_name)
+    window.model_panel.add_model(long_name)
+    QtWidgets.QApplication.processEvents()
+    assert window.canvas.width() == before
+    box = window.model_panel.model_box
+    assert box.itemData(box.currentIndex(), QtCore.Qt.ItemDataRole.ToolTipRole) == str(long_name)
+
+
+def test_repeated_clicks_cycle_through_joints_on_one_spot(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    kps = inst.keypoints.copy()
+    kps[1, :2] = kps[4, :2]  # both knees on one spot, as predictions often have them
+    window.project.update_instance(inst.id, keypoints=kps)
+    qtbot.waitUntil(lambda: np.allclose(window.canvas._drawn[inst.id]["keypoints"][1, :2], kps[4, :2]))
+    frame_view(window)
+    picked = []
+    for _ in range(3):
+        click(window, qtbot, *kps[4, :2])
+        picked.append(window.selected[1])
+    assert set(picked[:2]) == {1, 4} and picked[2] == picked[0]
+
+
+def _drag(window, qtbot, start, end, steps=6):
+    viewport = window.canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, pos=viewport_pos(window, *start))
+    for i in range(1, steps + 1):
+        f = i / steps
+        qtbot.mouseMove(viewport, pos=viewport_pos(window, start[0] + f * (end[0] - start[0]), start[1] + f * (end[1] - start[1])))
+    qtbot.mouseRelease(viewport, LEFT, pos=viewport_pos(window, *end))
+
+
+def dismiss_message(window, qtbot):
+    """The user reads the message and presses Enter."""
+    boxes = [b for b in window.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert boxes, "no message was shown"
+    for box in boxes:
+        qtbot.keyClick(box, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not any(b.isVisible() for b in window.findChildren(QtWidgets.QMessageBox)))
+
+
+@pytest.fixture
+def locked(window):
+    """Another process holds the project's write lock; this window waits only briefly for it."""
+    window.project._db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(window.project.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    yield other
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_failed_save_leaves_screen_and_undo_stack_unchanged_and_says_so(window, qtbot, locked):
+    inst = window.project.instances(window.current_frame_id)[0]
+    frame_view(window)
+    x0, y0 = inst.keypoints[0, :2]
+    _drag(window, qtbot, (x0, y0), (x0 + 15, y0 - 10))
+    assert window.undo_stack.count() == 0
+    assert "was not saved" in window.last_error and str(window.project.path) in window.last_error
+    dismiss_message(window, qtbot)
+    qtbot.waitUntil(lambda: np.allclose(window.canvas.joints_item(inst.id).getData()[0][0], x0))  # back where the file has it
+    locked.execute("ROLLBACK")
+    _drag(window, qtbot, (x0, y0), (x0 + 15, y0 - 10))
+    assert window.undo_stack.count() == 1
+    locked.execute("BEGIN EXCLUSIVE")
+    window.last_error = None
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.undo_stack.index() == 1 and "not saved" in window.last_error  # the undo did not happen either
+    dismiss_message(window, qtbot)
+    assert window.project.instance(inst.id).keypoints[0, 0] == pytest.approx(x0 + 15, abs=1)
+    locked.execute("ROLLBACK")
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.undo_stack.index() == 0 and window.project.instance(inst.id).keypoints[0, 0] == pytest.approx(x0)
+    locked.execute("BEGIN EXCLUSIVE")  # the fixture's rollback
