@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from poseapp.core.errors import DataError
-from poseapp.formats import coco, coco_export, coco_results, lsp, yolo, yolo_export
+from poseapp.formats import coco, coco_export, coco_results, cvat, lsp, yolo, yolo_export
 from poseapp.formats.dataset import ImportBatch
 from poseapp.formats.ingest import ImportSummary, add_media, apply_batch
 from poseapp.formats.registry import FORMATS, ExportOptions, Format, ImportOptions, exporters, importers, register
@@ -31,6 +31,10 @@ register(Format("lspet", "LSP Extended joints.mat", ("joints.mat",), detect=lsp.
 register(Format(
     "yolo", "YOLO-pose (Ultralytics) dataset", ("data.yaml", "*.yaml", "*.yml"), detect=yolo.detect, read=yolo.read,
     export=yolo_export.export, target="folder", folder_source=True,
+))
+register(Format(
+    "cvat", "CVAT for images 1.1 XML (skeletons)", ("*.xml",), detect=cvat.detect, read=cvat.read, export=cvat.export,
+    target="file",
 ))
 
 MEDIA_FORMATS = ("media",)  # images, folders and videos without annotations

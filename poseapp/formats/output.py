@@ -95,6 +95,12 @@ def write_json_export(out: str | os.PathLike, document: Any, project_path: str |
         json.dump(document, handle, allow_nan=False)
 
 
+def atomic_text_export(out: str | os.PathLike, text: str, project_path: str | os.PathLike | None = None) -> None:
+    target = check_file_target(out, project_path)
+    with os_errors_as_data_errors(out), atomic_open(target, "w") as handle:
+        handle.write(text)
+
+
 @contextlib.contextmanager
 def export_folder(out: str | os.PathLike, project_path: str | os.PathLike | None = None) -> Iterator[Path]:
     """A temporary folder that replaces ``out`` when the block succeeds; it carries our MARKER."""
