@@ -202,3 +202,14 @@ def test_inference_threads_follow_the_cores_other_programs_leave_idle():
         spinner.kill()
         spinner.wait()
     assert CorePolicy(cores=2, fixed=2).threads() == 2  # POSEAPP_THREADS / an explicit choice wins
+
+
+def test_channels_last_inference_gives_the_same_keypoints(lsp_dir):
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.media.images import read_image
+
+    image = read_image(lsp_dir / "images" / "im0801.jpg")
+    box = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
+    fast = Predictor.from_path(resolve_model("default")).predict(image, box)[0]
+    plain = Predictor.from_path(resolve_model("default"), channels_last=False).predict(image, box)[0]
+    np.testing.assert_allclose(fast.stages, plain.stages, atol=0.01)

@@ -13,7 +13,7 @@ import numpy as np
 from poseapp.core.errors import DataError
 from poseapp.engine.detector import Box, HogPersonDetector, detector_upscale
 from poseapp.engine.predictor import PersonPrediction, Predictor
-from poseapp.engine.tracking import PoseTracker
+from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
 from poseapp.media.video import VideoReader
 
@@ -67,20 +67,20 @@ class BoxSource:
             return whole
         return [box for box, _ in self.detector.detect(image)] or whole
 
-    def tracker(self) -> PoseTracker | None:
+    def tracker(self, detect_every: int = DETECT_EVERY) -> PoseTracker | None:
         """For consecutive video frames: people followed by their poses between detections."""
-        return PoseTracker(self.detect) if self.detector is not None else None
+        return PoseTracker(self.detect, detect_every) if self.detector is not None else None
 
 
 def predict_source(
     predictor: Predictor, source: str | Path, iterations: int | None = None, boxes: str = "hog",
-    max_frames: int | None = None, every: int = 1, on_frame: Callable[[FrameInput, list[PersonPrediction]], None] | None = None,
+    max_frames: int | None = None, every: int = 1, detect_every: int = DETECT_EVERY, on_frame: Callable[[FrameInput, list[PersonPrediction]], None] | None = None,
 ) -> tuple[list[dict], dict]:
     """(COCO results records, timing summary) for an image, folder or video."""
     source = Path(source)
     box_source = BoxSource(boxes, upscale=detector_upscale(is_video_file(source)))
     # poses are followed only between neighbouring frames; with a stride every frame is detected
-    tracker = box_source.tracker() if is_video_file(source) and every <= 2 else None
+    tracker = box_source.tracker(detect_every) if is_video_file(source) and every <= 2 else None
     results: list[dict] = []
     frames = people = 0
     start = time.perf_counter()
