@@ -4,7 +4,6 @@
 import json
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
 
 from poseapp.core.errors import DataError
