@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from poseapp.codecs import RegressionCodec
-from poseapp.models.base import PoseModel
+from poseapp.models.base import CoordinateModel
 from poseapp.models.layers import vgg_stage
 from poseapp.models.registry import BaseConfig, register
 
@@ -34,8 +34,7 @@ class CnnLstmConfig(BaseConfig):
 
 
 @register("cnn_lstm", CnnLstmConfig)
-class CnnLstmNet(PoseModel):
-    output_kind = "coordinates"
+class CnnLstmNet(CoordinateModel):
 
     def __init__(self, config: CnnLstmConfig):
         super().__init__(config)
