@@ -71,7 +71,8 @@ class CoordinateModel(PoseModel):
         raise TypeError(f"{self.registry_name} regresses coordinates: it has no heatmaps")
 
     def loss(self, output, target, weight, keypoints, cfg, **phase: Any) -> torch.Tensor:
-        return coordinate_loss(self, output, target, weight, keypoints, cfg, **phase)
+        norm = getattr(self.config, "coordinate_loss", "l2")
+        return coordinate_loss(self, output, target, weight, keypoints, cfg, norm=norm, **phase)
 
     def decode(self, output: torch.Tensor, codec=None) -> tuple[np.ndarray, np.ndarray]:
         """Scores are the sigmoid of the visibility output."""

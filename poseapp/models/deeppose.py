@@ -41,6 +41,11 @@ class DeepPoseConfig(BaseConfig):
     refiner: tuple[ConvSpec, ...] = ((64, 5, 2, True), (128, 3, 1, True), (256, 3, 1, True))
     refiner_fc: int = 1024
     dropout: float = 0.5
+    coordinate_loss: str = "l2"  # l2 (the paper) or l1
+
+    def __post_init__(self) -> None:
+        if self.coordinate_loss not in ("l1", "l2"):
+            raise ValueError("coordinate_loss must be l1 or l2")
 
     @classmethod
     def full(cls) -> "DeepPoseConfig":

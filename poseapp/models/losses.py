@@ -78,15 +78,22 @@ def part_regression_loss(model, output, target, weight, keypoints, cfg: LossConf
     return detection + regression
 
 
-def coordinate_loss(model, output, target, weight, keypoints, cfg: LossConfig, stages: list[int] | None = None) -> torch.Tensor:
-    """L2 on normalised coordinates of labelled joints + BCE on the visibility logit, summed over
-    the chosen stages (DeepPose) or over the time steps (CNN+LSTM, one output per joint step)."""
+def coordinate_loss(model, output, target, weight, keypoints, cfg: LossConfig, stages: list[int] | None = None,
+                    norm: str = "l2") -> torch.Tensor:
+    """L2 (the papers') or L1 (what regression pose models train with since: it does not let a few
+    far-off joints pull every prediction to the mean pose) on normalised coordinates of labelled
+    joints + BCE on the visibility logit, summed over the chosen stages (DeepPose) or over the
+    time steps (CNN+LSTM, one output per joint step)."""
+    if norm not in ("l1", "l2"):
+        raise ValueError(f"coordinate loss must be l1 or l2, not {norm!r}")
     stages = list(range(output.shape[1])) if stages is None else stages
     total = output.new_zeros((), dtype=torch.float32)
     w = weight[:, :, None]
     for s in stages:
         xy = output[:, s, :, :2].float()
-        l2 = (((xy - target[:, :, :2]) ** 2) * w).sum() / w.sum().clamp_min(1.0)
+        diff = xy - target[:, :, :2]
+        error = diff.abs() if norm == "l1" else diff**2
+        l2 = (error * w).sum() / w.sum().clamp_min(1.0)
         vis = F.binary_cross_entropy_with_logits(output[:, s, :, 2].float(), target[:, :, 2], weight=weight, reduction="sum")
         total = total + l2 + cfg.visibility_weight * vis / weight.sum().clamp_min(1.0)
     return total
