@@ -192,7 +192,7 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     from poseapp.store import Project
 
     base = tmp_path / "base"
-    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=1, max_train=16), base, progress=Progress(io.StringIO())).run()
+    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=1, max_train=16, hints=0.5), base, progress=Progress(io.StringIO())).run()
     project = tmp_path / "p.poseapp"
     with Project.open(project, create=True) as p:
         import_source(p, small_lsp)
@@ -200,6 +200,7 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     card = json.loads((tmp_path / "ft" / ckpt.CARD).read_text())
     assert card["training"]["config"]["init_from"] == str(base)
     assert card["training"]["data"] == [f"project:{project}"]
+    assert card["training"]["config"]["hints"] == 0.5  # a hint-trained model fine-tunes with hints too
     # the card keeps the parent's history, so it stays true after the parent folder is retrained
     parent = card["training"]["initialized_from"]
     assert parent["path"] == str(base) and parent["epochs_run"] == 1 and parent["config"]["model"] == "recurrent-lite"
