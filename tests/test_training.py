@@ -374,3 +374,17 @@ def test_a_run_saved_into_git_and_restored_elsewhere_resumes_bit_exactly(tmp_pat
     done = subprocess.run([sys.executable, script, "--restore", str(tmp_path / "runs-state" / "x"), str(tmp_path / "clone")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode != 0 and "later state" in done.stderr
+
+
+def test_card_tells_the_recipe_fit_and_learning_curve(tmp_path, lsp_dir):
+    from poseapp.engine.model_card import render
+
+    out = tmp_path / "run"
+    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=2, hints=0.5, ema_decay=0.9, train_eval=8), out,
+            progress=Progress(io.StringIO())).run()
+    card = json.loads((out / ckpt.CARD).read_text())
+    text = render(card)
+    assert "resumed 0 time(s)" in text and "weights: EMA (decay 0.9)" in text and "hint training: 50%" in text
+    train = card["metrics"]["train_crops"]["pck@0.2"]["total"]
+    assert f"PCK@0.2 {train:.1f} on 8 training people" in text
+    assert text.count("\n| 1 | ") == 1 and text.count("\n| 2 | ") == 1  # one learning-curve row per epoch
