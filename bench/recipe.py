@@ -18,6 +18,8 @@ from poseapp.engine.trainer import Progress, TrainConfig, Trainer  # noqa: E402
 
 DATA = ("lsp:../shared/data/lsp_train", "lspet:../shared/data/lspet")
 WIDE = {"widths": [32, 64, 128], "context_width": 128, "fusion_width": 128, "recurrent_width": 64}
+# the same widths with dilated 3x3 context and recurrent convolutions (7x7 reach, a fifth of the weights)
+DILATED = {**WIDE, "context_kernel": 3, "context_dilation": 3, "recurrent_kernel": 3, "recurrent_dilation": 3}
 BASE = dict(model="recurrent-lite", data=DATA, epochs=100, batch_size=16, lr=2e-3, amp="bf16", threads=1,
             warmup_steps=100, log_every=50, max_minutes=16.0)
 # Step budgets chosen from measured throughput (bench/RESULTS.md) so each run takes about 10 CPU-minutes.
@@ -27,6 +29,7 @@ EXPERIMENTS = {
     "ema": dict(max_steps=1200, ema_decay=0.998),
     "wide": dict(max_steps=500, model_overrides=WIDE),
     "wide-ema-hints": dict(max_steps=500, model_overrides=WIDE, ema_decay=0.995, hints=0.5),
+    "wide-dilated": dict(max_steps=900, model_overrides=DILATED),
 }
 
 

@@ -192,6 +192,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         "model": base.get("model", card["architecture"] + "-lite"),
         "model_overrides": base.get("model_overrides", {}),
         "occlusion": base.get("occlusion", "include"),
+        # a hint-trained model keeps learning to use corrections (issue #13), as it was trained
+        "hints": base.get("hints", 0.0), "max_hints": base.get("max_hints", 7),
         "data": [f"project:{args.project}"], "init_from": str(args.model), "epochs": args.epochs, "lr": args.lr,
         "batch_size": args.batch_size, "warmup_steps": 20, "max_minutes": args.max_minutes,
     })

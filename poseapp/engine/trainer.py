@@ -32,7 +32,7 @@ from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.dataset import ImageCache, PoseDataset
 from poseapp.engine.decoding import decode_output
 from poseapp.engine.ema import ModelEMA
-from poseapp.engine.losses import LOSSES, OCCLUSION_MODES, LossConfig
+from poseapp.models.losses import OCCLUSION_MODES, LossConfig
 from poseapp.engine.metrics import pck_table
 from poseapp.core.skeleton import preset
 from poseapp.models import build_model, make_config, normalise_images, resolve
@@ -268,32 +268,13 @@ class Trainer:
         return model.to(self.device)
 
     def _phase(self, epoch: int) -> tuple[str, dict[str, Any]]:
-        """The schedule: which parts train in this epoch and which loss terms apply."""
-        name, cfg = self.model.registry_name, self.config
-        if name == "part_regression" and cfg.cascade_schedule == "staged":
-            third = max(1, cfg.epochs // 3)
-            phase = "detector" if epoch < third else "regressor" if epoch < 2 * third else "joint"
-            return phase, {"phase": phase}
-        if name == "deeppose" and cfg.stage_schedule == "sequential":
-            stages = self.model.config.stages + 1
-            per = max(1, cfg.epochs // stages)
-            stage = min(epoch // per, stages - 1)
-            return f"stage {stage}", {"stages": [stage]}
-        return "all", {}
+        """The model's schedule: which parts train in this epoch and which loss terms apply."""
+        return self.model.training_phase(epoch, self.config)
 
     def _set_trainable(self, phase: str) -> None:
-        model = self.model
-        name = model.registry_name
-        for p in model.parameters():
+        for p in self.model.parameters():
             p.requires_grad_(True)
-        frozen: list[torch.nn.Module] = []
-        if name == "part_regression":
-            frozen = {"detector": [model.regressor], "regressor": [model.detector]}.get(phase, [])
-        elif name == "deeppose" and phase.startswith("stage"):
-            stage = int(phase.split()[1])
-            parts = [model.initial, *model.refiners]
-            frozen = [m for i, m in enumerate(parts) if i != stage]
-        for module in frozen:
+        for module in self.model.frozen_parts(phase):
             for p in module.parameters():
                 p.requires_grad_(False)
             module.eval()  # frozen batch-norm statistics stay as they are
@@ -360,7 +341,6 @@ class Trainer:
         self.total_steps = min(cfg.max_steps or 10**18, self.steps_per_epoch * cfg.epochs)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.loss_fn = LOSSES[self.model.registry_name]
         self.loss_cfg = LossConfig(occlusion=cfg.occlusion, foreground_weight=cfg.foreground_weight)
         self.epoch, self.batch_in_epoch, self.history = 0, 0, []
         self.best = {"pck": -1.0, "epoch": None}
@@ -451,7 +431,7 @@ class Trainer:
         hints = self._sample_hints(target, kps)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             output = self.net(images, **hints)
-        loss = self.loss_fn(self.model, output, target, weight, kps, self.loss_cfg, **self.loss_kwargs)
+        loss = self.model.loss(output, target, weight, kps, self.loss_cfg, **self.loss_kwargs)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)

@@ -17,6 +17,7 @@ from torch import nn
 from poseapp.codecs import PartCascadeCodec
 from poseapp.models.base import PoseModel
 from poseapp.models.layers import conv_bn_relu, vgg_stage
+from poseapp.models.losses import part_regression_loss
 from poseapp.models.registry import BaseConfig, register
 
 
@@ -101,6 +102,20 @@ class PartRegressionNet(PoseModel):
 
     def keypoint_heatmaps(self, output: torch.Tensor) -> torch.Tensor:
         return torch.stack([torch.sigmoid(output[:, 0]), output[:, 1]], dim=1)
+
+    def loss(self, output, target, weight, keypoints, cfg, phase: str = "joint") -> torch.Tensor:
+        return part_regression_loss(self, output, target, weight, keypoints, cfg, phase)
+
+    def training_phase(self, epoch: int, train_config) -> tuple[str, dict]:
+        """Staged (the paper): a third of the epochs each for the detector, the regressor, then both."""
+        if train_config.cascade_schedule != "staged":
+            return "all", {}
+        third = max(1, train_config.epochs // 3)
+        phase = "detector" if epoch < third else "regressor" if epoch < 2 * third else "joint"
+        return phase, {"phase": phase}
+
+    def frozen_parts(self, phase: str) -> list[nn.Module]:
+        return {"detector": [self.regressor], "regressor": [self.detector]}.get(phase, [])
 
     def stage_names(self, num_stages: int) -> list[str]:
         return ["part detection", "regression"][:num_stages]
