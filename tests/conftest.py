@@ -87,3 +87,11 @@ def make_model_folder(folder: Path, name: str = "recurrent-lite", seed: int = 0)
     ckpt.save_weights(model, folder)
     ckpt.write_card(folder, ckpt.make_card(model, folder.name))
     return folder
+
+
+def synthetic_mouse() -> None:
+    """pyqtgraph drops mouse moves closer than 10 ms apart (a rate limit for real mice); a test's
+    moves come microseconds apart, so a drag could start late or not at all. No limit in tests."""
+    import pyqtgraph as pg
+
+    pg.setConfigOption("mouseRateLimit", 0)

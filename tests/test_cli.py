@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from poseapp.cli import main
 
@@ -62,3 +63,17 @@ def test_installed_entry_point_runs(tmp_path, coco_json):
     done = subprocess.run([exe, "info", str(coco_json)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "format: coco" in done.stdout and "instances: 14" in done.stdout
+
+
+def test_predict_shows_a_progress_bar_on_stderr(tmp_path):
+    import subprocess
+    import sys
+
+    video = Path(__file__).resolve().parent.parent / "resources" / "demo" / "pedestrians.mp4"
+    out = subprocess.run([sys.executable, "-m", "poseapp", "predict", "--input", str(video), "--out", str(tmp_path / "r.json"),
+                          "--max-frames", "4", "--boxes", "whole"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[0].startswith("[") and "1/4 frames" in lines[0] and "frames/s" in lines[0] and "left" in lines[0]
+    assert "4/4 frames" in lines[-1] and "left" not in lines[-1]
+    assert json.loads(out.stdout)["frames"] == 4  # stdout keeps only the summary

@@ -9,6 +9,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -16,6 +17,7 @@ from poseapp.gui.main_window import MainWindow  # noqa: E402
 @pytest.fixture
 def window(qtbot, tmp_path):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     win.resize(1100, 700)
     qtbot.addWidget(win)
@@ -111,7 +113,7 @@ def test_import_and_export_from_the_window(window, tmp_path, coco_json):
 
 def test_shortcuts_are_listed_in_help(window):
     table = dict(window.shortcut_table())
-    for action in ("Next frame", "Previous frame", "Import dataset or media", "Export COCO keypoints", "Keyboard shortcuts"):
+    for action in ("Next frame (or nudge the selected joint right)", "Previous frame (or nudge the selected joint left)", "Import dataset or media", "Export COCO keypoints", "Keyboard shortcuts"):
         assert table.get(action), action
     dialog = window.show_shortcuts()
     assert dialog.isVisible()
@@ -176,6 +178,7 @@ def test_run_model_shows_heatmaps_and_steps_through_iterations(window, qtbot, ti
 def test_run_on_a_video_in_the_background_can_be_cancelled(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # a video frame
+    window.seek_bar.slider.setValue(0)  # scrubbed back to the video's start
     job = window.run_model_on_source()
     assert window.model_panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
@@ -274,9 +277,12 @@ def test_accept_prediction_and_add_person(window, qtbot):
     window.select_joint(pred.id, 2)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
     assert window.project.instance(pred.id).origin == "manual"
+    assert [i.id for i in window.project.instances(fid)] == [pred.id]  # the same person: replaced, not copied
     window.undo_stack.undo()
-    assert window.project.instance(pred.id).origin == "predicted"
+    assert window.project.instance(pred.id).origin == "predicted" and len(window.project.instances(fid)) == 2
+    window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_N)
+    _drag(window, qtbot, (20, 30), (90, 180))  # N, then a box around the new person
     assert len(window.project.instances(fid)) == 3
     window.undo_stack.undo()
     assert len(window.project.instances(fid)) == 2
@@ -384,6 +390,7 @@ def test_a_moved_source_is_reported_once_and_located_from_the_file_menu(qtbot, t
     from poseapp.store import Project
 
     configure_pyqtgraph()
+    synthetic_mouse()
     path = tmp_path / "p.poseapp"
     with Project.open(path, create=True) as project:
         import_source(project, small_lsp)

@@ -13,6 +13,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -22,6 +23,7 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 @pytest.fixture
 def window(qtbot, tmp_path):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     win.resize(1366, 768)
     qtbot.addWidget(win)
@@ -149,6 +151,10 @@ def test_edit_actions_change_the_project_and_undo_redo_them(window, qtbot, monke
     trigger(window, "reviewed")
     assert project.frame(fid).state == "reviewed"
     trigger(window, "add")
+    from test_gui_editing import _drag, frame_view
+
+    frame_view(window)
+    _drag(window, qtbot, (20, 30), (90, 180))
     assert len(project.instances(fid)) == 2
     trigger(window, "rebox")
     assert window.canvas._box_roi is not None
@@ -223,6 +229,7 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
 def test_run_on_source_and_cancel_from_the_menu(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     trigger(window, "last")
+    window.seek_bar.slider.setValue(0)  # scrubbed back to the video's start
     trigger(window, "run_source")
     job = window.job
     qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
@@ -293,6 +300,7 @@ def test_model_panel_buttons(window, qtbot, monkeypatch, tiny_model):
     wait_job(window, qtbot)
     assert len(predicted(window)) == 1
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
+    window.seek_bar.slider.setValue(0)
     qtbot.mouseClick(panel.run_all_button, LEFT)
     job = window.job
     qtbot.waitUntil(lambda: panel.progress.value() >= 1, timeout=120_000)
@@ -337,12 +345,11 @@ def test_seek_bar_play_button(window, qtbot):
     assert not window._play_timer.isActive()
 
 
-def test_every_action_and_button_is_covered_here():
-    """A new action or button must get a test above: list them, compare with what this file drives."""
-    import inspect
-    import sys
+def test_every_action_and_button_is_covered_here(qapp):
+    """A new action or button must get a test: list them, compare with what the GUI tests drive."""
+    from pathlib import Path
 
-    source = inspect.getsource(sys.modules[__name__])
+    source = "".join(p.read_text() for p in Path(__file__).parent.glob("test_gui*.py"))
     win = MainWindow()
     try:
         for name in win.actions_by_name:
@@ -353,3 +360,101 @@ def test_every_action_and_button_is_covered_here():
         assert buttons <= covered, buttons - covered
     finally:
         win.deleteLater()
+
+
+def test_joint_keys_select_and_nudge_with_one_undo_step(window, qtbot):
+    project, fid = window.project, window.current_frame_id
+    inst = project.instances(fid)[0]
+    trigger(window, "next_joint")  # Tab with nothing selected: the first joint
+    assert window.selected == (inst.id, 0) and window.canvas.selection_label.toPlainText() == "right_ankle"
+    trigger(window, "next_joint")
+    trigger(window, "next_joint")
+    trigger(window, "prev_joint")
+    assert window.selected == (inst.id, 1) and window.canvas.selection_label.toPlainText() == "right_knee"
+    x, y = inst.keypoints[1, :2]
+    for name in ("next", "next", "down", "far_right", "far_down", "up", "prev", "far_left", "far_up"):
+        trigger(window, name)
+    moved = project.instance(inst.id).keypoints[1, :2]
+    np.testing.assert_allclose(moved, (x + 1 - 1 + 1 + 10 - 10, y + 1 + 10 - 1 - 10), atol=1e-6)
+    trigger(window, "far_right")
+    assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "nudge right_knee"
+    trigger(window, "undo")
+    np.testing.assert_allclose(project.instance(inst.id).keypoints[1, :2], (x, y))
+    ids = project.frame_ids()
+    trigger(window, "cancel")  # Esc with no job: clears the selection, so arrows step frames again
+    assert window.selected is None and not window.canvas.selection_label.isVisible()
+    trigger(window, "down")
+    trigger(window, "far_right")
+    assert window.current_frame_id == ids[11]
+    trigger(window, "up")
+    trigger(window, "far_left")
+    trigger(window, "far_up")  # at the first frame: stays
+    trigger(window, "far_down")
+    assert window.current_frame_id == ids[10]
+
+
+def test_real_keys_tab_and_arrows(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Tab)
+    assert window.selected == (inst.id, 0)
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Backtab, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert window.selected == (inst.id, 13)
+    x = inst.keypoints[13, 0]
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Right, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert window.project.instance(inst.id).keypoints[13, 0] == pytest.approx(x + 10)
+
+
+def _drag_on_canvas(window, qtbot, start, end, steps=6):
+    from test_gui_editing import _drag
+
+    _drag(window, qtbot, start, end, steps)
+
+
+def _click_on_canvas(window, qtbot, x, y):
+    from test_gui_editing import click
+
+    click(window, qtbot, x, y)
+
+
+def test_n_then_a_drawn_box_adds_the_mean_pose_in_it(window, qtbot):
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add")
+    assert window.prompt.isVisible() and "Drag a box" in window.prompt.text()
+    _drag_on_canvas(window, qtbot, (10, 20), (70, 140))
+    new = [i for i in window.project.instances(fid) if i.id not in before]
+    assert len(new) == 1 and not window.prompt.isVisible()
+    kps = new[0].keypoints
+    assert new[0].bbox == pytest.approx((10, 20, 60, 120), abs=1.5)
+    assert np.all((kps[:, 0] >= 9) & (kps[:, 0] <= 71) & (kps[:, 1] >= 19) & (kps[:, 1] <= 141))
+    names = window.project.skeleton(new[0].skeleton).joints
+    head, ankle = kps[names.index("head_top")], kps[names.index("right_ankle")]
+    assert head[1] < ankle[1] - 60  # upright: the head on top, not a column with the ankle on top
+    assert kps[names.index("right_wrist"), 0] < kps[names.index("left_wrist"), 0]  # facing the camera
+    assert window.undo_stack.count() == 1
+    trigger(window, "undo")
+    assert {i.id for i in window.project.instances(fid)} == before
+
+
+def test_shift_n_places_joints_one_by_one_and_esc_skips(window, qtbot):
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add_by_joints")
+    assert "right ankle (1 of 14)" in window.prompt.text()
+    _click_on_canvas(window, qtbot, 20, 180)
+    assert "right knee (2 of 14)" in window.prompt.text()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)  # the knee is hidden: not labelled
+    assert "right hip (3 of 14)" in window.prompt.text()
+    for n in range(12):
+        _click_on_canvas(window, qtbot, 30 + n * 5, 170 - n * 12)
+    new = [i for i in window.project.instances(fid) if i.id not in before]
+    assert len(new) == 1 and not window.prompt.isVisible()
+    kps = new[0].keypoints
+    assert kps[0] == pytest.approx((20, 180, 2), abs=1) and kps[1, 2] == 0 and (kps[2:, 2] == 2).all()
+    assert window.undo_stack.count() == 1

@@ -10,6 +10,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
+from conftest import synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
@@ -19,6 +20,7 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 @pytest.fixture
 def window(qtbot, tmp_path):
     configure_pyqtgraph()
+    synthetic_mouse()
     win = MainWindow()
     win.resize(1366, 768)
     qtbot.addWidget(win)
@@ -158,3 +160,79 @@ def test_a_failed_save_leaves_screen_and_undo_stack_unchanged_and_says_so(window
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.undo_stack.index() == 0 and window.project.instance(inst.id).keypoints[0, 0] == pytest.approx(x0)
     locked.execute("BEGIN EXCLUSIVE")  # the fixture's rollback
+
+
+def test_accepting_replaces_the_annotation_in_one_undo_step_with_flags_from_visibility(window, qtbot):
+    from poseapp.store import Instance
+
+    fid = window.current_frame_id
+    manual = window.project.instances(fid)[0]
+    vis = np.linspace(0.05, 0.95, 14)  # the first joints look occluded to the model
+    kps = manual.keypoints.copy()
+    kps[:, :2] += 2.0
+    kps[:, 2] = 2
+    pred = window.project.add_instance(Instance(fid, "lsp14", kps, bbox=manual.bbox, origin="predicted", model_id="m",
+                                                joint_scores=np.full(14, 0.8), vis_scores=vis))
+    window.model_panel.occluded_below.setValue(0.3)  # the user's threshold
+    qtbot.waitUntil(lambda: window.canvas.joints_item(pred.id) is not None)
+    frame_view(window)
+    click(window, qtbot, *kps[13, :2])  # a joint of the prediction (head top, far from the annotation's)
+    while window.selected[0] != pred.id:
+        click(window, qtbot, *kps[13, :2])
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
+    after = window.project.instances(fid)
+    assert [i.id for i in after] == [pred.id] and after[0].origin == "manual"  # replaced, not a second copy
+    np.testing.assert_array_equal(after[0].keypoints[:, 2], np.where(vis < 0.3, 1, 2))
+    assert window.undo_stack.count() == 1 and "replacing" in window.undo_stack.undoText()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    back = {i.id: i for i in window.project.instances(fid)}
+    assert set(back) == {manual.id, pred.id} and back[pred.id].origin == "predicted"
+    np.testing.assert_array_equal(back[manual.id].keypoints, manual.keypoints)
+
+
+def test_rerunning_a_model_replaces_its_own_predictions_and_keeps_other_models(window, qtbot, tiny_model, tmp_path):
+    from conftest import make_model_folder
+
+    other = make_model_folder(tmp_path / "other-recurrent", seed=2)
+    window._go_row(6)
+    for model in (tiny_model, other, tiny_model):
+        window.model_panel.add_model(model)
+        run_on_frame(window, qtbot)
+    models = sorted(i.model_id for i in window.project.instances(window.current_frame_id) if i.origin == "predicted")
+    assert models == ["other-recurrent", "tiny-recurrent"]
+
+
+def test_hovering_a_joint_names_it_and_the_table_is_the_colour_legend(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    frame_view(window)
+    qtbot.mouseMove(window.canvas.viewport(), pos=viewport_pos(window, *inst.keypoints[9, :2]))
+    qtbot.waitUntil(lambda: window.canvas.hover_label.isVisible())
+    assert window.canvas.hover_label.toPlainText() == "left_shoulder"
+    click(window, qtbot, *inst.keypoints[9, :2])
+    assert window.canvas.selection_label.toPlainText() == "left_shoulder"
+    table = window.joint_table
+    icons = {table.item(r, 0).icon().pixmap(4, 4).toImage().pixelColor(1, 1).name() for r in range(table.rowCount())}
+    assert len(icons) == 14  # a colour per joint
+    brushes = window.canvas.joints_item(inst.id).data["brush"]
+    assert brushes[9].color().name() == table.item(9, 0).icon().pixmap(4, 4).toImage().pixelColor(1, 1).name()
+
+
+def test_dragging_a_pile_moves_the_joint_chosen_in_the_table(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    kps = inst.keypoints.copy()
+    kps[1, :2] = kps[4, :2]  # both knees on one spot
+    window.project.update_instance(inst.id, keypoints=kps)
+    qtbot.waitUntil(lambda: np.allclose(window.canvas._drawn[inst.id]["keypoints"][1, :2], kps[4, :2]))
+    frame_view(window)
+    for joint in (4, 1):  # 4 first: the pile is there, and the nearest-first pick alone would take 1
+        row = window.joint_table.visualItemRect(window.joint_table.item(joint, 0)).center() if window.joint_table.rowCount() else None
+        if row is None:
+            window.select_joint(inst.id, 0)  # the table lists the person's joints once one is selected
+            row = window.joint_table.visualItemRect(window.joint_table.item(joint, 0)).center()
+        qtbot.mouseClick(window.joint_table.viewport(), LEFT, pos=row)
+        assert window.selected == (inst.id, joint)
+        x, y = window.project.instance(inst.id).keypoints[joint, :2]
+        _drag(window, qtbot, (x, y), (x + 20, y + 5 * joint))
+        moved = window.project.instance(inst.id).keypoints
+        assert moved[joint, 0] == pytest.approx(x + 20, abs=1.5), joint
+    assert not np.allclose(moved[1, :2], moved[4, :2])

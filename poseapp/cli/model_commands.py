@@ -155,13 +155,71 @@ def cmd_predict(args: argparse.Namespace) -> int:
             suffix = f"_{item.frame:06d}" if item.frame is not None else ""
             write_image(folder / f"{name}{suffix}.png", image)
 
+    show_progress = _stderr_progress(_input_count(args.input, args.max_frames, args.every))
+
+    def on_frame(item, preds):
+        if render is not None:
+            render(item, preds)
+        show_progress()
+
     results, summary = predict_source(
         predictor, args.input, iterations=args.iterations, boxes=args.boxes, max_frames=args.max_frames,
-        every=args.every, on_frame=render,
+        every=args.every, on_frame=on_frame,
     )
+    show_progress(finished=True)
     write_json_atomic(args.out, results)
     print(json.dumps({"out": args.out, "model": predictor.model_id, "device": str(predictor.device), **summary}))
     return 0
+
+
+def _input_count(path: str, max_frames: int | None, every: int) -> int | None:
+    """How many frames ``predict`` will run on (None when it cannot tell up front)."""
+    from poseapp.media.images import is_image_file, is_video_file, list_images
+    from poseapp.media.video import probe_video
+
+    p = Path(path)
+    try:
+        if p.is_dir():
+            n = len(list_images(p))
+        elif is_video_file(p):
+            n = -(-probe_video(p).frame_count // max(every, 1))
+        elif is_image_file(p):
+            n = 1
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - the run itself names a bad input; the count is only for the bar
+        return None
+    return min(n, max_frames) if max_frames else n
+
+
+def _stderr_progress(total: int | None):
+    """A one-line progress bar on stderr (frames, frames/s, time left), redrawn in place on a
+    terminal and written every 10% otherwise; stdout keeps only the JSON summary."""
+    import sys
+    import time
+
+    from poseapp.core.progress_text import rate_text
+
+    start, state = time.perf_counter(), {"done": 0, "shown": -1}
+    tty = sys.stderr.isatty()
+
+    def show(finished: bool = False) -> None:
+        if not finished:
+            state["done"] += 1
+        done = state["done"]
+        tenth = int(10 * done / total) if total else done // 50
+        if not (tty or finished or tenth != state["shown"]) or (finished and not tty and state.get("printed") == done):
+            return
+        state["shown"], state["printed"] = tenth, done
+        width = 30
+        bar = "#" * int(width * done / total) + "-" * (width - int(width * done / total)) if total else ""
+        line = f"[{bar}] " if bar else ""
+        line += rate_text(done, total, time.perf_counter() - start)
+        end = "\n" if finished or not tty else ""
+        sys.stderr.write(("\r" if tty else "") + line + end)
+        sys.stderr.flush()
+
+    return show
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -33,14 +33,28 @@ class VisibilityPairs:
         ap, precision, recall = average_precision(self.scores, self.visible)
         return 100.0 * ap, precision, recall
 
-    def disagreements(self, low: float = 0.3, high: float = 0.7) -> list[tuple[JointRef, str, float]]:
-        """Flag visible but score low, or flag occluded but score high; the strongest first."""
+    def chance(self) -> float:
+        """The AP (percent) of a ranking that knows nothing: the share of visible joints. An AP
+        below it means the scores rank worse than calling every joint visible."""
+        return 100.0 * float(self.visible.mean()) if len(self) else 0.0
+
+    def occluded_ap(self) -> tuple[float, float]:
+        """(AP, chance) in percent for finding the occluded joints: the rarer class, so the
+        more telling figure when nearly every joint is visible."""
+        if not len(self) or self.visible.all():
+            return 0.0, 0.0
+        ap, _, _ = average_precision(1.0 - self.scores, ~self.visible)
+        return 100.0 * ap, 100.0 * float((~self.visible).mean())
+
+    def disagreements(self, occluded_below: float = 0.5) -> list[tuple[JointRef, str, float]]:
+        """Joints where the model's call (occluded below ``occluded_below``, the threshold that
+        accepting a prediction uses) differs from the flag; the most confident calls first."""
         out = []
         for ref, s, vis in zip(self.refs, self.scores, self.visible):
-            if vis and s < low:
-                out.append((ref, "flagged visible, scored low", float(low - s)))
-            elif not vis and s > high:
-                out.append((ref, "flagged occluded, scored high", float(s - high)))
+            if vis and s < occluded_below:
+                out.append((ref, f"model says occluded (visibility {s:.2f}), flagged visible", float(occluded_below - s)))
+            elif not vis and s >= occluded_below:
+                out.append((ref, f"model says visible (visibility {s:.2f}), flagged occluded", float(s - occluded_below)))
         return sorted(out, key=lambda item: -item[2])
 
 

@@ -24,11 +24,18 @@ def application() -> QtWidgets.QApplication:
 
 
 def run_app(project_path: str | None = None) -> int:
+    from poseapp.gui.platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem:  # instead of Qt's abort with "could not load the Qt platform plugin"
+        print(problem, file=sys.stderr)
+        return 1
     app = application()
     from poseapp.gui.main_window import MainWindow
 
     window = MainWindow()
-    window.resize(1280, 800)
+    window.resize(1280, 720)
+    window.restore_session(open_last=not project_path)  # layout, and the last project unless one is named
     window.show()
     if project_path:
         window.open_project(project_path)

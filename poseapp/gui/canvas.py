@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.skeleton import Skeleton
+from poseapp.gui.joints_item import JointsItem, OverlayPoints, joint_colour, take_no_clicks
+from poseapp.gui.view_box import DrawingViewBox
 from poseapp.store import Instance
 
 SIDE_COLOURS = {"left": (66, 133, 244), "right": (244, 120, 46), "centre": (52, 199, 89)}
@@ -59,77 +61,6 @@ def limb_side(skeleton: Skeleton, a: int, b: int) -> str:
     return sides.pop() if len(sides) == 1 else "centre"
 
 
-class OverlayPoints(pg.ScatterPlotItem):
-    """Points drawn for information only (decoded keypoints of each iteration): they take no
-    clicks and no drags, so the joints under them stay clickable."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
-        self.setAcceptHoverEvents(False)
-
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        ev.ignore()
-
-    def mouseDragEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        ev.ignore()
-
-
-def take_no_clicks(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
-    item.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
-    item.setAcceptHoverEvents(False)
-    return item
-
-
-class JointsItem(pg.ScatterPlotItem):
-    """One person's joints: click selects a joint, dragging moves it (only this item redraws
-    while the mouse moves; the canvas reports the drop once, on release)."""
-
-    def __init__(self, canvas: "FrameCanvas", instance_id: int, joints: np.ndarray, positions: np.ndarray, brushes, pens):
-        self.canvas = canvas
-        self.instance_id = instance_id
-        self._joints = [int(j) for j in joints]
-        self._pos = np.asarray(positions, dtype=np.float64).copy()
-        self._look = dict(brush=brushes, pen=pens, size=10, pxMode=True)
-        self._dragging: int | None = None
-        super().__init__(pos=self._pos, data=self._joints, **self._look)
-
-    def _index_at(self, pos: QtCore.QPointF) -> int | None:
-        points = self.pointsAt(pos)
-        return int(points[0].index()) if len(points) else None
-
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        index = self._index_at(ev.pos())
-        if index is None or ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            ev.ignore()
-            return
-        ev.accept()
-        self.canvas.click_joint_at(self.mapToScene(ev.pos()))
-
-    def mouseDragEvent(self, ev) -> None:  # noqa: N802 (Qt name)
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            ev.ignore()
-            return
-        if ev.isStart():
-            self._dragging = self._index_at(ev.buttonDownPos())
-            if self._dragging is not None:
-                self.canvas.joint_clicked.emit(self.instance_id, self._joints[self._dragging])
-        if self._dragging is None:
-            ev.ignore()  # not on a joint: the view pans
-            return
-        ev.accept()
-        self.move_joint(self._dragging, ev.pos().x(), ev.pos().y())
-        if ev.isFinish():
-            joint, self._dragging = self._joints[self._dragging], None
-            x, y = self._pos[self._joints.index(joint)]
-            self.canvas.joint_dropped.emit(self.instance_id, joint, float(x), float(y))
-
-    def move_joint(self, index: int, x: float, y: float) -> None:
-        self._pos[index] = (x, y)
-        self.setData(pos=self._pos, data=self._joints, **self._look)
-        self.canvas._limbs_follow(self.instance_id, self._joints[index], x, y)
-
-
 class FrameCanvas(pg.GraphicsLayoutWidget):
     """Zoom with the wheel, pan by dragging the background, drag joints to move them;
     ``show_frame`` replaces what is drawn."""
@@ -140,7 +71,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view = DrawingViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.addItem(self.view)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         # pyqtgraph draws pixel i over [i, i+1]; poseapp's coordinates put pixel centres on integers
         self.image_item.setPos(-0.5, -0.5)
@@ -159,6 +91,14 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
                 hover(ev, exitOnly)
 
         scene.sendHoverEvents = hover_unless_dragging
+        self.selected: tuple[int, int] | None = None
+        self.hover_label = pg.TextItem(color="#ffffff", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 1.2))
+        self.selection_label = pg.TextItem(color="#000000", fill=pg.mkBrush(255, 255, 255, 220), anchor=(-0.15, 0.5))
+        for label in (self.hover_label, self.selection_label):
+            take_no_clicks(label)
+            label.setZValue(40)
+            label.setVisible(False)
+            self.view.addItem(label)
         self._selection = OverlayPoints(size=18, pxMode=True, brush=None, pen=pg.mkPen("#ffffff", width=2))
         self._selection.setZValue(30)
         self.view.addItem(self._selection)
@@ -169,10 +109,15 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setVisible(True)
         if self._shape != image.shape[:2]:
             self._shape = image.shape[:2]
-            self.view.autoRange(padding=0.02)
+            self.fit_image()
         self._clear_overlay()
         for inst in instances:
             self._draw_instance(inst, skeletons[inst.skeleton])
+
+    def fit_image(self) -> None:
+        """Fit the view to the image alone: the last frame's heatmaps and people, still drawn
+        until they are replaced, must not widen the range and push a small image into a corner."""
+        self.view.autoRange(padding=0.02, items=[self.image_item])
 
     def clear_frame(self) -> None:
         # Not named clear(): GraphicsLayoutWidget binds self.clear to its layout's clear(), which
@@ -180,6 +125,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setVisible(False)
         self._clear_overlay()
         self.clear_heatmaps()
+        self._shape = None  # the next image is fitted whatever its size
 
     def clear_heatmaps(self) -> None:
         for item in self._heat_images:
@@ -199,7 +145,6 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             if path.isVisible():
                 items.append(path)
         return items
-        self._shape = None
 
     def _clear_overlay(self) -> None:
         for item in self._overlay:
@@ -207,15 +152,28 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self._overlay.clear()
         self._drawn.clear()
         self.edit_box(None)
+        self.show_hover(None)
 
     def select(self, instance_id: int | None, joint: int | None) -> None:
-        """Ring the selected joint (or nothing)."""
+        """Ring the selected joint and name it beside the ring (or show nothing)."""
         drawn = self._drawn.get(instance_id) if instance_id is not None else None
+        self.selected = (instance_id, joint) if drawn is not None and joint is not None else None
         if drawn is None or joint is None or drawn["keypoints"][joint, 2] == 0:
             self._selection.setData([], [])
+            self.selection_label.setVisible(False)
             return
         x, y = drawn["keypoints"][joint, :2]
         self._selection.setData([x], [y])
+        self.selection_label.setText(drawn["skeleton"].joints[joint])
+        self.selection_label.setPos(float(x), float(y))
+        self.selection_label.setVisible(True)
+
+    def show_hover(self, name: str | None, x: float = 0.0, y: float = 0.0) -> None:
+        """The name of the joint under the mouse, just above it (None hides it)."""
+        self.hover_label.setVisible(name is not None)
+        if name is not None:
+            self.hover_label.setText(name)
+            self.hover_label.setPos(float(x), float(y))
 
     def edit_box(self, instance_id: int | None) -> None:
         """Handles on the selected person's box: drag its corners or move it; reported on release."""
@@ -278,6 +236,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             pts = self._limb_points(drawn["keypoints"], skeleton, side)
             drawn["curves"][side].setData(pts[:, 0], pts[:, 1], connect="pairs")
         self._selection.setData([x], [y])
+        self.selection_label.setPos(float(x), float(y))
 
     def _add(self, item: QtWidgets.QGraphicsItem) -> None:
         self.view.addItem(item)
@@ -346,11 +305,12 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         shown = np.flatnonzero(kps[:, 2] > 0)  # v = 0: not labelled, so nothing to draw
         brushes, pens = [], []
         for j in shown:
-            colour = SIDE_COLOURS[skeleton.side(int(j))]
+            colour = joint_colour(int(j), skeleton.num_joints)  # limbs show the side, joints their own colour
             occluded = kps[j, 2] == 1
             brushes.append(pg.mkBrush(0, 0, 0, 0) if occluded else pg.mkBrush(*colour))  # occluded: hollow
             pens.append(pg.mkPen(colour, width=2) if occluded else pg.mkPen("w", width=1))
-        joints = JointsItem(self, int(inst.id) if inst.id is not None else -1, shown, kps[shown, :2].reshape(-1, 2), brushes, pens)
+        joints = JointsItem(self, int(inst.id) if inst.id is not None else -1, shown, kps[shown, :2].reshape(-1, 2), brushes, pens,
+                            skeleton.joints)
         joints.setZValue(10)
         self._add(joints)
         self._drawn[int(inst.id) if inst.id is not None else -1] = {

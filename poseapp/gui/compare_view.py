@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.engine.comparison import ModelRun
 from poseapp.gui.canvas import SIDE_COLOURS, limb_side
@@ -27,6 +27,13 @@ class ModelComparison(QtWidgets.QWidget):
         self.views: list[pg.ViewBox] = []
         self.titles: list[str] = []
         self._following = False
+
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() == QtCore.Qt.Key.Key_Escape:  # closes like a dialog
+            self.close()
+        else:
+            super().keyPressEvent(event)
 
     def show_runs(self, image: np.ndarray, boxes: list, runs: list[ModelRun], where: str) -> None:
         self.plots.ci.clear()  # not self.plots.clear(): pyqtgraph binds that to the layout's own clear

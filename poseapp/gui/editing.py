@@ -8,7 +8,7 @@ from typing import Callable
 
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import (
-    VISIBILITY_NAMES, AcceptPrediction, AddInstance, DeleteInstance, MoveKeypoint, SetBox, SetFrameState, SetVisibility,
+    VISIBILITY_NAMES, AcceptPrediction, AddInstance, DeleteInstance, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState, SetVisibility,
     StoreCommand, next_visibility, push_applied, redo_applied, undo_applied,
 )
 
@@ -84,6 +84,41 @@ class EditingMixin:
     def move_joint(self, instance_id: int, joint: int, x: float, y: float) -> None:
         self._edit(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
 
+    NUDGE_STEP = 1.0  # image pixels per arrow key; Shift: NUDGE_FAR
+    NUDGE_FAR = 10.0
+
+    def arrow(self, dx: int, dy: int, far: bool = False) -> None:
+        """Arrow keys: with a joint selected they nudge it (Shift: farther); with none they step
+        frames (Left/Up back, Right/Down on; Shift: 10 frames)."""
+        if self.selected is None or self.project is None:
+            self.step((dx + dy) * (10 if far else 1))
+            return
+        instance_id, joint = self.selected
+        inst = self.project.instance(instance_id)
+        if inst.keypoints[joint, 2] == 0:
+            self.statusBar().showMessage("This joint is not placed: drag it onto the image first.", 5000)
+            return
+        step = self.NUDGE_FAR if far else self.NUDGE_STEP
+        self._edit(NudgeKeypoint(self.project, instance_id, joint, dx * step, dy * step, self._joint_name(instance_id, joint)))
+
+    def select_next_joint(self, delta: int) -> None:
+        """Tab / Shift+Tab: the next / previous joint of the selected person (the first one if none)."""
+        if self.project is None or self.current_frame_id is None:
+            return
+        if self.selected is None:
+            people = self.project.instances(self.current_frame_id)
+            if people:
+                self.select_joint(people[0].id, 0 if delta > 0 else people[0].keypoints.shape[0] - 1)
+            return
+        instance_id, joint = self.selected
+        k = self.project.instance(instance_id).keypoints.shape[0]
+        self.select_joint(instance_id, (joint + delta) % k)
+
+    def deselect(self) -> None:
+        self.selected = None
+        self.canvas.select(None, None)
+        self._refresh_joint_table()
+
     def cycle_visibility(self) -> None:
         if self.selected is None or self.project is None:
             self.statusBar().showMessage("Click a joint first, then V cycles visible, occluded, not labelled.", 5000)
@@ -109,7 +144,7 @@ class EditingMixin:
                 self.statusBar().showMessage("Click a joint of the prediction to accept (A).", 5000)
                 return
             inst = predicted[0]
-        self._edit(AcceptPrediction(self.project, inst.id))
+        self._edit(AcceptPrediction(self.project, inst.id, self.model_panel.occluded_below.value()))
 
     def delete_instance(self) -> None:
         inst = self._selected_instance()
@@ -118,17 +153,6 @@ class EditingMixin:
             return
         self.selected = None
         self._edit(DeleteInstance(self.project, inst.id))
-
-    def add_person(self) -> None:
-        if self.project is None or self.current_frame_id is None:
-            return
-        frame = self.project.frame(self.current_frame_id)
-        names = self.project.skeleton_names() or ["lsp14"]
-        existing = self.project.instances(frame.id)
-        skeleton = existing[0].skeleton if existing else names[0]
-        self.project.ensure_skeleton(self.project.skeleton(skeleton))
-        w, h = frame.width * 0.3, frame.height * 0.6
-        self._edit(AddInstance(self.project, frame.id, skeleton, ((frame.width - w) / 2, (frame.height - h) / 2, w, h)))
 
     def toggle_box_editing(self) -> None:
         self._box_editing = not getattr(self, "_box_editing", False)

@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui
 
 from poseapp.store import FRAME_STATES, Project
 
+BROKEN_COLOUR = "#d93025"
 STATE_COLOURS = {
     "unlabelled": "#5f6368", "labelled": "#1a73e8", "predicted": "#b06000", "edited": "#188038", "reviewed": "#8430ce",
 }
@@ -16,9 +17,10 @@ STATE_COLOURS = {
 class FrameListModel(QtCore.QAbstractListModel):
     FrameIdRole = QtCore.Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, project: Project, state_filter: str | None = None):
+    def __init__(self, project: Project, state_filter: str | None = None, broken: dict[int, str] | None = None):
         super().__init__()
         self.project = project
+        self.broken = broken if broken is not None else {}  # frame id -> why its image cannot be read
         self.state_filter = state_filter
         self._ids = project.frame_ids(state=state_filter)
         self._row_of = {fid: row for row, fid in enumerate(self._ids)}
@@ -36,11 +38,12 @@ class FrameListModel(QtCore.QAbstractListModel):
             return fid
         if role in (QtCore.Qt.ItemDataRole.DisplayRole, QtCore.Qt.ItemDataRole.ForegroundRole, QtCore.Qt.ItemDataRole.ToolTipRole):
             text, state = self._label(fid)
+            why = self.broken.get(fid)
             if role == QtCore.Qt.ItemDataRole.ForegroundRole:
-                return QtGui.QBrush(QtGui.QColor(STATE_COLOURS[state]))
+                return QtGui.QBrush(QtGui.QColor(BROKEN_COLOUR if why else STATE_COLOURS[state]))
             if role == QtCore.Qt.ItemDataRole.ToolTipRole:
-                return f"{text}\nstate: {state}"
-            return f"{text}   [{state}]"
+                return f"{text}\nstate: {state}" + (f"\nbroken: {why}" if why else "")
+            return f"{text}   [{state}]" + ("  [broken image]" if why else "")
         return None
 
     def _label(self, fid: int) -> tuple[str, str]:
@@ -56,6 +59,10 @@ class FrameListModel(QtCore.QAbstractListModel):
 
     def frame_id(self, row: int) -> int:
         return self._ids[row]
+
+    def mark_broken(self, frame_id: int, why: str) -> None:
+        self.broken[frame_id] = why
+        self.frame_state_changed(frame_id, "")
 
     def frame_state_changed(self, frame_id: int, state: str) -> None:
         self._labels.pop(frame_id, None)

@@ -48,6 +48,17 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self._names: list[str] = []
         self._shown: tuple | None = None  # (peaks bytes, names) last drawn, to redraw only the marker
 
+    def reset(self) -> None:
+        """Back to the empty state (no prediction, no joints, first step)."""
+        self._names = []
+        self.joint_box.blockSignals(True)
+        self.joint_box.clear()
+        self.joint_box.blockSignals(False)
+        self.stage.blockSignals(True)
+        self.stage.setRange(0, 0)
+        self.stage.blockSignals(False)
+        self.show_peaks(None, [])
+
     def set_joints(self, names: list[str]) -> None:
         if names == self._names:
             return
@@ -78,14 +89,15 @@ class HeatmapPanel(QtWidgets.QGroupBox):
     def step(self, delta: int) -> None:
         self.stage.setValue(max(0, min(self.stage.maximum(), self.stage.value() + delta)))
 
-    def show_peaks(self, peaks: np.ndarray | None, names: list[str]) -> None:
+    def show_peaks(self, peaks: np.ndarray | None, names: list[str], note: str | None = None) -> None:
+        """The peak per step of the current frame's prediction; ``note`` says why there is none."""
         t = self.stage.value()
         if peaks is None or len(peaks) == 0:
             self._curve.setData([], [])
             self._shown = None
             self.plot.getAxis("bottom").setTicks(None)
             self.plot.setRange(xRange=(-0.3, 2.3), yRange=(0, 1), padding=0)
-            self.stage_label.setText("no prediction on this frame: run the model (Ctrl+R)")
+            self.stage_label.setText(note or "no prediction on this frame: run the model (Ctrl+R)")
             return
         key = (np.asarray(peaks).tobytes(), tuple(names))
         if key != self._shown:  # new curve: axes and ticks change; a step change only moves the marker

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.engine.occlusion import VisibilityPairs, visibility_pairs
 from poseapp.gui.commands import VISIBILITY_NAMES
+from poseapp.gui.joints_item import joint_colour
 from poseapp.store import Instance, Project
+
+
+def _swatch(colour: tuple[int, int, int]) -> QtGui.QIcon:
+    pixmap = QtGui.QPixmap(12, 12)
+    pixmap.fill(QtGui.QColor(*colour))
+    return QtGui.QIcon(pixmap)
 
 
 class JointTable(QtWidgets.QTableWidget):
@@ -44,6 +51,7 @@ class JointTable(QtWidgets.QTableWidget):
             ]
             for c, text in enumerate(cells):
                 self.setItem(j, c, QtWidgets.QTableWidgetItem(text))
+            self.item(j, 0).setIcon(_swatch(joint_colour(j, len(joint_names))))  # the canvas's colour: the legend
         self.resizeColumnsToContents()
         if selected is not None:
             self.selectRow(selected)
@@ -63,9 +71,17 @@ class OcclusionView(QtWidgets.QWidget):
         self.plot.setYRange(0, 1.02)
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve = self.plot.plot([], [], pen=pg.mkPen("#8ab4f8", width=2))
+        # the PR curve's baseline: the precision of calling every joint visible
+        self.baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#f28b82", width=1.5, style=QtCore.Qt.PenStyle.DashLine),
+                                        label="chance {value:.3f}", labelOpts={"position": 0.15, "color": "#f28b82"})
+        self.baseline.setVisible(False)
+        self.plot.addItem(self.baseline)
+        self.occluded_below = 0.5  # the window keeps it equal to the model panel's threshold
         self.summary = QtWidgets.QLabel("Run a model and annotate visibility to compare them.")
         self.summary.setWordWrap(True)
         self.queue = QtWidgets.QListWidget()
+        self.queue.setWordWrap(True)  # each entry in full: frame, joint, the model's call and the flag
+        self.queue.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
         self.refresh_button = QtWidgets.QPushButton("Refresh")
         self.next_button = QtWidgets.QPushButton("Next disagreement")
         self.next_button.setToolTip("Jump to the next joint whose flag and visibility score disagree (D)")
@@ -91,6 +107,7 @@ class OcclusionView(QtWidgets.QWidget):
         self.queue.clear()
         if len(self.pairs) == 0 or self.pairs.visible.all() or not self.pairs.visible.any():
             self.curve.setData([], [])
+            self.baseline.setVisible(False)
             self.summary.setText(
                 f"{len(self.pairs)} labelled joints with visibility scores: a PR curve needs both visible and occluded flags."
             )
@@ -98,16 +115,24 @@ class OcclusionView(QtWidgets.QWidget):
             self.queue.blockSignals(False)
             return
         ap, precision, recall = self.pairs.pr_curve()
+        chance = self.pairs.chance()
+        occ_ap, occ_chance = self.pairs.occluded_ap()
         self.curve.setData(np.concatenate([[0.0], recall]), np.concatenate([[1.0], precision]))
-        self.items = self.pairs.disagreements()
+        self.baseline.setValue(chance / 100.0)
+        self.baseline.setVisible(True)
+        self.plot.setYRange(min(0.9 * chance / 100.0, float(precision.min()) - 0.02), 1.02)
+        self.items = self.pairs.disagreements(self.occluded_below)
         names = {}
-        for ref, why, strength in self.items:
+        for ref, why, _strength in self.items:
             skel = names.setdefault(ref.instance_id, project.skeleton(project.instance(ref.instance_id).skeleton))
             where = project.frame_name(project.frame(ref.frame_id))
-            self.queue.addItem(f"{where}: {skel.joints[ref.joint]} {why} (by {strength:.2f})")
+            self.queue.addItem(f"{where}: {skel.joints[ref.joint]}: {why}")
+        verdict = "below chance: the scores rank worse than calling every joint visible" if ap < chance else "above chance"
         self.summary.setText(
-            f"Visibility AP {ap:.1f} over {len(self.pairs)} joints ({int(self.pairs.visible.sum())} visible, "
-            f"{int((~self.pairs.visible).sum())} occluded); {len(self.items)} disagreements."
+            f"Visibility AP {ap:.1f}, chance {chance:.1f} ({verdict}); finding occluded joints: AP {occ_ap:.1f}, "
+            f"chance {occ_chance:.1f}. {len(self.pairs)} joints ({int(self.pairs.visible.sum())} visible, "
+            f"{int((~self.pairs.visible).sum())} occluded); {len(self.items)} disagree at the occluded-below "
+            f"threshold {self.occluded_below:.2f}, most confident first."
         )
         self.queue.blockSignals(False)
 

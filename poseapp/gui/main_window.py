@@ -8,8 +8,11 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.errors import PoseAppError
+from poseapp.core.events import FrameStateChanged, InstanceAdded, InstanceChanged, InstanceRemoved
+from poseapp.gui.adding import AddingMixin
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.editing import EditingMixin
+from poseapp.gui.frame_admin import FrameAdminMixin
 from poseapp.gui.frame_list import FrameListModel
 from poseapp.gui.heatmap_panel import HeatmapPanel
 from poseapp.gui.inspector import JointTable, OcclusionView
@@ -19,28 +22,58 @@ from poseapp.gui.model_runs import ModelRunsMixin
 from poseapp.gui.project_actions import ProjectActionsMixin
 from poseapp.gui.retrain_panel import RetrainPanel
 from poseapp.gui.seek_bar import SeekBar
+from poseapp.gui.session import SessionMixin
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import missing_sources
 from poseapp.store import FRAME_STATES, Project
 
 
-class _EventBridge(QtCore.QObject):
-    """Re-emits store events as a Qt signal so views update on the GUI thread whoever edited."""
+def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """A dock's content in a scroll area: on a small screen (1280x720) the dock scrolls instead of
+    forcing the window taller than the screen."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    return area
 
-    event = QtCore.Signal(str, object)
+
+class ProjectSignals(QtCore.QObject):
+    """The store's typed events as Qt signals (payload: a core.events dataclass), delivered queued
+    so views update on the GUI thread whoever edited, and never inside the handler of the item a
+    redraw would delete."""
+
+    instances_edited = QtCore.Signal(object)  # InstanceAdded, InstanceChanged or InstanceRemoved
+    frame_state_changed = QtCore.Signal(object)  # FrameStateChanged
+
+    STORE_EVENTS = {"instance_added": "instances_edited", "instance_changed": "instances_edited",
+                    "instance_removed": "instances_edited", "frame_state_changed": "frame_state_changed"}
+
+    def connect_project(self, project) -> list[tuple]:
+        """Subscribe to ``project``; returns (store signal, callback) pairs to disconnect later."""
+        pairs = []
+        for store_name, qt_name in self.STORE_EVENTS.items():
+            signal, callback = getattr(project.events, store_name), getattr(self, qt_name).emit
+            signal.connect(callback)
+            pairs.append((signal, callback))
+        return pairs
 
 
-class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
+class MainWindow(ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.project: Project | None = None
         self.loader: FrameLoader | None = None
         self.model: FrameListModel | None = None
         self.current_frame_id: int | None = None
+        self.broken: dict[int, str] = {}
+        self.check_job: Job | None = None  # decoding freshly imported images  # frames whose image cannot be decoded, and why
         self.last_error: str | None = None
-        self._bridge = _EventBridge()
-        # Queued: a redraw must never delete a canvas item from inside that item's mouse handler.
-        self._bridge.event.connect(self._on_project_event, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.project_signals = ProjectSignals()
+        queued = QtCore.Qt.ConnectionType.QueuedConnection
+        self.project_signals.instances_edited.connect(self._on_instances_edited, queued)
+        self.project_signals.frame_state_changed.connect(self._on_frame_state_changed, queued)
         self.undo_stack = QtGui.QUndoStack(self)
         self.selected: tuple[int, int] | None = None  # (instance id, joint)
         self._listeners: list[tuple[Any, Callable]] = []
@@ -69,6 +102,12 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         centre = QtWidgets.QWidget()
         centre_layout = QtWidgets.QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
+        self.prompt = QtWidgets.QLabel()  # what the canvas expects next while a person is added
+        self.prompt.setStyleSheet("background: #00bcd4; color: black; padding: 3px; font-weight: bold")
+        self.prompt.setVisible(False)
+        self.canvas.view.box_drawn.connect(self._box_drawn)
+        self.canvas.view.point_placed.connect(self._point_placed)
+        centre_layout.addWidget(self.prompt)
         centre_layout.addWidget(self.canvas, 1)
         centre_layout.addWidget(self.seek_bar)
         splitter = QtWidgets.QSplitter()
@@ -89,10 +128,10 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         side_layout.addStretch(1)
         dock = QtWidgets.QDockWidget("Model and heatmaps", self)
         dock.setObjectName("model_dock")
-        dock.setWidget(side)
+        dock.setWidget(scrolling(side))
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.resizeDocks([dock], [380], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([dock], [400], QtCore.Qt.Orientation.Horizontal)
         self.joint_table = JointTable()
         self.occlusion_view = OcclusionView()
         joints_dock = QtWidgets.QDockWidget("Joints", self)
@@ -100,11 +139,11 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         joints_dock.setWidget(self.joint_table)
         occlusion_dock = QtWidgets.QDockWidget("Occlusion", self)
         occlusion_dock.setObjectName("occlusion_dock")
-        occlusion_dock.setWidget(self.occlusion_view)
+        occlusion_dock.setWidget(scrolling(self.occlusion_view))
         self.retrain_panel = RetrainPanel()
         retrain_dock = QtWidgets.QDockWidget("Retrain", self)
         retrain_dock.setObjectName("retrain_dock")
-        retrain_dock.setWidget(self.retrain_panel)
+        retrain_dock.setWidget(scrolling(self.retrain_panel))
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, joints_dock)
         self.tabifyDockWidget(joints_dock, occlusion_dock)
         self.tabifyDockWidget(occlusion_dock, retrain_dock)
@@ -117,6 +156,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         occlusion_dock.visibilityChanged.connect(lambda shown: shown and self.project is not None and self.occlusion_view.refresh(self.project))
         self.joint_table.joint_chosen.connect(self.select_joint)
         self.occlusion_view.goto.connect(self.goto_joint)
+        self.model_panel.occluded_below.valueChanged.connect(self._occlusion_threshold_changed)
         self.model_panel.run_frame.connect(self.run_model_on_frame)
         self.model_panel.run_source.connect(self.run_model_on_source)
         self.model_panel.cancel.connect(self.cancel_job)
@@ -147,6 +187,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("new", "&New project...", QtGui.QKeySequence.StandardKey.New, self._ask_new, file_menu)
         act("open", "&Open project...", QtGui.QKeySequence.StandardKey.Open, self._ask_open, file_menu)
         act("save_copy", "Save a &copy as...", "Ctrl+Shift+S", self._ask_save_copy, file_menu)
+        act("close", "C&lose project", QtGui.QKeySequence.StandardKey.Close, self.close_project, file_menu)
+        self._build_session_menu(file_menu, self.actions_by_name["save_copy"])
         file_menu.addSeparator()
         act("import", "&Import dataset or media...", "Ctrl+I", self._ask_import, file_menu)
         act("import_folder", "Import image &folder...", "Ctrl+Shift+I", self._ask_import_folder, file_menu)
@@ -172,19 +214,31 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("visibility", "Cycle joint &visibility (visible, occluded, not labelled)", "V", self.cycle_visibility, edit)
         act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
         act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
-        act("add", "Add a &new person (drag the joints into place)", "N", self.add_person, edit)
+        act("add", "Add a &new person: draw its box, get the mean pose", "N", self.add_person, edit)
+        act("add_by_joints", "Add a new person joint by joint (Esc: not labelled)", "Shift+N", self.add_person_by_joints, edit)
         act("rebox", "Re-&box the selected person (drag the handles)", "B", self.toggle_box_editing, edit)
         act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
+        edit.addSeparator()
+        act("remove_frames", "Remove selected &frames from the project", "Ctrl+Shift+Del", self.remove_selected_frames, edit)
+        act("remove_source", "Remove this frame's &source from the project", None, self.remove_current_source, edit)
         act("disagreement", "Next &disagreement (flag vs visibility score)", "D", self.next_disagreement, edit)
 
         go = self.menuBar().addMenu("&Go")
-        act("next", "&Next frame", "Right", lambda: self.step(1), go)
-        act("prev", "&Previous frame", "Left", lambda: self.step(-1), go)
+        act("next", "&Next frame (or nudge the selected joint right)", "Right", lambda: self.arrow(1, 0), go)
+        act("prev", "&Previous frame (or nudge the selected joint left)", "Left", lambda: self.arrow(-1, 0), go)
+        act("up", "Previous frame (or nudge the selected joint up)", "Up", lambda: self.arrow(0, -1), go)
+        act("down", "Next frame (or nudge the selected joint down)", "Down", lambda: self.arrow(0, 1), go)
+        act("far_right", "Nudge the selected joint 10 px right (or forward 10 frames)", "Shift+Right", lambda: self.arrow(1, 0, far=True), go)
+        act("far_left", "Nudge the selected joint 10 px left (or back 10 frames)", "Shift+Left", lambda: self.arrow(-1, 0, far=True), go)
+        act("far_up", "Nudge the selected joint 10 px up", "Shift+Up", lambda: self.arrow(0, -1, far=True), go)
+        act("far_down", "Nudge the selected joint 10 px down", "Shift+Down", lambda: self.arrow(0, 1, far=True), go)
+        act("next_joint", "Select the next joint", "Tab", lambda: self.select_next_joint(1), go)
+        act("prev_joint", "Select the previous joint", "Shift+Tab", lambda: self.select_next_joint(-1), go)
         act("next10", "Forward 10 frames", "PgDown", lambda: self.step(10), go)
         act("prev10", "Back 10 frames", "PgUp", lambda: self.step(-10), go)
         act("first", "&First frame", "Home", lambda: self._go_row(0), go)
         act("last", "&Last frame", "End", lambda: self._go_row(-1), go)
-        act("fit", "&Fit image to window", "F", lambda: self.canvas.view.autoRange(padding=0.02), go)
+        act("fit", "&Fit image to window", "F", self.canvas.fit_image, go)
         act("play", "&Play / pause video", "Space", self.seek_bar.play_button.toggle, go)
         act("jump", "&Jump to frame...", "Ctrl+G", self.ask_jump, go)
 
@@ -192,7 +246,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         act("run", "&Run model on frame", "Ctrl+R", self.run_model_on_frame, model_menu)
         act("run_selection", "Run model on selected &frames", "Ctrl+Alt+R", self.run_model_on_selection, model_menu)
         act("run_source", "Run model on &source", "Ctrl+Shift+R", self.run_model_on_source, model_menu)
-        act("cancel", "&Cancel background job", "Esc", self.cancel_job, model_menu)
+        act("cancel", "&Cancel background job (or clear the joint selection)", "Esc", self.escape, model_menu)
         act("retrain", "&Fine-tune the model on this project...", "Ctrl+T", self.start_retrain, model_menu)
         act("compare", "Co&mpare models on this frame", "Ctrl+M", self.compare_models, model_menu)
         model_menu.addSeparator()
@@ -210,20 +264,39 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
             if not a.shortcut().isEmpty()
         ]
 
+    MOUSE_ACTIONS = [
+        ("Click a joint: select it (click again: the next joint on the same spot)", "Left click"),
+        ("Drag a joint: move it (on a pile: the joint chosen in the joint table)", "Left drag"),
+        ("Hover a joint: show its name", "Mouse over"),
+        ("Pan the image", "Drag the background"),
+        ("Zoom", "Wheel"),
+        ("Draw the new person's box (after N)", "Left drag"),
+        ("Place the next joint (after Shift+N)", "Left click"),
+        ("Import images, folders, videos, datasets; open a project", "Drop files on the window"),
+    ]
+
     def show_shortcuts(self) -> QtWidgets.QDialog:
         dialog = QtWidgets.QDialog(self)
         dialog.setObjectName("shortcuts")
-        dialog.setWindowTitle("Keyboard shortcuts")
-        table = QtWidgets.QTableWidget(0, 2, dialog)
-        table.setHorizontalHeaderLabels(["Action", "Key"])
-        for text, key in self.shortcut_table():
-            row = table.rowCount()
-            table.insertRow(row)
+        dialog.setWindowTitle("Keyboard shortcuts and mouse actions")
+        rows = self.shortcut_table() + self.MOUSE_ACTIONS
+        table = QtWidgets.QTableWidget(len(rows), 2, dialog)
+        table.setHorizontalHeaderLabels(["Action", "Key or mouse"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        for row, (text, key) in enumerate(rows):
             table.setItem(row, 0, QtWidgets.QTableWidgetItem(text))
             table.setItem(row, 1, QtWidgets.QTableWidgetItem(key))
-        table.resizeColumnsToContents()
-        QtWidgets.QVBoxLayout(dialog).addWidget(table)
-        dialog.resize(420, 420)
+        header = table.horizontalHeader()
+        # the key column is never cut: it takes what it needs, the action column the rest
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        layout = QtWidgets.QVBoxLayout(dialog)
+        layout.addWidget(table)
+        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.close)
+        layout.addWidget(close)
+        dialog.resize(min(760, max(560, self.width() // 2)), min(640, max(420, self.height() - 80)))
         dialog.show()
         return dialog
 
@@ -232,7 +305,7 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         if self.project is None:
             return
         state = self.state_filter.currentText()
-        self.model = FrameListModel(self.project, None if state == "all frames" else state)
+        self.model = FrameListModel(self.project, None if state == "all frames" else state, self.broken)
         self.frame_list.setModel(self.model)
         self.frame_list.selectionModel().currentChanged.connect(self._on_row_changed)
         row = self.model.row_of(self.current_frame_id) if self.current_frame_id is not None else None
@@ -265,6 +338,8 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         assert self.project is not None and self.loader is not None
         if frame_id != self.current_frame_id:
             self.selected = None
+            if self.adding():
+                self.stop_adding()  # a person half placed belongs to the frame it was started on
         self.current_frame_id = frame_id
         frame = self.project.frame(frame_id)
         try:
@@ -275,8 +350,12 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
                 # told once on opening; stepping through a moved source must not pile up dialogs
                 self.frame_info.setText(f"{self.project.frame_name(frame)}: source missing (File > Locate missing sources)")
                 self.statusBar().showMessage(str(exc), 5000)
-            else:
-                self.report_error(str(exc))
+            else:  # a broken image: marked in the list and said here, never a dialog on every visit
+                self.broken[frame_id] = str(exc)
+                if self.model is not None:
+                    self.model.mark_broken(frame_id, str(exc))
+                self.frame_info.setText(f"{self.project.frame_name(frame)}: broken image (Edit > Remove selected frames)")
+                self.statusBar().showMessage(str(exc), 8000)
             return
         instances = self.project.instances(frame_id)
         skeletons = {i.skeleton: self.project.skeleton(i.skeleton) for i in instances}
@@ -289,8 +368,11 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         self._refresh_joint_table()
         self._update_heatmaps()
         self._update_seek_bar(frame)
+        self._show_frame_info(frame, len(instances))
+
+    def _show_frame_info(self, frame, people: int) -> None:
         name = self.project.frame_name(frame)
-        self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {len(instances)} instance(s)  [{frame.state}]")
+        self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {people} instance(s)  [{frame.state}]")
 
     # ------------------------------------------------------------------ video
     def _update_seek_bar(self, frame) -> None:
@@ -348,17 +430,24 @@ class MainWindow(ProjectActionsMixin, EditingMixin, ModelRunsMixin, QtWidgets.QM
         self.statusBar().showMessage(f"No frame matches {text!r}", 5000)
         return False
 
-    def _on_project_event(self, name: str, args: tuple) -> None:
-        if name == "frame_state_changed" and self.model is not None:
-            self.model.frame_state_changed(*args)
-            if self.seek_bar.isVisible() and self.project is not None:
-                self.seek_bar.set_marks(self.project.frame_states(self._seek_source))
-        elif name == "sources_changed":
-            return  # imports refresh the list themselves once they are complete
-        if self.current_frame_id is not None and name.startswith("instance"):
-            touched = {getattr(a, "frame_id", None) for a in args}
-            if self.current_frame_id in touched:
-                self.show_frame(self.current_frame_id)
+    def _on_frame_state_changed(self, event: FrameStateChanged) -> None:
+        if self.model is None or self.project is None:
+            return
+        self.model.frame_state_changed(event.frame_id, event.state)
+        if self.seek_bar.isVisible():
+            self.seek_bar.set_marks(self.project.frame_states(self._seek_source))
+        if event.frame_id == self.current_frame_id:  # the status bar shows the new state
+            frame = self.project.frame(event.frame_id)
+            self._show_frame_info(frame, len(self.project.instances(frame.id)))
+
+    def _on_instances_edited(self, event: InstanceAdded | InstanceChanged | InstanceRemoved) -> None:
+        if self.project is not None and self.current_frame_id is not None and event.frame_id == self.current_frame_id:
+            self.show_frame(self.current_frame_id)
+
+    def _occlusion_threshold_changed(self, value: float) -> None:
+        self.occlusion_view.occluded_below = value
+        if self.project is not None and self.occlusion_view.pairs is not None:
+            self.occlusion_view.refresh(self.project)
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"poseapp - {self.project.path.name}" if self.project else "poseapp")

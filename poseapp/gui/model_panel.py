@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore, QtWidgets
 
+from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW
 from poseapp.engine.checkpoint import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
 
@@ -24,7 +25,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         # a fine-tuned model's long name must not widen the dock and squeeze the canvas: the box
         # keeps a fixed width, elides the name and shows it whole in the item's tooltip
         self.model_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_box.setMinimumContentsLength(14)
+        self.model_box.setMinimumContentsLength(10)
         self.model_box.view().setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
         browse = QtWidgets.QPushButton("...")
         browse.setToolTip("Use another model: pick its card.json or weights.safetensors")
@@ -32,6 +33,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         browse.clicked.connect(lambda _checked=False: self._browse())
         self.card_button = QtWidgets.QPushButton("Card")
         self.card_button.setToolTip("The model card: how the model was trained and what it measured")
+        self.card_button.setMaximumWidth(56)
         self.card_button.clicked.connect(lambda _checked=False: self.show_card())
         self.card_window: QtWidgets.QTextBrowser | None = None
         self.device_box = QtWidgets.QComboBox()
@@ -43,17 +45,30 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.iterations = QtWidgets.QSpinBox()
         self.iterations.setRange(0, 8)
         self.iterations.setToolTip("Recurrent models: iterations of the recurrent module (0 = feed-forward only)")
+        self.occluded_below = QtWidgets.QDoubleSpinBox()
+        self.occluded_below.setRange(0.0, 1.0)
+        self.occluded_below.setSingleStep(0.05)
+        self.occluded_below.setValue(DEFAULT_OCCLUDED_BELOW)
+        self.occluded_below.setToolTip("Accepting a prediction (A) flags a joint occluded when the model's "
+                                       "visibility score is below this, visible otherwise")
         self.run_button = QtWidgets.QPushButton("Run on frame")
         self.run_button.setToolTip("Predict the people in this frame (Ctrl+R)")
         self.run_all_button = QtWidgets.QPushButton("Run on source")
         self.run_all_button.setToolTip("Predict every frame of this image folder or video in the background")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.from_current = QtWidgets.QCheckBox("Run on source from the current frame on")
+        self.from_current.setChecked(True)
+        self.from_current.setToolTip("Unchecked: Run on source starts at the source's first frame")
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setValue(0)
         self.info = QtWidgets.QLabel()
         self.info.setWordWrap(True)
+        self.warning = QtWidgets.QLabel()  # about the last run: people too small for the model
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #f28b82")
+        self.warning.setVisible(False)
         self.run_button.clicked.connect(lambda _checked=False: self.run_frame.emit())
         self.run_all_button.clicked.connect(lambda _checked=False: self.run_source.emit())
         self.cancel_button.clicked.connect(lambda _checked=False: self.cancel.emit())
@@ -67,12 +82,15 @@ class ModelPanel(QtWidgets.QGroupBox):
         form.addRow("Model", row)
         form.addRow("Device", self.device_box)
         form.addRow("Iterations", self.iterations)
+        form.addRow("Occluded below", self.occluded_below)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.run_button, self.run_all_button, self.cancel_button):
             buttons.addWidget(b)
         form.addRow(buttons)
+        form.addRow(self.from_current)
         form.addRow(self.progress)
         form.addRow(self.info)
+        form.addRow(self.warning)
         self.refresh_models()
 
     def refresh_models(self) -> None:
@@ -99,6 +117,18 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.model_box.addItem(label, folder)
         self.model_box.setItemData(self.model_box.count() - 1, folder, QtCore.Qt.ItemDataRole.ToolTipRole)
 
+    def input_size(self) -> int | None:
+        """The selected model's input side in pixels (from its card)."""
+        path = self.model_path()
+        try:
+            return int(read_card(path)["input_size"][0]) if path else None
+        except Exception:  # noqa: BLE001 - an unreadable card is reported by _model_changed
+            return None
+
+    def show_warning(self, text: str | None) -> None:
+        self.warning.setText(text or "")
+        self.warning.setVisible(bool(text))
+
     def model_path(self) -> str | None:
         return self.model_box.currentData()
 
@@ -108,6 +138,12 @@ class ModelPanel(QtWidgets.QGroupBox):
 
     def device(self) -> str:
         return self.device_box.currentData()
+
+    def reset_progress(self, text: str = "") -> None:
+        """An empty bar (after a cancel, a failure or a new project), with an optional word on it."""
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat(text or "%p%")
 
     def set_busy(self, busy: bool) -> None:
         self.run_button.setEnabled(not busy and self.model_path() is not None)

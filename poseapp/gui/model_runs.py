@@ -4,11 +4,13 @@ heatmap overlay of the current frame's result."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
 from poseapp.core.errors import PoseAppError
+from poseapp.core.progress_text import rate_text
 from poseapp.gui.jobs import Job
 
 
@@ -42,8 +44,11 @@ class ModelRunsMixin:
     def run_model_on_source(self) -> Job | None:
         if self.current_frame_id is None or self.project is None:
             return None
-        source_id = self.project.frame(self.current_frame_id).source_id
-        return self._start_prediction(self.project.frame_ids(source_id=source_id), Path(self.project.source(source_id).path).name)
+        current = self.project.frame(self.current_frame_id)
+        ids = self.project.frame_ids(source_id=current.source_id)
+        if self.model_panel.from_current.isChecked():  # go on from where the user is, not from frame 0
+            ids = ids[ids.index(current.id):]
+        return self._start_prediction(ids, Path(self.project.source(current.source_id).path).name)
 
     def _start_prediction(self, frame_ids: list[int], what: str) -> Job | None:
         if self.project is None:
@@ -78,9 +83,10 @@ class ModelRunsMixin:
         job.failed.connect(self._job_failed)
         job.finished.connect(self._job_finished)
         self.job = job
+        self._job_started = time.monotonic()
         self.model_panel.set_busy(True)
+        self.model_panel.reset_progress(rate_text(0, len(frame_ids), 0.0))
         self.model_panel.progress.setRange(0, len(frame_ids))
-        self.model_panel.progress.setValue(0)
         self.statusBar().showMessage(f"Running {Path(path).name} on {what}...")
         job.start()
         return job
@@ -159,14 +165,26 @@ class ModelRunsMixin:
         self.model_panel.add_model(folder)  # selected, ready to compare with the old one on the same frames
         self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list.", 8000)
 
+    def escape(self) -> None:
+        """Esc: skip a joint (or stop) while adding a person, else cancel the background job if one
+        runs, else drop the joint selection."""
+        if self.adding():
+            self.escape_adding()
+        elif self.job is not None:
+            self.cancel_job()
+        else:
+            self.deselect()
+
     def cancel_job(self) -> None:
         if self.job is not None:
             self.job.cancel()
             self.statusBar().showMessage("Cancelling after the current frame...", 5000)
 
     def _job_progress(self, done: int, total: int) -> None:
-        self.model_panel.progress.setRange(0, total)
-        self.model_panel.progress.setValue(done)
+        bar = self.model_panel.progress
+        bar.setRange(0, total)
+        bar.setFormat(rate_text(done, total, time.monotonic() - getattr(self, "_job_started", time.monotonic())))
+        bar.setValue(done)
 
     def _prediction_done(self, results: list, what: str) -> None:
         for result in results:
@@ -178,23 +196,56 @@ class ModelRunsMixin:
         people = sum(len(r.predictions) for r in results)
         cancelled = self.job is not None and self.job.was_cancelled
         where = what if len(results) == 1 else f"{len(results)} frames of {what}"
-        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}", 8000)
+        small = self._too_small(results)
+        self.model_panel.show_warning(small)
+        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}"
+                                     + (f". {small}" if small else ""), 10000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
+
+    TOO_SMALL = 0.5  # a person whose box is under half the model's input side is upscaled past what it learnt
+
+    def _too_small(self, results: list) -> str | None:
+        """A warning when people were far smaller than the model's input: the model then draws a
+        confident skeleton on an upscaled blur."""
+        size = self.model_panel.input_size()
+        if not size:
+            return None
+        small = [(r.frame_id, max(i.bbox[2], i.bbox[3])) for r in results for i in r.instances
+                 if i.bbox is not None and max(i.bbox[2], i.bbox[3]) < self.TOO_SMALL * size]
+        if not small:
+            return None
+        frame_id, side = min(small, key=lambda s: s[1])
+        name = self.project.frame_name(self.project.frame(frame_id))
+        return (f"{len(small)} {'person is' if len(small) == 1 else 'people are'} too small for the model "
+                f"(e.g. {side:.0f} px in {name}; it looks at {size} px): treat {'that pose' if len(small) == 1 else 'those poses'} as a guess.")
 
     def _job_failed(self, message: str) -> None:
         self.report_error(f"The model run failed: {message}")
 
     def _job_finished(self) -> None:
-        self.job = None
+        job, self.job = self.job, None
         self.model_panel.set_busy(False)
+        if job is not None and job.was_cancelled:
+            self.model_panel.reset_progress("cancelled")
+
+    def _no_heatmaps_note(self) -> str | None:
+        """Why no heatmaps show although a prediction may be drawn: it came from a run whose
+        heatmaps were not kept (a whole source), or from an earlier session."""
+        if self.project is None or self.current_frame_id is None:
+            return None
+        models = sorted({i.model_id or "a model" for i in self.project.instances(self.current_frame_id) if i.origin == "predicted"})
+        if not models:
+            return None
+        return (f"prediction by {', '.join(models)} shown; its heatmaps were not kept "
+                "(runs over more than 64 frames, or earlier sessions): Ctrl+R shows them")
 
     def _update_heatmaps(self) -> None:
         result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
         preds = result.predictions if result is not None else []
         if not preds:
             self.canvas.clear_heatmaps()
-            self.heatmap_panel.show_peaks(None, [])
+            self.heatmap_panel.show_peaks(None, [], self._no_heatmaps_note())
             return
         predictor_names = preds[0].stage_names
         skeleton = self.project.skeleton(result.instances[0].skeleton) if result.instances else None

@@ -27,14 +27,11 @@ class ProjectActionsMixin:
         self.close_project()
         self.project = project
         self.loader = FrameLoader(project)
-        for name in ("instance_added", "instance_changed", "instance_removed", "frame_state_changed", "sources_changed"):
-            signal = getattr(project.events, name)
-            callback = (lambda n: lambda *args: self._bridge.event.emit(n, args))(name)
-            signal.connect(callback)
-            self._listeners.append((signal, callback))
+        self._listeners += self.project_signals.connect_project(project)
         fixed = follow_moved_project(project)
         self._refilter()
         self._update_title()
+        self._opened(project.path)
         note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""
         self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 5000)
         missing = missing_sources(project)
@@ -78,6 +75,8 @@ class ProjectActionsMixin:
             self.locate_source(source.id, path)
 
     def close_project(self) -> None:
+        self.remember_frame()
+        self.stop_checking()
         for signal, callback in self._listeners:
             signal.disconnect(callback)
         self._listeners.clear()
@@ -87,11 +86,18 @@ class ProjectActionsMixin:
         if self.project is not None:
             self.project.close()
         self.project = self.loader = self.model = None
+        self.broken = {}
         self.current_frame_id = None
         self.results.clear()
         self.undo_stack.clear()  # its commands hold the closed project
         self.selected = None
         self.canvas.clear_frame()
+        self.stop_adding()
+        self.heatmap_panel.reset()  # a new project starts with none of the last one's state
+        self.model_panel.reset_progress()
+        self.joint_table.show_instance(None, [])
+        self.frame_info.setText("")
+        self._update_title()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         if self.retrain_panel.process is not None:
@@ -100,6 +106,7 @@ class ProjectActionsMixin:
         if self.job is not None:
             self.job.cancel()
             self.job.wait(10000)
+        self.save_session()
         self.close_project()  # every edit is already on disk; this only tidies the WAL file
         super().closeEvent(event)
 
@@ -107,6 +114,7 @@ class ProjectActionsMixin:
         if self.project is None:
             self.report_error("Open or create a project before importing.")
             return False
+        before = set(self.project.frame_ids())
         try:
             summary = import_source(self.project, source, fmt=fmt, allow_missing_images=allow_missing_images)
         except PoseAppError as exc:
@@ -116,6 +124,7 @@ class ProjectActionsMixin:
                 self.report_error(str(exc))
             return False
         self._refilter()
+        self.check_images(sorted(set(self.project.frame_ids()) - before))  # broken files are found now, once
         self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
         return True
 

@@ -1,0 +1,51 @@
+"""Where a new person's joints start inside the box the user drew: the mean pose of the people
+already annotated with that skeleton in the project, else a standing front-facing pose known by
+joint name (LSP-14, MPII-16 and COCO-17 names), else an even spread. Coordinates are fractions of
+the box, x to the right, y down; the person faces the camera, so their right is on the image's left."""
+
+from __future__ import annotations
+
+import numpy as np
+
+STANDING = {
+    "head_top": (0.50, 0.02), "upper_neck": (0.50, 0.15), "neck": (0.50, 0.17), "thorax": (0.50, 0.21),
+    "nose": (0.50, 0.09), "left_eye": (0.53, 0.06), "right_eye": (0.47, 0.06), "left_ear": (0.57, 0.08), "right_ear": (0.43, 0.08),
+    "right_shoulder": (0.34, 0.21), "left_shoulder": (0.66, 0.21),
+    "right_elbow": (0.26, 0.37), "left_elbow": (0.74, 0.37),
+    "right_wrist": (0.20, 0.52), "left_wrist": (0.80, 0.52),
+    "pelvis": (0.50, 0.52), "right_hip": (0.41, 0.52), "left_hip": (0.59, 0.52),
+    "right_knee": (0.39, 0.75), "left_knee": (0.61, 0.75),
+    "right_ankle": (0.38, 0.97), "left_ankle": (0.62, 0.97),
+}
+
+
+def project_mean_pose(annotations: list[np.ndarray], boxes: list[tuple]) -> np.ndarray | None:
+    """(K, 2) box fractions averaged over annotated people (NaN where no one labelled a joint)."""
+    fractions = []
+    for kps, (x, y, w, h) in zip(annotations, boxes):
+        if w <= 1 or h <= 1:
+            continue
+        f = np.full((kps.shape[0], 2), np.nan)
+        labelled = kps[:, 2] > 0
+        f[labelled] = (kps[labelled, :2] - (x, y)) / (w, h)
+        fractions.append(f)
+    if not fractions:
+        return None
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(np.stack(fractions), axis=0)
+    return mean
+
+
+def mean_pose(joint_names: tuple[str, ...], project_mean: np.ndarray | None = None) -> np.ndarray:
+    """(K, 2) box fractions for a new person of this skeleton."""
+    k = len(joint_names)
+    pose = np.full((k, 2), np.nan)
+    if project_mean is not None and project_mean.shape == (k, 2):
+        pose[:] = project_mean
+    for j, name in enumerate(joint_names):
+        if np.isnan(pose[j]).any() and name in STANDING:
+            pose[j] = STANDING[name]
+    missing = np.flatnonzero(np.isnan(pose).any(axis=1))
+    for n, j in enumerate(missing):  # joints known by no name: a column down the middle, to drag into place
+        pose[j] = (0.5, (n + 0.5) / len(missing))
+    return np.clip(pose, 0.0, 1.0)

@@ -1,0 +1,89 @@
+"""Files and projects as people expect: drop images, folders, videos or dataset files on the
+window to import them; File > Recent projects and Close project; the window remembers its
+layout, the last project and the frame it showed (in the settings file of gui/settings.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from poseapp.gui.settings import recent_projects, remember_project, user_settings
+
+
+class SessionMixin:
+    """Of ``MainWindow`` (which provides project, open_project, import_path, close_project)."""
+
+    def _build_session_menu(self, file_menu: QtWidgets.QMenu, before: QtGui.QAction) -> None:
+        self.recent_menu = QtWidgets.QMenu("Recent &projects", self)
+        file_menu.insertMenu(before, self.recent_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        self.setAcceptDrops(True)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = [p for p in recent_projects() if Path(p).exists()]
+        for path in paths:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setData(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_project(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    def _opened(self, path: Path) -> None:
+        remember_project(path)
+        self._fill_recent_menu()
+        last = user_settings().value(f"last_frame/{Path(path).resolve()}")
+        if last is not None and self.model is not None:
+            row = self.model.row_of(int(last))
+            if row is not None:
+                self._go_row(row)
+
+    def remember_frame(self) -> None:
+        if self.project is not None and self.current_frame_id is not None:
+            user_settings().setValue(f"last_frame/{self.project.path.resolve()}", int(self.current_frame_id))
+
+    def save_session(self) -> None:
+        settings = user_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("last_project", str(self.project.path.resolve()) if self.project is not None else "")
+        self.remember_frame()
+        settings.sync()
+
+    def restore_session(self, open_last: bool = True) -> bool:
+        """The window's last layout, and (``open_last``) its last project at its last frame."""
+        settings = user_settings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        last = settings.value("last_project") or ""
+        return bool(open_last and last and Path(last).exists() and self.open_project(last))
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802 (Qt name)
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        # after the drop returns: a message box opened inside a drop handler would block the source
+        QtCore.QTimer.singleShot(0, lambda: self.import_dropped(paths))
+
+    def import_dropped(self, paths: list[Path]) -> int:
+        """Import each dropped path; a dropped project file is opened instead. Returns how many worked."""
+        from poseapp.store.project import PROJECT_SUFFIX
+
+        done = 0
+        for path in paths:
+            if path.suffix == PROJECT_SUFFIX:
+                done += self.open_project(path)
+            else:
+                done += self.import_path(path)
+        return done

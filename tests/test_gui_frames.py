@@ -1,0 +1,65 @@
+"""Broken images and removing frames: a truncated JPEG is found when it is imported, marked in the
+list and named once (never a dialog on every visit or import); frames and sources can be removed
+and the removal undone."""
+
+import shutil
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6 import QtCore  # noqa: E402
+
+from test_gui_actions import answer_dialogs, trigger, window  # noqa: E402,F401
+
+
+@pytest.fixture
+def folder_with_a_truncated_jpeg(tmp_path, lsp_dir):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for n in (1, 2, 3):
+        shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", folder / f"im{n:04d}.jpg")
+    data = (lsp_dir / "images" / "im0004.jpg").read_bytes()
+    (folder / "im0004.jpg").write_bytes(data[: len(data) // 2])  # a copy cut off half-way
+    return folder
+
+
+def test_a_truncated_jpeg_is_marked_once_and_can_be_removed_and_restored(window, qtbot, monkeypatch,  # noqa: F811
+                                                                        folder_with_a_truncated_jpeg, coco_json):
+    answer_dialogs(monkeypatch, folder_with_a_truncated_jpeg)
+    trigger(window, "import_folder")
+    qtbot.waitUntil(lambda: window.check_job is None, timeout=60_000)
+    assert "1 imported image cannot be decoded" in window.last_error and "im0004.jpg" in window.last_error
+    window.last_error = None
+    assert window.jump_to("im0004.jpg")  # visiting it: said in the status bar, no dialog
+    row = window.model.row_of(window.current_frame_id)
+    assert "[broken image]" in window.model.data(window.model.index(row))
+    assert "broken image" in window.frame_info.text() and window.last_error is None
+    for _ in range(2):
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Left)
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
+    answer_dialogs(monkeypatch, coco_json)
+    trigger(window, "import")  # a later import does not bring the old problem back up
+    qtbot.waitUntil(lambda: window.check_job is None, timeout=60_000)
+    assert window.last_error is None
+    frames = window.project.frame_count()
+    window.jump_to("im0004.jpg")
+    broken = window.current_frame_id
+    trigger(window, "remove_frames")
+    assert window.project.frame_count() == frames - 1 and broken not in window.project.frame_ids()
+    assert window.model.rowCount() == frames - 1
+    trigger(window, "undo")
+    assert window.project.frame_count() == frames and broken in window.project.frame_ids()
+
+
+def test_removing_a_source_takes_its_frames_and_people_and_undoes(window, qtbot):  # noqa: F811
+    stats = window.project.stats()
+    trigger(window, "last")  # a video frame
+    video = window.project.frame(window.current_frame_id).source_id
+    trigger(window, "remove_source")
+    assert video not in {s.id for s in window.project.sources()}
+    assert window.project.frame_count() == 88 - 80 and window.model.rowCount() == 8
+    assert window.current_frame_id in window.project.frame_ids()
+    trigger(window, "undo")
+    assert window.project.stats() == stats and window.model.rowCount() == 88
+    trigger(window, "redo")
+    assert window.project.frame_count() == 8

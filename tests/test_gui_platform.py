@@ -1,0 +1,46 @@
+"""On a Linux desktop without Qt's xcb libraries, ``poseapp`` names the missing packages instead
+of dying with Qt's "could not load the Qt platform plugin"."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from poseapp.gui.platform_check import missing_xcb_libraries, platform_problem, wants_xcb
+
+LDD_OUT = """\tlinux-vdso.so.1 (0x00007ffd)
+\tlibxcb-icccm.so.4 => not found
+\tlibxcb-keysyms.so.1 => not found
+\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)
+"""
+
+
+def fake_ldd(*_args, **_kwargs):
+    return subprocess.CompletedProcess([], 0, stdout=LDD_OUT, stderr="")
+
+
+def test_the_message_names_each_missing_library_and_its_package():
+    message = platform_problem({"DISPLAY": ":0"}, "linux", run=fake_ldd, find_library=lambda name: None)
+    assert "libxcb-icccm.so.4" in message and "libxcb-cursor.so.0" in message
+    assert "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1" in message
+
+
+def test_no_message_when_qt_will_not_use_xcb_or_nothing_is_missing():
+    assert not wants_xcb({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert not wants_xcb({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert not wants_xcb({}, "darwin")
+    assert wants_xcb({"QT_QPA_PLATFORM": "xcb"}, "linux")
+    found = subprocess.CompletedProcess([], 0, stdout="\tlibxcb.so.1 => /lib/libxcb.so.1\n", stderr="")
+    assert platform_problem({"DISPLAY": ":0"}, "linux", run=lambda *a, **k: found, find_library=lambda n: n) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not missing_xcb_libraries(), reason="this machine has every xcb library")
+def test_poseapp_on_this_machine_prints_the_packages_instead_of_qts_abort(tmp_path):
+    repo = Path(__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":0", "POSEAPP_HOME": str(tmp_path),
+           "PYTHONPATH": str(repo)}
+    out = subprocess.run([sys.executable, "-m", "poseapp", "gui"], capture_output=True, text=True, timeout=120, env=env,
+                         cwd=str(repo))
+    assert out.returncode == 1
+    assert "sudo apt-get install" in out.stderr and "could not load the Qt platform plugin" not in out.stderr

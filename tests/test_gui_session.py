@@ -1,0 +1,98 @@
+"""Files and projects as people expect: drop files on the window, recent projects, close, a window
+that reopens where it was left; a readable shortcuts dialog; Esc closes the Compare window."""
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+from conftest import synthetic_mouse  # noqa: E402
+from poseapp.demo import ensure_demo_project  # noqa: E402
+from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
+from poseapp.gui.main_window import MainWindow  # noqa: E402
+from poseapp.store import Project  # noqa: E402
+
+
+def new_window(qtbot):
+    configure_pyqtgraph()
+    synthetic_mouse()
+    win = MainWindow()
+    win.resize(1366, 768)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def drop(window, qtbot, paths):
+    """What the window gets when files are dropped on it from a file manager."""
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QtCore.QPointF(window.width() / 2, window.height() / 2)
+    enter = QtGui.QDragEnterEvent(pos.toPoint(), QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
+                                  QtCore.Qt.KeyboardModifier.NoModifier)
+    QtWidgets.QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
+                             QtCore.Qt.KeyboardModifier.NoModifier)
+    QtWidgets.QApplication.sendEvent(window, event)
+
+
+def test_dropping_a_dataset_and_an_image_folder_imports_them(qtbot, tmp_path, coco_json, small_lsp):
+    win = new_window(qtbot)
+    win.open_project(tmp_path / "p.poseapp", create=True)
+    drop(win, qtbot, [coco_json, small_lsp])
+    qtbot.waitUntil(lambda: win.model is not None and win.model.rowCount() == 4 + 6)
+    assert win.last_error is None
+    win.close_project()
+
+
+def test_recent_projects_close_and_reopening_where_the_user_left(qtbot, tmp_path):
+    demo = ensure_demo_project(tmp_path / "a")
+    other = tmp_path / "b.poseapp"
+    Project.open(other, create=True).close()
+    win = new_window(qtbot)
+    assert win.open_project(demo)
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_PageDown)
+    frame = win.current_frame_id
+    assert win.open_project(other)
+    win.recent_menu.aboutToShow.emit()
+    names = [a.text() for a in win.recent_menu.actions()]
+    assert names == ["b.poseapp", "demo.poseapp"]
+    win.recent_menu.actions()[1].trigger()
+    assert win.project.path == demo and win.current_frame_id == frame  # back on the frame it showed
+    win.actions_by_name["close"].trigger()
+    assert win.project is None and win.windowTitle() == "poseapp" and win.model is None
+    assert win.open_project(demo)
+    win.resize(760, 600)  # within the offscreen screen (800x800): Qt fits restored windows to the screen
+    win.close()  # the session is saved on closing
+
+    again = new_window(qtbot)
+    assert again.restore_session()
+    assert again.project.path == demo and again.current_frame_id == frame
+    assert (again.width(), again.height()) == (760, 600)
+    again.close()
+
+
+def test_the_shortcuts_dialog_shows_whole_keys_and_the_mouse(qtbot, tmp_path):
+    win = new_window(qtbot)
+    win.actions_by_name["shortcuts"].trigger()
+    dialog = win.findChild(QtWidgets.QDialog, "shortcuts")
+    table = dialog.findChild(QtWidgets.QTableWidget)
+    qtbot.waitExposed(dialog)
+    assert table.columnWidth(1) >= table.sizeHintForColumn(1)  # the key column is not cut
+    assert table.columnWidth(0) + table.columnWidth(1) <= table.viewport().width() + 1
+    texts = [table.item(r, 1).text() for r in range(table.rowCount())]
+    assert "Left drag" in texts and "Wheel" in texts and "Ctrl+Shift+R" in texts
+    dialog.grab().save(str(tmp_path / "shortcuts.png"))
+
+
+def test_esc_closes_the_compare_window(qtbot, tmp_path):
+    from poseapp.gui.compare_view import ModelComparison
+
+    win = new_window(qtbot)
+    view = ModelComparison(win)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.keyClick(view, QtCore.Qt.Key.Key_Escape)
+    assert not view.isVisible()
