@@ -173,8 +173,8 @@ def test_a_full_disk_reports_itself_and_leaves_no_phantom_events(tmp_path):
     [inst] = _make_project(path)
     with Project.open(path) as p:
         events = []
-        p.events.instance_added.connect(lambda i: events.append(("added", i.id)))
-        p.events.instance_changed.connect(lambda o, n: events.append(("changed", n.id)))
+        p.events.instance_added.connect(lambda e: events.append(("added", e.instance.id)))
+        p.events.instance_changed.connect(lambda e: events.append(("changed", e.new.id)))
         pages = p._query_one("PRAGMA page_count")[0]
         p._db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk fills after two more pages
         frame = p.instance(inst).frame_id
