@@ -41,6 +41,33 @@ def measure(model, batch: int, device: torch.device, amp: torch.dtype | None, re
     return (time.perf_counter() - start) / repeat / batch
 
 
+def measure_refine(name: str, repeat: int) -> tuple[float, dict[int, float]]:
+    """Median ms of a first prediction that keeps the cache, and of Predictor.refine from it with
+    1 and 3 hints (hint maps, the re-run of the cheap part, decoding, mapping to the image)."""
+    import numpy as np
+
+    from poseapp.engine.predictor import Predictor
+
+    predictor = Predictor(build_model(name).eval(), {"name": name})
+    image = np.random.default_rng(0).integers(0, 255, (200, 150, 3), dtype=np.uint8)
+    box = (10.0, 10.0, 120.0, 180.0)
+
+    def median_ms(fn) -> float:
+        fn()
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return 1000 * float(np.median(times))
+
+    cache = predictor.predict(image, [box], keep_cache=True)[0].cache
+    full = median_ms(lambda: predictor.predict(image, [box], keep_cache=True))
+    hints = {6: (40.0, 60.0), 7: (50.0, 70.0), 0: (60.0, 170.0)}
+    refine = {n: median_ms(lambda n=n: predictor.refine(cache, dict(list(hints.items())[:n]))) for n in (1, 3)}
+    return full, refine
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", default=available_models())
@@ -61,6 +88,11 @@ def main() -> None:
                 sec = measure(model, batch, device, amp, repeat)
                 label = f"{device.type}{'+bf16' if amp else ''}"
                 print(f"{name:22s} {count_parameters(model) / 1e6:7.2f}M {label:>10s} {batch:5d} {1000 * sec:9.2f} {1 / sec:9.1f}", flush=True)
+    for name in ("recurrent-lite", "part_regression-lite"):
+        if name in args.models:
+            full, refine = measure_refine(name, args.repeat * 10)
+            print(f"{name} on cpu: predict with cache {full:.1f} ms, refine with 1 / 3 hints "
+                  f"{refine[1]:.1f} / {refine[3]:.1f} ms per person (median; issue #13 target well under 50)")
     # the recurrent model with 0, 1, 2, 3 iterations, for the cost of each iteration
     for name in ("recurrent-lite", "recurrent"):
         if name in args.models:

@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from poseapp.engine.losses import LOSSES, LossConfig  # noqa: E402
+from poseapp.models.losses import LossConfig  # noqa: E402
 from poseapp.models import available_models, build_model  # noqa: E402
 
 
@@ -40,13 +40,12 @@ def measure(name: str, device, amp, batch: int, steps: int) -> float:
     model = build_model(name).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     x, target, weight, kps = fake_batch(model, batch, device)
-    loss_fn = LOSSES[model.registry_name]
     cfg = LossConfig()
 
     def step():
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
             out = model(x)
-        loss = loss_fn(model, out, target, weight, kps, cfg)
+        loss = model.loss(out, target, weight, kps, cfg)
         opt.zero_grad()
         loss.backward()
         opt.step()

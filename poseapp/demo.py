@@ -7,19 +7,12 @@ import os
 from pathlib import Path
 
 from poseapp.core.errors import PoseAppError
+from poseapp.core.paths import data_home  # noqa: F401 - re-exported: callers import it from here
 from poseapp.formats import import_source
 from poseapp.store import Project
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_DIR = RESOURCES / "demo"
-
-
-def data_home() -> Path:
-    """Where poseapp keeps per-user files: $POSEAPP_HOME, else the XDG data folder."""
-    if os.environ.get("POSEAPP_HOME"):
-        return Path(os.environ["POSEAPP_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "poseapp"
 
 
 def demo_project_path(where: str | os.PathLike | None = None) -> Path:

@@ -46,7 +46,7 @@ def test_interrupted_export_keeps_the_previous_export(project, coco_json, tmp_pa
         export_project(project, "coco", out)
     monkeypatch.setattr(json, "dump", real_dump)
     assert out.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == sorted(["export.json", "test.poseapp", "test.poseapp-wal", "test.poseapp-shm"])
+    assert sorted(os.listdir(tmp_path)) == sorted(["export.json", "test.poseapp", "test.poseapp-wal", "test.poseapp-shm", "test.poseapp-lock"])
 
 
 def test_atomic_directory_replaces_whole_folders(tmp_path):
@@ -62,3 +62,40 @@ def test_atomic_directory_replaces_whole_folders(tmp_path):
         (tmp / "c.txt").write_text("second")
     assert os.listdir(target) == ["c.txt"]
     assert os.listdir(tmp_path) == ["folder"]
+
+
+def test_the_leftovers_of_a_killed_writer_are_removed_by_the_next_run(tmp_path, coco_json):
+    """A kill -9 mid-export (or mid-checkpoint) leaves its hidden temp file and folder; the next
+    write of the same target removes them, and never a live writer's."""
+    import signal
+    import subprocess
+    import sys
+
+    from poseapp.cli import main
+
+    project = tmp_path / "p.poseapp"
+    assert main(["import", str(coco_json), "--project", str(project)]) == 0
+    out = tmp_path / "export.json"
+    child = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time\n"
+            "from poseapp.core.atomic import atomic_open, atomic_directory\n"
+            "with atomic_open(sys.argv[1]) as f, atomic_directory(sys.argv[1] + '.yolo'):\n"
+            "    f.write('{half'); f.flush(); print('writing', flush=True); time.sleep(600)\n"
+        ), str(out)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert child.stdout.readline().strip() == "writing"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".export.json"))
+    assert len(leftovers) == 2 and all(f".{child.pid}." in n for n in leftovers)
+    live = tmp_path / f".export.json.{os.getpid()}.live.tmp"  # this process's own: alive, kept
+    live.write_text("mine")
+
+    assert main(["export", str(project), "--format", "coco", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["annotations"]
+    assert not (tmp_path / leftovers[0]).exists()
+    assert live.exists()
+    assert main(["export", str(project), "--format", "yolo", "--out", str(out) + ".yolo"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".export.json")) == [live.name]

@@ -98,14 +98,7 @@ def test_all_three_visibility_states_survive_edits_and_a_round_trip(project, coc
     assert ann["keypoints"][:6] == [100.25, 50.5, 1, 0.0, 0.0, 0]
     assert ann["num_keypoints"] == 16
     with Project.open(tmp_path / "again.poseapp", create=True) as again:
-        import_source(again, out)
+        import_source(again, out, image_root=coco_json.parent)  # an export names no absolute folder
         back = next(i for i in again.iter_instances() if i.ext_id == inst.ext_id)
         assert back.keypoints[:, 2].tolist() == project.instance(inst.id).keypoints[:, 2].tolist()
         np.testing.assert_array_equal(back.keypoints, project.instance(inst.id).keypoints)
-
-
-def test_reimporting_into_the_same_project_adds_instances_not_frames(project, coco_json):
-    import_source(project, coco_json)
-    import_source(project, coco_json)
-    assert project.frame_count() == 4
-    assert project.instance_count() == 28

@@ -212,7 +212,7 @@ def _drag(window, qtbot, start, end, steps=8):
 def _on_disk(window, instance_id):
     from poseapp.store import Project
 
-    with Project.open(window.project.path) as other:  # a second connection sees only committed data
+    with Project.open(window.project.path, read_only=True) as other:  # a second connection sees only committed data
         return other.instance(instance_id).keypoints
 
 

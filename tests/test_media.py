@@ -48,3 +48,37 @@ def test_frame_loader_reads_folders_and_videos(project, small_lsp, video_path):
     video_frame = project.frame(ids[-1])
     assert loader.read(video_frame).shape == (576, 768, 3)
     loader.close()
+
+
+def _avi_with_claimed_length(src, dest, frames: int) -> None:
+    """vtest.avi with its AVI headers (avih dwTotalFrames, strh dwLength) claiming ``frames``."""
+    import struct
+
+    data = bytearray(src.read_bytes())
+    for tag, offset in ((b"avih", 16), (b"strh", 32)):
+        at = data.find(tag) + 8 + offset
+        data[at:at + 4] = struct.pack("<I", frames)
+    dest.write_bytes(bytes(data))
+
+
+def test_a_truncated_video_imports_only_the_frames_it_has(tmp_path, video_path):
+    from poseapp.formats import import_source
+    from poseapp.media.video import VideoReader
+    from poseapp.store import Project
+
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(video_path.read_bytes()[: video_path.stat().st_size // 3])
+    with Project.open(tmp_path / "p.poseapp", create=True) as project:
+        import_source(project, cut)
+        count = project.frame_count()
+    assert 100 < count < 795  # the header still claims 795
+    reader = VideoReader(cut)
+    assert reader.read(count - 1).shape == (576, 768, 3)  # the last imported frame decodes
+
+
+def test_a_video_claiming_two_billion_frames_is_measured_not_believed(tmp_path, video_path):
+    from poseapp.media.video import probe_video
+
+    liar = tmp_path / "liar.avi"
+    _avi_with_claimed_length(video_path, liar, 2**31)
+    assert probe_video(liar).frame_count <= 795

@@ -135,3 +135,34 @@ def test_configs_survive_json(name):
     model = build_model(name)
     config = config_from_dict(json.loads(json.dumps(config_to_dict(model.config))))
     assert config == model.config
+
+
+def test_cnn_lstm_attention_readout_places_each_joint_at_its_attention_centre(lsp_samples):
+    model = build_model("cnn_lstm-lite", readout="attention").eval()
+    images, _ = _batch(lsp_samples[:2], 128)
+    with torch.no_grad():
+        out = model(images)
+    att = model.last_attention  # (B, K, h, w)
+    h, w = att.shape[-2:]
+    xs = (torch.arange(w) + 0.5) / w - 0.5
+    ys = (torch.arange(h) + 0.5) / h - 0.5
+    expected = torch.stack([(att.sum(2) * xs).sum(-1), (att.sum(3) * ys).sum(-1)], dim=-1)
+    torch.testing.assert_close(out[:, 0, :, :2], expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="needs attention"):
+        build_model("cnn_lstm-lite", readout="attention", attention=False)
+
+
+def test_coordinate_models_train_with_the_loss_their_config_names():
+    from poseapp.models.losses import LossConfig
+
+    model = build_model("deeppose-lite", coordinate_loss="l1")
+    target = torch.zeros(1, 14, 3)
+    output = torch.zeros(1, 1, 14, 3)
+    output[..., 0] = 0.1  # every joint 0.1 off in x; visibility logits 0 against target 0
+    weight = torch.ones(1, 14)
+    cfg = LossConfig(visibility_weight=0.0)
+    assert float(model.loss(output, target, weight, target, cfg)) == pytest.approx(14 * 0.1 / 14)
+    l2 = build_model("deeppose-lite")
+    assert float(l2.loss(output, target, weight, target, cfg)) == pytest.approx(14 * 0.01 / 14)
+    with pytest.raises(ValueError):
+        build_model("deeppose-lite", coordinate_loss="rle")

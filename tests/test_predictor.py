@@ -136,3 +136,80 @@ def test_gui_model_run_finds_the_same_people_as_poseapp_predict(project, video_p
     cli_boxes = sorted(tuple(r["bbox"]) for r in cli if r["frame"] == 100)
     gui_boxes = sorted(tuple(round(v, 2) for v in p.box) for p in gui.predictions)
     assert len(gui_boxes) >= 3 and gui_boxes == cli_boxes
+
+
+def test_people_in_video_keep_their_track_id_into_the_project_and_the_coco_export(tmp_path, video_path):
+    """The detector runs every few frames and poses carry people between runs; each person keeps
+    one track id (PoseTrack's field) from poseapp predict, through the project, into COCO."""
+    import json
+
+    from poseapp.engine.frame_runner import predict_frames
+    from poseapp.engine.inference import predict_source
+    from poseapp.engine.tracking import DETECT_EVERY
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.formats import export_project, import_source
+    from poseapp.store import Project
+
+    predictor = Predictor.from_path(resolve_model("default"))
+    frames = DETECT_EVERY + 4  # two detector runs, and followed frames between them
+    results, summary = predict_source(predictor, video_path, max_frames=frames)
+    assert summary["frames"] == frames and all("track_id" in r for r in results)
+    by_frame: dict[int, dict[int, list]] = {}
+    for r in results:
+        by_frame.setdefault(r["frame"], {})[r["track_id"]] = r["bbox"]
+    assert len(by_frame[0]) >= 2  # vtest's first frame has several walkers
+    for f in range(1, frames):  # a track's box moves little from one frame to the next
+        for tid, (x, y, w, h) in by_frame.get(f, {}).items():
+            if tid in by_frame.get(f - 1, {}):
+                px, py, pw, ph = by_frame[f - 1][tid]
+                shift = np.hypot(x + w / 2 - px - pw / 2, y + h / 2 - py - ph / 2)
+                assert shift < 0.5 * max(h, ph), (f, tid)
+    survivors = set(by_frame[0]) & set(by_frame[frames - 1])
+    assert survivors, "somebody walking in frame 0 is still followed under the same id"
+
+    with Project.open(tmp_path / "v.poseapp", create=True) as project:
+        import_source(project, video_path)
+        ids = project.frame_ids()[:frames]
+        predict_frames(project, ids, predictor, keep_heatmaps=False)
+        stored = [i.extra.get("track_id") for f in ids for i in project.instances(f)]
+        assert stored and all(isinstance(t, int) for t in stored)
+        assert len(set(stored)) < len(stored)  # the same people on several frames
+        export_project(project, "coco", tmp_path / "v.json", include_predictions=True)
+    exported = json.loads((tmp_path / "v.json").read_text())["annotations"]
+    assert sorted(a["track_id"] for a in exported) == sorted(stored)
+
+
+def test_inference_threads_follow_the_cores_other_programs_leave_idle():
+    """With another program spinning on a core, the policy counts it and gives torch one core
+    fewer (two threads on two cores collapsed 2-4x under such load)."""
+    import subprocess
+    import sys
+
+    from poseapp.engine.threads import CorePolicy
+
+    policy = CorePolicy(cores=2)
+    spinner = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time() + 30\nwhile time.time() < t: pass"])
+    try:
+        import time
+
+        time.sleep(0.3)
+        policy.others_busy_cores()  # starts a window while the spinner runs
+        time.sleep(0.5)
+        assert policy.others_busy_cores() >= 0.7
+        policy._decided_at = 0.0
+        assert policy.threads() == 1
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert CorePolicy(cores=2, fixed=2).threads() == 2  # POSEAPP_THREADS / an explicit choice wins
+
+
+def test_channels_last_inference_gives_the_same_keypoints(lsp_dir):
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.media.images import read_image
+
+    image = read_image(lsp_dir / "images" / "im0801.jpg")
+    box = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
+    fast = Predictor.from_path(resolve_model("default")).predict(image, box)[0]
+    plain = Predictor.from_path(resolve_model("default"), channels_last=False).predict(image, box)[0]
+    np.testing.assert_allclose(fast.stages, plain.stages, atol=0.01)

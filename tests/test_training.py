@@ -193,7 +193,7 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     from poseapp.store import Project
 
     base = tmp_path / "base"
-    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=1, max_train=16), base, progress=Progress(io.StringIO())).run()
+    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=1, max_train=16, hints=0.5), base, progress=Progress(io.StringIO())).run()
     for n in range(6, 12):  # fine-tuning needs 12 people (8 to train on, 3 to validate on)
         shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", small_lsp / "images" / f"im{n:04d}.jpg")
     project = tmp_path / "p.poseapp"
@@ -203,6 +203,7 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     card = json.loads((tmp_path / "ft" / ckpt.CARD).read_text())
     assert card["training"]["config"]["init_from"] == str(base)
     assert card["training"]["data"] == [f"project:{project}"]
+    assert card["training"]["config"]["hints"] == 0.5  # a hint-trained model fine-tunes with hints too
     # the card keeps the parent's history, so it stays true after the parent folder is retrained
     parent = card["training"]["initialized_from"]
     assert parent["path"] == str(base) and parent["epochs_run"] == 1 and parent["config"]["model"] == "recurrent-lite"
@@ -309,3 +310,84 @@ def test_a_run_folder_with_another_config_is_refused_not_overwritten(tmp_path, l
     stream = io.StringIO()
     Trainer(_tiny(lsp_dir, epochs=1), out, progress=Progress(stream)).run()  # the same config: resumes, done
     assert [e["event"] for e in _events(stream)][-1] == "done" and (out / ckpt.WEIGHTS).read_bytes() == weights
+
+
+def test_run_with_hints_and_ema_resumes_to_the_same_weights_and_ema(tmp_path, lsp_dir):
+    """Hint sampling, the EMA and the schedule follow the global step across an interruption."""
+    cfg = dict(model="recurrent-lite", hints=0.5, ema_decay=0.9, max_steps=5, max_train=48, batch_size=8, epochs=3)
+    Trainer(_tiny(lsp_dir, **cfg), tmp_path / "straight", progress=Progress(io.StringIO())).run()
+    stopped = Trainer(_tiny(lsp_dir, max_minutes=0.0, **cfg), tmp_path / "resumed", progress=Progress(io.StringIO())).run()
+    assert stopped["stopped"]
+    stream = io.StringIO()
+    result = Trainer(_tiny(lsp_dir, **cfg), tmp_path / "resumed", progress=Progress(stream)).run()
+    assert not result["stopped"] and result["history"][-1]["steps"] == 5  # the run ends inside epoch 0
+    a, b = ckpt.load_state(tmp_path / "straight"), ckpt.load_state(tmp_path / "resumed")
+    for part in ("model", "ema"):
+        for key in a[part]:
+            torch.testing.assert_close(a[part][key], b[part][key], rtol=0, atol=0, msg=f"{part} {key}")
+    assert b["resumes"] == 1
+    card = json.loads((tmp_path / "resumed" / ckpt.CARD).read_text())
+    assert card["training"]["resumes"] == 1 and card["training"]["weights"] == "EMA" and "train_crops" in card["metrics"]
+    # the shipped weights are the EMA's
+    shipped = load_file(str(tmp_path / "resumed" / ckpt.WEIGHTS))
+    torch.testing.assert_close(shipped["layer7.weight"], b["ema"]["layer7.weight"], rtol=0, atol=0)
+
+
+def test_schedule_warms_up_then_follows_one_cosine_over_max_steps(tmp_path, lsp_dir):
+    trainer = Trainer(_tiny(lsp_dir, max_steps=100, warmup_steps=10, epochs=50), tmp_path / "s", progress=Progress(io.StringIO()))
+    trainer.total_steps = 100
+    factors = [trainer._lr_factor(s) for s in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(x >= y for x, y in zip(factors[10:], factors[11:]))
+    assert factors[55] == pytest.approx(0.02 + 0.98 * 0.5, abs=0.02) and factors[99] == pytest.approx(0.02, abs=1e-3)
+
+
+@pytest.mark.parametrize("bad", [
+    {"optimizer": "SGD"}, {"optimizer": "adam"}, {"epochs": 0}, {"batch_size": 2.5}, {"lr": -1}, {"ema_decay": 1.0},
+    {"hints": 1.5}, {"cascade_schedule": "stagd"}, {"channels_last": "yes"}, {"max_steps": 0},
+    {"model_overrides": {"widthz": [1, 2, 3]}}, {"augment": {"rotaton": 30}}, {"threads": 0},
+])
+def test_every_config_field_is_validated(bad):
+    from poseapp.core.errors import DataError
+
+    with pytest.raises(DataError):
+        TrainConfig.from_dict({"model": "recurrent-lite", **bad})
+
+
+def test_a_run_saved_into_git_and_restored_elsewhere_resumes_bit_exactly(tmp_path, lsp_dir):
+    """scripts/save_run_state.py: the state copied into a tracked folder, then restored into a
+    fresh run folder (a new clone), resumes to the weights of an uninterrupted run."""
+    cfg = dict(model="recurrent-lite", hints=0.5, ema_decay=0.9, max_steps=4, max_train=32, batch_size=8)
+    Trainer(_tiny(lsp_dir, **cfg), tmp_path / "straight", progress=Progress(io.StringIO())).run()
+    Trainer(_tiny(lsp_dir, max_minutes=0.0, **cfg), tmp_path / "run", progress=Progress(io.StringIO())).run()
+    script = os.path.join(REPO, "scripts", "save_run_state.py")
+    env = {**os.environ, "PYTHONPATH": REPO}
+    for args in ([str(tmp_path / "run"), str(tmp_path / "runs-state" / "x")],
+                 ["--restore", str(tmp_path / "runs-state" / "x"), str(tmp_path / "clone")]):
+        done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "runs-state" / "x" / "MANIFEST.json").read_text())
+    assert manifest["batch"] == 1 and ckpt.STATE in manifest["files"]
+    Trainer(_tiny(lsp_dir, **cfg), tmp_path / "clone", progress=Progress(io.StringIO())).run()
+    a, b = ckpt.load_state(tmp_path / "straight"), ckpt.load_state(tmp_path / "clone")
+    for part in ("model", "ema"):
+        for key in a[part]:
+            torch.testing.assert_close(a[part][key], b[part][key], rtol=0, atol=0, msg=f"{part} {key}")
+    # restoring an older state over a run that went further is refused
+    done = subprocess.run([sys.executable, script, "--restore", str(tmp_path / "runs-state" / "x"), str(tmp_path / "clone")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0 and "later state" in done.stderr
+
+
+def test_card_tells_the_recipe_fit_and_learning_curve(tmp_path, lsp_dir):
+    from poseapp.engine.model_card import render
+
+    out = tmp_path / "run"
+    Trainer(_tiny(lsp_dir, model="recurrent-lite", epochs=2, hints=0.5, ema_decay=0.9, train_eval=8), out,
+            progress=Progress(io.StringIO())).run()
+    card = json.loads((out / ckpt.CARD).read_text())
+    text = render(card)
+    assert "resumed 0 time(s)" in text and "weights: EMA (decay 0.9)" in text and "hint training: 50%" in text
+    train = card["metrics"]["train_crops"]["pck@0.2"]["total"]
+    assert f"PCK@0.2 {train:.1f} on 8 training people" in text
+    assert text.count("\n| 1 | ") == 1 and text.count("\n| 2 | ") == 1  # one learning-curve row per epoch

@@ -12,7 +12,7 @@ def test_yolo_export_then_import_keeps_keypoints_and_visibility(project, small_l
     project.set_keypoint(inst.id, 4, 0, 0, v=0)  # one of each visibility state
     out = tmp_path / "yolo"
     counts = export_project(project, "yolo", out)
-    assert counts == {"images": 6, "labels": 6}
+    assert counts == {"images": 6, "labels": 6, "images copied": 6}
     assert detect_format(out) == "yolo"
     assert (out / "images" / "im0001.jpg").exists() and (out / "labels" / "im0001.txt").exists()
     with Project.open(tmp_path / "y.poseapp", create=True) as again:

@@ -13,7 +13,8 @@ from typing import Callable, Sequence
 
 from poseapp import __version__
 from poseapp.cli import data_commands, gui_commands, model_commands
-from poseapp.core.errors import PoseAppError
+from poseapp.core.errors import PoseAppError, describe_os_error
+from poseapp.core.crash_report import write_crash_report
 
 # Each module adds its subparsers and returns {name: handler(args) -> exit code}.
 COMMAND_MODULES = (data_commands, model_commands, gui_commands)
@@ -48,3 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"poseapp {command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a read-only folder, a full disk, a path that is a folder ...
+        print(f"poseapp {command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    except (RecursionError, MemoryError) as exc:
+        print(f"poseapp {command}: error: the input is too large or too deeply nested to read ({type(exc).__name__})",
+              file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: the user gets a message, the log gets the traceback
+        log_path = write_crash_report(command, argv)
+        print(f"poseapp {command}: internal error: {type(exc).__name__}: {exc}. This is a bug in poseapp; "
+              f"the details are in {log_path}", file=sys.stderr)
+        return 70

@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 from poseapp.core.errors import DataError
-from poseapp.formats import EXPORTERS, IMPORTERS, detect_format, export_project, import_source
+from poseapp.formats import (
+    EXPORTERS, IMPORTERS, ExportOptions, ImportOptions, detect_format, export_project, import_source, read_source,
+)
+from poseapp.formats.registry import DUPLICATES
 from poseapp.store import Project
-from poseapp.store.project import PROJECT_SUFFIX, SQLITE_MAGIC
+from poseapp.store.project import PROJECT_SUFFIX, is_project_file
 
 
 def register(sub: argparse._SubParsersAction) -> dict:
@@ -18,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--project", required=True, help=f"project file ({PROJECT_SUFFIX}); created when missing")
     p.add_argument("--format", choices=sorted(IMPORTERS) + ["media"], help="skip format detection")
     p.add_argument("--images", help="image folder for a COCO file (default: beside the JSON)")
+    p.add_argument("--allow-missing-images", action="store_true",
+                   help="import annotations whose image files are not there, listing them (locate them later with relocate)")
+    p.add_argument("--duplicates", choices=DUPLICATES, default="skip",
+                   help="annotations already in the project (the same file imported again): skip (default), add, refuse")
+    p.add_argument("--model", help="coco-results: the model the predictions are filed under (default: the file name)")
 
     e = sub.add_parser("export", help="export a project's annotations or predictions")
     e.add_argument("project", help="project file")
@@ -25,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--out", required=True, help="output file (coco, coco-results) or folder (yolo)")
     e.add_argument("--include-predictions", action="store_true", help="also export predicted instances as annotations")
     e.add_argument("--model", help="coco-results: only this model's predictions")
+    e.add_argument("--link-images", action="store_true",
+                   help="yolo: hard-link the images instead of copying them (saves space; a tool that rewrites an "
+                   "image in the export then changes the original)")
 
     i = sub.add_parser("info", help="summarise a project or a dataset file")
     i.add_argument("file")
@@ -63,9 +74,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     created = not project_path.exists()
     # Check the source before creating anything, so a bad import leaves no empty project behind.
     fmt = args.format or detect_format(args.source)
+    options = ImportOptions(
+        image_root=Path(args.images) if args.images else None, allow_missing_images=args.allow_missing_images,
+        duplicates=args.duplicates, model=args.model,
+    )
     project = Project.open(project_path, create=True)
     try:
-        summary = import_source(project, args.source, fmt=fmt, image_root=args.images)
+        summary = import_source(project, args.source, fmt=fmt, options=options)
     except BaseException:
         project.close()
         if created:
@@ -79,21 +94,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with Project.open(args.project) as project:
-        options = {}
-        if args.format in ("coco", "yolo"):
-            options["include_predictions"] = args.include_predictions
-        if args.format == "coco-results":
-            options["model_id"] = args.model
-        counts = export_project(project, args.format, args.out, **options)
-    print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    with Project.open(args.project, read_only=True) as project:
+        options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images)
+        counts = export_project(project, args.format, args.out, options)
+    print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()))
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
-        with Project.open(path) as project:
+    if path.is_file() and is_project_file(path):
+        with Project.open(path, read_only=True) as project:
             info = project.stats()
     else:
         info = _dataset_info(path)
@@ -110,9 +121,9 @@ def _dataset_info(path: Path) -> dict:
     fmt = detect_format(path)
     if fmt == "media":
         raise DataError(path, "neither a poseapp project nor a dataset (COCO, LSP, LSPET, YOLO-pose)")
-    from poseapp.formats.coco import read_coco
-
-    batch = read_coco(path) if fmt == "coco" else IMPORTERS[fmt](path)
+    batch = read_source(path, fmt)
+    if not hasattr(batch, "images"):
+        raise DataError(path, f"a {fmt} file holds predictions; import it into a project to see them")
     visibility = {0: 0, 1: 0, 2: 0}
     for image in batch.images:
         for inst in image.instances:

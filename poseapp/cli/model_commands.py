@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from poseapp.cli.arguments import integer, positive_number
+from poseapp.core.errors import DataError
 from poseapp.models import available_models
 
 
@@ -14,33 +16,37 @@ def register(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--model", choices=available_models(), help="architecture and variant")
     t.add_argument("--data", nargs="+", help="lsp:DIR lspet:DIR coco:FILE yolo:DIR project:FILE (or plain paths)")
     t.add_argument("--out", required=True, help="model folder to write, e.g. models/recurrent-lite")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
+    t.add_argument("--epochs", type=integer(1))
+    t.add_argument("--batch-size", type=integer(1))
+    t.add_argument("--lr", type=positive_number)
     t.add_argument("--occlusion", choices=("include", "ignore", "exclude"), help="recurrent: occluded joints")
     t.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"))
-    t.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this long; run again to go on")
+    t.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long; run again to go on")
     t.add_argument("--seed", type=int)
+    t.add_argument("--max-steps", type=integer(1), help="the run's length in steps (the schedule spans exactly these)")
+    t.add_argument("--threads", type=integer(1), help="torch CPU threads")
 
     f = sub.add_parser("finetune", help="fine-tune a model on a project's annotations")
     f.add_argument("--model", required=True, help="model folder to start from")
     f.add_argument("--project", required=True, help="project file whose manual annotations to train on")
     f.add_argument("--out", help="new model folder (default: MODEL-finetuned)")
-    f.add_argument("--epochs", type=int, default=10)
-    f.add_argument("--lr", type=float, default=2e-4)
-    f.add_argument("--batch-size", type=int, default=16)
-    f.add_argument("--max-minutes", type=float)
+    f.add_argument("--epochs", type=integer(1), default=10)
+    f.add_argument("--lr", type=positive_number, default=2e-4)
+    f.add_argument("--batch-size", type=integer(1), default=16)
+    f.add_argument("--max-minutes", type=positive_number)
+    f.add_argument("--background", action="store_true",
+                   help="one thread at the lowest priority, so a window beside it stays quick (the window uses this)")
 
     p = sub.add_parser("predict", help="predict poses in an image, a folder or a video; writes a COCO results file")
     p.add_argument("--model", default="default", help="model folder, model name, or 'default'")
     p.add_argument("--input", required=True, help="image, image folder or video")
     p.add_argument("--out", required=True, help="COCO results JSON to write")
-    p.add_argument("--iterations", type=int, help="recurrent models: iterations to run (0 = feed-forward only)")
+    p.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run (0 = feed-forward only)")
     p.add_argument("--boxes", choices=("hog", "whole"), default="hog", help="person boxes: HOG detector or the whole image")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
     p.add_argument("--flip-test", action="store_true", help="also run the mirrored crop and average")
-    p.add_argument("--max-frames", type=int, help="stop after this many frames")
-    p.add_argument("--every", type=int, default=1, help="video: predict every Nth frame")
+    p.add_argument("--max-frames", type=integer(1), help="stop after this many frames")
+    p.add_argument("--every", type=integer(1), default=1, help="video: predict every Nth frame")
     p.add_argument("--render", help="folder to write overlaid frames to (PNG)")
 
     e = sub.add_parser("eval", help="evaluate a model on ground truth: PCK, PCKh, PCP, AUC, OKS AP, visibility AP")
@@ -48,10 +54,12 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--data", required=True, help="lsp:DIR | lspet:DIR | coco:JSON | project:FILE")
     e.add_argument("--split", choices=("all", "val"), default="all", help="val: only LSP's held-out im0801-im1000")
     e.add_argument("--out", help="metrics JSON to write")
-    e.add_argument("--iterations", type=int, help="recurrent models: iterations to run")
+    e.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run")
     e.add_argument("--device", default="auto")
     e.add_argument("--flip-test", action="store_true")
-    e.add_argument("--limit", type=int, help="evaluate only the first N people")
+    e.add_argument("--limit", type=integer(1), help="evaluate only the first N people")
+    e.add_argument("--simulate-annotator", action="store_true",
+                   help="also count the corrections a person needs with and without the model re-running on them")
     e.add_argument("--update-card", action="store_true", help="record the result in the model's card.json and README.md")
     return {"train": cmd_train, "finetune": cmd_finetune, "predict": cmd_predict, "eval": cmd_eval}
 
@@ -67,6 +75,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from poseapp.engine.zoo import resolve_model
 
     samples = load_samples(args.data)
+    if not samples:
+        raise DataError(args.data.partition(":")[2] or args.data, "no labelled person in it: nothing to evaluate on")
     if args.split == "val":
         samples = split_samples(samples)[1]
         if not samples:
@@ -77,6 +87,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = evaluate(predictor, samples, iterations=args.iterations)
     metrics["data"] = args.data
     metrics["split"] = args.split
+    if args.simulate_annotator:
+        from poseapp.engine.annotator import simulate_annotator
+
+        metrics["annotator"] = simulate_annotator(predictor, samples, iterations=args.iterations)
     if args.out:
         write_json_atomic(args.out, metrics, indent=2)
     if args.update_card:
@@ -105,6 +119,14 @@ def _print_metrics(m: dict) -> None:
         extra.append(f"occlusion AP {vis['occlusion_ap']:.1f} (chance {vis['occlusion_ap_chance']:.1f}), "
                      f"visibility AP {m['visibility_ap']:.1f} (chance {vis['visibility_ap_chance']:.1f})")
     print(", ".join(extra))
+    ann = m.get("annotator")
+    if ann:
+        per = ann["corrections_per_person"]
+        line = f"annotator: {per['without_refinement']:.2f} corrections per person without refinement"
+        if per["with_refinement"] is not None:
+            line += (f", {per['with_refinement']:.2f} with ({100 * ann['ratio']:.0f}%), "
+                     f"{ann['regressions_per_person']:.3f} regressions per person")
+        print(line)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -206,7 +228,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {
         "model": args.model, "data": tuple(args.data) if args.data else None, "epochs": args.epochs,
         "batch_size": args.batch_size, "lr": args.lr, "occlusion": args.occlusion, "amp": args.amp,
-        "max_minutes": args.max_minutes, "seed": args.seed,
+        "max_minutes": args.max_minutes, "seed": args.seed, "max_steps": args.max_steps, "threads": args.threads,
     }
     config = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict({}, **overrides)
     result = Trainer(config, args.out).run()
@@ -216,11 +238,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
-    from poseapp.engine.checkpoint import read_card
-    from poseapp.engine.trainer import TrainConfig, Trainer
-
     from poseapp.core.errors import PoseAppError
+    from poseapp.engine.checkpoint import read_card
     from poseapp.engine.finetune_plan import plan_finetune
+    from poseapp.engine.threads import run_in_background
+
+    if args.background:
+        run_in_background()
+    from poseapp.engine.trainer import TrainConfig, Trainer
 
     plan = plan_finetune(args.project, args.model)  # what it trains and validates on, said up front
     if plan.problem:
@@ -234,6 +259,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         "model": base.get("model", card["architecture"] + "-lite"),
         "model_overrides": base.get("model_overrides", {}),
         "occlusion": base.get("occlusion", "include"),
+        # a hint-trained model keeps learning to use corrections (issue #13), as it was trained
+        "hints": base.get("hints", 0.0), "max_hints": base.get("max_hints", 7),
         "data": [f"project:{args.project}"], "init_from": str(args.model), "epochs": args.epochs, "lr": args.lr,
         "batch_size": args.batch_size, "warmup_steps": 20, "max_minutes": args.max_minutes,
     })

@@ -74,6 +74,10 @@ class GaussianHeatmapCodec(_Grid):
     def num_maps(self, heatmaps: np.ndarray) -> int:
         return len(heatmaps)
 
+    def decode_stage(self, heatmaps: np.ndarray, stage: int) -> tuple[np.ndarray, np.ndarray]:
+        """The codec protocol's per-stage decoding: every stage holds the same kind of maps."""
+        return self.decode(heatmaps)
+
 
 @dataclass(frozen=True)
 class KeypointPartCodec(GaussianHeatmapCodec):
@@ -144,6 +148,9 @@ class DiskHeatmapCodec(_Grid):
                 out[j] = [(wts * gx).sum() / wts.sum(), (wts * gy).sum() / wts.sum()]
         return self.to_input(out), scores
 
+    def decode_stage(self, heatmaps: np.ndarray, stage: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.decode(heatmaps)
+
 
 @dataclass(frozen=True)
 class PartCascadeCodec(_Grid):
@@ -173,6 +180,10 @@ class PartCascadeCodec(_Grid):
     def decode(self, heatmaps: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         return self.regressor.decode(heatmaps, method)
 
+    def decode_stage(self, heatmaps: np.ndarray, stage: int) -> tuple[np.ndarray, np.ndarray]:
+        """Stage 0 holds the detector's part disks, later stages the regressor's Gaussians."""
+        return self.detector.decode(heatmaps) if stage == 0 else self.decode(heatmaps)
+
 
 @dataclass(frozen=True)
 class RegressionCodec:
@@ -195,6 +206,9 @@ class RegressionCodec:
         xy = np.stack([(output[:, 0] + 0.5) * w - 0.5, (output[:, 1] + 0.5) * h - 0.5], axis=1)
         scores = 1.0 / (1.0 + np.exp(-output[:, 2])) if output.shape[1] > 2 else np.ones(len(output))
         return xy, scores
+
+    def decode_stage(self, output: np.ndarray, stage: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.decode(output)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": type(self).__name__, "input_size": list(self.input_size)}

@@ -25,6 +25,54 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _temp_prefix(dest: Path) -> str:
+    # The writer's pid in the name tells a later run which leftovers belong to a dead process.
+    return f".{dest.name}.{os.getpid()}."
+
+
+def remove_stale_temps(dest: Path) -> list[Path]:
+    """Delete the temporary files and folders that writers of ``dest`` left when they were killed
+    (their process is gone); a live writer's are left alone. Returns what was removed."""
+    removed = []
+    try:
+        siblings = list(dest.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        pid = _writer_pid(path.name, dest.name)
+        if pid is None or pid == os.getpid() or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _writer_pid(name: str, dest_name: str) -> int | None:
+    """The pid in '.DEST.PID.XXXX.tmp' or '.DEST.old-PID', else None."""
+    head = f".{dest_name}."
+    if not name.startswith(head):
+        return None
+    rest = name[len(head):]
+    if rest.startswith("old-"):
+        digits = rest[4:]
+    elif rest.endswith(".tmp"):
+        digits = rest.split(".", 1)[0]
+    else:
+        return None
+    return int(digits) if digits.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
     """Open a temporary file beside ``path``; on clean exit it replaces ``path``, on error it vanishes."""
@@ -32,7 +80,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         raise ValueError("atomic_open only writes")
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    remove_stale_temps(dest)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(dest), suffix=".tmp", dir=dest.parent)
     tmp = Path(tmp_name)
     # mkstemp makes the file private (0600); a written export should get the usual permissions.
     umask = os.umask(0)
@@ -66,7 +115,8 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder; on clean exit it takes the place of ``path`` (an old one is removed)."""
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    remove_stale_temps(dest)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(dest), suffix=".tmp", dir=dest.parent))
     try:
         yield tmp
     except BaseException:

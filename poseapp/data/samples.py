@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.formats import IMPORTERS, detect_format
-from poseapp.formats.coco import read_coco
+from poseapp.formats import IMPORTERS, detect_format, read_source
 from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
-from poseapp.store.project import SQLITE_MAGIC
+from poseapp.store.project import is_project_file
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,15 @@ class PoseSample:
 
 def parse_data_spec(spec: str) -> tuple[str, Path]:
     kind, sep, rest = spec.partition(":")
-    if sep and kind in ("lsp", "lspet", "coco", "yolo", "project"):
+    if sep and (kind in IMPORTERS or kind == "project"):
         return kind, Path(rest)
     path = Path(spec)
-    if path.is_file() and path.read_bytes()[:16] == SQLITE_MAGIC:
+    if path.is_file() and is_project_file(path):
         return "project", path
     kind = detect_format(path)
-    if kind == "media":
-        raise DataError(path, "not a dataset with keypoints (COCO, LSP, LSPET, YOLO-pose) nor a project")
+    if kind == "media" or IMPORTERS[kind].read is None:
+        names = ", ".join(f.label for f in IMPORTERS.values())
+        raise DataError(path, f"not a dataset with keypoints ({names}) nor a project")
     return kind, path
 
 
@@ -56,7 +56,9 @@ def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
     kind, path = parse_data_spec(spec)
     if kind == "project":
         return _from_project(path, manual_only)
-    batch = read_coco(path) if kind == "coco" else IMPORTERS[kind](path)
+    batch = read_source(path, kind)
+    if not hasattr(batch, "images"):
+        raise DataError(path, "a results file holds predictions, not the labelled people training and evaluation need")
     samples = []
     for image in batch.images:
         for n, inst in enumerate(image.instances):
@@ -73,7 +75,8 @@ def load_samples(spec: str, manual_only: bool = True) -> list[PoseSample]:
 
 def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
     samples = []
-    with Project.open(path) as project:
+    # Read-only: training beside the open window must never write (nor lock) the project.
+    with Project.open(path, read_only=True) as project:
         follow_moved_project(project)
         missing = {s.id: s.path for s in missing_sources(project)}
         for inst in project.iter_instances(origin="manual" if manual_only else None):

@@ -69,9 +69,13 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(card_path, f"the model card is not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    for key in ("architecture", "config", "skeleton"):
+    if not isinstance(card, dict):
+        raise DataError(card_path, "the model card is not a JSON object")
+    for key, kind in (("architecture", str), ("config", dict), ("skeleton", dict)):
         if key not in card:
             raise DataError(card_path, f"the model card has no '{key}'")
+        if not isinstance(card[key], kind):
+            raise DataError(card_path, f"the model card's '{key}' should be a {'string' if kind is str else 'JSON object'}")
     return card
 
 
@@ -87,9 +91,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expe
         raise DataError(folder, f"the model predicts the {skeleton_name} skeleton, not {expect_skeleton}")
     try:
         config = config_from_dict(card["config"])
-    except (KeyError, TypeError) as exc:
+        model = build_model(config)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise DataError(folder / CARD, f"the model card's config does not fit this poseapp: {exc}") from None
-    model = build_model(config)
     weights = folder / WEIGHTS
     if not weights.is_file():
         raise DataError(weights, "weights file not found")
@@ -97,13 +101,28 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expe
         state = load_file(str(weights))
     except Exception as exc:  # safetensors raises its own error types
         raise DataError(weights, f"not a readable safetensors file ({exc})") from None
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    _check_weights(weights, state, model.state_dict(), card["architecture"])
+    model.load_state_dict(state)
+    return model.to(device).eval(), card
+
+
+def _check_weights(path: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], arch: str) -> None:
+    """Refuse weights that do not fit the model, or that hold NaN or infinite values (a diverged
+    run would otherwise predict garbage with full confidence)."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise DataError(
-            weights, f"the weights do not fit a {card['architecture']} model with this config "
+            path, f"the weights do not fit a {arch} model with this config "
             f"(missing {len(missing)} tensors, unexpected {len(unexpected)}; e.g. {(missing + unexpected)[:3]})"
         )
-    return model.to(device).eval(), card
+    wrong = [f"{k} {tuple(v.shape)} (model: {tuple(expected[k].shape)})" for k, v in state.items()
+             if tuple(v.shape) != tuple(expected[k].shape)]
+    if wrong:
+        raise DataError(path, f"{len(wrong)} tensors have the wrong shape for this {arch} model, e.g. {wrong[0]}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise DataError(path, f"the weights hold NaN or infinite values ({len(bad)} tensors, e.g. {bad[0]})")
 
 
 def save_state(folder: Path, state: dict[str, Any]) -> None:

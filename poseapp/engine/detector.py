@@ -34,13 +34,39 @@ class HogPersonDetector:
         """[(x, y, w, h), score] in image pixels, best first."""
         import cv2
 
+        if image.size == 0:
+            return []
         work = image
         if self.upscale != 1.0:
             work = cv2.resize(image, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
-        rects, weights = self._hog.detectMultiScale(work, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        rects, weights = self._hog.detectMultiScale(_hog_safe(work), winStride=(8, 8), padding=_PADDING, scale=1.05)
         boxes = [(tuple(float(v) / self.upscale for v in r), float(w)) for r, w in zip(rects, np.ravel(weights))]
         boxes = [b for b in boxes if b[1] >= self.threshold]
         return non_max_suppression(boxes, self.nms_iou)
+
+
+_WINDOW = (64, 128)  # the default people detector's window, width x height
+_PADDING = (8, 8)
+
+
+def _hog_safe(image: np.ndarray) -> np.ndarray:
+    """What ``detectMultiScale`` accepts without crashing the process: 8-bit, 1 or 3 channels, at
+    least the window plus padding in each direction. OpenCV 4.14 segfaults on smaller images (a
+    71 x 156 LSP photo) and aborts on a 1 x 1 one, so small images get a black border below and to
+    the right, which moves no box."""
+    import cv2
+
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    need_w, need_h = _WINDOW[0] + 2 * _PADDING[0], _WINDOW[1] + 2 * _PADDING[1]
+    h, w = image.shape[:2]
+    if w < need_w or h < need_h:
+        image = cv2.copyMakeBorder(image, 0, max(0, need_h - h), 0, max(0, need_w - w), cv2.BORDER_CONSTANT, value=0)
+    return np.ascontiguousarray(image)
 
 
 def iou(a: Box, b: Box) -> float:

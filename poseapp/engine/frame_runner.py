@@ -10,6 +10,7 @@ import numpy as np
 
 from poseapp.engine.detector import detector_upscale
 from poseapp.engine.inference import BoxSource
+from poseapp.engine.tracking import PoseTracker
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
 from poseapp.store import Frame, Instance, Project
@@ -24,21 +25,51 @@ class FrameResult:
 
 class FrameBoxes:
     """Detector boxes for project frames, at the scale ``poseapp predict`` uses for the same kind
-    of source (video frames are upscaled), so the GUI and the CLI find the same people."""
+    of source (video frames are upscaled), so the GUI and the CLI find the same people. On
+    consecutive frames of a video, people are followed by their poses between detector runs
+    (engine/tracking.py), and ``track_ids`` names the person in each box of the last call."""
 
     def __init__(self, mode: str = "hog"):
         self.mode = mode
         self._sources: dict[bool, BoxSource] = {}
+        self._trackers: dict[int, tuple[PoseTracker, int]] = {}  # video source id -> (tracker, last frame index)
+        self._active: PoseTracker | None = None
+        self.track_ids: list[int] | None = None
 
     def boxes(self, frame: Frame, image: np.ndarray) -> list[tuple]:
         is_video = frame.file_name is None
         if is_video not in self._sources:
             self._sources[is_video] = BoxSource(self.mode, upscale=detector_upscale(is_video))
-        return self._sources[is_video].boxes(image, sequential=False)
+        source = self._sources[is_video]
+        tracker = self._tracker(frame, source) if is_video else None
+        self._active = tracker
+        if tracker is None:
+            self.track_ids = None
+            return source.boxes(image)
+        boxes, self.track_ids = tracker.boxes(image)
+        return boxes
+
+    def _tracker(self, frame: Frame, source: BoxSource) -> PoseTracker | None:
+        tracker, last = self._trackers.get(frame.source_id, (None, None))
+        tracker = tracker or source.tracker()
+        if tracker is None:
+            return None
+        if last is None or frame.index != last + 1:
+            tracker.reset()  # a jump: nobody to follow from the frame before
+        self._trackers[frame.source_id] = (tracker, frame.index)
+        return tracker
+
+    def update(self, predictions: list[PersonPrediction]) -> None:
+        """The poses found in the last call's boxes, for the tracker to follow."""
+        if self._active is not None:
+            self._active.update(predictions)
 
 
 def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:
-    """Boxes from the frame's annotations; else from the detector; else the whole image."""
+    """Boxes from the frame's annotations; else from the detector (``detector.track_ids`` then names
+    the people in video); else the whole image."""
+    if detector is not None:
+        detector.track_ids = None
     boxes = []
     for inst in project.instances(frame.id):
         if inst.origin == "manual":
@@ -69,6 +100,9 @@ def predict_frames(
         image = loader.read(frame)
         boxes = person_boxes(project, frame, image, detector)
         preds = predictor.predict(image, boxes, iterations=iterations, keep_heatmaps=keep_heatmaps)
+        track_ids = detector.track_ids if detector is not None else None
+        if track_ids is not None:
+            detector.update(preds)
         with project.transaction():
             for old in project.instances(fid):
                 if old.origin == "predicted" and old.model_id == predictor.model_id:
@@ -77,8 +111,9 @@ def predict_frames(
                 project.add_instance(Instance(
                     frame_id=fid, skeleton=skeleton.name, keypoints=p.keypoints, bbox=p.box, origin="predicted",
                     model_id=predictor.model_id, score=p.score, joint_scores=p.scores, vis_scores=p.visibility,
+                    extra={"track_id": track_ids[n]} if track_ids is not None else {},
                 ))
-                for p in preds
+                for n, p in enumerate(preds)
             ]
         results.append(FrameResult(fid, preds, stored))
         if progress is not None:

@@ -11,8 +11,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.engine.detector import HogPersonDetector, box_from_pose, detector_upscale
+from poseapp.engine.detector import Box, HogPersonDetector, detector_upscale
 from poseapp.engine.predictor import PersonPrediction, Predictor
+from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
 from poseapp.media.video import VideoReader
 
@@ -48,65 +49,50 @@ def iter_inputs(path: str | Path, max_frames: int | None = None, every: int = 1)
 
 
 class BoxSource:
-    """Detector boxes; in video also the boxes of last frame's confident poses (tracking)."""
+    """Person boxes for one picture: the HOG detector's, or the whole image (also when the detector
+    finds nobody, so a single photo always gets a prediction)."""
 
-    def __init__(self, mode: str = "hog", detect_every: int = 5, upscale: float = 1.0):
+    def __init__(self, mode: str = "hog", upscale: float = 1.0):
         if mode not in ("hog", "whole"):
             raise ValueError("boxes come from 'hog' or 'whole'")
         self.mode = mode
         self.detector = HogPersonDetector(upscale=upscale) if mode == "hog" else None
-        self.detect_every = detect_every
-        self._tracked: list[tuple[float, float, float, float]] = []
-        self._count = 0
 
-    def boxes(self, image: np.ndarray, sequential: bool) -> list[tuple[float, float, float, float]]:
-        """Detections on every ``detect_every``-th frame (every frame when not sequential); in
-        between, last frame's poses. A followed box survives a detection frame only where a fresh
-        detection confirms it, so a box that drifted onto empty ground does not live on."""
+    def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
+        return self.detector.detect(image) if self.detector is not None else []
+
+    def boxes(self, image: np.ndarray) -> list[Box]:
         whole = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
         if self.detector is None:
             return whole
-        tracked = list(self._tracked) if sequential else []
-        detect = not sequential or self._count % self.detect_every == 0 or not tracked
-        self._count += 1
-        if not detect:
-            return tracked
-        detections = [box for box, _ in self.detector.detect(image)]
-        if not sequential:
-            return detections or whole
-        return detections  # the detector confirms (or replaces) every followed person
+        return [box for box, _ in self.detector.detect(image)] or whole
 
-    def reset(self) -> None:
-        self._tracked = []
-        self._count = 0
-
-    def follow(self, predictions: list[PersonPrediction], min_mean_score: float = 0.25) -> None:
-        self._tracked = []
-        for p in predictions:
-            if p.score >= min_mean_score:
-                box = box_from_pose(p.keypoints, p.scores)
-                if box is not None:
-                    self._tracked.append(box)
+    def tracker(self, detect_every: int = DETECT_EVERY) -> PoseTracker | None:
+        """For consecutive video frames: people followed by their poses between detections."""
+        return PoseTracker(self.detect, detect_every) if self.detector is not None else None
 
 
 def predict_source(
     predictor: Predictor, source: str | Path, iterations: int | None = None, boxes: str = "hog",
-    max_frames: int | None = None, every: int = 1, on_frame: Callable[[FrameInput, list[PersonPrediction]], None] | None = None,
+    max_frames: int | None = None, every: int = 1, detect_every: int = DETECT_EVERY, on_frame: Callable[[FrameInput, list[PersonPrediction]], None] | None = None,
 ) -> tuple[list[dict], dict]:
     """(COCO results records, timing summary) for an image, folder or video."""
     source = Path(source)
     box_source = BoxSource(boxes, upscale=detector_upscale(is_video_file(source)))
     # poses are followed only between neighbouring frames; with a stride every frame is detected
-    sequential = is_video_file(source) and every <= 2
+    tracker = box_source.tracker(detect_every) if is_video_file(source) and every <= 2 else None
     results: list[dict] = []
     frames = people = 0
     start = time.perf_counter()
     for item in iter_inputs(source, max_frames, every):
-        found = box_source.boxes(item.image, sequential)
+        if tracker is not None:
+            found, track_ids = tracker.boxes(item.image)
+        else:
+            found, track_ids = box_source.boxes(item.image), None
         preds = predictor.predict(item.image, found, iterations=iterations)
-        if sequential:
-            box_source.follow(preds)
-        for p in preds:
+        if tracker is not None:
+            tracker.update(preds)
+        for n, p in enumerate(preds):
             record = {
                 "image_id": item.image_id, "category_id": 1, "keypoints": [round(float(v), 2) for v in p.keypoints.reshape(-1)],
                 "score": round(p.score, 4), "bbox": [round(v, 2) for v in p.box], "file_name": item.name,
@@ -114,6 +100,8 @@ def predict_source(
             }
             if item.frame is not None:
                 record["frame"] = item.frame
+            if track_ids is not None:
+                record["track_id"] = track_ids[n]
             results.append(record)
         frames += 1
         people += len(preds)

@@ -54,6 +54,59 @@ def _lineage_lines(training: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _recipe_lines(training: dict[str, Any]) -> list[str]:
+    """Steps, resumes, EMA and hint training: what a long run's card must tell (issue #12)."""
+    cfg = training.get("config", {})
+    if "steps" not in training:
+        return []  # trained before these were recorded
+    parts = [f"{training['steps']} optimizer steps", f"resumed {training.get('resumes', 0)} time(s)",
+             f"weights: {training.get('weights', 'last step')}"
+             + (f" (decay {cfg['ema_decay']})" if cfg.get("ema_decay") else "")]
+    if cfg.get("hints"):
+        parts.append(f"hint training: {100 * cfg['hints']:.0f}% of samples get 1-{cfg.get('max_hints', '?')} "
+                     "ground-truth joint maps in the recurrent input")
+    if cfg.get("model_overrides"):
+        parts.append("model options " + ", ".join(f"{k}={v}" for k, v in cfg["model_overrides"].items()))
+    return ["- " + "; ".join(parts)]
+
+
+def _fit_lines(card: dict[str, Any]) -> list[str]:
+    """Train vs validation PCK of the kept weights (un-augmented crops): underfitting or overfitting."""
+    metrics = card.get("metrics", {})
+    train, val = metrics.get("train_crops"), metrics.get("validation_crops")
+    if not (train and val):
+        return []
+    return [f"Fit: PCK@0.2 {train['pck@0.2']['total']:.1f} on {train['n']} training people (un-augmented crops) "
+            f"vs {val['pck@0.2']['total']:.1f} on the {val['n']} validation people.", ""]
+
+
+def _curve_lines(card: dict[str, Any]) -> list[str]:
+    """The learning curve, one row per epoch: where a long run stands."""
+    history = [h for h in card.get("history", []) if "val" in h]
+    if not history or "train_seconds" not in history[-1]:
+        return []
+    rows = ["## Learning curve", "", "| epoch | steps | CPU-h | train loss | train PCK | val PCK per stage |",
+            "| ---: | ---: | ---: | ---: | ---: | --- |"]
+    for h in history:
+        stages = ", ".join(f"{s['pck@0.2_total']:.1f}" for s in h["val"]["per_iteration"])
+        train = f"{h['train']['pck@0.2']['total']:.1f}" if "train" in h else "-"
+        loss = f"{h['train_loss']:.4f}" if h.get("train_loss") is not None else "-"
+        rows.append(f"| {h['epoch'] + 1} | {h.get('steps', '?')} | {h['train_seconds'] / 3600:.2f} | {loss} | {train} | {stages} |")
+    return rows + [""]
+
+
+def _annotator_lines(annotator: dict[str, Any] | None) -> list[str]:
+    if not annotator:
+        return []
+    per = annotator["corrections_per_person"]
+    line = (f"Simulated annotator (`--simulate-annotator`, PCK@{annotator['alpha']}): "
+            f"{per['without_refinement']:.2f} corrections per person without refinement")
+    if per.get("with_refinement") is not None:
+        line += (f", {per['with_refinement']:.2f} with the model re-run on each correction "
+                 f"({100 * annotator['ratio']:.0f}%), {annotator['regressions_per_person']:.2f} regressions per person")
+    return [line + ".", ""]
+
+
 def render(card: dict[str, Any]) -> str:
     training = card.get("training", {})
     cfg = training.get("config", {})
@@ -70,9 +123,12 @@ def render(card: dict[str, Any]) -> str:
         f"- {_kept(training)}; "
         f"{training.get('train_seconds', 0) / 3600:.2f} h of training on {training.get('hardware', '?')} "
         f"(autocast {training.get('amp', '?')}, {training.get('world_size', 1)} process(es))",
+        *_recipe_lines(training),
         *_lineage_lines(training),
         *(f"- note: {n}" for n in card.get("notes", [])),
         "",
+        *_fit_lines(card),
+        *_curve_lines(card),
     ]
     evaluation = card.get("metrics", {}).get("lsp_val")
     if evaluation:
@@ -92,6 +148,7 @@ def render(card: dict[str, Any]) -> str:
                 f"over {vis['visible']} visible and {vis['occluded']} occluded joints"
             )
         lines += ["; ".join(extra) + ".", "", f"Measured {evaluation.get('measured', '?')}.", ""]
+        lines += _annotator_lines(evaluation.get("annotator"))
     examples = card.get("examples", [])
     if examples:
         lines += ["## Examples", "", card.get("examples_note", ""), ""]

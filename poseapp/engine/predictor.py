@@ -12,17 +12,31 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from poseapp.core.errors import PoseAppError
 from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.threads import CorePolicy
 from poseapp.engine.decoding import decode_maps, decode_output, stage_heatmaps
 from poseapp.media.crops import CropTransform, box_to_crop, warp
 from poseapp.models import normalise_images
 
 Box = tuple[float, float, float, float]
+INFERENCE_CORES = CorePolicy()  # one per process: every predictor shares the machine the same way
 
 
 def best_device(preference: str = "auto") -> torch.device:
     if preference != "auto":
-        return torch.device(preference)
+        try:
+            device = torch.device(preference)
+        except RuntimeError:
+            raise PoseAppError(f"unknown device {preference!r}: use auto, cpu, cuda, cuda:N or mps") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise PoseAppError(f"device {preference!r} asked for, but this machine has no usable CUDA GPU "
+                               "(or this torch is a CPU build): use --device cpu or auto")
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            raise PoseAppError(f"device {preference!r} asked for, but there are {torch.cuda.device_count()} CUDA GPUs")
+        if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise PoseAppError("device 'mps' asked for, but Apple's Metal backend is not available here")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -42,10 +56,24 @@ class PersonPrediction:
     heatmaps: np.ndarray | None = None  # (T, K, h, w) crop-space maps, when asked for
     crop: CropTransform | None = None  # to place heatmaps over the image
     heatmap_to_image: np.ndarray | None = None  # 2 x 3 affine: heatmap cells -> image pixels
+    cache: "PersonCache | None" = None  # for Predictor.refine, when asked for
 
     @property
     def score(self) -> float:
         return float(np.mean(self.scores))
+
+
+@dataclass
+class PersonCache:
+    """What a re-run with hints needs for one person: the crop, the model's cached features
+    (layer-3 features and feed-forward maps for the recurrent model, the pooled image and part
+    detections for the cascade), and the current estimate (crop pixels) that places the far end
+    of a hinted limb. Made by ``Predictor.predict(..., keep_cache=True)``; ``refine`` updates it."""
+
+    box: Box
+    crop: CropTransform
+    features: tuple[torch.Tensor, ...]  # each (1, ...) on the predictor's device
+    estimate: np.ndarray  # (K, 2) crop pixels, the latest prediction
 
 
 @dataclass
@@ -57,6 +85,16 @@ class Predictor:
     padding: float = 1.25
     batch_size: int = 32
     visible_threshold: float = 0.3
+    # CPU threads follow the cores other programs leave idle (see engine/threads.py); False keeps
+    # whatever the caller set.
+    adapt_threads: bool = True
+    # channels_last measured faster on this CPU with identical keypoints (bench/predict.py); bf16
+    # autocast was faster still but moved keypoints by up to 0.35 px, so it is not used.
+    channels_last: bool = True
+
+    def __post_init__(self) -> None:
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, device: str = "auto", **kwargs) -> "Predictor":
@@ -72,9 +110,15 @@ class Predictor:
         return ckpt.skeleton_of(self.card) if self.card else None
 
     @torch.no_grad()
-    def predict(self, image: np.ndarray, boxes: Sequence[Box], iterations: int | None = None, keep_heatmaps: bool = False) -> list[PersonPrediction]:
+    def predict(self, image: np.ndarray, boxes: Sequence[Box], iterations: int | None = None, keep_heatmaps: bool = False,
+                keep_cache: bool = False) -> list[PersonPrediction]:
+        """One prediction per box. ``keep_cache`` (models with hints) stores a ``PersonCache`` in
+        each prediction's ``cache``, for ``refine``."""
+        if keep_cache and not getattr(self.model, "supports_hints", False):
+            raise ValueError(f"{self.model.registry_name} models take no hints, so there is nothing to cache")
         if len(boxes) == 0:
             return []
+        self._choose_threads()
         size = self.model.config.input_size
         codec = self.model.codec()
         transforms = [box_to_crop(tuple(b), size, padding=self.padding) for b in boxes]
@@ -83,7 +127,13 @@ class Predictor:
         for start in range(0, len(crops), self.batch_size):
             chunk = torch.from_numpy(crops[start : start + self.batch_size]).permute(0, 3, 1, 2).contiguous()
             x = normalise_images(chunk.to(self.device))
-            output = self.model(x, iterations=iterations)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            if keep_cache:
+                features = self.model.features(x)
+                output = self.model.rerun(features, iterations)
+            else:
+                output = self.model(x, iterations=iterations)
             coords, scores = decode_output(self.model, output, codec)
             maps = stage_heatmaps(self.model, output)
             if self.flip_test:
@@ -99,13 +149,68 @@ class Predictor:
                     stage_names=self.model.stage_names(coords.shape[1]), crop=t,
                 )
                 if keep_heatmaps and maps is not None:
-                    pred.heatmaps = maps[i]
-                    stride = size / maps.shape[-1]
-                    # heatmap cell (u, v) sits at crop pixel ((u + 0.5) * stride - 0.5, ...)
-                    cell_to_crop = np.array([[stride, 0, 0.5 * stride - 0.5], [0, stride, 0.5 * stride - 0.5], [0, 0, 1]])
-                    pred.heatmap_to_image = (np.vstack([t.inverse, [0, 0, 1]]) @ cell_to_crop)[:2]
+                    self._attach_heatmaps(pred, maps[i], t)
+                if keep_cache:
+                    pred.cache = PersonCache(pred.box, t, tuple(f[i : i + 1] for f in features), coords[i, -1].copy())
                 results.append(pred)
         return results
+
+    def _choose_threads(self) -> None:
+        if self.adapt_threads and self.device.type == "cpu":
+            INFERENCE_CORES.apply()
+
+    def _attach_heatmaps(self, pred: PersonPrediction, maps: np.ndarray, t: CropTransform) -> None:
+        pred.heatmaps = maps
+        stride = self.model.config.input_size / maps.shape[-1]
+        # heatmap cell (u, v) sits at crop pixel ((u + 0.5) * stride - 0.5, ...)
+        cell_to_crop = np.array([[stride, 0, 0.5 * stride - 0.5], [0, stride, 0.5 * stride - 0.5], [0, 0, 1]])
+        pred.heatmap_to_image = (np.vstack([t.inverse, [0, 0, 1]]) @ cell_to_crop)[:2]
+
+    @torch.no_grad()
+    def refine(self, cache: PersonCache, hints: dict[int, tuple[float, float]], iterations: int | None = None,
+               keep_heatmaps: bool = False) -> PersonPrediction:
+        """Re-run the model's cheap part from ``cache`` with the user's corrections as input.
+
+        ``hints`` maps joint index -> (x, y) in image pixels. Each hinted joint's input map is the
+        ground-truth map at its place (and, for the recurrent model, its limbs' maps, whose other
+        end is the current estimate), so context moves the joints not corrected yet. Hinted joints
+        come back exactly where they were placed, with score 1. Updates ``cache.estimate``."""
+        model = self.model
+        self._choose_threads()
+        k = model.config.num_joints
+        bad = [j for j in hints if not 0 <= int(j) < k]
+        if bad:
+            raise ValueError(f"hinted joint(s) {bad} outside 0..{k - 1}")
+        t = cache.crop
+        placed = {int(j): t.to_crop(np.asarray(xy, np.float64)[None])[0] for j, xy in hints.items()}
+        kps = np.column_stack([cache.estimate, np.full(k, 2.0)])
+        for j, xy in placed.items():
+            kps[j, :2] = xy
+        joints = torch.zeros(1, k, dtype=torch.bool)
+        joints[0, list(placed)] = True
+        hint_maps = torch.from_numpy(model.encode_hints(kps)).unsqueeze(0).to(self.device)
+        hint_mask = model.hint_channels(joints).to(self.device)
+        output = model.rerun(cache.features, iterations, hint_maps, hint_mask)
+        coords, scores = decode_output(model, output, model.codec())
+        coords, scores = coords[0], scores[0]
+        for j, xy in placed.items():  # the user's word is final, in every stage shown
+            coords[:, j] = xy
+            scores[:, j] = 1.0
+        cache.estimate = coords[-1].copy()
+        stages = np.stack([t.to_image(c) for c in coords])
+        for j, xy in hints.items():  # exactly as given, without a round trip through the crop transform
+            stages[:, int(j)] = np.asarray(xy, np.float64)
+        final = scores[-1]
+        kps_image = np.column_stack([stages[-1], np.where(final >= self.visible_threshold, 2.0, 1.0)])
+        pred = PersonPrediction(
+            box=cache.box, keypoints=kps_image, scores=final, visibility=final.copy(), stages=stages,
+            stage_scores=scores, stage_names=model.stage_names(coords.shape[0]), crop=t, cache=cache,
+        )
+        if keep_heatmaps:
+            maps = stage_heatmaps(model, output)
+            if maps is not None:
+                self._attach_heatmaps(pred, maps[0], t)
+        return pred
 
     def _average_flipped(self, x, iterations, coords, scores, maps, codec):
         """Flip test: run the mirrored crop too, swap left/right back, average."""

@@ -31,7 +31,8 @@ from poseapp.data.splits import split_samples
 from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.dataset import ImageCache, PoseDataset
 from poseapp.engine.decoding import decode_output
-from poseapp.engine.losses import LOSSES, OCCLUSION_MODES, LossConfig
+from poseapp.engine.ema import ModelEMA
+from poseapp.models.losses import OCCLUSION_MODES, LossConfig
 from poseapp.engine.metrics import pck_table
 from poseapp.core.skeleton import preset
 from poseapp.models import build_model, make_config, normalise_images, resolve
@@ -67,15 +68,51 @@ class TrainConfig:
     # reports, so its figure is a best-of-N on that split; 'last' makes no choice on it.
     keep: str = "last"
     augment: dict[str, Any] = field(default_factory=dict)
+    # The run's length in optimizer steps when set: the warm-up + cosine schedule spans exactly
+    # these steps (equal-budget experiments, long runs planned in steps) and the run ends there.
+    max_steps: int | None = None
+    ema_decay: float = 0.0  # > 0: evaluate and ship an exponential moving average of the weights
+    # Hint training (models with supports_hints): this share of samples gets 1..max_hints random
+    # labelled joints' ground-truth maps in the recurrent input, so the model learns to use corrections.
+    hints: float = 0.0
+    max_hints: int = 7
+    train_eval: int = 200  # training samples (un-augmented) evaluated each epoch, to tell underfitting from overfitting
+    threads: int | None = None  # torch CPU threads (None: torch's default)
+    # NHWC tensors: oneDNN's bf16 convolutions run about 1.8x faster so at widths 32/64/128 (bench/RESULTS.md)
+    channels_last: bool = True
 
     def __post_init__(self) -> None:
         resolve(self.model)  # raises for unknown names
-        if self.occlusion not in OCCLUSION_MODES:
-            raise ValueError(f"occlusion must be one of {OCCLUSION_MODES}")
-        if self.amp not in ("auto", "bf16", "fp16", "off"):
-            raise ValueError("amp must be auto, bf16, fp16 or off")
-        if self.keep not in ("last", "best"):
-            raise ValueError("keep must be last or best")
+        make_config(self.model, **self.model_overrides)  # raises for unknown or ill-typed fields
+        AugmentConfig(**_augment_args(self.augment))  # raises for unknown augmentation options
+        choices = {"occlusion": OCCLUSION_MODES, "amp": ("auto", "bf16", "fp16", "off"), "keep": ("last", "best"),
+                   "optimizer": ("adamw", "sgd"), "cascade_schedule": ("staged", "joint"),
+                   "stage_schedule": ("sequential", "joint")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "log_every": self.log_every,
+                    "checkpoint_minutes": self.checkpoint_minutes, "foreground_weight": self.foreground_weight,
+                    "max_hints": self.max_hints}
+        for name in ("max_steps", "max_train", "max_val", "threads"):
+            if getattr(self, name) is not None:
+                positive[name] = getattr(self, name)
+        for name, value in positive.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, not {value!r}")
+        for name in ("epochs", "batch_size", "log_every", "max_hints", "warmup_steps", "seed", "train_eval"):
+            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int):
+                raise ValueError(f"{name} must be an integer, not {getattr(self, name)!r}")
+        if not isinstance(self.channels_last, bool):
+            raise ValueError("channels_last must be true or false")
+        if self.weight_decay < 0 or self.warmup_steps < 0 or self.train_eval < 0:
+            raise ValueError("weight_decay, warmup_steps and train_eval must not be negative")
+        if self.max_minutes is not None and self.max_minutes < 0:
+            raise ValueError("max_minutes must not be negative")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError("ema_decay must lie in [0, 1): 0 is off, 0.999 a usual value")
+        if not 0.0 <= self.hints <= 1.0:
+            raise ValueError("hints is the share of samples with hints, in [0, 1]")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, **overrides: Any) -> "TrainConfig":
@@ -121,9 +158,13 @@ class TrainConfig:
     def identity(self) -> str:
         """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""
         data = self.to_dict()
-        for key in ("max_minutes", "log_every", "checkpoint_minutes"):
+        for key in ("max_minutes", "log_every", "checkpoint_minutes", "threads"):
             data.pop(key)
         return json.dumps(data, sort_keys=True)
+
+
+def _augment_args(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 class Progress:
@@ -227,32 +268,13 @@ class Trainer:
         return model.to(self.device)
 
     def _phase(self, epoch: int) -> tuple[str, dict[str, Any]]:
-        """The schedule: which parts train in this epoch and which loss terms apply."""
-        name, cfg = self.model.registry_name, self.config
-        if name == "part_regression" and cfg.cascade_schedule == "staged":
-            third = max(1, cfg.epochs // 3)
-            phase = "detector" if epoch < third else "regressor" if epoch < 2 * third else "joint"
-            return phase, {"phase": phase}
-        if name == "deeppose" and cfg.stage_schedule == "sequential":
-            stages = self.model.config.stages + 1
-            per = max(1, cfg.epochs // stages)
-            stage = min(epoch // per, stages - 1)
-            return f"stage {stage}", {"stages": [stage]}
-        return "all", {}
+        """The model's schedule: which parts train in this epoch and which loss terms apply."""
+        return self.model.training_phase(epoch, self.config)
 
     def _set_trainable(self, phase: str) -> None:
-        model = self.model
-        name = model.registry_name
-        for p in model.parameters():
+        for p in self.model.parameters():
             p.requires_grad_(True)
-        frozen: list[torch.nn.Module] = []
-        if name == "part_regression":
-            frozen = {"detector": [model.regressor], "regressor": [model.detector]}.get(phase, [])
-        elif name == "deeppose" and phase.startswith("stage"):
-            stage = int(phase.split()[1])
-            parts = [model.initial, *model.refiners]
-            frozen = [m for i, m in enumerate(parts) if i != stage]
-        for module in frozen:
+        for module in self.model.frozen_parts(phase):
             for p in module.parameters():
                 p.requires_grad_(False)
             module.eval()  # frozen batch-norm statistics stay as they are
@@ -260,177 +282,258 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def run(self) -> dict[str, Any]:
         cfg = self.config
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
-        start_wall = time.time()
-        train, val = self._load_data()
+        self._start_wall = time.time()
+        self._setup()
+        self._restore(ckpt.load_state(self.out) if self.rank == 0 or self.distributed else None)
+        self.progress(
+            "start", model=cfg.model, architecture=self.model.registry_name, device=str(self.device),
+            amp=str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off", world_size=self.world,
+            train_samples=len(self.train), val_samples=len(self.val), skipped_other_skeletons=self.skipped_other_skeletons,
+            epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps,
+            image_load_s=round(self._load_s, 1), out=str(self.out), threads=torch.get_num_threads(),
+        )
+        old_handlers = self._install_signal_handlers()
+        self._last_save = self._run_start = time.time()
+        stopped_early = False
+        try:
+            while self.epoch < cfg.epochs and self.global_step < self.total_steps:
+                if not self._train_epoch():
+                    stopped_early = True
+                    return {"stopped": True, "epoch": self.epoch, "batch": self.batch_in_epoch, "history": self.history}
+                self._end_epoch()
+        finally:
+            self._restore_signal_handlers(old_handlers)
+            if self.distributed and dist.is_initialized() and not stopped_early:
+                dist.barrier()
+        self.progress("done", best=self.best, epochs=cfg.epochs, steps=self.global_step, train_seconds=round(self.train_seconds))
+        return {"stopped": False, "best": self.best, "history": self.history}
+
+    def _setup(self) -> None:
+        """Data, model, EMA, optimizer, schedule and loss: everything a run (fresh or resumed) needs."""
+        cfg = self.config
+        self.train, self.val = self._load_data()
         self.model = self._build()
         codec = self.model.codec()
         size = self.model.config.input_size
         cache = ImageCache()
-        load_s = cache.preload(train + val)
-        augment = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
-        train_set = PoseDataset(train, codec, size, augment, cache, seed=cfg.seed)
-        val_set = PoseDataset(val, codec, size, None, cache)
-        net = self.model
+        self._load_s = cache.preload(self.train + self.val)
+        augment = AugmentConfig(**_augment_args(cfg.augment))
+        self.train_set = PoseDataset(self.train, codec, size, augment, cache, seed=cfg.seed)
+        self.val_set = PoseDataset(self.val, codec, size, None, cache)
+        # a fixed, evenly spread subset of the training samples, un-augmented: train PCK next to val PCK
+        step = max(1, len(self.train) // cfg.train_eval) if cfg.train_eval else 0
+        self.train_eval_set = PoseDataset(self.train[::step][: cfg.train_eval], codec, size, None, cache) if step else None
+        if cfg.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.net = self.model
         if self.distributed:
-            net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
-        params = [p for p in self.model.parameters()]
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+        self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        params = list(self.model.parameters())
         if cfg.optimizer == "sgd":
-            optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+            self.optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
         else:
-            optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        steps_per_epoch = math.ceil(len(train) / (cfg.batch_size * self.world))
-        total_steps = steps_per_epoch * cfg.epochs
-        warmup = min(cfg.warmup_steps, max(1, total_steps // 10))
+            self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.steps_per_epoch = math.ceil(len(self.train) / (cfg.batch_size * self.world))
+        self.total_steps = min(cfg.max_steps or 10**18, self.steps_per_epoch * cfg.epochs)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.loss_cfg = LossConfig(occlusion=cfg.occlusion, foreground_weight=cfg.foreground_weight)
+        self.epoch, self.batch_in_epoch, self.history = 0, 0, []
+        self.best = {"pck": -1.0, "epoch": None}
+        self.train_seconds = 0.0
 
-        def lr_factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            progress = (step - warmup) / max(1, total_steps - warmup)
-            return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    def _lr_factor(self, step: int) -> float:
+        """Linear warm-up, then one cosine down to 2% over the whole run: a function of the global
+        step only, so a resumed run continues the same curve."""
+        warmup = min(self.config.warmup_steps, max(1, self.total_steps // 10))
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, self.total_steps - warmup)
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
-        scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        loss_fn = LOSSES[self.model.registry_name]
-        loss_cfg = LossConfig(occlusion=cfg.occlusion, foreground_weight=cfg.foreground_weight)
+    @property
+    def global_step(self) -> int:
+        return self.epoch * self.steps_per_epoch + self.batch_in_epoch
 
-        epoch, batch_in_epoch, history, best = 0, 0, [], {"pck": -1.0, "epoch": None}
-        train_seconds = 0.0
-        state = ckpt.load_state(self.out) if self.rank == 0 or self.distributed else None
-        differs = cfg.differences(state.get("config", "")) if state is not None else []
-        if state is not None and differs:
+    def _restore(self, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        differs = self.config.differences(state.get("config", ""))
+        if differs:
             # Starting afresh would overwrite a run (maybe a finished one) that the user did not ask to lose.
             raise PoseAppError(
                 f"{self.out / ckpt.STATE}: this folder holds a run with another config (differs in "
                 f"{', '.join(differs)}); train into a new --out folder, or delete the folder to start over"
             )
-        if state is not None:
-            self.model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            torch.set_rng_state(state["torch_rng"])
-            epoch, batch_in_epoch = int(state["epoch"]), int(state["batch"])
-            history = json.loads(state["history"])
-            best = json.loads(state["best"])
-            train_seconds = float(state["train_seconds"])
-            self.progress("resume", epoch=epoch, batch=batch_in_epoch)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        torch.set_rng_state(state["torch_rng"])
+        self.epoch, self.batch_in_epoch = int(state["epoch"]), int(state["batch"])
+        self.history = json.loads(state["history"])
+        self.best = json.loads(state["best"])
+        self.train_seconds = float(state["train_seconds"])
+        self.resumes = int(state.get("resumes", 0)) + 1
+        self.progress("resume", epoch=self.epoch, batch=self.batch_in_epoch, step=self.global_step, resumes=self.resumes)
 
+    resumes = 0  # how often this run was resumed, for the card
+
+    def _batches(self) -> list[list[int]]:
+        """This epoch's batches: a shuffle seeded by (seed, epoch), so a resumed epoch replays it."""
+        cfg = self.config
+        order = torch.randperm(len(self.train_set), generator=torch.Generator().manual_seed(cfg.seed * 100003 + self.epoch)).tolist()
+        order = order[self.rank :: self.world]
+        batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        # a run planned in steps may end inside this epoch
+        return batches[: max(0, self.total_steps - self.epoch * self.steps_per_epoch)]
+
+    def _train_epoch(self) -> bool:
+        """Train the rest of the current epoch; False when stopped early (signal or time), with a checkpoint."""
+        cfg = self.config
+        self.phase, self.loss_kwargs = self._phase(self.epoch)
+        self.model.train()
+        self._set_trainable(self.phase)
+        self.train_set.epoch = self.epoch
+        batches = self._batches()
+        self.losses: list[float] = []
+        self._t_epoch = time.time()
+        for b in range(self.batch_in_epoch, len(batches)):
+            t0 = time.time()
+            self.losses.append(self._train_step(batches[b]))
+            self.train_seconds += time.time() - t0
+            self.batch_in_epoch = b + 1
+            if self.batch_in_epoch % cfg.log_every == 0 or self.batch_in_epoch == len(batches):
+                self._log_step(len(batches))
+            out_of_time = cfg.max_minutes is not None and (time.time() - self._run_start) / 60 >= cfg.max_minutes
+            if self._stop or out_of_time or (time.time() - self._last_save) / 60 >= cfg.checkpoint_minutes:
+                self._save_state()
+                self._last_save = time.time()
+                if self._stop or out_of_time:
+                    self.progress("stopped", reason="signal" if self._stop else "max_minutes", epoch=self.epoch,
+                                  batch=self.batch_in_epoch, step=self.global_step)
+                    return False
+        return True
+
+    def _train_step(self, batch: list[int]) -> float:
+        items = [self.train_set[i] for i in batch]
+        images = normalise_images(torch.stack([x[0] for x in items]).to(self.device))
+        if self.config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        target = torch.stack([x[1] for x in items]).to(self.device)
+        weight = torch.stack([x[2] for x in items]).to(self.device)
+        kps = torch.stack([x[3] for x in items]).to(self.device)
+        hints = self._sample_hints(target, kps)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+            output = self.net(images, **hints)
+        loss = self.model.loss(output, target, weight, kps, self.loss_cfg, **self.loss_kwargs)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update(self.model, self.global_step)
+        return float(loss.detach())
+
+    def _sample_hints(self, target: torch.Tensor, kps: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Hint training: a ``hints`` share of the samples gets 1..max_hints random labelled joints'
+        ground-truth maps (and their limbs') in the recurrent input; the rest none. Drawn from a
+        generator seeded by (seed, global step), so a resumed run draws the same."""
+        cfg = self.config
+        if cfg.hints <= 0 or not getattr(self.model, "supports_hints", False):
+            return {}
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.global_step)
+        b, k = kps.shape[:2]
+        hinted_sample = torch.rand(b, generator=gen) < cfg.hints
+        count = torch.randint(1, cfg.max_hints + 1, (b,), generator=gen)
+        labelled = (kps[:, :, 2] > 0).cpu()
+        score = torch.rand(b, k, generator=gen).masked_fill(~labelled, 2.0)  # unlabelled joints are never hints
+        rank = score.argsort(dim=1).argsort(dim=1)
+        joints = (rank < count[:, None]) & labelled & hinted_sample[:, None]
+        return {"hint_maps": self.model.hint_maps(target), "hint_mask": self.model.hint_channels(joints.to(target.device))}
+
+    def _log_step(self, batches: int) -> None:
+        cfg = self.config
+        rate = self.global_step / max(self.train_seconds, 1e-6)
         self.progress(
-            "start", model=cfg.model, architecture=self.model.registry_name, device=str(self.device),
-            amp=str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off", world_size=self.world,
-            train_samples=len(train), val_samples=len(val), skipped_other_skeletons=self.skipped_other_skeletons,
-            epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
-            image_load_s=round(load_s, 1), out=str(self.out),
+            "step", epoch=self.epoch, batch=self.batch_in_epoch, batches=batches, step=self.global_step, phase=self.phase,
+            loss=float(np.mean(self.losses[-cfg.log_every:])), lr=self.scheduler.get_last_lr()[0],
+            samples_per_s=round(rate * cfg.batch_size * self.world, 2),
+            eta_s=round((self.total_steps - self.global_step) / max(rate, 1e-9)),
         )
-        old_handlers = self._install_signal_handlers()
-        last_save = time.time()
-        run_start = time.time()
-        stopped_early = False
-        try:
-            while epoch < cfg.epochs:
-                phase, loss_kwargs = self._phase(epoch)
-                self.model.train()
-                self._set_trainable(phase)
-                train_set.epoch = epoch
-                order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch)).tolist()
-                order = order[self.rank :: self.world]
-                batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
-                losses = []
-                t_epoch = time.time()
-                for b in range(batch_in_epoch, len(batches)):
-                    t0 = time.time()
-                    items = [train_set[i] for i in batches[b]]
-                    images = normalise_images(torch.stack([x[0] for x in items]).to(self.device))
-                    target = torch.stack([x[1] for x in items]).to(self.device)
-                    weight = torch.stack([x[2] for x in items]).to(self.device)
-                    kps = torch.stack([x[3] for x in items]).to(self.device)
-                    with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-                        output = net(images)
-                    loss = loss_fn(self.model, output, target, weight, kps, loss_cfg, **loss_kwargs)
-                    optimizer.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                    scheduler.step()
-                    losses.append(float(loss.detach()))
-                    train_seconds += time.time() - t0
-                    batch_in_epoch = b + 1
-                    done = epoch * steps_per_epoch + batch_in_epoch
-                    if batch_in_epoch % cfg.log_every == 0 or batch_in_epoch == len(batches):
-                        rate = done / max(train_seconds, 1e-6)
-                        self.progress(
-                            "step", epoch=epoch, batch=batch_in_epoch, batches=len(batches), phase=phase,
-                            loss=float(np.mean(losses[-cfg.log_every:])), lr=scheduler.get_last_lr()[0],
-                            samples_per_s=round(rate * cfg.batch_size * self.world, 2),
-                            eta_s=round((total_steps - done) / max(rate, 1e-9)),
-                        )
-                    out_of_time = cfg.max_minutes is not None and (time.time() - run_start) / 60 >= cfg.max_minutes
-                    if self._stop or out_of_time or (time.time() - last_save) / 60 >= cfg.checkpoint_minutes:
-                        self._save_state(optimizer, scheduler, epoch, batch_in_epoch, history, best, train_seconds)
-                        last_save = time.time()
-                        if self._stop or out_of_time:
-                            stopped_early = True
-                            self.progress("stopped", reason="signal" if self._stop else "max_minutes", epoch=epoch, batch=batch_in_epoch)
-                            return {"stopped": True, "epoch": epoch, "batch": batch_in_epoch, "history": history}
-                record = {"epoch": epoch, "phase": phase, "train_loss": float(np.mean(losses)) if losses else None,
-                          "epoch_s": round(time.time() - t_epoch, 1)}
-                if self.rank == 0:
-                    record["val"] = evaluate_crops(self.model, val_set, self.device, self.amp_dtype)
-                    total = record["val"]["pck@0.2"]["total"]
-                    improved = total > best["pck"]
-                    if improved:
-                        best = {"pck": total, "epoch": epoch}
-                    if improved or cfg.keep == "last":
-                        ckpt.save_weights(self.model, self.out)
-                        ckpt.write_card(self.out, self._card(record, history + [record], train, val, train_seconds, start_wall))
-                history.append(record)
-                self.progress("epoch", **record, best=best)
-                epoch, batch_in_epoch = epoch + 1, 0
-                self._save_state(optimizer, scheduler, epoch, 0, history, best, train_seconds)
-                last_save = time.time()
-                if self.distributed:
-                    dist.barrier()
-        finally:
-            self._restore_signal_handlers(old_handlers)
-            if self.distributed and dist.is_initialized() and not stopped_early:
-                dist.barrier()
-        self.progress("done", best=best, epochs=cfg.epochs, train_seconds=round(train_seconds))
-        return {"stopped": False, "best": best, "history": history}
+
+    def _end_epoch(self) -> None:
+        """Validate (the EMA weights when kept), keep the weights, write the card, checkpoint."""
+        cfg = self.config
+        record = {"epoch": self.epoch, "phase": self.phase, "steps": self.global_step,
+                  "train_loss": float(np.mean(self.losses)) if self.losses else None,
+                  "epoch_s": round(time.time() - self._t_epoch, 1), "train_seconds": round(self.train_seconds)}
+        if self.rank == 0:
+            shipped = self.ema.model if self.ema is not None else self.model
+            record["val"] = evaluate_crops(shipped, self.val_set, self.device, self.amp_dtype)
+            if self.train_eval_set is not None:
+                record["train"] = evaluate_crops(shipped, self.train_eval_set, self.device, self.amp_dtype)
+            total = record["val"]["pck@0.2"]["total"]
+            improved = total > self.best["pck"]
+            if improved:
+                self.best = {"pck": total, "epoch": self.epoch}
+            if improved or cfg.keep == "last":
+                ckpt.save_weights(shipped, self.out)
+                ckpt.write_card(self.out, self._card(record, self.history + [record]))
+        self.history.append(record)
+        self.progress("epoch", **record, best=self.best)
+        self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+        self._save_state()
+        self._last_save = time.time()
+        if self.distributed:
+            dist.barrier()
 
     # ------------------------------------------------------------------ bookkeeping
-    def _card(self, record, history, train, val, train_seconds, start_wall) -> dict[str, Any]:
+    def _card(self, record, history) -> dict[str, Any]:
         cfg = self.config
         return ckpt.make_card(
             self.model, self.out.name,
             training={
-                "config": cfg.to_dict(), "data": list(cfg.data), "train_samples": len(train), "val_samples": len(val),
-                "validation_split": "LSP training half im0801-im1000" if any(s.key.startswith("lsp:") for s in val) else "every 20th sample",
-                "kept": cfg.keep, "kept_epoch": record["epoch"], "epochs_run": len(history), "train_seconds": round(train_seconds),
+                "config": cfg.to_dict(), "data": list(cfg.data), "train_samples": len(self.train), "val_samples": len(self.val),
+                "validation_split": "LSP training half im0801-im1000" if any(s.key.startswith("lsp:") for s in self.val) else "every 20th sample",
+                "kept": cfg.keep, "kept_epoch": record["epoch"], "epochs_run": len(history), "steps": self.global_step,
+                "train_seconds": round(self.train_seconds), "resumes": self.resumes,
+                "weights": "EMA" if self.ema is not None else "last step",
                 "hardware": hardware_description(self.device), "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
-                "world_size": self.world, "started": start_wall,
+                "world_size": self.world, "started": self._start_wall,
                 **({"initialized_from": self.parent} if self.parent else {}),
             },
-            metrics={"validation_crops": record["val"]},
+            metrics={"validation_crops": record["val"], **({"train_crops": record["train"]} if "train" in record else {})},
             history=history,
         )
 
-    def _save_state(self, optimizer, scheduler, epoch, batch, history, best, train_seconds) -> None:
+    def _save_state(self) -> None:
         if self.rank != 0:
             return
         self.out.mkdir(parents=True, exist_ok=True)
-        ckpt.save_state(self.out, {
+        state = {
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
             "torch_rng": torch.get_rng_state(),
-            "epoch": epoch,
-            "batch": batch,
-            "history": json.dumps(history),
-            "best": json.dumps(best),
-            "train_seconds": train_seconds,
+            "epoch": self.epoch,
+            "batch": self.batch_in_epoch,
+            "history": json.dumps(self.history),
+            "best": json.dumps(self.best),
+            "train_seconds": self.train_seconds,
+            "resumes": self.resumes,
             "config": self.config.identity(),
-        })
-        self.progress("checkpoint", epoch=epoch, batch=batch, path=str(self.out / ckpt.STATE))
+        }
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        ckpt.save_state(self.out, state)
+        self.progress("checkpoint", epoch=self.epoch, batch=self.batch_in_epoch, step=self.global_step, path=str(self.out / ckpt.STATE))
 
     def _install_signal_handlers(self) -> dict:
         handlers = {}

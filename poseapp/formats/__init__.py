@@ -1,86 +1,98 @@
 """Dataset formats: detection, import into a project, export from it.
 
-``IMPORTERS`` and ``EXPORTERS`` are the registries the CLI and the GUI read; adding a format
-means adding one entry here.
+Every format is one ``Format`` entry in the registry (``poseapp.formats.registry``), registered
+below; the CLI, ``load_samples`` and the window's menus read the registry, so adding a format
+is adding its module and one ``register`` line here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from poseapp.core.errors import DataError
-from poseapp.formats.coco import export_coco, export_coco_results, read_coco
+from poseapp.formats import coco, coco_export, coco_results, cvat, lsp, yolo, yolo_export
 from poseapp.formats.dataset import ImportBatch
 from poseapp.formats.ingest import ImportSummary, add_media, apply_batch
-from poseapp.formats.lsp import read_lsp
-from poseapp.formats.yolo import export_yolo, read_yolo
+from poseapp.formats.registry import FORMATS, ExportOptions, Format, ImportOptions, exporters, importers, register
 from poseapp.store import Project
 
-IMPORTERS: dict[str, Callable[..., ImportBatch]] = {
-    "coco": read_coco,
-    "lsp": lambda source, **kw: read_lsp(source, variant="lsp"),
-    "lspet": lambda source, **kw: read_lsp(source, variant="lspet"),
-    "yolo": lambda source, **kw: read_yolo(source),
-}
-MEDIA_FORMATS = ("media",)  # images, folders and videos without annotations
+# Detection tries formats in this order: a results list before the COCO object file.
+register(Format(
+    "coco-results", "COCO results (predictions) JSON", ("*.json",), detect=coco_results.detect,
+    read=coco_results.read, export=coco_results.export, target="file",
+))
+register(Format(
+    "coco", "COCO keypoints JSON", ("*.json",), detect=coco.detect, read=coco.read, export=coco_export.export,
+    target="file",
+))
+register(Format("lsp", "LSP joints.mat", ("joints.mat",), detect=lsp.detect("lsp"), read=lsp.reader("lsp")))
+register(Format("lspet", "LSP Extended joints.mat", ("joints.mat",), detect=lsp.detect("lspet"), read=lsp.reader("lspet")))
+register(Format(
+    "yolo", "YOLO-pose (Ultralytics) dataset", ("data.yaml", "*.yaml", "*.yml"), detect=yolo.detect, read=yolo.read,
+    export=yolo_export.export, target="folder", folder_source=True,
+))
+register(Format(
+    "cvat", "CVAT for images 1.1 XML (skeletons)", ("*.xml",), detect=cvat.detect, read=cvat.read, export=cvat.export,
+    target="file",
+))
 
-EXPORTERS: dict[str, Callable[..., dict[str, int]]] = {
-    "coco": export_coco,
-    "coco-results": export_coco_results,
-    "yolo": export_yolo,
-}
+MEDIA_FORMATS = ("media",)  # images, folders and videos without annotations
+# Name -> reader / exporter views of the registry, for argparse choices and older callers.
+IMPORTERS: dict[str, Format] = {f.name: f for f in importers()}
+EXPORTERS: dict[str, Format] = {f.name: f for f in exporters()}
 
 
 def detect_format(source: str | Path) -> str:
-    """Guess a source's format from what is on disk; raises DataError naming the file when unsure."""
+    """Guess a source's format from what is on disk; raises DataError naming the file when it is missing."""
     source = Path(source)
     if not source.exists():
         raise DataError(source, "no such file or folder")
-    if source.is_file():
-        suffix = source.suffix.lower()
-        if suffix == ".json":
-            return "coco"
-        if suffix == ".mat":
-            from poseapp.formats.lsp import load_joints
-
-            return load_joints(source)[0]
-        if suffix in (".yaml", ".yml"):
-            return "yolo"
-        return "media"
-    if (source / "joints.mat").is_file():
-        from poseapp.formats.lsp import load_joints
-
-        return load_joints(source / "joints.mat")[0]
-    if (source / "labels").is_dir() and (source / "images").is_dir():
-        return "yolo"
-    jsons = sorted(source.glob("*.json"))
-    if len(jsons) == 1:
-        return "coco"
+    for fmt in FORMATS.values():
+        if fmt.detect is not None and fmt.detect(source):
+            return fmt.name
     return "media"
 
 
-def import_source(project: Project, source: str | Path, fmt: str | None = None, image_root: str | Path | None = None) -> ImportSummary:
+def read_source(source: str | Path, fmt: str | None = None, options: ImportOptions | None = None) -> ImportBatch:
+    """A checked batch from a dataset source, without touching any project."""
+    source = Path(source)
+    name = fmt or detect_format(source)
+    if name not in IMPORTERS:
+        raise DataError(source, f"unknown format {name!r}; known: {', '.join(list(IMPORTERS) + ['media'])}")
+    return IMPORTERS[name].read(source, options or ImportOptions())  # type: ignore[misc]
+
+
+def import_source(
+    project: Project, source: str | Path, fmt: str | None = None, image_root: str | Path | None = None,
+    options: ImportOptions | None = None, **option_values: Any,
+) -> ImportSummary:
     """Import a dataset or media into ``project``. Any problem raises before the project changes."""
     source = Path(source)
+    if options is None:
+        options = ImportOptions(image_root=Path(image_root) if image_root is not None else None, **option_values)
     fmt = fmt or detect_format(source)
     if fmt == "media":
         return add_media(project, source)
-    if fmt not in IMPORTERS:
-        raise DataError(source, f"unknown format {fmt!r}; known: {', '.join(list(IMPORTERS) + ['media'])}")
-    if fmt == "coco" and source.is_dir():
-        jsons = sorted(source.glob("*.json"))
-        if len(jsons) != 1:
-            raise DataError(source, f"expected one COCO .json file in the folder, found {len(jsons)}")
-        source = jsons[0]
-    batch = read_coco(source, image_root=image_root) if fmt == "coco" else IMPORTERS[fmt](source)
-    return apply_batch(project, batch)
+    batch = read_source(source, fmt, options)
+    if isinstance(batch, coco_results.PredictionsBatch):
+        return coco_results.apply(project, batch)
+    return apply_batch(project, batch, duplicates=options.duplicates)
 
 
-def export_project(project: Project, fmt: str, out: str | Path, **options) -> dict[str, int]:
+def export_project(
+    project: Project, fmt: str, out: str | Path, options: ExportOptions | None = None, **option_values: Any
+) -> dict[str, int]:
     if fmt not in EXPORTERS:
         raise DataError(out, f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}")
-    return EXPORTERS[fmt](project, out, **options)
+    if options is None:
+        if "model_id" in option_values:  # the older keyword
+            option_values["model"] = option_values.pop("model_id")
+        options = ExportOptions(**option_values)
+    return EXPORTERS[fmt].export(project, Path(out), options)  # type: ignore[misc]
 
 
-__all__ = ["IMPORTERS", "EXPORTERS", "detect_format", "import_source", "export_project", "ImportSummary"]
+__all__ = [
+    "FORMATS", "IMPORTERS", "EXPORTERS", "ImportOptions", "ExportOptions", "detect_format", "read_source",
+    "import_source", "export_project", "ImportSummary",
+]

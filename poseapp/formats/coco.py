@@ -1,4 +1,4 @@
-"""COCO keypoints JSON: import (any category with keypoints), lossless export, results files.
+"""COCO keypoints JSON import (any category with keypoints); the export is in ``coco_export``.
 
 Lossless means: images, annotations and categories come back field by field as they went in,
 unknown fields included (they are kept in the records' ``extra``), with all three visibility
@@ -8,20 +8,19 @@ states, so pycocotools scores an export against its original at AP 1.0.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
-from poseapp.core.atomic import write_json_atomic
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import Skeleton
 from poseapp.formats.dataset import (
-    ImportBatch, ImportedImage, ImportedInstance, Problems, is_finite_number, is_int, safe_relative_path,
+    MAX_COORDINATE, ImportBatch, ImportedImage, ImportedInstance, Problems, describe, is_coordinate, is_finite_number,
+    is_int, safe_relative_path,
 )
-from poseapp.store import Project
-from poseapp.store.records import Frame, Instance
+from poseapp.formats.coco_categories import read_categories
+from poseapp.media.images import verify_image
 
 # Fields poseapp models itself; everything else on an image or annotation rides along in ``extra``.
 IMAGE_FIELDS = ("id", "file_name", "width", "height")
@@ -52,13 +51,19 @@ def load_json(path: Path) -> Any:
         raise DataError(path, f"not valid JSON: {exc.msg} at {where}") from None
     except ValueError as exc:  # NaN / Infinity literals
         raise DataError(path, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise DataError(path, "the JSON is nested too deeply to be a COCO file") from None
 
 
-def read_coco(path: str | Path, image_root: str | Path | None = None, check_files: bool = True) -> ImportBatch:
+def read_coco(
+    path: str | Path, image_root: str | Path | None = None, check_files: bool = True, allow_missing_images: bool = False
+) -> ImportBatch:
     """Parse and check a COCO keypoints file; images are looked up below ``image_root``.
 
     The root defaults to the JSON's folder, or an ``images/`` folder beside it when that is
-    where the files are.
+    where the files are. With ``allow_missing_images`` an image file that is not there is
+    listed in the batch's notes and imported by name, to be located later (relocate); a file
+    that is there must still be a real image inside the image folder.
     """
     path = Path(path)
     data = load_json(path)
@@ -71,12 +76,27 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
         if not isinstance(data[key], list):
             raise DataError(path, f"'{key}' must be a list, not {type(data[key]).__name__}")
     root = Path(image_root) if image_root is not None else _guess_root(path, data)
+    real_root = root.resolve()
 
-    categories = _read_categories(data["categories"], problems)
+    notes: list[str] = []
+    categories, refused_categories = read_categories(data["categories"], data["annotations"], problems, notes)
     images: dict[int, ImportedImage] = {}
+    refused_images: set[int] = set()  # their annotations are not reported again (one cause, one message)
+    missing: list[str] = []
     for i, image in enumerate(data["images"]):
-        parsed = _read_image(image, i, root, problems, check_files)
+        parsed = _read_image(image, i, root, problems)
+        if parsed is not None and check_files:
+            where = f"images[{i}] (id {parsed.ext_id})"
+            absent = not (root / parsed.file_name).exists()
+            if absent:
+                missing.append(parsed.file_name)
+            if absent and allow_missing_images:
+                pass  # listed in the notes below
+            elif not _check_image_file(root / parsed.file_name, real_root, where, problems):
+                parsed = None
         if parsed is None:
+            if isinstance(image, dict) and is_int(image.get("id")):
+                refused_images.add(image["id"])
             continue
         if parsed.ext_id in images:
             problems.add(f"images[{i}]: id {parsed.ext_id} is used twice")
@@ -93,6 +113,8 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
         if is_int(cid) and cid in categories and categories[cid][1] is None:
             skipped[cid] = skipped.get(cid, 0) + 1  # a category without keypoints: not pose data
             continue
+        if (is_int(ann.get("image_id")) and ann["image_id"] in refused_images) or (is_int(cid) and cid in refused_categories):
+            continue  # already reported through its image or category
         inst = _read_annotation(ann, i, categories, images, problems)
         if inst is None:
             continue
@@ -101,14 +123,27 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
             continue
         seen_ids.add(inst.ext_id)  # type: ignore[arg-type]
         images[ann["image_id"]].instances.append(inst)
-    problems.raise_if_any()
+    try:
+        problems.raise_if_any()
+    except DataError as exc:
+        if missing and not allow_missing_images:
+            # The window offers "import without them"; the CLI user reads the hint.
+            error = DataError(path, f"{exc.problem}\n({len(missing)} image file(s) missing: import with "
+                              "--allow-missing-images to bring their annotations in and locate the images later)")
+            error.missing_images = missing  # type: ignore[attr-defined]
+            raise error from None
+        raise
     if not any(skel is not None for _, skel in categories.values()):
         raise DataError(path, "no category has keypoints: not a COCO keypoints file")
 
-    notes = [
+    notes += [
         f"skipped {n} annotation(s) of category {categories[cid][0].get('name')!r}, which has no keypoints"
         for cid, n in skipped.items()
     ]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        notes.append(f"{len(missing)} image file(s) are not in {root} and were imported without pixels "
+                     f"(locate them later with `poseapp relocate`): {shown}")
     return ImportBatch(
         format="coco",
         annotation_file=path,
@@ -121,12 +156,19 @@ def read_coco(path: str | Path, image_root: str | Path | None = None, check_file
 
 
 def _guess_root(path: Path, data: dict[str, Any]) -> Path:
+    """The image folder when the user named none: the JSON's folder or the usual images/ beside it.
+
+    A root recorded in the file is only a hint (a downloaded file must not point the import at
+    ~/.ssh): it is tried only when it lies inside the JSON's own folder.
+    """
     images = data["images"]
     first = next((im.get("file_name") for im in images if isinstance(im, dict)), None)
     candidates = [path.parent, path.parent / "images", path.parent.parent / "images"]
     recorded = data.get("poseapp", {}).get("image_root") if isinstance(data.get("poseapp"), dict) else None
-    if isinstance(recorded, str):
-        candidates.append(Path(recorded))
+    if isinstance(recorded, str) and recorded:
+        hinted = (path.parent / recorded).resolve()
+        if hinted == path.parent.resolve() or path.parent.resolve() in hinted.parents:
+            candidates.append(hinted)
     if isinstance(first, str):
         for candidate in candidates:
             if (candidate / first).is_file():
@@ -134,54 +176,22 @@ def _guess_root(path: Path, data: dict[str, Any]) -> Path:
     return path.parent
 
 
-def _read_categories(raw: list[Any], problems: Problems) -> dict[int, tuple[dict, Skeleton | None]]:
-    out: dict[int, tuple[dict, Skeleton | None]] = {}
-    for i, cat in enumerate(raw):
-        if not isinstance(cat, dict) or not is_int(cat.get("id")):
-            problems.add(f"categories[{i}] needs an integer 'id'")
-            continue
-        if cat["id"] in out:
-            problems.add(f"categories[{i}]: id {cat['id']} is used twice")
-            continue
-        names = cat.get("keypoints")
-        if not names:
-            out[cat["id"]] = (cat, None)
-            continue
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'keypoints' must be a list of names")
-            continue
-        edges = cat.get("skeleton") or []
-        if not isinstance(edges, list) or not all(
-            isinstance(e, list) and len(e) == 2 and all(is_int(j) and 1 <= j <= len(names) for j in e) for e in edges
-        ):
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): 'skeleton' must be pairs of joint numbers 1..{len(names)}")
-            continue
-        try:
-            out[cat["id"]] = (cat, Skeleton.from_coco_category(cat))
-        except ValueError as exc:
-            problems.add(f"categories[{i}] ({cat.get('name')!r}): {exc}")
-    return out
-
-
-def _read_image(image: Any, i: int, root: Path, problems: Problems, check_files: bool) -> ImportedImage | None:
+def _read_image(image: Any, i: int, root: Path, problems: Problems) -> ImportedImage | None:
     if not isinstance(image, dict):
         problems.add(f"images[{i}] is not an object")
         return None
     where = f"images[{i}]" + (f" (id {image['id']})" if is_int(image.get("id")) else "")
     ok = True
     if not is_int(image.get("id")):
-        problems.add(f"{where}: 'id' must be an integer")
+        problems.add(f"{where}: 'id' must be a 64-bit integer, not {describe(image.get('id'))}")
         ok = False
     for key in ("width", "height"):
         if not is_int(image.get(key)) or image[key] <= 0:
-            problems.add(f"{where}: '{key}' must be a positive integer, not {image.get(key)!r}")
+            problems.add(f"{where}: '{key}' must be a positive integer below 2^63, not {describe(image.get(key))}")
             ok = False
     rel = safe_relative_path(image.get("file_name"), root)
     if rel is None:
         problems.add(f"{where}: file_name {image.get('file_name')!r} is empty, absolute or escapes the image folder {root}")
-        ok = False
-    elif check_files and not (root / rel).is_file():
-        problems.add(f"{where}: image file {root / rel} does not exist")
         ok = False
     if not ok:
         return None
@@ -191,12 +201,29 @@ def _read_image(image: Any, i: int, root: Path, problems: Problems, check_files:
     return ImportedImage(rel, image["width"], image["height"], image["id"], extra)  # type: ignore[arg-type]
 
 
+def _check_image_file(file: Path, real_root: Path, where: str, problems: Problems) -> bool:
+    """The image exists, stays inside the image folder once links are followed, and decodes."""
+    if not file.is_file():
+        problems.add(f"{where}: image file {file} does not exist")
+        return False
+    real = file.resolve()
+    if real_root not in real.parents:
+        problems.add(f"{where}: {file} is a link to {real}, outside the image folder {real_root}; refused")
+        return False
+    try:
+        verify_image(file)
+    except DataError as exc:
+        problems.add(f"{where}: {exc}")
+        return False
+    return True
+
+
 def _read_annotation(
     ann: dict, i: int, categories: dict[int, tuple[dict, Skeleton | None]], images: dict[int, ImportedImage], problems: Problems
 ) -> ImportedInstance | None:
     where = f"annotations[{i}]" + (f" (id {ann['id']})" if is_int(ann.get("id")) else "")
     if not is_int(ann.get("id")):
-        problems.add(f"{where}: 'id' must be an integer")
+        problems.add(f"{where}: 'id' must be a 64-bit integer, not {describe(ann.get('id'))}")
         return None
     if not is_int(ann.get("image_id")) or ann["image_id"] not in images:
         problems.add(f"{where}: image_id {ann.get('image_id')!r} is not an image in the file")
@@ -218,9 +245,9 @@ def _read_annotation(
             f"so {3 * k} are needed"
         )
         return None
-    if not all(is_finite_number(v) for v in kps):
-        bad = next(v for v in kps if not is_finite_number(v))
-        problems.add(f"{where}: keypoints must be finite numbers, found {bad!r}")
+    if not all(is_coordinate(v) for v in kps):
+        bad = next(v for v in kps if not is_coordinate(v))
+        problems.add(f"{where}: keypoints must be finite numbers within +-{MAX_COORDINATE:g} px, found {describe(bad)}")
         return None
     arr = np.array(kps, dtype=np.float64).reshape(k, 3)
     if not np.all(np.isin(arr[:, 2], (0, 1, 2))):
@@ -228,8 +255,8 @@ def _read_annotation(
         return None
     bbox = ann.get("bbox")
     if bbox is not None:
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_finite_number(v) for v in bbox)):
-            problems.add(f"{where}: 'bbox' must be 4 finite numbers [x, y, w, h], not {bbox!r}")
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_coordinate(v) for v in bbox)):
+            problems.add(f"{where}: 'bbox' must be 4 numbers [x, y, w, h] within +-{MAX_COORDINATE:g} px, not {describe(bbox, 80)}")
             return None
         if bbox[2] < 0 or bbox[3] < 0:
             problems.add(f"{where}: bbox width and height must not be negative, got {bbox!r}")
@@ -237,14 +264,21 @@ def _read_annotation(
         bbox = tuple(float(v) for v in bbox)
     for key in ("area", "score"):
         if key in ann and not is_finite_number(ann[key]):
-            problems.add(f"{where}: '{key}' must be a finite number, not {ann[key]!r}")
+            problems.add(f"{where}: '{key}' must be a finite number, not {describe(ann[key])}")
             return None
     if "num_keypoints" in ann and not is_int(ann["num_keypoints"]):
-        problems.add(f"{where}: 'num_keypoints' must be an integer")
+        problems.add(f"{where}: 'num_keypoints' must be a 64-bit integer, not {describe(ann['num_keypoints'])}")
         return None
     extra = {k2: v for k2, v in ann.items() if k2 not in ANNOTATION_FIELDS}
-    # Whether the file wrote keypoints as integers, so that an untouched export spells them the same.
-    extra["_coco"] = {"int_keypoints": all(is_int(v) for v in kps)}
+    unlabelled = arr[:, 2] == 0
+    # How the file spelled things, so that an untouched export spells them the same: integer
+    # keypoints, coordinates kept on joints flagged 0 (COCO writes 0,0,0), its own num_keypoints.
+    extra["_coco"] = {
+        "int_keypoints": all(is_int(v) for v in kps),
+        "v0_coordinates": bool(np.any(arr[unlabelled, :2] != 0)),
+    }
+    if "num_keypoints" in ann:
+        extra["_coco"]["num_keypoints"] = [ann["num_keypoints"], int(np.count_nonzero(~unlabelled))]
     score = ann.get("score")
     return ImportedInstance(
         keypoints=arr, skeleton=skeleton, bbox=bbox, category_id=cid, ext_id=ann["id"], extra=extra,
@@ -252,153 +286,18 @@ def _read_annotation(
     )
 
 
-# ---------------------------------------------------------------------------------------- export
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+def detect(source: Path) -> bool:
+    """A .json object file, or a folder holding exactly one .json file."""
+    if source.is_dir():
+        jsons = sorted(source.glob("*.json"))
+        return len(jsons) == 1 and detect(jsons[0])
+    return source.suffix.lower() == ".json" and source.is_file()
 
 
-class _IdPlan:
-    """COCO ids for frames and instances.
-
-    A record keeps the id it was imported with, unless an earlier record (by row id) already
-    holds it (LSP and LSPET both number their images from 1); every other record gets a fresh
-    id above all imported ones.
-    """
-
-    def __init__(self, project: Project):
-        self.frame_ids = self._plan(project, "frames")
-        self.instance_ids = self._plan(project, "instances")
-
-    @staticmethod
-    def _plan(project: Project, table: str) -> tuple[dict[int, int], int]:
-        top = project._query_one(f"SELECT MAX(ext_id) FROM {table}")[0] or 0
-        keep = dict(project._query(f"SELECT MIN(id), ext_id FROM {table} WHERE ext_id IS NOT NULL GROUP BY ext_id"))
-        return keep, int(top)
-
-    @staticmethod
-    def _id(plan: tuple[dict[int, int], int], row_id: int) -> int:
-        keep, offset = plan
-        return keep.get(row_id, offset + row_id)
-
-    def image_id(self, frame: Frame) -> int:
-        return self._id(self.frame_ids, frame.id)
-
-    def annotation_id(self, inst: Instance) -> int:
-        return self._id(self.instance_ids, int(inst.id or 0))
-
-
-def _category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
-    """Categories to export, and the category id for instances that carry none (by skeleton)."""
-    categories = [cat for cat, _ in project.categories()]
-    by_skeleton: dict[str, int] = {}
-    for cat, skel in project.categories():
-        by_skeleton.setdefault(skel, int(cat["id"]))
-    next_id = max([int(c["id"]) for c in categories], default=0) + 1
-    for name in project.skeleton_names():
-        if name not in by_skeleton:
-            categories.append(project.skeleton(name).to_coco_category(next_id))
-            by_skeleton[name] = next_id
-            next_id += 1
-    return categories, by_skeleton
-
-
-def _image_entry(project: Project, frame: Frame, ids: _IdPlan, roots: dict[int, str]) -> dict[str, Any]:
-    entry = dict(frame.extra)
-    if frame.file_name is not None:
-        file_name = entry.pop("file_name", None) or frame.file_name
-    else:  # a video frame: name it by video and frame number
-        file_name = f"{Path(project.source(frame.source_id).path).stem}/{frame.index:06d}.jpg"
-        entry.setdefault("poseapp_video", {"path": project.source(frame.source_id).path, "frame": frame.index})
-    prefix = roots.get(frame.source_id, "")
-    entry.update({"id": ids.image_id(frame), "file_name": prefix + file_name, "width": frame.width, "height": frame.height})
-    return entry
-
-
-def _keypoint_list(inst: Instance) -> list:
-    flat = inst.keypoints.reshape(-1)
-    if (inst.extra.get("_coco") or {}).get("int_keypoints") and np.all(flat == np.round(flat)):
-        return [int(v) for v in flat]
-    return [int(v) if i % 3 == 2 else float(v) for i, v in enumerate(flat)]
-
-
-def annotation_entry(inst: Instance, image_id: int, ann_id: int, category_id: int) -> dict[str, Any]:
-    extra = {k: v for k, v in inst.extra.items() if k != "_coco"}
-    num = inst.num_labelled
-    bbox = inst.bbox if inst.bbox is not None else inst.box_or_keypoint_extent(0.0) or (0.0, 0.0, 0.0, 0.0)
-    entry = dict(extra)
-    entry.update({
-        "id": ann_id,
-        "image_id": image_id,
-        "category_id": category_id,
-        "keypoints": _keypoint_list(inst),
-        "num_keypoints": num,
-        "bbox": [_number(v) for v in bbox],
-    })
-    entry.setdefault("area", _number(bbox[2] * bbox[3]))
-    entry.setdefault("iscrowd", 0)
-    return entry
-
-
-def _image_root(project: Project) -> tuple[str | None, dict[int, str]]:
-    """The folder export file names are relative to, and each source's prefix below it."""
-    bases = {
-        s.id: (s.path if s.kind == "folder" else os.path.dirname(s.path))
-        for s in project.sources() if s.kind in ("folder", "image")
-    }
-    if not bases:
-        return None, {}
-    common = os.path.commonpath(list(bases.values()))
-    prefixes = {sid: (Path(base).relative_to(common).as_posix() + "/" if base != common else "") for sid, base in bases.items()}
-    return common, prefixes
-
-
-def export_coco(project: Project, out: str | Path, include_predictions: bool = False) -> dict[str, int]:
-    """Write the project's annotations as one COCO keypoints file (atomically)."""
-    ids = _IdPlan(project)
-    categories, cat_for_skeleton = _category_table(project)
-    image_root, roots = _image_root(project)
-    images, annotations = [], []
-    for frame_id in project.frame_ids():
-        frame = project.frame(frame_id)
-        insts = [i for i in project.instances(frame_id) if include_predictions or i.origin == "manual"]
-        if frame.file_name is None and not insts:
-            continue  # unlabelled video frames would only bloat the file
-        images.append(_image_entry(project, frame, ids, roots))
-        for inst in insts:
-            cid = inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton]
-            annotations.append(annotation_entry(inst, ids.image_id(frame), ids.annotation_id(inst), cid))
-    document: dict[str, Any] = {}
-    meta = project.get_meta("coco", {}) or {}
-    if "info" in meta:
-        document["info"] = meta["info"]
-    if "licenses" in meta:
-        document["licenses"] = meta["licenses"]
-    document.update({"images": images, "annotations": annotations, "categories": categories})
-    if image_root is not None:
-        # Readers ignore unknown top-level keys; poseapp uses it to find the images on re-import.
-        document["poseapp"] = {"image_root": image_root}
-    write_json_atomic(out, document)
-    return {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
-
-
-def export_coco_results(project: Project, out: str | Path, model_id: str | None = None) -> dict[str, int]:
-    """Predictions as a COCO results list (image_id, category_id, keypoints, score) for COCOeval."""
-    ids = _IdPlan(project)
-    _, cat_for_skeleton = _category_table(project)
-    results = []
-    frames: dict[int, Frame] = {}
-    for inst in project.iter_instances(origin="predicted"):
-        if model_id is not None and inst.model_id != model_id:
-            continue
-        frame = frames.get(inst.frame_id) or frames.setdefault(inst.frame_id, project.frame(inst.frame_id))
-        score = inst.score
-        if score is None:
-            score = float(np.mean(inst.joint_scores)) if inst.joint_scores is not None else 1.0
-        results.append({
-            "image_id": ids.image_id(frame),
-            "category_id": inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton],
-            "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
-            "score": float(score),
-        })
-    write_json_atomic(out, results)
-    return {"results": len(results)}
+def read(source: Path, options: Any) -> ImportBatch:
+    if source.is_dir():
+        jsons = sorted(source.glob("*.json"))
+        if len(jsons) != 1:
+            raise DataError(source, f"expected one COCO .json file in the folder, found {len(jsons)}")
+        source = jsons[0]
+    return read_coco(source, image_root=options.image_root, allow_missing_images=options.allow_missing_images)

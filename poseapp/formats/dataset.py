@@ -99,12 +99,34 @@ def safe_relative_path(file_name: Any, root: Path) -> str | None:
     return "/".join(parts)
 
 
+# SQLite stores integers in 64 bits; a larger id would fail deep inside the store.
+INT_RANGE = (-(2**63), 2**63 - 1)
+# Pixel coordinates beyond this are not a position in any image; 1e200 would overflow areas to inf.
+MAX_COORDINATE = 1e6
+
+
 def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An integer that fits the store (64-bit)."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT_RANGE[0] <= value <= INT_RANGE[1]
+
+
+def describe(value: Any, limit: int = 40) -> str:
+    """A short repr for error messages (a 400-digit number or a huge list must not flood them)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_coordinate(value: Any) -> bool:
+    return is_finite_number(value) and abs(value) <= MAX_COORDINATE
 
 
 def box_around(keypoints: np.ndarray, width: int, height: int, pad: float = 0.15) -> tuple[float, float, float, float] | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from poseapp.core.errors import DataError
-from poseapp.formats.dataset import ImportBatch
-from poseapp.media.images import image_size, is_image_file, is_video_file, list_images
+from poseapp.formats.dataset import ImportBatch, ImportedInstance
+from poseapp.media.images import is_image_file, is_video_file, list_images, verify_image
 from poseapp.media.relocate import remember_location
 from poseapp.media.video import probe_video
 from poseapp.store import Instance, Project
@@ -30,9 +32,21 @@ class ImportSummary:
         return "\n".join([text] + [f"note: {n}" for n in self.notes])
 
 
-def apply_batch(project: Project, batch: ImportBatch) -> ImportSummary:
-    """Add a batch's images and instances in one transaction: all of it, or (on any error) none."""
+DUPLICATE_POLICIES = ("skip", "add", "refuse")
+
+
+def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") -> ImportSummary:
+    """Add a batch's images and instances in one transaction: all of it, or (on any error) none.
+
+    Importing the same file twice would double every person. An instance already in the project
+    (same source folder, same image, same annotation id; or, for formats without ids, the same
+    joints) is skipped and counted (``duplicates="skip"``), refused (``"refuse"``), or added
+    anyway (``"add"``).
+    """
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}")
     summary = ImportSummary(batch.format, str(batch.annotation_file), notes=list(batch.notes))
+    skipped = 0
     with project.transaction():
         category_ids = {int(cat["id"]): project.ensure_category(cat, skel) for cat, skel in batch.categories}
         if batch.meta and batch.format == "coco" and project.get_meta("coco") is None:
@@ -50,7 +64,15 @@ def apply_batch(project: Project, batch: ImportBatch) -> ImportSummary:
             else:
                 frame_id = frame.id
             summary.images += 1
+            present = project.instances(frame_id) if frame is not None and duplicates != "add" else []
             for inst in image.instances:
+                if any(_same(inst, old) for old in present):
+                    if duplicates == "refuse":
+                        raise DataError(batch.annotation_file, f"{image.file_name}: annotation "
+                                        f"{inst.ext_id if inst.ext_id is not None else ''} is already in the project "
+                                        "(this file was imported before)")
+                    skipped += 1
+                    continue
                 project.ensure_skeleton(inst.skeleton)
                 project.add_instance(
                     Instance(
@@ -62,9 +84,18 @@ def apply_batch(project: Project, batch: ImportBatch) -> ImportSummary:
                     frame_state="labelled" if inst.origin == "manual" else "auto",
                 )
                 summary.instances += 1
+    if skipped:
+        summary.notes.append(f"{skipped} annotation(s) were already in the project (same file, image and annotation id) "
+                             "and were skipped")
     remember_location(project)
     project.events.imported.emit(summary)
     return summary
+
+
+def _same(new: ImportedInstance, old: Instance) -> bool:
+    if new.ext_id is not None or old.ext_id is not None:
+        return new.ext_id == old.ext_id and new.origin == old.origin
+    return new.origin == old.origin and new.skeleton.name == old.skeleton and np.array_equal(new.keypoints, old.keypoints)
 
 
 def add_media(project: Project, path: str | Path) -> ImportSummary:
@@ -81,7 +112,7 @@ def _add_media(project: Project, path: Path) -> ImportSummary:
         names = list_images(path)
         if not names:
             raise DataError(path, "the folder holds no images")
-        sizes = [image_size(path / n) for n in names]  # check all before adding any
+        sizes = [verify_image(path / n) for n in names]  # check all before adding any
         with project.transaction():
             source = project.add_source("folder", path)
             start = project.max_frame_index(source.id) + 1
@@ -98,7 +129,7 @@ def _add_media(project: Project, path: Path) -> ImportSummary:
             )
         return ImportSummary("video", str(path), info.frame_count, info.frame_count - have)
     if is_image_file(path):
-        width, height = image_size(path)
+        width, height = verify_image(path)
         with project.transaction():
             source = project.add_source("image", path)
             new = 0 if project.frame_count(source.id) else 1

@@ -19,7 +19,7 @@ import numpy as np
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import LSP14
 from poseapp.formats.dataset import ImportBatch, ImportedImage, ImportedInstance, box_around
-from poseapp.media.images import image_size
+from poseapp.media.images import verify_image
 
 
 def find_mat(source: Path) -> Path:
@@ -89,7 +89,7 @@ def read_lsp(source: str | Path, variant: str | None = None) -> ImportBatch:
         name = _image_name(folder, column + 1, digits)
         if name is None:
             continue
-        width, height = image_size(folder / name)
+        width, height = verify_image(folder / name)
         kps = joints[column]
         extra = {}
         if found == "lspet" and np.any(raw[column, :, 2] == 0):
@@ -114,3 +114,25 @@ def _image_name(folder: Path, number: int, digits: int) -> str | None:
             if (folder / name).is_file():
                 return name
     return None
+
+
+def detect(variant: str):
+    """A detector for one variant: a joints.mat (or a folder holding one) in that variant's layout."""
+
+    def claims(source: Path) -> bool:
+        mat = source / "joints.mat" if source.is_dir() else source
+        if mat.suffix.lower() != ".mat" or not mat.is_file():
+            return False
+        try:
+            return load_joints(mat)[0] == variant
+        except DataError:
+            return variant == "lsp"  # a broken .mat is reported by the LSP reader, naming the problem
+
+    return claims
+
+
+def reader(variant: str):
+    def read(source: Path, options) -> ImportBatch:
+        return read_lsp(source, variant=variant)
+
+    return read

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.errors import PoseAppError
-from poseapp.formats import export_project, import_source
+from poseapp.formats import EXPORTERS, IMPORTERS, export_project, import_source
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import Project
@@ -110,15 +110,18 @@ class ProjectActionsMixin:
         self.close_project()  # every edit is already on disk; this only tidies the WAL file
         super().closeEvent(event)
 
-    def import_path(self, source: str | Path, fmt: str | None = None) -> bool:
+    def import_path(self, source: str | Path, fmt: str | None = None, allow_missing_images: bool = False) -> bool:
         if self.project is None:
             self.report_error("Open or create a project before importing.")
             return False
         before = set(self.project.frame_ids())
         try:
-            summary = import_source(self.project, source, fmt=fmt)
+            summary = import_source(self.project, source, fmt=fmt, allow_missing_images=allow_missing_images)
         except PoseAppError as exc:
-            self.report_error(str(exc))
+            if getattr(exc, "missing_images", None):
+                self._offer_import_without_images(source, fmt, exc)
+            else:
+                self.report_error(str(exc))
             return False
         self._refilter()
         self.check_images(sorted(set(self.project.frame_ids()) - before))  # broken files are found now, once
@@ -134,8 +137,27 @@ class ProjectActionsMixin:
         except (PoseAppError, OSError) as exc:
             self.report_error(f"Export to {out} failed: {exc}")
             return False
-        self.statusBar().showMessage(f"Wrote {out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()), 8000)
+        self.statusBar().showMessage(
+            f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()), 8000
+        )
         return True
+
+    def _offer_import_without_images(self, source: str | Path, fmt: str | None, exc: PoseAppError) -> None:
+        """The file's images are not (all) there: offer to import the annotations anyway."""
+        missing = exc.missing_images  # type: ignore[attr-defined]
+        self.last_error = str(exc)
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question, "poseapp",
+            f"{len(missing)} image file(s) of {Path(source).name} are not there:\n  " + "\n  ".join(missing[:10])
+            + ("\n  ..." if len(missing) > 10 else "")
+            + "\n\nImport the annotations anyway? The images can be located later (File > Locate missing sources).",
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel, self,
+        )
+        box.setDetailedText(str(exc))
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda: self.import_path(source, fmt, allow_missing_images=True))
+        self.missing_images_box = box  # for tests
+        box.open()
 
     def report_error(self, message: str) -> None:
         self.last_error = message
@@ -169,9 +191,10 @@ class ProjectActionsMixin:
                 self.statusBar().showMessage(f"Saved a copy to {path}", 5000)
 
     def _ask_import(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Import", "", "Datasets and media (*.json *.mat *.yaml *.jpg *.jpeg *.png *.avi *.mp4 *.mov *.mkv);;All files (*)"
-        )
+        patterns = sorted({p for f in IMPORTERS.values() for p in f.patterns})
+        filters = [f"Datasets and media ({' '.join(patterns)} *.jpg *.jpeg *.png *.avi *.mp4 *.mov *.mkv)"]
+        filters += [f.dialog_filter for f in IMPORTERS.values()] + ["All files (*)"]
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import", "", ";;".join(filters))
         if path:
             self.import_path(path)
 
@@ -181,10 +204,11 @@ class ProjectActionsMixin:
             self.import_path(path)
 
     def _ask_export_as(self, fmt: str) -> None:
-        if fmt == "yolo":
-            path = QtWidgets.QFileDialog.getSaveFileName(self, "Export YOLO-pose folder", "yolo_pose", "Folder (*)")[0]
+        spec = EXPORTERS[fmt]
+        if spec.target == "folder":
+            path = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {spec.label} (a new folder)", fmt, "Folder (*)")[0]
         else:
-            path = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO results", "results.json", "COCO JSON (*.json)")[0]
+            path = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {spec.label}", f"{fmt}.json", spec.dialog_filter)[0]
         if path:
             self.export_to(path, fmt)
 

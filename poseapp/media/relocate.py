@@ -67,7 +67,10 @@ def follow_moved_project(project: Project) -> list[tuple[Source, str]]:
         for source in missing_sources(project):
             candidate = os.path.normpath(os.path.join(here, os.path.relpath(source.path, before)))
             if source_problem(project, source, candidate) is None:
-                project.set_source_path(source.id, candidate)
+                if project.read_only:
+                    project.use_source_path(source.id, candidate)
+                else:
+                    project.set_source_path(source.id, candidate)
                 fixed.append((source, candidate))
     remember_location(project)
     return fixed
@@ -76,6 +79,8 @@ def follow_moved_project(project: Project) -> list[tuple[Source, str]]:
 def remember_location(project: Project) -> None:
     """Record where the project is while every source is found, the base for following a later move."""
     here = str(project.path.resolve().parent)
+    if project.read_only:
+        return
     if project.get_meta(LOCATION_KEY) != here and not missing_sources(project):
         project.set_meta(LOCATION_KEY, here)
 

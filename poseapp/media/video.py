@@ -21,7 +21,11 @@ class VideoInfo:
     height: int
 
 
-def probe_video(path: str | os.PathLike) -> VideoInfo:
+def probe_video(path: str | os.PathLike, verify: bool = True) -> VideoInfo:
+    """Size, rate and frame count. The count a container claims is checked (``verify``) by
+    decoding the last claimed frame, and when that fails, by bisection for the last decodable one:
+    a truncated file is not imported as its full length, and a header claiming 2^31 frames costs
+    some 31 seeks instead of exhausting memory."""
     import cv2
 
     path = Path(path)
@@ -42,9 +46,33 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             count = 1
             while cap.grab():
                 count += 1
+        elif verify:
+            count = _decodable_count(cap, count)
         return VideoInfo(count, fps, width or frame.shape[1], height or frame.shape[0])
     finally:
         cap.release()
+
+
+def _decodable_count(cap, claimed: int) -> int:
+    """How many frames really decode, given that frame 0 does and the container claims ``claimed``."""
+    if claimed <= 1 or _decodes(cap, claimed - 1):
+        return claimed
+    good, bad = 0, claimed - 1
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if _decodes(cap, mid):
+            good = mid
+        else:
+            bad = mid
+    return good + 1
+
+
+def _decodes(cap, index: int) -> bool:
+    import cv2
+
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, frame = cap.read()
+    return bool(ok) and frame is not None
 
 
 class VideoReader:
@@ -54,7 +82,7 @@ class VideoReader:
         import cv2
 
         self.path = Path(path)
-        self.info = probe_video(self.path)
+        self.info = probe_video(self.path, verify=False)  # the project's frames were checked on import
         self._cap = cv2.VideoCapture(str(self.path))
         self._next_index = 0  # the index the capture will decode next
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+
+from poseapp.models.losses import coordinate_loss
 
 
 class PoseModel(nn.Module):
@@ -14,6 +17,14 @@ class PoseModel(nn.Module):
 
     registry_name = "?"
     output_kind = "heatmaps"  # or "coordinates"
+    # Models that take the user's corrections as input ("hints") implement the hint protocol:
+    #   features(x) -> cache           the expensive part, computed once per person
+    #   rerun(cache, iterations, hint_maps, hint_mask) -> output, as forward() returns it
+    #   hint_channels(joints (B, K) bool) -> (B, C) bool input channels a hinted joint replaces
+    #   hint_maps(target) -> (B, C, h, w) the training target's maps that hints copy
+    #   encode_hints(keypoints (K, 3) crop px) -> (C, h, w) numpy maps for hints at inference
+    # and forward(x, iterations, hint_maps=None, hint_mask=None) == rerun(features(x), ...).
+    supports_hints = False
 
     def __init__(self, config: Any):
         super().__init__()
@@ -28,3 +39,59 @@ class PoseModel(nn.Module):
     def keypoint_heatmaps(self, output: torch.Tensor) -> torch.Tensor:
         """(B, T, K, h, w) keypoint maps for display and decoding (drops part maps, applies sigmoids)."""
         return output[:, :, : self.config.num_joints]
+
+    # ---- training: each architecture owns its loss and its schedule of phases
+    def loss(self, output, target, weight, keypoints, cfg, **phase: Any) -> torch.Tensor:
+        """The training loss of ``forward``'s output against the codec's targets; ``phase`` holds
+        the keyword arguments ``training_phase`` gave for this epoch."""
+        raise NotImplementedError
+
+    def training_phase(self, epoch: int, train_config: Any) -> tuple[str, dict[str, Any]]:
+        """(phase name, loss keyword arguments) for an epoch; one phase, 'all', unless overridden."""
+        return "all", {}
+
+    def frozen_parts(self, phase: str) -> list[nn.Module]:
+        """Submodules that do not train in ``phase`` (their batch-norm statistics stay as they are)."""
+        return []
+
+    # ---- decoding: output -> (B, T, K, 2) input-pixel coordinates and (B, T, K) scores
+    def decode(self, output: torch.Tensor, codec=None) -> tuple[np.ndarray, np.ndarray]:
+        """Heatmap models: each stage's keypoint maps through the codec's per-stage decoding, the
+        peak heights (divided by the target magnitude) as scores."""
+        codec = codec or self.codec()
+        return decode_stage_maps(self.keypoint_heatmaps(output).float().cpu().numpy(), codec)
+
+
+class CoordinateModel(PoseModel):
+    """Models that regress normalised coordinates and a visibility logit: (B, T, K, 3)."""
+
+    output_kind = "coordinates"
+
+    def keypoint_heatmaps(self, output: torch.Tensor) -> torch.Tensor:
+        raise TypeError(f"{self.registry_name} regresses coordinates: it has no heatmaps")
+
+    def loss(self, output, target, weight, keypoints, cfg, **phase: Any) -> torch.Tensor:
+        norm = getattr(self.config, "coordinate_loss", "l2")
+        return coordinate_loss(self, output, target, weight, keypoints, cfg, norm=norm, **phase)
+
+    def decode(self, output: torch.Tensor, codec=None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores are the sigmoid of the visibility output."""
+        codec = codec or self.codec()
+        out = output.float().cpu().numpy()
+        b, t, k = out.shape[:3]
+        coords, scores = np.zeros((b, t, k, 2)), np.zeros((b, t, k))
+        for i in range(b):
+            for s in range(t):
+                coords[i, s], scores[i, s] = codec.decode_stage(out[i, s], s)
+        return coords, scores
+
+
+def decode_stage_maps(maps: np.ndarray, codec) -> tuple[np.ndarray, np.ndarray]:
+    """(B, T, K, h, w) maps -> (B, T, K, 2) input-pixel coordinates and (B, T, K) scores, each
+    stage decoded as its codec says (a cascade's first stage holds part-detection disks)."""
+    b, t, k = maps.shape[:3]
+    coords, scores = np.zeros((b, t, k, 2)), np.zeros((b, t, k))
+    for i in range(b):
+        for s in range(t):
+            coords[i, s], scores[i, s] = codec.decode_stage(maps[i, s], s)
+    return coords, scores

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from poseapp.codecs import RegressionCodec
-from poseapp.models.base import PoseModel
+from poseapp.models.base import CoordinateModel
 from poseapp.models.layers import vgg_stage
 from poseapp.models.registry import BaseConfig, register
 
@@ -23,6 +23,20 @@ class CnnLstmConfig(BaseConfig):
     layers: int = 2
     attention: bool = True
     attention_width: int = 128
+    # Where each step's joint comes from: "hidden" regresses it from the LSTM state; "attention"
+    # reads it from the step's attention map (soft-argmax over the feature grid, as in the source
+    # paper's soft-attention variant and in the spirit of Chained Predictions), the head then
+    # gives only the visibility logit.
+    readout: str = "hidden"
+    coordinate_loss: str = "l2"  # l2 (the paper) or l1
+
+    def __post_init__(self) -> None:
+        if self.readout not in ("hidden", "attention"):
+            raise ValueError("readout must be hidden or attention")
+        if self.readout == "attention" and not self.attention:
+            raise ValueError("readout 'attention' needs attention")
+        if self.coordinate_loss not in ("l1", "l2"):
+            raise ValueError("coordinate_loss must be l1 or l2")
 
     @classmethod
     def full(cls) -> "CnnLstmConfig":
@@ -34,8 +48,7 @@ class CnnLstmConfig(BaseConfig):
 
 
 @register("cnn_lstm", CnnLstmConfig)
-class CnnLstmNet(PoseModel):
-    output_kind = "coordinates"
+class CnnLstmNet(CoordinateModel):
 
     def __init__(self, config: CnnLstmConfig):
         super().__init__(config)
@@ -65,6 +78,10 @@ class CnnLstmNet(PoseModel):
         keys = self.att_features(grid) if self.config.attention else None
         prev = x.new_zeros(b, 3)
         state = None
+        # grid cell centres in normalised input coordinates, for the attention readout
+        ys = (torch.arange(h, device=x.device, dtype=grid.dtype) + 0.5) / h - 0.5
+        xs = (torch.arange(w, device=x.device, dtype=grid.dtype) + 0.5) / w - 0.5
+        cells = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(h * w, 2)
         top = x.new_zeros(b, self.config.hidden)
         steps, attention = [], []
         for t in range(self.config.num_joints):
@@ -79,6 +96,9 @@ class CnnLstmNet(PoseModel):
             out, state = self.lstm(torch.cat([context, prev, embed], dim=1).unsqueeze(1), state)
             top = out[:, 0]
             prev = self.head(top)
+            if self.config.readout == "attention":
+                # soft-argmax: the attention-weighted mean of the cell centres is the joint
+                prev = torch.cat([weights.to(cells.dtype) @ cells, prev[:, 2:]], dim=1).to(prev.dtype)
             steps.append(prev)
         self.last_attention = torch.stack(attention, dim=1).detach() if attention else None
         return torch.stack(steps, dim=1).unsqueeze(1)

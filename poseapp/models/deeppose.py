@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from poseapp.codecs import RegressionCodec
-from poseapp.models.base import PoseModel
+from poseapp.models.base import CoordinateModel
 from poseapp.models.registry import BaseConfig, register
 
 # (channels, kernel, stride, pool after)
@@ -41,6 +41,11 @@ class DeepPoseConfig(BaseConfig):
     refiner: tuple[ConvSpec, ...] = ((64, 5, 2, True), (128, 3, 1, True), (256, 3, 1, True))
     refiner_fc: int = 1024
     dropout: float = 0.5
+    coordinate_loss: str = "l2"  # l2 (the paper) or l1
+
+    def __post_init__(self) -> None:
+        if self.coordinate_loss not in ("l1", "l2"):
+            raise ValueError("coordinate_loss must be l1 or l2")
 
     @classmethod
     def full(cls) -> "DeepPoseConfig":
@@ -85,8 +90,7 @@ def crop_patches(images: torch.Tensor, centres: torch.Tensor, extent: float, siz
 
 
 @register("deeppose", DeepPoseConfig)
-class DeepPoseNet(PoseModel):
-    output_kind = "coordinates"
+class DeepPoseNet(CoordinateModel):
 
     def __init__(self, config: DeepPoseConfig):
         super().__init__(config)
@@ -115,6 +119,20 @@ class DeepPoseNet(PoseModel):
             coords = coords.detach() + delta * cfg.patch_extent
             outputs.append(torch.cat([coords, vis], dim=-1))
         return torch.stack(outputs, dim=1)
+
+    def training_phase(self, epoch: int, train_config) -> tuple[str, dict]:
+        """Sequential (the paper): the initial regressor, then each refinement stage in turn."""
+        if train_config.stage_schedule != "sequential":
+            return "all", {}
+        stages = self.config.stages + 1
+        stage = min(epoch // max(1, train_config.epochs // stages), stages - 1)
+        return f"stage {stage}", {"stages": [stage]}
+
+    def frozen_parts(self, phase: str) -> list[nn.Module]:
+        if not phase.startswith("stage"):
+            return []
+        stage = int(phase.split()[1])
+        return [m for i, m in enumerate([self.initial, *self.refiners]) if i != stage]
 
     def stage_names(self, num_stages: int) -> list[str]:
         return ["initial"] + [f"refinement {i}" for i in range(1, num_stages)]

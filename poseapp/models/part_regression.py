@@ -17,6 +17,7 @@ from torch import nn
 from poseapp.codecs import PartCascadeCodec
 from poseapp.models.base import PoseModel
 from poseapp.models.layers import conv_bn_relu, vgg_stage
+from poseapp.models.losses import part_regression_loss
 from poseapp.models.registry import BaseConfig, register
 
 
@@ -65,14 +66,56 @@ class PartRegressionNet(PoseModel):
             sigma=self.config.sigma, magnitude=self.config.magnitude,
         )
 
-    def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
+    # Hints: a corrected joint's part-detection map, which the regression stage reads, is replaced
+    # by the ground-truth disk at the corrected place; a re-run costs only the regression stage.
+    supports_hints = True
+
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the image pooled to the heatmap grid, part-detection logits)."""
         logits = self.detector(x)
-        image = F.adaptive_avg_pool2d(x, logits.shape[-2:])
-        maps = self.regressor(torch.cat([image, torch.sigmoid(logits)], dim=1))
-        return torch.stack([logits, maps], dim=1)
+        return F.adaptive_avg_pool2d(x, logits.shape[-2:]), logits
+
+    def rerun(self, cache: tuple[torch.Tensor, torch.Tensor], iterations: int | None = None,
+              hint_maps: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        image, logits = cache
+        if (hint_maps is None) != (hint_mask is None):
+            raise ValueError("hint_maps and hint_mask come together")
+        parts = torch.sigmoid(logits)
+        if hint_mask is not None:
+            keep = hint_mask[:, :, None, None].to(parts.dtype)
+            parts = parts * (1 - keep) + hint_maps.to(parts.dtype) * keep
+        maps = self.regressor(torch.cat([image.to(parts.dtype), parts], dim=1))
+        return torch.stack([logits, maps.to(logits.dtype)], dim=1)
+
+    def forward(self, x: torch.Tensor, iterations: int | None = None, hint_maps: torch.Tensor | None = None,
+                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.rerun(self.features(x), iterations, hint_maps, hint_mask)
+
+    def hint_channels(self, joints: torch.Tensor) -> torch.Tensor:
+        return joints  # one detection map per joint
+
+    def hint_maps(self, target: torch.Tensor) -> torch.Tensor:
+        return target[:, 0]  # the disks
+
+    def encode_hints(self, keypoints):
+        return self.codec().detector.encode(keypoints)[0]
 
     def keypoint_heatmaps(self, output: torch.Tensor) -> torch.Tensor:
         return torch.stack([torch.sigmoid(output[:, 0]), output[:, 1]], dim=1)
+
+    def loss(self, output, target, weight, keypoints, cfg, phase: str = "joint") -> torch.Tensor:
+        return part_regression_loss(self, output, target, weight, keypoints, cfg, phase)
+
+    def training_phase(self, epoch: int, train_config) -> tuple[str, dict]:
+        """Staged (the paper): a third of the epochs each for the detector, the regressor, then both."""
+        if train_config.cascade_schedule != "staged":
+            return "all", {}
+        third = max(1, train_config.epochs // 3)
+        phase = "detector" if epoch < third else "regressor" if epoch < 2 * third else "joint"
+        return phase, {"phase": phase}
+
+    def frozen_parts(self, phase: str) -> list[nn.Module]:
+        return {"detector": [self.regressor], "regressor": [self.detector]}.get(phase, [])
 
     def stage_names(self, num_stages: int) -> list[str]:
         return ["part detection", "regression"][:num_stages]

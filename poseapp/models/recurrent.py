@@ -6,6 +6,13 @@ concatenation of layer 3's and layer 5's outputs (the skip). Recurrent module: i
 layers 6-7 with weights shared across iterations, fed with layer 3's output concatenated with
 the previous layer 7 output. Each pass outputs keypoint heatmaps and body-part heatmaps; the
 network returns all of them, (B, T+1, K+P, h, w), and the auxiliary losses use every one.
+
+Hints (the user's corrections): since the recurrent module reads the previous iteration's maps,
+a corrected joint's map can be replaced there by the ground-truth Gaussian at the corrected
+place (and the maps of the limbs touching it), so context moves the joints not yet corrected.
+The layer-3 features and the feed-forward maps are cached per person, so a re-run costs only
+the recurrent iterations. Training feeds random joint subsets this way so that the module
+learns to use them.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from poseapp.codecs import KeypointPartCodec
 from poseapp.core.skeleton import preset
 from poseapp.models.base import PoseModel
 from poseapp.models.layers import conv_bn_relu
+from poseapp.models.losses import recurrent_loss
 from poseapp.models.registry import BaseConfig, register
 
 
@@ -27,6 +35,10 @@ class RecurrentConfig(BaseConfig):
     widths: tuple[int, int, int] = (64, 128, 256)  # layers 1, 2, 3
     context_width: int = 256  # layers 4-5
     context_kernel: int = 9
+    # > 1: dilated context and recurrent convolutions, the large kernels' reach with 3x3 weights
+    # (a 3x3 kernel at dilation 3 spans 7x7 for a fifth of the weights and time)
+    context_dilation: int = 1
+    recurrent_dilation: int = 1
     fusion_width: int = 256  # layer 6
     recurrent_width: int = 128  # recurrent layers 6-7
     recurrent_kernel: int = 9
@@ -65,14 +77,15 @@ class RecurrentPoseNet(PoseModel):
         self.layer1 = nn.Sequential(conv_bn_relu(3, w1), conv_bn_relu(w1, w1), nn.MaxPool2d(2))
         self.layer2 = nn.Sequential(conv_bn_relu(w1, w2), conv_bn_relu(w2, w2), nn.MaxPool2d(2))
         self.layer3 = nn.Sequential(conv_bn_relu(w2, w3), conv_bn_relu(w3, w3))
-        self.layer4 = conv_bn_relu(w3, config.context_width, config.context_kernel)
-        self.layer5 = conv_bn_relu(config.context_width, config.context_width, config.context_kernel)
+        cw, ck, cd = config.context_width, config.context_kernel, config.context_dilation
+        self.layer4 = conv_bn_relu(w3, cw, ck, dilation=cd)
+        self.layer5 = conv_bn_relu(cw, cw, ck, dilation=cd)
         self.layer6 = conv_bn_relu(w3 + config.context_width, config.fusion_width, 1)
         self.layer7 = nn.Conv2d(config.fusion_width, c, 1)
         # The recurrent module: one set of weights, applied once per iteration.
         self.recurrent = nn.Sequential(
-            conv_bn_relu(w3 + c, config.recurrent_width, config.recurrent_kernel),
-            conv_bn_relu(config.recurrent_width, config.recurrent_width, config.recurrent_kernel),
+            conv_bn_relu(w3 + c, config.recurrent_width, config.recurrent_kernel, dilation=config.recurrent_dilation),
+            conv_bn_relu(config.recurrent_width, config.recurrent_width, config.recurrent_kernel, dilation=config.recurrent_dilation),
             nn.Conv2d(config.recurrent_width, c, 1),
         )
 
@@ -84,18 +97,60 @@ class RecurrentPoseNet(PoseModel):
             limbs=cfg.limbs, part_length_scale=cfg.part_length_scale, num_joints=cfg.num_joints,
         )
 
-    def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
+    supports_hints = True
+
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The feed-forward module: (layer-3 features, feed-forward maps), what a re-run needs."""
+        f3 = self.layer3(self.layer2(self.layer1(x)))
+        f5 = self.layer5(self.layer4(f3))
+        return f3, self.layer7(self.layer6(torch.cat([f3, f5], dim=1)))
+
+    def iterate(self, f3: torch.Tensor, maps: torch.Tensor, iterations: int | None = None,
+                hint_maps: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The recurrent iterations from cached features: (B, T+1, C, h, w), the given maps first.
+        ``hint_mask`` (B, C) marks the channels whose input is replaced by ``hint_maps`` (B, C, h, w)
+        before every iteration (a hint holds for the whole re-run)."""
         iterations = self.config.iterations if iterations is None else iterations
         if iterations < 0:
             raise ValueError("iterations must be 0 or more")
-        f3 = self.layer3(self.layer2(self.layer1(x)))
-        f5 = self.layer5(self.layer4(f3))
-        maps = self.layer7(self.layer6(torch.cat([f3, f5], dim=1)))
+        if (hint_maps is None) != (hint_mask is None):
+            raise ValueError("hint_maps and hint_mask come together")
         outputs = [maps]
         for _ in range(iterations):
+            if hint_mask is not None:
+                keep = hint_mask[:, :, None, None].to(maps.dtype)
+                maps = maps * (1 - keep) + hint_maps.to(maps.dtype) * keep
             maps = self.recurrent(torch.cat([f3, maps], dim=1))
             outputs.append(maps)
         return torch.stack(outputs, dim=1)
+
+    def rerun(self, cache: tuple[torch.Tensor, torch.Tensor], iterations: int | None = None,
+              hint_maps: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.iterate(*cache, iterations, hint_maps, hint_mask)
+
+    def forward(self, x: torch.Tensor, iterations: int | None = None, hint_maps: torch.Tensor | None = None,
+                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.rerun(self.features(x), iterations, hint_maps, hint_mask)
+
+    def hint_maps(self, target: torch.Tensor) -> torch.Tensor:
+        return target  # keypoint + part maps, the same channels as the recurrent input
+
+    def encode_hints(self, keypoints):
+        return self.codec().encode(keypoints)[0]
+
+    def hint_channels(self, joints: torch.Tensor) -> torch.Tensor:
+        """(B, K) bool hinted joints -> (B, K+P) bool map channels they replace: their keypoint
+        maps and the maps of every limb that touches them."""
+        limbs = self.config.limbs
+        if not limbs:
+            return joints
+        a = torch.tensor([l[0] for l in limbs], device=joints.device)
+        b = torch.tensor([l[1] for l in limbs], device=joints.device)
+        return torch.cat([joints, joints[:, a] | joints[:, b]], dim=1)
+
+    def loss(self, output, target, weight, keypoints, cfg, **phase) -> torch.Tensor:
+        """MSE after the feed-forward module and after every iteration (the auxiliary losses)."""
+        return recurrent_loss(self, output, target, weight, keypoints, cfg)
 
     def stage_names(self, num_stages: int) -> list[str]:
         return ["feed-forward"] + [f"iteration {i}" for i in range(1, num_stages)]

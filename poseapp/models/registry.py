@@ -42,7 +42,13 @@ def resolve(name: str) -> tuple[str, str]:
 def make_config(name: str, **overrides: Any):
     base, variant = resolve(name)
     config = _REGISTRY[base][0].variant(variant)
-    return dataclasses.replace(config, **overrides) if overrides else config
+    if not overrides:
+        return config
+    known = {f.name for f in dataclasses.fields(config)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise KeyError(f"{base} config has no field(s) {sorted(unknown)}; known: {sorted(known)}")
+    return dataclasses.replace(config, **{k: _tupled(v) for k, v in overrides.items()})
 
 
 def build_model(name_or_config: Any, **overrides: Any):

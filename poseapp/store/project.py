@@ -13,18 +13,22 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from poseapp.core.errors import ProjectError
+from poseapp.core.atomic import remove_stale_temps
+from poseapp.core.errors import ProjectError, ProjectLockedError
 from poseapp.core.events import EventGroup
 from poseapp.core.skeleton import PRESETS, Skeleton
 from poseapp.store import schema
+from poseapp.store.writer_lock import WriterLock, describe_holder, read_holder
 from poseapp.store.records import FRAME_STATES, SOURCE_KINDS, Frame, Instance, Source
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+_BUSY_SECONDS = 2.0  # how long an edit waits for another program's write lock before it fails visibly
 PROJECT_SUFFIX = ".poseapp"
 
 _FRAME_COLUMNS = "id, source_id, idx, file_name, width, height, state, ext_id, extra"
@@ -77,6 +81,9 @@ class Project:
         self._depth = 0  # nesting of _write() blocks; only the outermost one commits
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
         self._skeletons: dict[str, Skeleton] = {}
+        self._writer: WriterLock | None = None
+        self.read_only_reason: str | None = None  # why edits are refused, when they are
+        self._source_paths: dict[int, str] = {}  # read-only openings: where moved sources were found
         self.events = EventGroup(
             "instance_added", "instance_changed", "instance_removed", "frame_state_changed",
             "sources_changed", "imported",
@@ -84,38 +91,69 @@ class Project:
 
     # ------------------------------------------------------------------ opening and closing
     @classmethod
-    def open(cls, path: str | os.PathLike, create: bool = False) -> "Project":
+    def open(cls, path: str | os.PathLike, create: bool = False, read_only: bool = False,
+             program: str | None = None) -> "Project":
+        """Open for writing: this process becomes the project's one writer, or ProjectLockedError
+        names the process that is. ``read_only=True`` never writes and never blocks a writer; a
+        file or folder without write permission opens read-only by itself (``read_only_reason``)."""
         path = Path(path)
         exists = path.exists()
         if not exists and not create:
             raise ProjectError(path, "no such project file")
         if exists:
-            _check_header(path)
+            check_project_file(path)
+        reason = "opened read-only" if read_only else None
+        if reason is None and exists and not os.access(path, os.W_OK):
+            reason = "the project file is read-only"
+        writer = None
+        if reason is None:
+            try:
+                writer = WriterLock.try_acquire(path, program)
+            except OSError as exc:
+                if not exists:
+                    raise ProjectError(path, f"cannot create the project: {exc.strerror}") from None
+                reason = f"the project's folder is not writable ({exc.strerror})"
+            else:
+                if writer is None:
+                    holder = read_holder(path)
+                    raise ProjectLockedError(path, holder, describe_holder(holder))
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-        except sqlite3.Error as exc:
-            raise ProjectError(path, f"cannot open the project: {exc}") from exc
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            _migrate(path, db, new=not exists)
-        except ProjectError:
-            db.close()
+            db = _connect(path, read_only=reason is not None)
+            if reason is None:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = FULL")
+                _migrate(path, db, new=not exists)
+            else:
+                _check_version(path, db)
+        except BaseException as exc:
+            with contextlib.suppress(UnboundLocalError, sqlite3.Error):
+                db.close()
+            if writer is not None:
+                writer.release()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise ProjectError(path, f"the project file is damaged or not a poseapp project ({exc})") from None
             raise
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise ProjectError(path, f"the project file is damaged or not a poseapp project ({exc})") from exc
-        return cls(path, db)
+        project = cls(path, db)
+        project._writer = writer
+        project.read_only_reason = reason
+        return project
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
 
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
-                # Folding the WAL back into the main file leaves a single self-contained file.
-                with contextlib.suppress(sqlite3.Error):
-                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self.read_only:
+                    # Folding the WAL back into the main file leaves a single self-contained file.
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._db.close()
                 self._db = None  # type: ignore[assignment]
+            if self._writer is not None:
+                self._writer.release()
+                self._writer = None
 
     def save_copy(self, dest: str | os.PathLike) -> Path:
         """A consistent copy of the project at ``dest``, written beside it and renamed into place."""
@@ -123,6 +161,7 @@ class Project:
         if dest.resolve() == self.path.resolve():
             raise ProjectError(dest, "a copy cannot replace the open project itself")
         dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(dest)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         try:
             target = sqlite3.connect(tmp)
@@ -157,29 +196,55 @@ class Project:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing commit; its events reach the views only once it is on disk. A commit
+        that fails (locked by another program, disk full) raises ProjectError and changes nothing."""
         with self._lock:
             if self._db is None:
                 raise ProjectError(self.path, "the project is closed")
+            if self.read_only:
+                raise ProjectError(self.path, f"{self.read_only_reason}: the change was not saved")
             outermost = self._depth == 0
             if outermost:
-                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise self._not_saved(exc) from None
             self._depth += 1
             try:
                 yield self._db
-            except BaseException:
-                self._depth -= 1
                 if outermost:
-                    self._db.execute("ROLLBACK")
-                    self._pending.clear()
-                    self._skeletons.clear()
+                    self._db.execute("COMMIT")
+            except BaseException as exc:
+                if outermost:
+                    self._abandon()
+                self._depth -= 1
+                if isinstance(exc, sqlite3.Error):
+                    raise self._not_saved(exc) from None
                 raise
             self._depth -= 1
             if outermost:
-                self._db.execute("COMMIT")
                 pending, self._pending = self._pending, []
         if outermost:
             for name, args in pending:
                 getattr(self.events, name).emit(*args)
+
+    def _abandon(self) -> None:
+        """Forget a failed transaction: SQLite may already have rolled it back itself (a full
+        disk does), so ROLLBACK only what is still open; its queued events never happened."""
+        self._pending.clear()
+        self._skeletons.clear()
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+    def _not_saved(self, exc: sqlite3.Error) -> ProjectError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            holder = describe_holder(read_holder(self.path)) if read_holder(self.path) else "another program"
+            text = f"the project file is locked by {holder}"
+        elif "full" in text:
+            text = "the disk is full (database or disk is full)"
+        return ProjectError(self.path, f"the change was not saved: {text}")
 
     def _notify(self, event: str, *args: Any) -> None:
         self._pending.append((event, args))
@@ -188,7 +253,11 @@ class Project:
         with self._lock:
             if self._db is None:
                 raise ProjectError(self.path, "the project is closed")
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                # A damaged page is often found only when a query reaches it.
+                raise ProjectError(self.path, f"the project file cannot be read: {exc}") from None
 
     def _query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         rows = self._query(sql, params)
@@ -289,20 +358,29 @@ class Project:
             self._notify("sources_changed")
         return Source(source.id, source.kind, abspath, source.extra)
 
+    def use_source_path(self, source_id: int, path: str | os.PathLike) -> Source:
+        """Read a source from ``path`` for as long as this opening lasts, without writing the file
+        (a read-only opening follows moved data this way)."""
+        self._source_paths[source_id] = os.path.abspath(os.fspath(path))
+        return self.source(source_id)
+
+    def _source(self, row: Sequence[Any]) -> Source:
+        return Source(row[0], row[1], self._source_paths.get(row[0], row[2]), json.loads(row[3]))
+
     def source(self, source_id: int) -> Source:
         row = self._query_one("SELECT id, kind, path, extra FROM sources WHERE id = ?", (source_id,))
         if row is None:
             raise ProjectError(self.path, f"no source with id {source_id}")
-        return Source(row[0], row[1], row[2], json.loads(row[3]))
+        return self._source(row)
 
     def source_by_path(self, path: str | os.PathLike) -> Source | None:
         row = self._query_one(
             "SELECT id, kind, path, extra FROM sources WHERE path = ?", (os.path.abspath(os.fspath(path)),)
         )
-        return Source(row[0], row[1], row[2], json.loads(row[3])) if row else None
+        return self._source(row) if row else None
 
     def sources(self) -> list[Source]:
-        return [Source(r[0], r[1], r[2], json.loads(r[3])) for r in self._query("SELECT id, kind, path, extra FROM sources ORDER BY id")]
+        return [self._source(r) for r in self._query("SELECT id, kind, path, extra FROM sources ORDER BY id")]
 
     # ------------------------------------------------------------------ frames
     def add_frames(
@@ -565,14 +643,77 @@ class Project:
         }
 
 
-def _check_header(path: Path) -> None:
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    # Through a URI so that a read-only connection is one (mode=ro): it can never checkpoint and
+    # delete the WAL under the writer, nor switch a foreign file's journal mode.
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode={'ro' if read_only else 'rwc'}"
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise ProjectError(path, f"cannot read the project file: {exc.strerror}") from exc
-    if head != SQLITE_MAGIC:
-        raise ProjectError(path, "not a poseapp project (the file is not an SQLite database)")
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=_BUSY_SECONDS)
+        db.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            try:
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                    raise
+                db.close()
+                db = _connect_immutable(path, uri)
+    except sqlite3.OperationalError as exc:
+        raise ProjectError(path, f"cannot open the project: {exc}") from None
+    return db
+
+
+def _connect_immutable(path: Path, uri: str) -> sqlite3.Connection:
+    """A project in a folder nobody may write to cannot get the shared-memory file a WAL reader
+    needs; when its WAL is empty or gone (a clean close leaves it so), the main file is the whole
+    project and SQLite may read it as immutable."""
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ProjectError(path, f"cannot be read here: its folder is read-only and its latest edits are still in "
+                           f"{wal.name}; copy the project with that file to a folder you can write to")
+    db = sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def check_project_file(path: str | os.PathLike) -> None:
+    """Refuse (ProjectError) anything but a poseapp project, changing nothing: the header's
+    application id is read through a read-only SQLite connection, never by opening the file
+    ourselves (that would drop this process's SQLite locks on a project it has open)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ProjectError(path, "a folder, not a poseapp project file")
+    probe = None
+    try:
+        probe = _connect(path, read_only=True)
+        app_id = probe.execute("PRAGMA application_id").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise ProjectError(path, "not a poseapp project (the file is not an SQLite database)") from None
+        raise ProjectError(path, f"the project file cannot be read: {exc}") from None
+    finally:
+        if probe is not None:
+            probe.close()
+    if app_id != schema.APPLICATION_ID:
+        raise ProjectError(path, "an SQLite database, but not a poseapp project (another program's file; left unchanged)")
+
+
+def is_project_file(path: str | os.PathLike) -> bool:
+    try:
+        check_project_file(path)
+    except ProjectError:
+        return False
+    return True
+
+
+def _check_version(path: Path, db: sqlite3.Connection) -> None:
+    """A read-only opening cannot migrate: it reads the schema this code writes, or refuses."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(json.loads(row[0])) if row else 0
+    if version != schema.current_version():
+        raise ProjectError(
+            path, f"the project has schema version {version} and this poseapp reads {schema.current_version()}; "
+            "open it once for writing to upgrade it" if version < schema.current_version() else "; update poseapp")
 
 
 def _migrate(path: Path, db: sqlite3.Connection, new: bool) -> None:

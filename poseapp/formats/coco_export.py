@@ -1,0 +1,189 @@
+"""COCO keypoints export.
+
+What the file holds, beyond the COCO fields:
+  * joints flagged 0 are written 0,0,0 (the COCO convention), unless the annotation came from
+    a file that kept coordinates on such joints: then they are written as that file had them;
+  * ``num_keypoints``, ``area`` and ``iscrowd`` are kept from the imported file while the
+    annotation's joints are as imported; otherwise computed (the export's counts say how many);
+  * file names are relative to the folder the images share; no local absolute path is written
+    (the counts name that folder for the user: re-import with ``--images FOLDER``);
+  * a video frame has no image file: its entry is named ``<video stem>/<frame:06d>.jpg`` (the
+    name frame extraction tools give it) and carries ``poseapp_video``: ``{"file": the video's
+    name, "frame": the 0-based frame index}``, so the pixels can be found in the video.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from poseapp.formats.output import write_json_export
+from poseapp.store import Project
+from poseapp.store.records import Frame, Instance
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+
+
+class IdPlan:
+    """COCO ids for frames and instances.
+
+    A record keeps the id it was imported with, unless an earlier record (by row id) already
+    holds it (LSP and LSPET both number their images from 1); every other record gets a fresh
+    id above all imported ones.
+    """
+
+    def __init__(self, project: Project):
+        self.frame_ids = self._plan(project, "frames")
+        self.instance_ids = self._plan(project, "instances")
+
+    @staticmethod
+    def _plan(project: Project, table: str) -> tuple[dict[int, int], int]:
+        top = project._query_one(f"SELECT MAX(ext_id) FROM {table}")[0] or 0
+        keep = dict(project._query(f"SELECT MIN(id), ext_id FROM {table} WHERE ext_id IS NOT NULL GROUP BY ext_id"))
+        return keep, int(top)
+
+    @staticmethod
+    def _id(plan: tuple[dict[int, int], int], row_id: int) -> int:
+        keep, offset = plan
+        return keep.get(row_id, offset + row_id)
+
+    def image_id(self, frame: Frame) -> int:
+        return self._id(self.frame_ids, frame.id)
+
+    def annotation_id(self, inst: Instance) -> int:
+        return self._id(self.instance_ids, int(inst.id or 0))
+
+
+def category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
+    """Categories to export, and the category id for instances that carry none (by skeleton).
+
+    A skeleton that no stored category describes gets one; it is called ``person`` only when
+    no exported category has that name already (two categories both named ``person`` with
+    different joints confuse every reader), else ``person_<skeleton>``.
+    """
+    categories = [cat for cat, _ in project.categories()]
+    by_skeleton: dict[str, int] = {}
+    for cat, skel in project.categories():
+        by_skeleton.setdefault(skel, int(cat["id"]))
+    next_id = max([int(c["id"]) for c in categories], default=0) + 1
+    used = [skel for skel in project.skeleton_names() if skel not in by_skeleton and _has_instances(project, skel)]
+    for name in used:
+        taken = {c.get("name") for c in categories}
+        label = "person" if "person" not in taken else f"person_{name.replace(':', '_')}"
+        categories.append(project.skeleton(name).to_coco_category(next_id, name=label))
+        by_skeleton[name] = next_id
+        next_id += 1
+    return categories, by_skeleton
+
+
+def _has_instances(project: Project, skeleton: str) -> bool:
+    return project._query_one("SELECT 1 FROM instances WHERE skeleton = ? LIMIT 1", (skeleton,)) is not None
+
+
+def _image_entry(project: Project, frame: Frame, ids: IdPlan, roots: dict[int, str]) -> dict[str, Any]:
+    entry = dict(frame.extra)
+    if frame.file_name is not None:
+        file_name = entry.pop("file_name", None) or frame.file_name
+    else:  # a video frame: see the module docstring
+        video = Path(project.source(frame.source_id).path)
+        file_name = f"{video.stem}/{frame.index:06d}.jpg"
+        entry["poseapp_video"] = {"file": video.name, "frame": frame.index}
+    prefix = roots.get(frame.source_id, "")
+    entry.update({"id": ids.image_id(frame), "file_name": prefix + file_name, "width": frame.width, "height": frame.height})
+    return entry
+
+
+def keypoint_list(inst: Instance) -> list:
+    coco = inst.extra.get("_coco") or {}
+    kps = inst.keypoints.copy()
+    if not coco.get("v0_coordinates"):
+        kps[kps[:, 2] == 0, :2] = 0.0
+    flat = kps.reshape(-1)
+    if coco.get("int_keypoints") and np.all(flat == np.round(flat)):
+        return [int(v) for v in flat]
+    return [int(v) if i % 3 == 2 else float(v) for i, v in enumerate(flat)]
+
+
+def annotation_entry(
+    inst: Instance, image_id: int, ann_id: int, category_id: int, computed: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """One annotation; ``computed`` counts the fields that were not in the imported file as they are."""
+    computed = computed if computed is not None else {}
+    coco = inst.extra.get("_coco") or {}
+    entry = {k: v for k, v in inst.extra.items() if k != "_coco"}
+    bbox = inst.bbox if inst.bbox is not None else inst.box_or_keypoint_extent(0.0) or (0.0, 0.0, 0.0, 0.0)
+    original = coco.get("num_keypoints")
+    if original is not None and original[1] == inst.num_labelled:
+        num = original[0]  # the file's own count, while the joints are as imported
+    else:
+        num = inst.num_labelled
+        computed["num_keypoints"] = computed.get("num_keypoints", 0) + 1
+    for key, value in (("area", _number(bbox[2] * bbox[3])), ("iscrowd", 0)):
+        if key not in entry:
+            entry[key] = value
+            computed[key] = computed.get(key, 0) + 1
+    entry.update({
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "keypoints": keypoint_list(inst),
+        "num_keypoints": num,
+        "bbox": [_number(v) for v in bbox],
+    })
+    return entry
+
+
+def image_root(project: Project) -> tuple[str | None, dict[int, str]]:
+    """The folder export file names are relative to, and each source's prefix below it."""
+    bases = {
+        s.id: (s.path if s.kind == "folder" else os.path.dirname(s.path))
+        for s in project.sources() if s.kind in ("folder", "image")
+    }
+    if not bases:
+        return None, {}
+    common = os.path.commonpath(list(bases.values()))
+    prefixes = {sid: (Path(base).relative_to(common).as_posix() + "/" if base != common else "") for sid, base in bases.items()}
+    return common, prefixes
+
+
+def export_coco(project: Project, out: str | Path, include_predictions: bool = False) -> dict[str, Any]:
+    """Write the project's annotations as one COCO keypoints file (atomically)."""
+    ids = IdPlan(project)
+    categories, cat_for_skeleton = category_table(project)
+    root, roots = image_root(project)
+    images, annotations = [], []
+    computed: dict[str, int] = {}
+    video_frames = 0
+    for frame_id in project.frame_ids():
+        frame = project.frame(frame_id)
+        insts = [i for i in project.instances(frame_id) if include_predictions or i.origin == "manual"]
+        if frame.file_name is None and not insts:
+            continue  # unlabelled video frames would only bloat the file
+        images.append(_image_entry(project, frame, ids, roots))
+        video_frames += frame.file_name is None
+        for inst in insts:
+            cid = inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton]
+            annotations.append(annotation_entry(inst, ids.image_id(frame), ids.annotation_id(inst), cid, computed))
+    document: dict[str, Any] = {}
+    meta = project.get_meta("coco", {}) or {}
+    for key in ("info", "licenses"):
+        if key in meta:
+            document[key] = meta[key]
+    document.update({"images": images, "annotations": annotations, "categories": categories})
+    write_json_export(out, document, project.path)
+    counts: dict[str, Any] = {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
+    counts.update({f"computed {k}": n for k, n in computed.items()})
+    if video_frames:
+        counts["video frames (see poseapp_video)"] = video_frames
+    if root is not None:
+        counts["file names relative to"] = root
+    return counts
+
+
+def export(project: Project, out: Path, options: Any) -> dict[str, Any]:
+    return export_coco(project, out, include_predictions=options.include_predictions)

@@ -1,0 +1,174 @@
+"""COCO results files: a JSON list of detections ``{image_id, category_id, keypoints, score}``.
+
+mmpose, Ultralytics and pycocotools write them; poseapp writes them for COCOeval. Imported,
+each detection becomes a prediction of a named model on the frame the image id names (the ids
+a COCO import recorded, the same ones a COCO export writes), to be reviewed and accepted like
+poseapp's own. The third number of each joint is a confidence in these files, not a COCO
+visibility flag: it is kept as the joint's score, and the joint counts as placed when it is > 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from poseapp.core.errors import DataError
+from poseapp.formats.coco import load_json
+from poseapp.formats.coco_export import IdPlan, _number, category_table
+from poseapp.formats.dataset import Problems, describe, is_coordinate, is_finite_number, is_int
+from poseapp.formats.ingest import ImportSummary
+from poseapp.formats.output import write_json_export
+from poseapp.media.relocate import remember_location
+from poseapp.store import Instance, Project
+from poseapp.store.records import Frame
+
+
+@dataclass
+class Detection:
+    image_id: int
+    category_id: int
+    keypoints: np.ndarray  # K x 3: x, y, confidence
+    score: float
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass
+class PredictionsBatch:
+    """Checked detections, not yet tied to frames: that needs the project (see ``apply``)."""
+
+    format: str
+    annotation_file: Path
+    model: str
+    detections: list[Detection] = field(default_factory=list)
+
+
+def detect(source: Path) -> bool:
+    """A .json file whose text starts with a list of objects (or an empty list)."""
+    if not (source.is_file() and source.suffix.lower() == ".json"):
+        return False
+    try:
+        with open(source, "rb") as handle:
+            head = handle.read(64).lstrip()
+    except OSError:
+        return False
+    return head[:1] == b"[" and head[1:].lstrip()[:1] in (b"{", b"]")
+
+
+def read(source: Path, options: Any) -> PredictionsBatch:
+    data = load_json(source)
+    if not isinstance(data, list):
+        raise DataError(source, "a COCO results file is a JSON list of detections")
+    problems = Problems(source)
+    detections = []
+    for i, item in enumerate(data):
+        det = _detection(item, f"[{i}]", problems)
+        if det is not None:
+            detections.append(det)
+    problems.raise_if_any()
+    if not detections:
+        raise DataError(source, "the results file holds no detections")
+    return PredictionsBatch("coco-results", source, options.model or source.stem, detections)
+
+
+def _detection(item: Any, where: str, problems: Problems) -> Detection | None:
+    if not isinstance(item, dict):
+        problems.add(f"{where} is not an object")
+        return None
+    for key in ("image_id", "category_id"):
+        if not is_int(item.get(key)):
+            problems.add(f"{where}: '{key}' must be an integer, not {describe(item.get(key))}")
+            return None
+    kps = item.get("keypoints")
+    if not isinstance(kps, list) or not kps or len(kps) % 3 or not all(is_coordinate(v) for v in kps):
+        problems.add(f"{where}: 'keypoints' must be x, y, score triples of finite numbers, not {describe(kps, 60)}")
+        return None
+    score = item.get("score")
+    if not is_finite_number(score):
+        problems.add(f"{where}: 'score' must be a finite number, not {describe(score)}")
+        return None
+    bbox = item.get("bbox")
+    if bbox is not None and not (isinstance(bbox, list) and len(bbox) == 4 and all(is_coordinate(v) for v in bbox)):
+        problems.add(f"{where}: 'bbox' must be 4 numbers, not {describe(bbox, 60)}")
+        return None
+    arr = np.array(kps, dtype=np.float64).reshape(-1, 3)
+    return Detection(item["image_id"], item["category_id"], arr, float(score), tuple(bbox) if bbox else None)
+
+
+def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
+    """File every detection under its frame as a prediction of ``batch.model``; all or nothing."""
+    frames = _frames_by_image_id(project)
+    skeletons = {int(cat["id"]): skel for cat, skel in project.categories()}
+    problems = Problems(batch.annotation_file)
+    instances = []
+    for n, det in enumerate(batch.detections):
+        frame_id = frames.get(det.image_id)
+        if frame_id is None:
+            problems.add(f"[{n}]: image_id {det.image_id} is not an image of this project (import its ground truth first)")
+            continue
+        skeleton = _skeleton_for(project, skeletons, det, f"[{n}]", problems)
+        if skeleton is None:
+            continue
+        kps = det.keypoints.copy()
+        kps[:, 2] = np.where(det.keypoints[:, 2] > 0, 2, 0)
+        instances.append(Instance(
+            frame_id=frame_id, skeleton=skeleton, keypoints=kps, bbox=det.bbox, origin="predicted",
+            model_id=batch.model, score=det.score, joint_scores=det.keypoints[:, 2].copy(), category_id=det.category_id,
+        ))
+    problems.raise_if_any()
+    with project.transaction():
+        project.add_instances(instances)
+    summary = ImportSummary(batch.format, str(batch.annotation_file), images=len({i.frame_id for i in instances}),
+                            instances=len(instances), notes=[f"filed as predictions of model {batch.model!r}"])
+    remember_location(project)
+    project.events.imported.emit(summary)
+    return summary
+
+
+def _frames_by_image_id(project: Project) -> dict[int, int]:
+    ids = IdPlan(project)
+    return {ids.image_id(project.frame(fid)): fid for fid in project.frame_ids()}
+
+
+def _skeleton_for(project: Project, skeletons: dict[int, str], det: Detection, where: str, problems: Problems) -> str | None:
+    name = skeletons.get(det.category_id)
+    if name is None:  # no stored category: the one layout with this many joints, if there is one
+        fits = [s for s in project.skeleton_names() if project.skeleton(s).num_joints == len(det.keypoints)]
+        name = fits[0] if len(fits) == 1 else None
+    if name is None:
+        problems.add(f"{where}: category_id {det.category_id} is not a category of this project")
+        return None
+    k = project.skeleton(name).num_joints
+    if k != len(det.keypoints):
+        problems.add(f"{where}: {len(det.keypoints)} keypoints, but category {det.category_id} ({name}) has {k}")
+        return None
+    return name
+
+
+def export_coco_results(project: Project, out: str | Path, model_id: str | None = None) -> dict[str, int]:
+    """Predictions as a COCO results list (image_id, category_id, keypoints, score) for COCOeval."""
+    ids = IdPlan(project)
+    _, cat_for_skeleton = category_table(project)
+    results = []
+    frames: dict[int, Frame] = {}
+    for inst in project.iter_instances(origin="predicted"):
+        if model_id is not None and inst.model_id != model_id:
+            continue
+        frame = frames.get(inst.frame_id) or frames.setdefault(inst.frame_id, project.frame(inst.frame_id))
+        score = inst.score
+        if score is None:
+            score = float(np.mean(inst.joint_scores)) if inst.joint_scores is not None else 1.0
+        results.append({
+            "image_id": ids.image_id(frame),
+            "category_id": inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton],
+            "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
+            "score": float(score),
+        })
+    write_json_export(out, results, project.path)
+    return {"results": len(results)}
+
+
+def export(project: Project, out: Path, options: Any) -> dict[str, int]:
+    return export_coco_results(project, out, model_id=options.model)

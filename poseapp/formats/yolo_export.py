@@ -1,0 +1,129 @@
+"""YOLO-pose export that Ultralytics reads as it is.
+
+  * Each image sits under ``images/`` and its label where Ultralytics looks for it
+    (``yolo.label_path``), also when COCO file names carry folders (PoseTrack's ``images/val/...``).
+  * Coordinates are normalised and clipped into [0, 1] (Ultralytics drops label files outside);
+    the counts say how many values were clipped.
+  * Classes are the project's categories for the layout (AP-10K's horses stay ``horse``).
+  * ``data.yaml`` has no ``path``: Ultralytics then takes the yaml's own folder as the root,
+    which stays right when the export is moved or unzipped elsewhere.
+  * Images are copied, so a moved or zipped export keeps them. ``link_images`` hard-links them
+    instead (no extra space; but Ultralytics re-saves JPEGs it finds truncated, and through a
+    link that rewrites the original). Never symlinks, which break when the export moves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from poseapp.core.errors import DataError
+from poseapp.formats.output import export_folder
+from poseapp.formats.yolo import label_path
+from poseapp.store import Project
+
+
+def _classes(project: Project, skeleton: str) -> tuple[dict[int | None, int], dict[int, str]]:
+    """({project category id (None: none) -> class}, {class -> name}) for the one layout exported."""
+    cats = sorted((int(c["id"]), str(c.get("name", "person"))) for c, s in project.categories() if s == skeleton)
+    if not cats:
+        return {None: 0}, {0: "person"}
+    index = {cid: n for n, (cid, _) in enumerate(cats)}
+    index[None] = 0  # an instance drawn in poseapp without a category: the layout's first class
+    return index, {n: name for n, (_, name) in enumerate(cats)}
+
+
+def _image_rel(file_name: str, source_id: int, several_sources: bool) -> PurePosixPath:
+    rel = PurePosixPath(file_name)
+    if len(rel.parts) > 1 and rel.parts[0] == "images":  # PoseTrack's images/val/...: not images/images/
+        rel = PurePosixPath(*rel.parts[1:])
+    return PurePosixPath(f"source{source_id}") / rel if several_sources else rel
+
+
+def _place_image(original: Path, target: Path, link: bool) -> str:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if link:
+        try:
+            os.link(original, target)
+            return "linked"
+        except OSError:  # another file system, or links not allowed: copy instead
+            pass
+    shutil.copy2(original, target)
+    return "copied"
+
+
+def _clip(values: np.ndarray) -> tuple[np.ndarray, int]:
+    clipped = np.clip(values, 0.0, 1.0)
+    return clipped, int(np.count_nonzero(clipped != values))
+
+
+def label_line(inst, cls: int, width: int, height: int) -> tuple[str, int]:
+    """One label line and how many of its values had to be clipped into [0, 1]."""
+    x, y, w, h = inst.box_or_keypoint_extent()
+    x0, y0 = np.clip([x / width, y / height], 0.0, 1.0)
+    x1, y1 = np.clip([(x + w) / width, (y + h) / height], 0.0, 1.0)
+    clipped = int((x0, y0, x1, y1) != (x / width, y / height, (x + w) / width, (y + h) / height))
+    values = [f"{(x0 + x1) / 2:.6f}", f"{(y0 + y1) / 2:.6f}", f"{x1 - x0:.6f}", f"{y1 - y0:.6f}"]
+    for px, py, v in inst.keypoints:
+        if v > 0:
+            (nx, ny), n = _clip(np.array([px / width, py / height]))
+            clipped += n
+            values += [f"{nx:.6f}", f"{ny:.6f}", str(int(v))]
+        else:
+            values += ["0", "0", "0"]
+    return f"{cls} " + " ".join(values), clipped
+
+
+def export_yolo(project: Project, out: str | Path, include_predictions: bool = False, link_images: bool = False) -> dict[str, Any]:
+    """Write an Ultralytics-style folder: images/, labels/ and data.yaml (see the module docstring)."""
+    import yaml
+
+    skeletons = sorted({i.skeleton for i in project.iter_instances()})
+    if len(skeletons) > 1:
+        raise DataError(project.path, f"YOLO-pose holds one keypoint layout per dataset; this project has {skeletons}")
+    skeleton = project.skeleton(skeletons[0]) if skeletons else None
+    classes, names = _classes(project, skeleton.name) if skeleton else ({None: 0}, {0: "person"})
+    several = len([s for s in project.sources() if s.kind in ("folder", "image")]) > 1
+    counts: dict[str, Any] = {"images": 0, "labels": 0}
+    with export_folder(out, project.path) as tmp:
+        for frame_id in project.frame_ids():
+            frame = project.frame(frame_id)
+            if frame.file_name is None:
+                counts["video frames left out"] = counts.get("video frames left out", 0) + 1
+                continue
+            original = Path(project.frame_path(frame))
+            if not original.is_file():
+                counts["missing images left out"] = counts.get("missing images left out", 0) + 1
+                continue
+            image_target = tmp / "images" / _image_rel(frame.file_name, frame.source_id, several)
+            label_target = label_path(image_target)
+            lines = []
+            for inst in project.instances(frame_id):
+                if (include_predictions or inst.origin == "manual") and inst.box_or_keypoint_extent():
+                    line, clipped = label_line(inst, classes.get(inst.category_id, 0), frame.width, frame.height)
+                    lines.append(line)
+                    if clipped:
+                        counts["clipped values"] = counts.get("clipped values", 0) + clipped
+            how = _place_image(original, image_target, link_images)
+            counts[f"images {how}"] = counts.get(f"images {how}", 0) + 1
+            label_target.parent.mkdir(parents=True, exist_ok=True)
+            label_target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            counts["images"] += 1
+            counts["labels"] += len(lines)
+        config = {
+            "train": "images", "val": "images",
+            "kpt_shape": [skeleton.num_joints if skeleton else 0, 3],
+            "flip_idx": skeleton.flip_permutation() if skeleton else [],
+            "names": names,
+            "kpt_names": {c: list(skeleton.joints) for c in names} if skeleton else {},
+        }
+        (tmp / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return counts
+
+
+def export(project: Project, out: Path, options: Any) -> dict[str, Any]:
+    return export_yolo(project, out, include_predictions=options.include_predictions, link_images=options.link_images)

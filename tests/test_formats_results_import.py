@@ -1,0 +1,80 @@
+"""#15 item 7: predictions from other tools, as a COCO results file (mmpose / Ultralytics /
+pycocotools style: the third number of each joint is a confidence), made from the real sample."""
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+
+from poseapp.cli import main
+from poseapp.core.errors import DataError
+from poseapp.formats import detect_format, export_project, import_source
+from poseapp.store import Project
+
+
+def _quiet(fn, *args):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args)
+
+
+def _mmpose_results(coco_json, path):
+    """What mmpose's CocoMetric writes: every person, joints with a confidence, a person score."""
+    rng = np.random.default_rng(1)
+    results = []
+    for ann in json.loads(coco_json.read_text())["annotations"]:
+        if ann["num_keypoints"] == 0:
+            continue
+        kps = np.array(ann["keypoints"], dtype=float).reshape(-1, 3)
+        kps[:, :2] += rng.normal(0, 1.5, size=(len(kps), 2))
+        kps[:, 2] = rng.uniform(0.3, 0.98, size=len(kps))
+        results.append({"image_id": ann["image_id"], "category_id": 1, "keypoints": kps.reshape(-1).round(3).tolist(),
+                        "score": float(rng.uniform(0.5, 1.0))})
+    path.write_text(json.dumps(results))
+    return results
+
+
+def _ap(gt_file, results_file):
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    gt = _quiet(COCO, str(gt_file))
+    ev = COCOeval(gt, _quiet(gt.loadRes, str(results_file)), "keypoints")
+    for step in (ev.evaluate, ev.accumulate, ev.summarize):
+        _quiet(step)
+    return ev.stats[0]
+
+
+def test_results_file_imports_as_a_named_models_predictions(tmp_path, coco_json, capsys):
+    results_file = tmp_path / "mmpose_results.json"
+    results = _mmpose_results(coco_json, results_file)
+    assert detect_format(results_file) == "coco-results"
+    project_file = tmp_path / "p.poseapp"
+    assert main(["import", str(coco_json), "--project", str(project_file)]) == 0
+    assert main(["import", str(results_file), "--project", str(project_file), "--model", "hrnet-mmpose"]) == 0
+    assert "hrnet-mmpose" in capsys.readouterr().out
+    with Project.open(project_file) as project:
+        predicted = list(project.iter_instances(origin="predicted"))
+        assert len(predicted) == len(results) == 12
+        assert {p.model_id for p in predicted} == {"hrnet-mmpose"}
+        assert all(p.joint_scores is not None and p.score is not None for p in predicted)
+        # Exported again for COCOeval, the model scores what it scored before the round trip.
+        export_project(project, "coco-results", tmp_path / "again.json", model="hrnet-mmpose")
+        assert _ap(coco_json, tmp_path / "again.json") == pytest.approx(_ap(coco_json, results_file))
+        # Accepting one makes it an annotation like any accepted prediction of ours.
+        project.update_instance(predicted[0].id, origin="manual")
+        assert project.instance(predicted[0].id).origin == "manual"
+
+
+def test_results_for_images_not_in_the_project_are_refused_whole(project, coco_json, tmp_path):
+    results_file = tmp_path / "results.json"
+    _mmpose_results(coco_json, results_file)
+    import_source(project, coco_json)
+    data = json.loads(results_file.read_text())
+    data[3]["image_id"] = 999999
+    results_file.write_text(json.dumps(data))
+    with pytest.raises(DataError) as info:
+        import_source(project, results_file)
+    assert "999999" in str(info.value) and "ground truth" in str(info.value)
+    assert project.instance_count(origin="predicted") == 0

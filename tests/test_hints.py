@@ -1,0 +1,166 @@
+"""Corrections as hints (issue #13): the models' hint protocol, Predictor.refine from cached
+features, hint training in the trainer, and the simulated annotator."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.predictor import Predictor
+from poseapp.media.images import read_image
+from poseapp.models import build_model
+
+HINTABLE = ("recurrent-lite", "part_regression-lite")
+
+
+def _with_batch_norm_statistics(model):
+    """Untrained weights with non-trivial batch-norm statistics, so outputs depend on the input."""
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(4, 3, 128, 128))
+    return model.eval()
+
+
+@pytest.fixture(scope="module", params=HINTABLE)
+def model_dir(request, tmp_path_factory):
+    torch.manual_seed(7)
+    model = _with_batch_norm_statistics(build_model(request.param))
+    folder = tmp_path_factory.mktemp("models") / request.param
+    ckpt.save_weights(model, folder)
+    ckpt.write_card(folder, ckpt.make_card(model, folder.name))
+    return folder
+
+
+@pytest.mark.parametrize("name", HINTABLE)
+def test_rerun_from_cached_features_equals_forward_and_hints_change_it(name):
+    torch.manual_seed(0)
+    model = _with_batch_norm_statistics(build_model(name))
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        plain = model(x)
+        cache = model.features(x)
+        assert torch.equal(model.rerun(cache), plain)
+        channels = plain.shape[2]  # the recurrent input's maps; the cascade's detection maps
+        maps = torch.rand(2, channels, 32, 32)
+        none = torch.zeros(2, channels, dtype=torch.bool)
+        assert torch.equal(model.rerun(cache, hint_maps=maps, hint_mask=none), plain)  # an empty mask is no hint
+        joints = torch.zeros(2, 14, dtype=torch.bool)
+        joints[0, 6] = True
+        hinted = model.rerun(cache, hint_maps=maps, hint_mask=model.hint_channels(joints))
+    assert not torch.equal(hinted[0], plain[0])
+    assert torch.equal(hinted[1], plain[1])  # person 1 had no hint
+    with pytest.raises(ValueError, match="together"):
+        model.rerun(cache, hint_maps=maps)
+
+
+def test_a_hinted_joint_replaces_its_map_and_the_maps_of_its_limbs():
+    model = build_model("recurrent-lite")
+    joints = torch.zeros(1, 14, dtype=torch.bool)
+    joints[0, 6] = True  # right wrist: one limb, wrist-elbow
+    channels = model.hint_channels(joints)[0]
+    limbs = model.config.limbs
+    assert torch.nonzero(channels).flatten().tolist() == [6, 14 + limbs.index((6, 7))]
+    joints[0, 6], joints[0, 12] = False, True  # neck: three limbs
+    assert int(model.hint_channels(joints)[0, 14:].sum()) == sum(12 in limb for limb in limbs) == 3
+
+
+def test_refined_hinted_joints_stay_exactly_where_the_user_put_them(model_dir, lsp_dir):
+    predictor = Predictor.from_path(model_dir, device="cpu")
+    image = read_image(lsp_dir / "images" / "im0801.jpg")
+    h, w = image.shape[:2]
+    first = predictor.predict(image, [(3.0, 5.0, w - 10.0, h - 8.0)], keep_cache=True)[0]
+    again = predictor.predict(image, [(3.0, 5.0, w - 10.0, h - 8.0)])[0]
+    np.testing.assert_array_equal(first.stages, again.stages)  # caching changes nothing
+    hints = {6: (12.34, 56.78), 0: (w - 7.5, h - 3.25)}
+    refined = predictor.refine(first.cache, hints)
+    for j, xy in hints.items():
+        assert tuple(refined.keypoints[j, :2]) == xy
+        assert all(tuple(s) == xy for s in refined.stages[:, j])
+        assert refined.scores[j] == 1.0
+    assert refined.stages.shape == first.stages.shape and np.isfinite(refined.keypoints).all()
+    assert not np.allclose(refined.keypoints[1:6], first.keypoints[1:6])  # the others move with the hints
+    with pytest.raises(ValueError, match="outside"):
+        predictor.refine(first.cache, {14: (1.0, 1.0)})
+
+
+def test_models_without_hints_refuse_to_cache(tmp_path):
+    from conftest import make_model_folder
+
+    predictor = Predictor.from_path(make_model_folder(tmp_path / "dp", "deeppose-lite"), device="cpu")
+    with pytest.raises(ValueError, match="no hints"):
+        predictor.predict(np.zeros((64, 64, 3), np.uint8), [(0, 0, 64, 64)], keep_cache=True)
+
+
+def test_simulated_annotator_counts_match_pck_without_refinement(model_dir, lsp_dir):
+    from poseapp.data import load_samples, split_samples
+    from poseapp.engine.annotator import simulate_annotator
+    from poseapp.engine.evaluate import evaluate
+
+    samples = split_samples(load_samples(f"lsp:{lsp_dir}"))[1][:6]
+    predictor = Predictor.from_path(model_dir, device="cpu")
+    pck = evaluate(predictor, samples)["pck@0.2"]["total"]
+    result = simulate_annotator(predictor, samples)
+    per = result["corrections_per_person"]
+    # every LSP person has all 14 joints labelled, so the wrong joints are 14 x (1 - PCK)
+    assert per["without_refinement"] == pytest.approx(14 * (1 - pck / 100))
+    assert result["refinement"] and per["with_refinement"] is not None
+    for key in ("without_refinement", "with_refinement"):
+        assert sum(result["distribution"][key].values()) == len(samples)
+    assert 0 <= per["with_refinement"] <= 14 and result["regressions_per_person"] >= 0
+    # a person whose first prediction is right needs no correction, with refinement or without
+    assert result["distribution"]["with_refinement"].get("0", 0) == result["distribution"]["without_refinement"].get("0", 0)
+
+
+def test_correct_person_corrects_the_largest_error_first_and_counts_regressions():
+    from poseapp.engine.annotator import correct_person
+
+    gt = np.column_stack([np.arange(14.0) * 10, np.zeros(14), np.full(14, 2.0)])
+    first = gt[:, :2].copy()
+    first[3] += 50  # wrong, the largest error
+    first[5] += 30  # wrong
+
+    class Fake:
+        """A re-run that moves joint 9 away once joint 3 is hinted (a regression), then fixes it."""
+
+        def __init__(self):
+            self.calls = []
+
+        def refine(self, cache, hints, iterations=None):
+            self.calls.append(dict(hints))
+            kps = gt.copy()
+            if len(hints) == 1:
+                kps[9, :2] += 40
+            for j, xy in hints.items():
+                kps[j, :2] = xy
+            return type("P", (), {"keypoints": kps})()
+
+    fake = Fake()
+    corrections, regressions = correct_person(fake, None, first, gt, norm=20.0, alpha=0.2)
+    assert list(fake.calls[0]) == [3]  # the largest error first
+    assert corrections == 2 and regressions == 1  # joint 9 was right, went wrong, then was corrected
+
+
+def test_hint_training_draws_subsets_of_labelled_joints_reproducibly(tmp_path, lsp_dir):
+    from poseapp.engine.trainer import Progress, TrainConfig, Trainer
+
+    cfg = TrainConfig(model="recurrent-lite", data=(f"lsp:{lsp_dir}",), hints=0.5, max_hints=3, max_train=16, max_val=4)
+    trainer = Trainer(cfg, tmp_path / "h", progress=Progress(io.StringIO()))
+    trainer.model = trainer._build()
+    trainer.epoch, trainer.batch_in_epoch, trainer.steps_per_epoch = 0, 5, 10
+    kps = torch.zeros(64, 14, 3)
+    kps[:, :, 2] = 2.0
+    kps[:, 0, 2] = 0.0  # joint 0 unlabelled: never a hint
+    target = torch.rand(64, 28, 32, 32)
+    a = trainer._sample_hints(target, kps)
+    b = trainer._sample_hints(target, kps)
+    assert torch.equal(a["hint_mask"], b["hint_mask"]) and a["hint_maps"] is target
+    joints = a["hint_mask"][:, :14]
+    counts = joints.sum(1)
+    assert not joints[:, 0].any() and counts.max() <= 3
+    assert 10 < int((counts == 0).sum()) < 54  # about half the samples have none
+    assert torch.equal(a["hint_mask"], trainer.model.hint_channels(joints))
+    trainer.batch_in_epoch = 6
+    assert not torch.equal(trainer._sample_hints(target, kps)["hint_mask"], a["hint_mask"])
