@@ -1,6 +1,6 @@
-"""Broken images and removing frames: a truncated JPEG is found when it is imported, marked in the
-list and named once (never a dialog on every visit or import); frames and sources can be removed
-and the removal undone."""
+"""Broken images and removing frames: a truncated JPEG is refused at import and named; an image
+that breaks later is marked in the list, never a dialog on every visit or import; frames and
+sources can be removed and the removal undone."""
 
 import shutil
 
@@ -23,14 +23,26 @@ def folder_with_a_truncated_jpeg(tmp_path, lsp_dir):
     return folder
 
 
-def test_a_truncated_jpeg_is_marked_once_and_can_be_removed_and_restored(window, qtbot, monkeypatch,  # noqa: F811
-                                                                        folder_with_a_truncated_jpeg, coco_json):
+def test_a_truncated_jpeg_is_refused_at_import_and_named(window, qtbot, monkeypatch, folder_with_a_truncated_jpeg):  # noqa: F811
+    frames = window.project.frame_count()
     answer_dialogs(monkeypatch, folder_with_a_truncated_jpeg)
     trigger(window, "import_folder")
-    qtbot.waitUntil(lambda: window.check_job is None, timeout=60_000)
-    assert "1 imported image cannot be decoded" in window.last_error and "im0004.jpg" in window.last_error
-    window.last_error = None
-    assert window.jump_to("im0004.jpg")  # visiting it: said in the status bar, no dialog
+    assert "im0004.jpg" in window.last_error and "not a readable image" in window.last_error
+    assert window.project.frame_count() == frames and window.model.rowCount() == frames
+
+
+def test_an_image_broken_after_import_is_marked_never_a_dialog_per_visit(window, qtbot, monkeypatch,  # noqa: F811
+                                                                        tmp_path, lsp_dir, coco_json):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for n in (1, 2, 3):
+        shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", folder / f"im{n:04d}.jpg")
+    answer_dialogs(monkeypatch, folder)
+    trigger(window, "import_folder")
+    assert window.last_error is None
+    data = (folder / "im0002.jpg").read_bytes()
+    (folder / "im0002.jpg").write_bytes(data[: len(data) // 2])  # the file got cut off since (a failed copy, a full disk)
+    assert window.jump_to("im0002.jpg")  # visiting it: said in the status bar and the list, no dialog
     row = window.model.row_of(window.current_frame_id)
     assert "[broken image]" in window.model.data(window.model.index(row))
     assert "broken image" in window.frame_info.text() and window.last_error is None
@@ -39,10 +51,9 @@ def test_a_truncated_jpeg_is_marked_once_and_can_be_removed_and_restored(window,
         qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
     answer_dialogs(monkeypatch, coco_json)
     trigger(window, "import")  # a later import does not bring the old problem back up
-    qtbot.waitUntil(lambda: window.check_job is None, timeout=60_000)
     assert window.last_error is None
     frames = window.project.frame_count()
-    window.jump_to("im0004.jpg")
+    window.jump_to("im0002.jpg")
     broken = window.current_frame_id
     trigger(window, "remove_frames")
     assert window.project.frame_count() == frames - 1 and broken not in window.project.frame_ids()

@@ -68,8 +68,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.loader: FrameLoader | None = None
         self.model: FrameListModel | None = None
         self.current_frame_id: int | None = None
-        self.broken: dict[int, str] = {}
-        self.check_job: Job | None = None  # decoding freshly imported images  # frames whose image cannot be decoded, and why
+        self.broken: dict[int, str] = {}  # frames whose image cannot be decoded, and why
         self.last_error: str | None = None
         self.project_signals = ProjectSignals()
         queued = QtCore.Qt.ConnectionType.QueuedConnection

@@ -19,6 +19,8 @@ class ProjectActionsMixin:
     """Project file actions of ``MainWindow``."""
 
     def open_project(self, path: str | Path, create: bool = False) -> bool:
+        if self.project is not None and Path(path).resolve() == self.project.path.resolve():
+            self.close_project()  # reopening (File > Recent): our own writer lock would refuse a second opening
         try:
             project = Project.open(path, create=create)
         except PoseAppError as exc:
@@ -76,7 +78,6 @@ class ProjectActionsMixin:
 
     def close_project(self) -> None:
         self.remember_frame()
-        self.stop_checking()
         for signal, callback in self._listeners:
             signal.disconnect(callback)
         self._listeners.clear()
@@ -114,7 +115,6 @@ class ProjectActionsMixin:
         if self.project is None:
             self.report_error("Open or create a project before importing.")
             return False
-        before = set(self.project.frame_ids())
         try:
             summary = import_source(self.project, source, fmt=fmt, allow_missing_images=allow_missing_images)
         except PoseAppError as exc:
@@ -124,7 +124,6 @@ class ProjectActionsMixin:
                 self.report_error(str(exc))
             return False
         self._refilter()
-        self.check_images(sorted(set(self.project.frame_ids()) - before))  # broken files are found now, once
         self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
         return True
 
