@@ -2,6 +2,7 @@
 previous record (and the frame's state), so the undo stack over them can trust a revert."""
 
 import numpy as np
+import pytest
 
 from poseapp.demo import ensure_demo_project
 from poseapp.store import Instance, Project
@@ -35,3 +36,23 @@ def test_every_edit_reverts_to_the_whole_previous_record(tmp_path):
             assert snapshot(project) != before, edit.text
             edit.revert()
             assert snapshot(project) == before, edit.text
+
+
+def test_mean_pose_for_lsp_coco_and_a_custom_skeleton():
+    from poseapp.core.mean_pose import mean_pose, project_mean_pose
+    from poseapp.core.skeleton import PRESETS
+
+    for name in ("lsp14", "coco17"):
+        joints = PRESETS[name].joints
+        pose = mean_pose(joints)
+        head = pose[joints.index("nose" if name == "coco17" else "head_top")]
+        assert head[1] < pose[joints.index("left_ankle"), 1] - 0.8  # upright in the box
+        assert pose[joints.index("right_wrist"), 0] < pose[joints.index("left_wrist"), 0]  # facing the camera
+    custom = ("snout", "left_ear", "right_ear", "tail_base", "tail_tip")
+    pose = mean_pose(custom)
+    assert pose[1] == pytest.approx((0.57, 0.08)) and np.all((pose >= 0) & (pose <= 1))  # known names placed
+    assert len({tuple(p) for p in pose}) == 5  # the unknown ones spread down the box, not on one spot
+    # with annotations of that skeleton in the project, their mean pose wins
+    kps = np.array([[10, 10, 2], [20, 10, 2], [0, 0, 2], [15, 40, 2], [15, 90, 2]], float)
+    learnt = mean_pose(custom, project_mean_pose([kps], [(0, 0, 30, 100)]))
+    assert learnt[4] == pytest.approx((0.5, 0.9)) and learnt[0] == pytest.approx((1 / 3, 0.1))
