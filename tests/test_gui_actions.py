@@ -54,10 +54,11 @@ def lsp_folder(tmp_path, lsp_dir):
 
 def answer_dialogs(monkeypatch, path="", text=None):
     """The user picks ``path`` in whichever file dialog opens (and types ``text`` in an input box)."""
-    fd = QtWidgets.QFileDialog
-    monkeypatch.setattr(fd, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
-    monkeypatch.setattr(fd, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
-    monkeypatch.setattr(fd, "getExistingDirectory", staticmethod(lambda *a, **k: str(path)))
+    from poseapp.gui import file_dialogs
+
+    monkeypatch.setattr(file_dialogs, "get_open_file_name", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(file_dialogs, "get_save_file_name", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(file_dialogs, "get_existing_directory", lambda *a, **k: str(path))
     if text is not None:
         monkeypatch.setattr(QtWidgets.QInputDialog, "getText", staticmethod(lambda *a, **k: (text, True)))
 

@@ -23,6 +23,25 @@ def application() -> QtWidgets.QApplication:
     return app  # type: ignore[return-value]
 
 
+def install_excepthook(window) -> None:
+    """A bug in a slot reaches the user as one message naming a crash report, not as a traceback
+    on the terminal (and the window goes on: the edit in hand was saved or refused before)."""
+    from poseapp.core.crash_report import write_crash_report
+
+    def report(kind, value, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        try:
+            raise value.with_traceback(tb)
+        except BaseException:  # noqa: BLE001 - write_crash_report reads the exception being handled
+            where = write_crash_report("window", sys.argv[1:])
+        window.report_error(f"poseapp hit a bug ({kind.__name__}: {value}). What you saw applied is saved. "
+                            f"The details are in {where}; please report them.")
+
+    sys.excepthook = report
+
+
 def run_app(project_path: str | None = None) -> int:
     from poseapp.gui.platform_check import platform_problem
 
@@ -34,6 +53,7 @@ def run_app(project_path: str | None = None) -> int:
     from poseapp.gui.main_window import MainWindow
 
     window = MainWindow()
+    install_excepthook(window)
     window.resize(1280, 720)
     window.restore_session(open_last=not project_path)  # layout, and the last project unless one is named
     window.show()

@@ -102,6 +102,13 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         centre = QtWidgets.QWidget()
         centre_layout = QtWidgets.QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
+        # Says when this window may not save edits (another process holds the project, or the file is read-only).
+        self.read_only_banner = QtWidgets.QLabel()
+        self.read_only_banner.setObjectName("read_only_banner")
+        self.read_only_banner.setWordWrap(True)
+        self.read_only_banner.setStyleSheet("background: #ffd54f; color: black; padding: 4px; font-weight: bold")
+        self.read_only_banner.setVisible(False)
+        centre_layout.addWidget(self.read_only_banner)
         self.prompt = QtWidgets.QLabel()  # what the canvas expects next while a person is added
         self.prompt.setStyleSheet("background: #00bcd4; color: black; padding: 3px; font-weight: bold")
         self.prompt.setVisible(False)

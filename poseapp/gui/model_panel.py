@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore, QtWidgets
 
+from poseapp.gui import file_dialogs
+
 from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW
 from poseapp.engine.checkpoint import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
@@ -174,7 +176,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         return self.card_window
 
     def _browse(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+        path, _ = file_dialogs.get_open_file_name(
             self, "Choose a model (its card.json or weights.safetensors)", "", "poseapp model (card.json *.safetensors)"
         )
         if path:

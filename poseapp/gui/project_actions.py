@@ -7,7 +7,9 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from poseapp.core.errors import PoseAppError
+from poseapp.gui import file_dialogs
+
+from poseapp.core.errors import PoseAppError, ProjectLockedError
 from poseapp.formats import EXPORTERS, IMPORTERS, export_project, import_source
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
@@ -22,12 +24,13 @@ class ProjectActionsMixin:
         if self.project is not None and Path(path).resolve() == self.project.path.resolve():
             self.close_project()  # reopening (File > Recent): our own writer lock would refuse a second opening
         try:
-            project = Project.open(path, create=create)
+            project = self._open_store(path, create)
         except PoseAppError as exc:
             self.report_error(str(exc))
             return False
         self.close_project()
         self.project = project
+        self._show_read_only(project)
         self.loader = FrameLoader(project)
         self._listeners += self.project_signals.connect_project(project)
         fixed = follow_moved_project(project)
@@ -45,6 +48,26 @@ class ProjectActionsMixin:
                 "to point at where they are now."
             )
         return True
+
+    @staticmethod
+    def _open_store(path: str | Path, create: bool) -> Project:
+        """This window becomes the project's one writer; when another process is, the project
+        opens read-only and says who holds it (README, 'Data safety')."""
+        try:
+            return Project.open(path, create=create, program="poseapp window")
+        except ProjectLockedError as exc:
+            project = Project.open(path, read_only=True)
+            project.read_only_reason = f"open for writing in {exc.holder_text}"
+            return project
+
+    def _show_read_only(self, project: Project | None) -> None:
+        if project is None or not project.read_only:
+            self.read_only_banner.setVisible(False)
+            return
+        self.read_only_banner.setText(
+            f"Read-only: {project.path.name} is {project.read_only_reason}. You can look, run models and export; "
+            "edits are not saved. Close it there and reopen it here (File > Recent projects) to edit.")
+        self.read_only_banner.setVisible(True)
 
     def locate_source(self, source_id: int, path: str | Path) -> bool:
         """Point a source whose files moved at their new place (after checking that every frame is there)."""
@@ -69,9 +92,9 @@ class ProjectActionsMixin:
         for source in missing:
             name = Path(source.path).name
             if source.kind == "folder":
-                path = QtWidgets.QFileDialog.getExistingDirectory(self, f"Where is the image folder '{name}' now?")
+                path = file_dialogs.get_existing_directory(self, f"Where is the image folder '{name}' now?")
             else:
-                path = QtWidgets.QFileDialog.getOpenFileName(self, f"Where is '{name}' now?", "", f"{name} (*{Path(name).suffix});;All files (*)")[0]
+                path = file_dialogs.get_open_file_name(self, f"Where is '{name}' now?", "", f"{name} (*{Path(name).suffix});;All files (*)")[0]
             if not path:
                 break
             self.locate_source(source.id, path)
@@ -87,6 +110,7 @@ class ProjectActionsMixin:
         if self.project is not None:
             self.project.close()
         self.project = self.loader = self.model = None
+        self._show_read_only(None)
         self.broken = {}
         self.current_frame_id = None
         self.results.clear()
@@ -166,21 +190,21 @@ class ProjectActionsMixin:
         box.open()  # not exec(): the window keeps running
 
     def _ask_new(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        path, _ = file_dialogs.get_save_file_name(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
         if path:
             if not path.endswith(PROJECT_SUFFIX):
                 path += PROJECT_SUFFIX
             self.open_project(path, create=True)
 
     def _ask_open(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        path, _ = file_dialogs.get_open_file_name(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")
         if path:
             self.open_project(path)
 
     def _ask_save_copy(self) -> None:
         if self.project is None:
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save a copy", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        path, _ = file_dialogs.get_save_file_name(self, "Save a copy", "", f"poseapp project (*{PROJECT_SUFFIX})")
         if path:
             try:
                 self.project.save_copy(path)
@@ -193,25 +217,25 @@ class ProjectActionsMixin:
         patterns = sorted({p for f in IMPORTERS.values() for p in f.patterns})
         filters = [f"Datasets and media ({' '.join(patterns)} *.jpg *.jpeg *.png *.avi *.mp4 *.mov *.mkv)"]
         filters += [f.dialog_filter for f in IMPORTERS.values()] + ["All files (*)"]
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import", "", ";;".join(filters))
+        path, _ = file_dialogs.get_open_file_name(self, "Import", "", ";;".join(filters))
         if path:
             self.import_path(path)
 
     def _ask_import_folder(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Import folder (images, LSP or YOLO-pose)")
+        path = file_dialogs.get_existing_directory(self, "Import folder (images, LSP or YOLO-pose)")
         if path:
             self.import_path(path)
 
     def _ask_export_as(self, fmt: str) -> None:
         spec = EXPORTERS[fmt]
         if spec.target == "folder":
-            path = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {spec.label} (a new folder)", fmt, "Folder (*)")[0]
+            path = file_dialogs.get_save_file_name(self, f"Export {spec.label} (a new folder)", fmt, "Folder (*)")[0]
         else:
-            path = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {spec.label}", f"{fmt}.json", spec.dialog_filter)[0]
+            path = file_dialogs.get_save_file_name(self, f"Export {spec.label}", f"{fmt}.json", spec.dialog_filter)[0]
         if path:
             self.export_to(path, fmt)
 
     def _ask_export(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export COCO keypoints", "annotations.json", "COCO JSON (*.json)")
+        path, _ = file_dialogs.get_save_file_name(self, "Export COCO keypoints", "annotations.json", "COCO JSON (*.json)")
         if path:
             self.export_to(path, "coco")

@@ -85,7 +85,8 @@ class RetrainPanel(QtWidgets.QWidget):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.out = data_home() / "models" / f"{Path(model).name}-ft-{stamp}"
         args = ["-m", "poseapp", "finetune", "--model", str(model), "--project", str(project), "--out", str(self.out),
-                "--epochs", str(self.epochs.value()), "--lr", str(self.lr.value())]
+                "--epochs", str(self.epochs.value()), "--lr", str(self.lr.value()),
+                "--background"]  # one thread, lowest priority: the window's own model runs keep their core
         if self.time_limit.value() > 0:
             args += ["--max-minutes", f"{self.time_limit.value():g}"]
         self.events.clear()

@@ -49,6 +49,15 @@ def read_holder(project_path: str | os.PathLike) -> dict[str, Any] | None:
         return None
 
 
+def _program() -> str:
+    """'poseapp import', 'poseapp window', or the script's name: what the refused user is told."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if name in ("__main__.py", "poseapp"):
+        command = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "window"
+        return f"poseapp {command}"
+    return name
+
+
 class WriterLock:
     """Held by the one process that may write the project; ``release`` (or process death) frees it."""
 
@@ -79,10 +88,7 @@ class WriterLock:
             if same:
                 break
             os.close(fd)
-        info = {
-            "pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
-            "program": program or Path(sys.argv[0]).name or "python",
-        }
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "program": program or _program()}
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps(info).encode())
         return cls(path, fd)
