@@ -116,6 +116,9 @@ def test_exports(window, monkeypatch, tmp_path, lsp_folder):
     answer_dialogs(monkeypatch, tmp_path / "results.json")
     trigger(window, "export_results")
     assert len(json.loads((tmp_path / "results.json").read_text())) == 1
+    answer_dialogs(monkeypatch, tmp_path / "cvat.xml")
+    trigger(window, "export_cvat")
+    assert window.last_error is None and (tmp_path / "cvat.xml").read_text().count("<skeleton") >= 12
     answer_dialogs(monkeypatch, tmp_path / "lsp.poseapp")
     trigger(window, "new")
     answer_dialogs(monkeypatch, lsp_folder)
@@ -478,3 +481,29 @@ def test_finetune_on_the_command_line_refuses_a_one_person_project_clearly(tmp_p
                  "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code != 0 and "at least 12 annotated lsp14 people" in err and "has 1" in err and "Traceback" not in err
+
+
+def test_predictions_imported_from_another_tool_are_compared_with_ours(window, qtbot, monkeypatch, tmp_path):
+    """#15 item 7: a COCO results file (as mmpose writes it) imported from File > Import appears in
+    Compare models as its own panel, beside the models run live."""
+    from pathlib import Path
+
+    demo = json.loads((Path(__file__).resolve().parent.parent / "resources" / "demo" / "coco_demo.json").read_text())
+    results = []
+    for ann in demo["annotations"]:
+        kps = np.array(ann["keypoints"], float).reshape(-1, 3)
+        kps[:, :2] += 2.0
+        kps[:, 2] = 0.9
+        results.append({"image_id": ann["image_id"], "category_id": ann["category_id"],
+                        "keypoints": kps.reshape(-1).tolist(), "score": 0.8})
+    path = tmp_path / "hrnet-mmpose.json"
+    path.write_text(json.dumps(results))
+    answer_dialogs(monkeypatch, path)
+    trigger(window, "import")
+    window._go_row(6)
+    assert any(i.model_id == "hrnet-mmpose" for i in predicted(window))
+    trigger(window, "compare")
+    wait_job(window, qtbot)
+    titles = window.comparison.titles
+    assert len(titles) == window.model_panel.model_box.count() + 1
+    assert any("hrnet-mmpose" in t and "stored predictions" in t and "not run here" in t for t in titles)

@@ -20,7 +20,7 @@ class ModelRun:
     architecture: str
     measured: str  # the card's own accuracy claim, e.g. 'LSP val PCK@0.2 65.1', or 'not measured'
     predictions: list[PersonPrediction]
-    ms_per_person: float
+    ms_per_person: float | None  # None: stored predictions, not run here
     skeleton: object  # the model's Skeleton, for drawing
 
 
@@ -53,3 +53,35 @@ def compare_models(
         if progress is not None:
             progress(n + 1, len(predictors))
     return runs
+
+
+def stored_runs(project, frame_id: int, exclude: set[str]) -> list[ModelRun]:
+    """The predictions already stored on a frame by models not run here (another tool's results
+    imported with ``poseapp import --format coco-results``, or a model no longer in the list), one
+    panel per model, so they are compared like the live ones."""
+    by_model: dict[str, list] = {}
+    for inst in project.instances(frame_id):
+        if inst.origin == "predicted" and inst.model_id and inst.model_id not in exclude:
+            by_model.setdefault(inst.model_id, []).append(inst)
+    runs = []
+    for model_id, instances in sorted(by_model.items()):
+        predictions = [_as_prediction(inst) for inst in instances]
+        runs.append(ModelRun(
+            name=model_id, architecture="stored predictions", measured="imported or earlier results",
+            predictions=predictions, ms_per_person=None, skeleton=project.skeleton(instances[0].skeleton),
+        ))
+    return runs
+
+
+def _as_prediction(inst) -> PersonPrediction:
+    """A stored instance in the shape the comparison draws (one 'stage': the stored joints)."""
+    if inst.joint_scores is not None:
+        scores = np.asarray(inst.joint_scores, float)
+    else:  # a tool that wrote no per-joint confidence: labelled joints count as sure
+        scores = np.where(inst.keypoints[:, 2] > 0, 1.0, 0.0)
+    visibility = np.asarray(inst.vis_scores, float) if inst.vis_scores is not None else scores.copy()
+    return PersonPrediction(
+        box=tuple(inst.box_or_keypoint_extent() or (0.0, 0.0, 1.0, 1.0)), keypoints=inst.keypoints.copy(),
+        scores=scores, visibility=visibility, stages=inst.keypoints[None, :, :2].copy(),
+        stage_scores=scores[None].copy(), stage_names=["stored"],
+    )

@@ -108,7 +108,7 @@ def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
         if frame_id is None:
             problems.add(f"[{n}]: image_id {det.image_id} is not an image of this project (import its ground truth first)")
             continue
-        skeleton = _skeleton_for(project, skeletons, det, f"[{n}]", problems)
+        skeleton = _skeleton_for(project, skeletons, det, f"[{n}]", problems, frame_id)
         if skeleton is None:
             continue
         kps = det.keypoints.copy()
@@ -132,11 +132,20 @@ def _frames_by_image_id(project: Project) -> dict[int, int]:
     return {ids.image_id(project.frame(fid)): fid for fid in project.frame_ids()}
 
 
-def _skeleton_for(project: Project, skeletons: dict[int, str], det: Detection, where: str, problems: Problems) -> str | None:
+def _skeleton_for(project: Project, skeletons: dict[int, str], det: Detection, where: str, problems: Problems,
+                  frame_id: int | None = None) -> str | None:
+    """The skeleton a detection's joints belong to. Its category_id names the dataset's category,
+    which the project may have renumbered (two datasets both calling their category 1); when that
+    id names another layout, the one layout with this many joints is taken (preferring the
+    frame's own people), as the numbers of joints leave no doubt."""
     name = skeletons.get(det.category_id)
-    if name is None:  # no stored category: the one layout with this many joints, if there is one
+    if name is None or project.skeleton(name).num_joints != len(det.keypoints):
         fits = [s for s in project.skeleton_names() if project.skeleton(s).num_joints == len(det.keypoints)]
-        name = fits[0] if len(fits) == 1 else None
+        if len(fits) > 1 and frame_id is not None:
+            on_frame = {i.skeleton for i in project.instances(frame_id)}
+            fits = [s for s in fits if s in on_frame] or fits
+        if len(fits) == 1:
+            return fits[0]
     if name is None:
         problems.add(f"{where}: category_id {det.category_id} is not a category of this project")
         return None

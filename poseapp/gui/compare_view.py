@@ -42,7 +42,8 @@ class ModelComparison(QtWidgets.QWidget):
         columns = 1 if len(runs) == 1 else 2 if len(runs) <= 4 else 3
         for n, run in enumerate(runs):
             row, col = divmod(n, columns)
-            title = f"<b>{run.name}</b> ({run.architecture})<br>{run.measured} · {run.ms_per_person:.0f} ms per person"
+            timing = "not run here" if run.ms_per_person is None else f"{run.ms_per_person:.0f} ms per person"
+            title = f"<b>{run.name}</b> ({run.architecture})<br>{run.measured} · {timing}"
             self.plots.addLabel(title, row=2 * row, col=col)
             view = self.plots.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True, enableMenu=False)
             item = pg.ImageItem(axisOrder="row-major")

@@ -36,6 +36,7 @@ class MenusMixin:
         act("export", "&Export COCO keypoints...", "Ctrl+E", self._ask_export, file_menu)
         act("export_results", "Export COCO &results (predictions)...", None, lambda: self._ask_export_as("coco-results"), file_menu)
         act("export_yolo", "Export &YOLO-pose folder...", None, lambda: self._ask_export_as("yolo"), file_menu)
+        act("export_cvat", "Export C&VAT for images XML...", None, lambda: self._ask_export_as("cvat"), file_menu)
         act("locate", "&Locate missing sources...", None, self._ask_locate_missing, file_menu)
         file_menu.addSeparator()
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)

@@ -102,7 +102,7 @@ class ModelRunsMixin:
         if not paths:
             self.report_error("No models to compare: train one with `poseapp train` or add a model folder.")
             return None
-        from poseapp.engine.comparison import compare_models
+        from poseapp.engine.comparison import compare_models, stored_runs
         from poseapp.engine.frame_runner import FrameBoxes, person_boxes
 
         frame = self.project.frame(self.current_frame_id)
@@ -116,7 +116,8 @@ class ModelRunsMixin:
         def work(progress, cancelled):
             boxes = person_boxes(project, frame, image, FrameBoxes("hog"))
             loaders = [(lambda p=p: self._predictor(p, device)) for p in paths]
-            return boxes, compare_models(image, boxes, loaders, progress=progress, cancelled=cancelled)
+            runs = compare_models(image, boxes, loaders, progress=progress, cancelled=cancelled)
+            return boxes, runs + stored_runs(project, frame.id, {r.name for r in runs})
 
         job = Job(work, self)
         job.progressed.connect(self._job_progress)
