@@ -249,7 +249,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     plan = plan_finetune(args.project, args.model)  # what it trains and validates on, said up front
     if plan.problem:
-        raise PoseAppError(plan.summary())
+        raise DataError(args.project, plan.summary())
     print(json.dumps({"event": "plan", "summary": plan.summary(), "train": plan.train, "val": plan.val,
                       "skipped": plan.skipped}), flush=True)
     card = read_card(args.model)
