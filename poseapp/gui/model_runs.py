@@ -73,7 +73,7 @@ class ModelRunsMixin:
             loader = FrameLoader(project)
             try:
                 return predict_frames(project, frame_ids, predictor, loader, iterations=iterations,
-                                      keep_heatmaps=keep, progress=progress, cancelled=cancelled)
+                                      keep_heatmaps=keep, keep_cache=keep, progress=progress, cancelled=cancelled)
             finally:
                 loader.close()
 
