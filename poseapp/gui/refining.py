@@ -61,6 +61,10 @@ class RefiningMixin:
         """Amend ``edit`` with the refined free joints; returns ({joint: new place} of those that
         moved, the model's PersonPrediction), or ({}, None) when there was no refinement."""
         inst = self.project.instance(edit.instance_id).copy(**edit.changes)  # the record as the edit leaves it
+        if not self._free_joints(inst):  # an annotation whose every labelled joint was placed: nothing to move
+            if say_why:
+                self.statusBar().showMessage("Every labelled joint of this person was placed by you: refinement moves none.", 8000)
+            return {}, None
         predictor, why = self._refining_predictor(inst)
         if predictor is None:
             if say_why:
@@ -108,13 +112,19 @@ class RefiningMixin:
         start = time.perf_counter()
         pred = predictor.refine(cache, hints, iterations=self._refine_iterations(), keep_heatmaps=True)
         self.last_refine_ms = 1000 * (time.perf_counter() - start)
-        free = np.array([j for j in range(len(kps)) if j not in placed and kps[j, 2] > 0], dtype=int)
+        free = np.array(self._free_joints(inst), dtype=int)
         out = kps.copy()
         out[free, :2] = pred.keypoints[free, :2]
         scores = inst.joint_scores.copy() if inst.joint_scores is not None else pred.scores.copy()
         visibility = inst.vis_scores.copy() if inst.vis_scores is not None else pred.visibility.copy()
         scores[free], visibility[free] = pred.scores[free], pred.visibility[free]
         return out, scores, visibility, pred
+
+    @staticmethod
+    def _free_joints(inst) -> list[int]:
+        """The labelled joints the user has not placed: the ones refinement may move."""
+        placed = placed_joints(inst)
+        return [j for j in range(len(inst.keypoints)) if j not in placed and inst.keypoints[j, 2] > 0]
 
     def _refine_iterations(self) -> int | None:
         spin = self.model_panel.iterations
