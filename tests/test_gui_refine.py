@@ -128,6 +128,20 @@ def test_with_the_toggle_off_only_the_dragged_joint_moves(window, qtbot, predict
     assert window.undo_stack.count() == 2 and window.undo_stack.undoText().startswith("refine person")
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     np.testing.assert_array_equal(_keypoints(window, predicted.id), after)
+    qtbot.mouseClick(window.model_panel.refine_box, LEFT)  # back on from the model panel: the menu follows
+    assert window.model_panel.refine_box.isChecked() and toggle.isChecked()
+    assert ("Refine the selected person again (placed joints as hints)", "E") in window.shortcut_table()  # in Help too
+
+
+def test_a_model_without_hints_offers_no_refinement(window, qtbot, predicted):
+    window.model_panel.add_model(MODEL.parent / "deeppose-lite")
+    assert not window.model_panel.refine_box.isEnabled() and not window.actions_by_name["refine_toggle"].isEnabled()
+    assert "take no hints" in window.model_panel.refine_note.text()
+    before = _keypoints(window, predicted.id)
+    x, y = _drag(window, qtbot, tuple(before[R_WRIST, :2]), tuple(before[R_WRIST, :2] + (14.0, -9.0)))
+    assert _moved(before, _keypoints(window, predicted.id), skip=[R_WRIST]).max() == 0.0
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_E)
+    assert "takes no hints" in window.statusBar().currentMessage() and window.undo_stack.count() == 1
 
 
 def test_placed_joints_never_move_and_not_labelled_leaves_the_hints(window, qtbot, predicted):
@@ -138,7 +152,7 @@ def test_placed_joints_never_move_and_not_labelled_leaves_the_hints(window, qtbo
     after = _keypoints(window, predicted.id)
     assert tuple(after[R_WRIST, :2]) == wrist and tuple(after[L_ANKLE, :2]) == ankle  # the earlier one stayed put
     assert window.project.instance(predicted.id).extra["placed"] == [L_ANKLE, R_WRIST]
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_E)  # a later re-run: still both where the user put them
+    window.actions_by_name["refine"].trigger()  # a later re-run (Model menu): still both where the user put them
     again = _keypoints(window, predicted.id)
     assert tuple(again[R_WRIST, :2]) == wrist and tuple(again[L_ANKLE, :2]) == ankle
     # the wrist set to not labelled (V twice: occluded, not labelled) is no hint any more: the rest follow the ankle alone
