@@ -44,21 +44,25 @@ def _to_viewport(window, x, y):
 def _drawn_as_stored(window, qtbot):
     """Wait for the queued redraw after an edit: the user's next drag starts from what is drawn."""
     def same():
-        return all(np.array_equal(window.canvas._drawn[i.id]["keypoints"], i.keypoints)
-                   for i in window.project.instances(window.current_frame_id) if i.id in window.canvas._drawn)
+        return all(i.id in window.canvas._drawn and np.array_equal(window.canvas._drawn[i.id]["keypoints"], i.keypoints)
+                   for i in window.project.instances(window.current_frame_id))
     qtbot.waitUntil(same, timeout=5000)
 
 
-def _drag(window, qtbot, start, end, steps=8):
-    """A real mouse drag on the canvas; returns where the window says the joint was dropped."""
-    _drawn_as_stored(window, qtbot)
+def _mouse_drag(window, qtbot, start, end, steps=8):
     viewport = window.canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, pos=_to_viewport(window, *start))
+    for i in range(1, steps + 1):
+        f = i / steps
+        qtbot.mouseMove(viewport, pos=_to_viewport(window, start[0] + f * (end[0] - start[0]), start[1] + f * (end[1] - start[1])))
+    qtbot.mouseRelease(viewport, LEFT, pos=_to_viewport(window, *end))
+
+
+def _drag(window, qtbot, start, end):
+    """A real mouse drag of a joint; returns where the window says the joint was dropped."""
+    _drawn_as_stored(window, qtbot)
     with qtbot.waitSignal(window.canvas.joint_dropped, timeout=5000) as dropped:
-        qtbot.mousePress(viewport, LEFT, pos=_to_viewport(window, *start))
-        for i in range(1, steps + 1):
-            f = i / steps
-            qtbot.mouseMove(viewport, pos=_to_viewport(window, start[0] + f * (end[0] - start[0]), start[1] + f * (end[1] - start[1])))
-        qtbot.mouseRelease(viewport, LEFT, pos=_to_viewport(window, *end))
+        _mouse_drag(window, qtbot, start, end)
     _drawn_as_stored(window, qtbot)
     return dropped.args[2], dropped.args[3]
 
@@ -193,3 +197,58 @@ def test_screenshot_right_after_a_refinement(window, qtbot, predicted, tmp_path)
     path = tmp_path / "refine_after_drag.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 50_000
+
+
+def test_a_person_added_in_the_mean_pose_follows_its_first_corrections(window, qtbot):
+    """N: a box and the mean pose, nothing placed yet; drag the wrist and the rest follow (the
+    features are computed from the image on the spot), an arrow-key nudge places a joint too."""
+    fid = window.current_frame_id
+    window.select_joint(window.project.instances(fid)[0].id, 0)
+    window.actions_by_name["delete"].trigger()
+    window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
+    window.actions_by_name["add"].trigger()
+    _mouse_drag(window, qtbot, (20, 12), (126, 190))
+    person = window.project.instances(fid)[0]
+    assert person.extra["placed"] == []
+    before = person.keypoints
+    x, y = _drag(window, qtbot, tuple(before[R_WRIST, :2]), tuple(before[R_WRIST, :2] + (20.0, 8.0)))
+    after = _keypoints(window, person.id)
+    assert tuple(after[R_WRIST, :2]) == (x, y) and _moved(before, after, skip=[R_WRIST]).max() > 0.5
+    window.select_joint(person.id, L_ANKLE)
+    window.actions_by_name["next"].trigger()  # Right: nudges the selected joint one pixel
+    assert window.project.instance(person.id).extra["placed"] == [L_ANKLE, R_WRIST]
+    assert _keypoints(window, person.id)[L_ANKLE, 0] == after[L_ANKLE, 0] + 1.0
+
+
+def test_placement_marks_from_the_store_edits(tmp_path):
+    """Joints clicked one by one are placed; a mean-pose person has none; accepting keeps the marks;
+    undo restores the record's marks too (Qt-free edits, as the window makes them)."""
+    from poseapp.store import Project
+
+    with Project.open(ensure_demo_project(tmp_path)) as project:
+        _placement_marks(project, project.frame_ids()[8], "lsp14")  # a video frame: nobody on it yet
+
+
+def _placement_marks(project, fid, skeleton):
+    from poseapp.store import Instance
+    from poseapp.store.edits import AcceptPrediction, AddInstance, MoveKeypoint, placed_joints
+
+    k = project.skeleton(skeleton).num_joints
+    kps = np.zeros((k, 3))
+    kps[[0, 2], :] = [[5, 6, 2], [7, 8, 2]]
+    by_joints = AddInstance(project, fid, skeleton, (0, 0, 20, 20), keypoints=kps)
+    by_joints.apply()
+    assert by_joints.instance.extra["placed"] == [0, 2]
+    mean = AddInstance(project, fid, skeleton, (0, 0, 20, 20))
+    mean.apply()
+    assert placed_joints(project.instance(mean.instance.id)) == set()
+    pred = project.add_instance(Instance(fid, skeleton, np.column_stack([np.ones((k, 2)), np.full(k, 2.0)]), origin="predicted",
+                                         vis_scores=np.ones(k)))
+    move = MoveKeypoint(project, pred.id, 1, 3.0, 4.0)
+    move.apply()
+    accept = AcceptPrediction(project, pred.id)
+    accept.apply()
+    assert project.instance(pred.id).origin == "manual" and project.instance(pred.id).extra["placed"] == [1]
+    accept.revert()
+    move.revert()
+    assert "placed" not in project.instance(pred.id).extra
