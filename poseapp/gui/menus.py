@@ -122,7 +122,7 @@ class MenusMixin:
 
     MOUSE_ACTIONS = [
         ("Click a joint: select it (click again: the next joint on the same spot)", "Left click"),
-        ("Drag a joint: move it (on a pile: the joint chosen in the joint table)", "Left drag"),
+        ("Drag a joint: move it (on a pile: the joint chosen in the joint table); the model refines the joints you have not placed", "Left drag"),
         ("Hover a joint: show its name", "Mouse over"),
         ("Pan the image", "Drag the background"),
         ("Zoom", "Wheel"),
