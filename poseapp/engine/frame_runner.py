@@ -85,8 +85,11 @@ def predict_frames(
     project: Project, frame_ids: Iterable[int], predictor: Predictor, loader: FrameLoader | None = None,
     iterations: int | None = None, use_detector: bool = True, keep_heatmaps: bool = True,
     progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
+    keep_cache: bool = False,
 ) -> list[FrameResult]:
-    """Predict each frame; the model's earlier predictions on a frame are replaced (one commit per frame)."""
+    """Predict each frame; the model's earlier predictions on a frame are replaced (one commit per frame).
+    ``keep_cache``: each prediction keeps what ``Predictor.refine`` needs (models that take hints only)."""
+    keep_cache = keep_cache and getattr(predictor.model, "supports_hints", False)
     frame_ids = list(frame_ids)
     loader = loader or FrameLoader(project)
     detector = FrameBoxes("hog") if use_detector else None
@@ -99,7 +102,7 @@ def predict_frames(
         frame = project.frame(fid)
         image = loader.read(frame)
         boxes = person_boxes(project, frame, image, detector)
-        preds = predictor.predict(image, boxes, iterations=iterations, keep_heatmaps=keep_heatmaps)
+        preds = predictor.predict(image, boxes, iterations=iterations, keep_heatmaps=keep_heatmaps, keep_cache=keep_cache)
         track_ids = detector.track_ids if detector is not None else None
         if track_ids is not None:
             detector.update(preds)

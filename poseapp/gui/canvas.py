@@ -10,8 +10,11 @@ from poseapp.core.skeleton import Skeleton
 from poseapp.gui.joints_item import JointsItem, OverlayPoints, joint_colour, take_no_clicks
 from poseapp.gui.view_box import DrawingViewBox
 from poseapp.store import Instance
+from poseapp.store.edits import PLACED
 
 SIDE_COLOURS = {"left": (66, 133, 244), "right": (244, 120, 46), "centre": (52, 199, 89)}
+PLACED_SYMBOL = "s"  # joints the user placed (refinement never moves them) are drawn as squares
+FLASH_COLOUR = "#ffeb3b"  # the ring around joints that refinement just moved
 PREDICTED_BOX = (255, 214, 10)
 MANUAL_BOX = (0, 188, 212)
 
@@ -119,10 +122,37 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         until they are replaced, must not widen the range and push a small image into a corner."""
         self.view.autoRange(padding=0.02, items=[self.image_item])
 
+    def flash_joints(self, points: np.ndarray, ms: int = 1200) -> None:
+        """Rings around the joints a refinement just moved: shown, then fading out over ``ms``. Not
+        part of the frame's overlay, so the redraw that the edit causes keeps it."""
+        self.clear_flash()
+        ring = OverlayPoints(pos=np.asarray(points, dtype=np.float64).reshape(-1, 2), size=24, pxMode=True, brush=None,
+                             pen=pg.mkPen(FLASH_COLOUR, width=3))
+        ring.setZValue(28)
+        self.view.addItem(ring)
+        fade = QtCore.QVariantAnimation(self)
+        fade.setDuration(ms)
+        fade.setStartValue(1.0)
+        fade.setKeyValueAt(0.5, 1.0)  # full strength for the first half: the eye finds it first
+        fade.setEndValue(0.0)
+        fade.valueChanged.connect(lambda value: ring.setOpacity(float(value)))
+        fade.finished.connect(self.clear_flash)
+        self.flash, self._fade = ring, fade
+        fade.start()
+
+    def clear_flash(self) -> None:
+        if getattr(self, "_fade", None) is not None:
+            self._fade.stop()
+            self._fade = None
+        if getattr(self, "flash", None) is not None:
+            self.view.removeItem(self.flash)
+            self.flash = None
+
     def clear_frame(self) -> None:
         # Not named clear(): GraphicsLayoutWidget binds self.clear to its layout's clear(), which
         # would remove the view box itself.
         self.image_item.setVisible(False)
+        self.clear_flash()
         self._clear_overlay()
         self.clear_heatmaps()
         self._shape = None  # the next image is fitted whatever its size
@@ -317,6 +347,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             self._add(take_no_clicks(curve))
             curves[side] = curve
         shown = np.flatnonzero(kps[:, 2] > 0)  # v = 0: not labelled, so nothing to draw
+        placed = {int(j) for j in inst.extra.get(PLACED, ())}
+        symbols = [PLACED_SYMBOL if int(j) in placed else "o" for j in shown]  # the user's joints: squares
         brushes, pens = [], []
         for j in shown:
             colour = joint_colour(int(j), skeleton.num_joints)  # limbs show the side, joints their own colour
@@ -324,7 +356,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             brushes.append(pg.mkBrush(0, 0, 0, 0) if occluded else pg.mkBrush(*colour))  # occluded: hollow
             pens.append(pg.mkPen(colour, width=2) if occluded else pg.mkPen("w", width=1))
         joints = JointsItem(self, int(inst.id) if inst.id is not None else -1, shown, kps[shown, :2].reshape(-1, 2), brushes, pens,
-                            skeleton.joints)
+                            skeleton.joints, symbols)
         joints.setZValue(10)
         self._add(joints)
         self._drawn[int(inst.id) if inst.id is not None else -1] = {

@@ -84,7 +84,7 @@ class EditingMixin:
         return self.project.skeleton(self.project.instance(instance_id).skeleton).joints[joint]
 
     def move_joint(self, instance_id: int, joint: int, x: float, y: float) -> None:
-        self._edit(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
+        self._edit_refined(MoveKeypoint(self.project, instance_id, joint, x, y, self._joint_name(instance_id, joint)))
 
     NUDGE_STEP = 1.0  # image pixels per arrow key; Shift: NUDGE_FAR
     NUDGE_FAR = 10.0
@@ -127,7 +127,11 @@ class EditingMixin:
             return
         instance_id, joint = self.selected
         v = next_visibility(self.project.instance(instance_id).keypoints[joint, 2])
-        self._edit(SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint)))
+        edit = SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint))
+        if v == 0:  # the joint leaves the hints: the rest follow the joints still placed
+            self._edit_refined(edit)
+        else:
+            self._edit(edit)
 
     def _selected_instance(self):
         if self.selected is not None and self.project is not None:

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.engine.occlusion import VisibilityPairs, visibility_pairs
-from poseapp.store.edits import VISIBILITY_NAMES
+from poseapp.store.edits import PLACED, VISIBILITY_NAMES
 from poseapp.gui.joints_item import joint_colour
 from poseapp.store import Instance, Project
 
@@ -24,7 +24,7 @@ class JointTable(QtWidgets.QTableWidget):
 
     joint_chosen = QtCore.Signal(int, int)  # instance id, joint
 
-    HEADERS = ["joint", "x", "y", "flag", "score", "visibility"]
+    HEADERS = ["joint", "x", "y", "flag", "score", "visibility", "placed"]
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(0, len(self.HEADERS), parent)
@@ -42,12 +42,14 @@ class JointTable(QtWidgets.QTableWidget):
         self.setRowCount(0 if instance is None else len(joint_names))
         if instance is None:
             return
+        placed = {int(j) for j in instance.extra.get(PLACED, ())}
         for j, name in enumerate(joint_names):
             x, y, v = instance.keypoints[j]
             cells = [
                 name, f"{x:.1f}", f"{y:.1f}", VISIBILITY_NAMES[int(v)],
                 "" if instance.joint_scores is None else f"{instance.joint_scores[j]:.2f}",
                 "" if instance.vis_scores is None else f"{instance.vis_scores[j]:.2f}",
+                "yes" if j in placed else "",  # refinement never moves these
             ]
             for c, text in enumerate(cells):
                 self.setItem(j, c, QtWidgets.QTableWidgetItem(text))

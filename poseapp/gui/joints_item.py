@@ -49,13 +49,13 @@ class JointsItem(pg.ScatterPlotItem):
     while the mouse moves; the canvas reports the drop once, on release)."""
 
     def __init__(self, canvas: "FrameCanvas", instance_id: int, joints: np.ndarray, positions: np.ndarray, brushes, pens,
-                 names: tuple[str, ...] = ()):
+                 names: tuple[str, ...] = (), symbols: list[str] | None = None):
         self.canvas = canvas
         self.instance_id = instance_id
         self.names = names
         self._joints = [int(j) for j in joints]
         self._pos = np.asarray(positions, dtype=np.float64).copy()
-        self._look = dict(brush=brushes, pen=pens, size=10, pxMode=True)
+        self._look = dict(brush=brushes, pen=pens, size=10, pxMode=True, symbol=symbols or "o")
         self._dragging: int | None = None
         super().__init__(pos=self._pos, data=self._joints, **self._look)
 

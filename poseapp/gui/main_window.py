@@ -21,6 +21,7 @@ from poseapp.gui.menus import MenusMixin
 from poseapp.gui.model_panel import ModelPanel
 from poseapp.gui.model_runs import ModelRunsMixin
 from poseapp.gui.project_actions import ProjectActionsMixin
+from poseapp.gui.refining import RefiningMixin
 from poseapp.gui.retrain_panel import RetrainPanel
 from poseapp.gui.seek_bar import SeekBar
 from poseapp.gui.session import SessionMixin
@@ -61,7 +62,8 @@ class ProjectSignals(QtCore.QObject):
         return pairs
 
 
-class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, QtWidgets.QMainWindow):
+class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, RefiningMixin,
+                 QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.project: Project | None = None
@@ -214,6 +216,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         assert self.project is not None and self.loader is not None
         if frame_id != self.current_frame_id:
             self.selected = None
+            self.canvas.clear_flash()  # the refinement rings belong to the frame they were shown on
             if self.adding():
                 self.stop_adding()  # a person half placed belongs to the frame it was started on
         self.current_frame_id = frame_id

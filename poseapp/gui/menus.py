@@ -91,6 +91,7 @@ class MenusMixin:
         act("cancel", "&Cancel background job (or clear the joint selection)", "Esc", self.escape, model_menu)
         act("retrain", "&Fine-tune the model on this project...", "Ctrl+T", self.start_retrain, model_menu)
         act("compare", "Co&mpare models on this frame", "Ctrl+M", self.compare_models, model_menu)
+        self._build_refine_actions(act, model_menu)
         model_menu.addSeparator()
         act("heatmaps", "Show/hide &heatmaps", "H", self.heatmap_panel.show_box.toggle, model_menu)
         act("stage_prev", "Previous &iteration", "[", lambda: self.heatmap_panel.step(-1), model_menu)
@@ -98,6 +99,20 @@ class MenusMixin:
 
         help_menu = self.menuBar().addMenu("&Help")
         act("shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
+
+    def _build_refine_actions(self, act: Callable, menu: QtWidgets.QMenu) -> None:
+        """The refine toggle (the model panel's checkbox, in the menu too) and the re-run key."""
+        menu.addSeparator()
+        box = self.model_panel.refine_box
+        act("refine_toggle", "Refine other joints after a &correction", None, lambda: None, menu)
+        toggle = self.actions_by_name["refine_toggle"]
+        toggle.setCheckable(True)
+        toggle.setChecked(box.isChecked())
+        toggle.setEnabled(box.isEnabled())
+        toggle.toggled.connect(box.setChecked)
+        box.toggled.connect(toggle.setChecked)
+        self.model_panel.model_box.currentIndexChanged.connect(lambda _i: toggle.setEnabled(box.isEnabled()))
+        act("refine", "R&efine the selected person again (placed joints as hints)", "E", self.refine_selected, menu)
 
     def shortcut_table(self) -> list[tuple[str, str]]:
         return [
@@ -108,7 +123,7 @@ class MenusMixin:
 
     MOUSE_ACTIONS = [
         ("Click a joint: select it (click again: the next joint on the same spot)", "Left click"),
-        ("Drag a joint: move it (on a pile: the joint chosen in the joint table)", "Left drag"),
+        ("Drag a joint: move it (on a pile: the joint chosen in the joint table); the model refines the joints you have not placed", "Left drag"),
         ("Hover a joint: show its name", "Mouse over"),
         ("Pan the image", "Drag the background"),
         ("Zoom", "Wheel"),

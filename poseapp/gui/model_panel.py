@@ -13,6 +13,7 @@ from poseapp.gui import file_dialogs
 from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW
 from poseapp.engine.checkpoint import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
+from poseapp.models.registry import model_class
 
 
 class ModelPanel(QtWidgets.QGroupBox):
@@ -53,6 +54,14 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.occluded_below.setValue(DEFAULT_OCCLUDED_BELOW)
         self.occluded_below.setToolTip("Accepting a prediction (A) flags a joint occluded when the model's "
                                        "visibility score is below this, visible otherwise")
+        self.refine_box = QtWidgets.QCheckBox("Refine other joints after a correction")
+        self.refine_box.setChecked(True)
+        self.refine_box.setToolTip("After you drag a joint, the model re-runs with the joints you placed as hints "
+                                   "and moves the ones you have not placed (one undo takes back both). E: refine again")
+        self.refine_note = QtWidgets.QLabel()  # why refinement is off, or may help less, with this model
+        self.refine_note.setWordWrap(True)
+        self.refine_note.setStyleSheet("color: #9aa0a6")
+        self.takes_hints = False
         self.run_button = QtWidgets.QPushButton("Run on frame")
         self.run_button.setToolTip("Predict the people in this frame (Ctrl+R)")
         self.run_all_button = QtWidgets.QPushButton("Run on source")
@@ -85,6 +94,8 @@ class ModelPanel(QtWidgets.QGroupBox):
         form.addRow("Device", self.device_box)
         form.addRow("Iterations", self.iterations)
         form.addRow("Occluded below", self.occluded_below)
+        form.addRow(self.refine_box)
+        form.addRow(self.refine_note)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.run_button, self.run_all_button, self.cancel_button):
             buttons.addWidget(b)
@@ -186,6 +197,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         path = self.model_path()
         self.model_box.setToolTip(path or "No model")
         self.set_busy(False)
+        self._show_refining(None)
         if path is None:
             self.info.setText("No model found: train one with `poseapp train`.")
             return
@@ -194,6 +206,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         except Exception as exc:  # noqa: BLE001 - shown in the panel
             self.info.setText(str(exc))
             return
+        self._show_refining(card)
         iterations = card.get("config", {}).get("iterations")
         self.iterations.setEnabled(iterations is not None)
         if iterations is not None:
@@ -204,3 +217,23 @@ class ModelPanel(QtWidgets.QGroupBox):
             f"{card.get('architecture')} · {card['skeleton']['name']} · {card['input_size'][0]} px"
             + (f" · LSP val PCK@0.2 {pck:.1f}" if pck is not None else "")
         )
+
+    def _show_refining(self, card: dict | None) -> None:
+        """Refinement is offered for models that take hints; the note says when the model was not
+        trained with hints (it then has never seen a ground-truth map in its input, and may follow less)."""
+        try:
+            self.takes_hints = card is not None and bool(model_class(card["architecture"]).supports_hints)
+        except (KeyError, TypeError):
+            self.takes_hints = False
+        self.refine_box.setEnabled(self.takes_hints)
+        hints = ((card or {}).get("training") or {}).get("config", {}).get("hints") or 0
+        if card is None:
+            note = ""
+        elif not self.takes_hints:
+            note = f"{card.get('architecture', 'This')} models take no hints: no refinement."
+        elif not hints:
+            note = "This model was not trained with hints: refinement may help less."
+        else:
+            note = f"Trained with hints ({100 * float(hints):.0f}% of samples)."
+        self.refine_note.setText(note)
+        self.refine_note.setVisible(bool(note))

@@ -67,13 +67,16 @@ class ModelRunsMixin:
         iterations = self.model_panel.iterations.value() if self.model_panel.iterations.isEnabled() else None
         project = self.project
         keep = len(frame_ids) <= 64  # heatmaps for a whole video would not fit in memory
+        # features for refinement (~0.4 MB a person, recurrent-lite) only for a few frames; any other
+        # person gets them from one feed-forward pass when first corrected (gui/refining.py)
+        cache = len(frame_ids) <= 8
 
         def work(progress, cancelled):
             predictor = self._predictor(path, device)
             loader = FrameLoader(project)
             try:
                 return predict_frames(project, frame_ids, predictor, loader, iterations=iterations,
-                                      keep_heatmaps=keep, progress=progress, cancelled=cancelled)
+                                      keep_heatmaps=keep, keep_cache=cache, progress=progress, cancelled=cancelled)
             finally:
                 loader.close()
 

@@ -39,6 +39,11 @@ def resolve(name: str) -> tuple[str, str]:
     raise KeyError(f"unknown model {name!r}; available: {', '.join(available_models())}")
 
 
+def model_class(name: str) -> type:
+    """The module class behind a registered name ('recurrent-lite' -> RecurrentPoseNet), without building one."""
+    return _REGISTRY[resolve(name)[0]][1]
+
+
 def make_config(name: str, **overrides: Any):
     base, variant = resolve(name)
     config = _REGISTRY[base][0].variant(variant)

@@ -13,6 +13,22 @@ from poseapp.store.removal import remove_frames, restore
 
 VISIBILITY_CYCLE = {2: 1, 1: 0, 0: 2}  # visible -> occluded -> not labelled -> visible
 VISIBILITY_NAMES = {0: "not labelled", 1: "occluded", 2: "visible"}
+PLACED = "placed"  # instance.extra key: the joints the user put in place, which refinement never moves
+
+
+def placed_joints(instance: Instance) -> set[int]:
+    """The joints the user placed. An annotation that predates the mark (imported, or made before
+    it existed) counts all its labelled joints as placed, so refinement never moves them."""
+    if PLACED in instance.extra:
+        return {int(j) for j in instance.extra[PLACED]}
+    if instance.origin == "manual":
+        return {int(j) for j in np.flatnonzero(instance.keypoints[:, 2] > 0)}
+    return set()
+
+
+def with_placed(instance: Instance, joints: set[int]) -> dict:
+    """The instance's ``extra`` with ``joints`` as its placed joints."""
+    return {**instance.extra, PLACED: sorted(int(j) for j in joints)}
 
 
 class Edit:
@@ -45,25 +61,32 @@ class _InstanceEdit(Edit):
     def apply(self) -> None:
         self.project.update_instance(self.instance_id, **self.changes)
 
+    def amend(self, text: str, **changes) -> None:
+        """More changes to the same record in the same step (a drag and the refinement it started)."""
+        self.text = text
+        self.changes = {**self.changes, **changes}
+
     def revert(self) -> None:
         with self.project.transaction():
             o = self.old
             self.project.update_instance(
                 self.instance_id, frame_state=None, keypoints=o.keypoints, bbox=o.bbox, origin=o.origin,
-                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores,
+                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores, extra=o.extra,
             )
             self.project.set_frame_state(o.frame_id, self.old_state)
 
 
 class MoveKeypoint(_InstanceEdit):
-    """A whole drag: pushed once, on mouse release."""
+    """A whole drag: pushed once, on mouse release. The joint is marked placed by the user."""
 
     def __init__(self, project: Project, instance_id: int, joint: int, x: float, y: float, joint_name: str = ""):
-        kps = project.instance(instance_id).keypoints.copy()
+        inst = project.instance(instance_id)
+        kps = inst.keypoints.copy()
         kps[joint, :2] = (x, y)
         if kps[joint, 2] == 0:
             kps[joint, 2] = 2  # placing a joint labels it
-        super().__init__(project, instance_id, f"move {joint_name or joint}", keypoints=kps)
+        extra = with_placed(inst, placed_joints(inst) | {joint})
+        super().__init__(project, instance_id, f"move {joint_name or joint}", keypoints=kps, extra=extra)
 
 
 class NudgeKeypoint(MoveKeypoint):
@@ -82,11 +105,23 @@ class NudgeKeypoint(MoveKeypoint):
         return True
 
 
+class Refinement(_InstanceEdit):
+    """The model's re-run on a person's free joints alone (the window's re-run key); the new
+    keypoints and scores come in through ``amend``."""
+
+    def __init__(self, project: Project, instance_id: int):
+        super().__init__(project, instance_id, "refine person")
+
+
 class SetVisibility(_InstanceEdit):
     def __init__(self, project: Project, instance_id: int, joint: int, v: int, joint_name: str = ""):
-        kps = project.instance(instance_id).keypoints.copy()
+        inst = project.instance(instance_id)
+        kps = inst.keypoints.copy()
         kps[joint, 2] = v
-        super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", keypoints=kps)
+        changes = {"keypoints": kps}
+        if v == 0 and joint in placed_joints(inst):  # not labelled: no longer a place the user gave
+            changes["extra"] = with_placed(inst, placed_joints(inst) - {joint})
+        super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", **changes)
 
 
 class SetBox(_InstanceEdit):
@@ -111,14 +146,16 @@ class AcceptPrediction(Edit):
         with self.project.transaction():
             for inst in self.replaced:
                 self.project.delete_instance(inst.id, frame_state=None)
-            self.project.update_instance(self.old.id, origin="manual", keypoints=self.keypoints)
+            # the joints the user placed stay placed; the rest stay free for refinement
+            self.project.update_instance(self.old.id, origin="manual", keypoints=self.keypoints,
+                                         extra=with_placed(self.old, placed_joints(self.old)))
 
     def revert(self) -> None:
         with self.project.transaction():
             o = self.old
             self.project.update_instance(
                 o.id, frame_state=None, keypoints=o.keypoints, bbox=o.bbox, origin=o.origin,
-                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores,
+                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores, extra=o.extra,
             )
             for inst in self.replaced:
                 self.project.add_instance(inst, frame_state=None)  # same id as before
@@ -151,13 +188,15 @@ class AddInstance(Edit):
         self.project = project
         k = project.skeleton(skeleton).num_joints
         x, y, w, h = bbox
+        placed: set[int] = set()  # the mean pose is a starting point: refinement may move all of it
         if keypoints is not None:
             kps = np.asarray(keypoints, dtype=np.float64)
+            placed = {int(j) for j in np.flatnonzero(kps[:, 2] > 0)}  # clicked one by one
         else:
             if template is None:  # a column of joints down the box's middle, all visible
                 template = np.column_stack([np.full(k, 0.5), (np.arange(k) + 0.5) / k])
             kps = np.column_stack([x + template[:, 0] * w, y + template[:, 1] * h, np.full(k, 2.0)])
-        self.instance = Instance(frame_id, skeleton, kps, bbox=bbox, origin="manual")
+        self.instance = Instance(frame_id, skeleton, kps, bbox=bbox, origin="manual", extra={PLACED: sorted(placed)})
         self.old_state = project.frame(frame_id).state
 
     def apply(self) -> None:
