@@ -31,7 +31,6 @@ sys.path.insert(0, str(REPO))
 
 from poseapp.engine import predictor as predictor_module  # noqa: E402
 from poseapp.engine import tracking  # noqa: E402
-from poseapp.engine.detector import iou  # noqa: E402
 from poseapp.engine.inference import predict_source  # noqa: E402
 from poseapp.engine.predictor import Predictor  # noqa: E402
 from poseapp.engine.threads import CorePolicy  # noqa: E402

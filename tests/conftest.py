@@ -95,3 +95,41 @@ def synthetic_mouse() -> None:
     import pyqtgraph as pg
 
     pg.setConfigOption("mouseRateLimit", 0)
+
+
+def new_window(qtbot, size: tuple[int, int] = (1366, 768)):
+    """The main window shown at ``size``, with no project (Qt is imported only when a GUI test
+    asks for a window)."""
+    from poseapp.gui.app import configure_pyqtgraph
+    from poseapp.gui.main_window import MainWindow
+
+    configure_pyqtgraph()
+    synthetic_mouse()
+    win = MainWindow()
+    win.resize(*size)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def open_demo_window(qtbot, tmp_path: Path, size: tuple[int, int] = (1366, 768)):
+    """The main window on a fresh copy of the bundled demo project: the GUI tests' common start."""
+    from poseapp.demo import ensure_demo_project
+
+    win = new_window(qtbot, size)
+    assert win.open_project(ensure_demo_project(tmp_path))
+    return win
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = open_demo_window(qtbot, tmp_path)
+    yield win
+    win.close_project()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A real, untrained recurrent-lite model folder (seeded), for runs that need not be accurate."""
+    return make_model_folder(tmp_path_factory.mktemp("models") / "tiny-recurrent", seed=1)

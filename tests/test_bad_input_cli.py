@@ -11,8 +11,6 @@ import struct
 from pathlib import Path
 from typing import Callable
 
-import cv2
-import numpy as np
 import pytest
 from safetensors.torch import load_file, save_file
 

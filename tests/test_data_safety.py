@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from poseapp.cli import main
 from poseapp.core.errors import ProjectError, ProjectLockedError
 from poseapp.core.skeleton import LSP14
 from poseapp.store import Instance, Project

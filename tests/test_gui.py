@@ -8,22 +8,14 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
-from poseapp.demo import ensure_demo_project  # noqa: E402
-from conftest import synthetic_mouse  # noqa: E402
+from conftest import open_demo_window, synthetic_mouse  # noqa: E402
 from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    configure_pyqtgraph()
-    synthetic_mouse()
-    win = MainWindow()
-    win.resize(1100, 700)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_project(ensure_demo_project(tmp_path))
+    win = open_demo_window(qtbot, tmp_path, size=(1100, 700))
     yield win
     win.close_project()
 
@@ -125,13 +117,6 @@ def test_screenshot_of_the_main_window(window, tmp_path):
     path = tmp_path / "main_window.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 50_000
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from conftest import make_model_folder
-
-    return make_model_folder(tmp_path_factory.mktemp("models") / "tiny-recurrent", seed=1)
 
 
 def _run(window, qtbot, start):
@@ -289,7 +274,6 @@ def test_accept_prediction_and_add_person(window, qtbot):
 
 
 def test_joint_table_and_occlusion_queue(window, qtbot):
-    from poseapp.store import Instance
 
     project = window.project
     # an accepted prediction whose visibility scores disagree with two of the flags

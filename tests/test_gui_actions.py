@@ -12,33 +12,9 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
-from poseapp.demo import ensure_demo_project  # noqa: E402
-from conftest import synthetic_mouse  # noqa: E402
-from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    configure_pyqtgraph()
-    synthetic_mouse()
-    win = MainWindow()
-    win.resize(1366, 768)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_project(ensure_demo_project(tmp_path))
-    yield win
-    win.close_project()
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from conftest import make_model_folder
-
-    return make_model_folder(tmp_path_factory.mktemp("models") / "tiny-recurrent", seed=1)
 
 
 @pytest.fixture

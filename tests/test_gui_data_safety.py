@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
-from test_gui_actions import answer_dialogs, trigger, window  # noqa: E402,F401  (the fixture)
+from test_gui_actions import answer_dialogs, trigger  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 

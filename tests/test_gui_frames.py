@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
-from test_gui_actions import answer_dialogs, trigger, window  # noqa: E402,F401
+from test_gui_actions import answer_dialogs, trigger  # noqa: E402
 
 
 @pytest.fixture

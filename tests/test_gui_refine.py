@@ -10,10 +10,8 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
-from conftest import synthetic_mouse  # noqa: E402
+from conftest import open_demo_window  # noqa: E402
 from poseapp.demo import ensure_demo_project  # noqa: E402
-from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
-from poseapp.gui.main_window import MainWindow  # noqa: E402
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "recurrent-lite"
 LEFT = QtCore.Qt.MouseButton.LeftButton
@@ -24,14 +22,7 @@ R_WRIST, L_ANKLE = 6, 5  # lsp14 joints
 def window(qtbot, tmp_path):
     if not (MODEL / "card.json").exists():
         pytest.skip("the shipped recurrent-lite model is not here")
-    configure_pyqtgraph()
-    synthetic_mouse()
-    win = MainWindow()
-    win.resize(1366, 768)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_project(ensure_demo_project(tmp_path))
+    win = open_demo_window(qtbot, tmp_path)
     win.model_panel.add_model(MODEL)
     yield win
     win.close_project()

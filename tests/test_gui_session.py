@@ -6,22 +6,9 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
-from conftest import synthetic_mouse  # noqa: E402
+from conftest import new_window  # noqa: E402
 from poseapp.demo import ensure_demo_project  # noqa: E402
-from poseapp.gui.app import configure_pyqtgraph  # noqa: E402
-from poseapp.gui.main_window import MainWindow  # noqa: E402
 from poseapp.store import Project  # noqa: E402
-
-
-def new_window(qtbot):
-    configure_pyqtgraph()
-    synthetic_mouse()
-    win = MainWindow()
-    win.resize(1366, 768)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def drop(target, paths):

@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
-from test_gui_actions import answer_dialogs, tiny_model, trigger, wait_job, window  # noqa: E402,F401
+from test_gui_actions import answer_dialogs, trigger, wait_job  # noqa: E402
 
 
 def image_fills_view(window):

@@ -21,7 +21,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from poseapp.demo import demo_project_path, ensure_demo_project
+    from poseapp.demo import ensure_demo_project
     from poseapp.gui.app import run_app
 
     path = ensure_demo_project(args.where, rebuild=args.rebuild) if args.where or args.rebuild else ensure_demo_project()

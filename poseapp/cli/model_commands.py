@@ -65,7 +65,6 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import json
     import sys
 
     from poseapp.core.atomic import write_json_atomic
@@ -238,7 +237,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
-    from poseapp.core.errors import PoseAppError
     from poseapp.engine.checkpoint import read_card
     from poseapp.engine.finetune_plan import plan_finetune
     from poseapp.engine.threads import run_in_background

@@ -9,7 +9,6 @@ import platform
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import Sequence
 
 from poseapp.core.paths import data_home

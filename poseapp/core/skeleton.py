@@ -7,7 +7,7 @@ skeleton comes from a COCO category (``Skeleton.from_coco_category``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 
