@@ -56,3 +56,25 @@ def test_mean_pose_for_lsp_coco_and_a_custom_skeleton():
     kps = np.array([[10, 10, 2], [20, 10, 2], [0, 0, 2], [15, 40, 2], [15, 90, 2]], float)
     learnt = mean_pose(custom, project_mean_pose([kps], [(0, 0, 30, 100)]))
     assert learnt[4] == pytest.approx((0.5, 0.9)) and learnt[0] == pytest.approx((1 / 3, 0.1))
+
+
+def test_undo_restores_every_field_of_the_record(project):
+    """Category, dataset id, scores and extra fields come back too, not only what the edit touched."""
+    import numpy as np
+
+    from poseapp.core.skeleton import LSP14
+    from poseapp.store import Instance
+    from poseapp.store.edits import SetBox
+
+    project.ensure_skeleton(LSP14)
+    src = project.add_source("folder", project.path.parent)
+    [fid] = project.add_frames(src.id, [(0, "a.jpg", 64, 64, None, {})])
+    original = project.add_instance(Instance(
+        fid, "lsp14", np.ones((14, 3)), bbox=(1, 2, 30, 40), category_id=7, ext_id=4242, extra={"note": "kept"},
+    ))
+    edit = SetBox(project, original.id, (5, 5, 10, 10))
+    edit.apply()
+    project.update_instance(original.id, frame_state=None, category_id=None, ext_id=None, extra={})  # drifts
+    edit.revert()
+    back = project.instance(original.id)
+    assert (back.bbox, back.category_id, back.ext_id, back.extra) == ((1, 2, 30, 40), 7, 4242, {"note": "kept"})

@@ -68,12 +68,8 @@ class _InstanceEdit(Edit):
 
     def revert(self) -> None:
         with self.project.transaction():
-            o = self.old
-            self.project.update_instance(
-                self.instance_id, frame_state=None, keypoints=o.keypoints, bbox=o.bbox, origin=o.origin,
-                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores, extra=o.extra,
-            )
-            self.project.set_frame_state(o.frame_id, self.old_state)
+            self.project.restore_instance(self.old)
+            self.project.set_frame_state(self.old.frame_id, self.old_state)
 
 
 class MoveKeypoint(_InstanceEdit):
@@ -152,14 +148,10 @@ class AcceptPrediction(Edit):
 
     def revert(self) -> None:
         with self.project.transaction():
-            o = self.old
-            self.project.update_instance(
-                o.id, frame_state=None, keypoints=o.keypoints, bbox=o.bbox, origin=o.origin,
-                model_id=o.model_id, score=o.score, joint_scores=o.joint_scores, vis_scores=o.vis_scores, extra=o.extra,
-            )
+            self.project.restore_instance(self.old)
             for inst in self.replaced:
                 self.project.add_instance(inst, frame_state=None)  # same id as before
-            self.project.set_frame_state(o.frame_id, self.old_state)
+            self.project.set_frame_state(self.old.frame_id, self.old_state)
 
 
 class DeleteInstance(Edit):

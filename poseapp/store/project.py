@@ -8,6 +8,7 @@ returns (and its event has told the views), the edit is on disk and survives a c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -554,11 +555,12 @@ class Project:
         return int(self._query_one("SELECT COUNT(*) FROM instances")[0])
 
     def update_instance(self, instance_id: int, frame_state: str | None = "auto", **changes: Any) -> Instance:
-        """Change fields of an instance (keypoints, bbox, origin, ...); returns the new record."""
-        old = self.instance(instance_id)
-        new = old.copy(**changes)  # re-validates keypoints, bbox and scores
-        self._check_instance(new)
+        """Change fields of an instance (keypoints, bbox, origin, ...); returns the new record.
+        The record is read inside the write transaction, so the change applies to what is on disk."""
         with self._write() as db:
+            old = self.instance(instance_id)
+            new = old.copy(**changes)  # re-validates keypoints, bbox and scores
+            self._check_instance(new)
             row = self._instance_row(new)
             db.execute(
                 "UPDATE instances SET frame_id=?, skeleton=?, keypoints=?, bbox=?, origin=?, model_id=?, score=?, "
@@ -569,16 +571,22 @@ class Project:
             self._notify("instance_changed", old, new)
         return new
 
+    def restore_instance(self, record: Instance, frame_state: str | None = None) -> Instance:
+        """Put an instance back exactly as ``record`` (every field; what undo does)."""
+        fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(Instance) if f.name != "id"}
+        return self.update_instance(record.id, frame_state=frame_state, **fields)
+
     def set_keypoint(
         self, instance_id: int, joint: int, x: float, y: float, v: int | None = None, frame_state: str | None = "auto"
     ) -> Instance:
-        keypoints = self.instance(instance_id).keypoints.copy()
-        if not 0 <= joint < len(keypoints):
-            raise ProjectError(self.path, f"instance {instance_id} has no joint {joint}")
-        keypoints[joint, 0], keypoints[joint, 1] = x, y
-        if v is not None:
-            keypoints[joint, 2] = v
-        return self.update_instance(instance_id, frame_state=frame_state, keypoints=keypoints)
+        with self._write():  # read and write in one transaction
+            keypoints = self.instance(instance_id).keypoints.copy()
+            if not 0 <= joint < len(keypoints):
+                raise ProjectError(self.path, f"instance {instance_id} has no joint {joint}")
+            keypoints[joint, 0], keypoints[joint, 1] = x, y
+            if v is not None:
+                keypoints[joint, 2] = v
+            return self.update_instance(instance_id, frame_state=frame_state, keypoints=keypoints)
 
     def delete_instance(self, instance_id: int, frame_state: str | None = "auto") -> Instance:
         old = self.instance(instance_id)
