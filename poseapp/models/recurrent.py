@@ -47,6 +47,16 @@ class RecurrentConfig(BaseConfig):
     sigma: float = 1.5  # heatmap cells
     magnitude: float = 1.0
     part_length_scale: float = 0.5
+    # Which limb maps a hinted joint replaces in the recurrent input. "both": a limb whose two ends
+    # are both hinted (its ground-truth map is then known exactly); "touching": every limb touching
+    # a hinted joint, its far end drawn at the current estimate. Training draws ground-truth limbs,
+    # so under "touching" a re-run is told the far end is where the model already put it, which
+    # pins the uncorrected neighbour instead of letting it follow; hence "both".
+    hint_limbs: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.hint_limbs not in ("both", "touching"):
+            raise ValueError("hint_limbs must be both or touching")
 
     @classmethod
     def full(cls) -> "RecurrentConfig":
@@ -140,13 +150,14 @@ class RecurrentPoseNet(PoseModel):
 
     def hint_channels(self, joints: torch.Tensor) -> torch.Tensor:
         """(B, K) bool hinted joints -> (B, K+P) bool map channels they replace: their keypoint
-        maps and the maps of every limb that touches them."""
+        maps and the limb maps that ``hint_limbs`` names."""
         limbs = self.config.limbs
         if not limbs:
             return joints
         a = torch.tensor([l[0] for l in limbs], device=joints.device)
         b = torch.tensor([l[1] for l in limbs], device=joints.device)
-        return torch.cat([joints, joints[:, a] | joints[:, b]], dim=1)
+        ends = joints[:, a] & joints[:, b] if self.config.hint_limbs == "both" else joints[:, a] | joints[:, b]
+        return torch.cat([joints, ends], dim=1)
 
     def loss(self, output, target, weight, keypoints, cfg, **phase) -> torch.Tensor:
         """MSE after the feed-forward module and after every iteration (the auxiliary losses)."""
