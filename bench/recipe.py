@@ -45,6 +45,9 @@ def main() -> None:
         log = open(runs / f"{name}.log", "a", encoding="utf-8")
         start = time.time()
         result = Trainer(config, runs / name, progress=Progress(log)).run()
+        if not result["history"]:  # stopped (signal or time) before its first evaluation
+            print(json.dumps({"name": name, "stopped": True}), flush=True)
+            continue
         last = result["history"][-1]
         row = {
             "name": name, "change": EXPERIMENTS[name], "steps": last.get("steps"), "samples": last.get("steps", 0) * config.batch_size,
