@@ -25,14 +25,13 @@ BASE = dict(model="recurrent-lite", data=DATA, epochs=100, batch_size=16, lr=2e-
 # Step budgets chosen from measured throughput (bench/RESULTS.md) so each run takes about 10 CPU-minutes.
 EXPERIMENTS = {
     "base": dict(max_steps=1200),
-    "hints": dict(max_steps=1200, hints=0.5, model_overrides={"hint_limbs": "touching"}),
+    "hints": dict(max_steps=1200, hints=0.5, model_overrides={"hint_limbs": "touching"}),  # the default
     "ema": dict(max_steps=1200, ema_decay=0.998),
     "wide": dict(max_steps=500, model_overrides=WIDE),
     "wide-ema-hints": dict(max_steps=500, model_overrides=WIDE, ema_decay=0.995, hints=0.5),
     "wide-dilated": dict(max_steps=900, model_overrides=DILATED),
-    # hint training with limb maps replaced only where both ends are hinted (hint_limbs "both");
-    # the "hints" run above used "touching", the default before it was found to pin neighbours
-    "hints-both": dict(max_steps=1200, hints=0.5),
+    # hint training with limb maps replaced only where both ends are hinted
+    "hints-both": dict(max_steps=1200, hints=0.5, model_overrides={"hint_limbs": "both"}),
 }
 
 
