@@ -25,11 +25,13 @@ BASE = dict(model="recurrent-lite", data=DATA, epochs=100, batch_size=16, lr=2e-
 # Step budgets chosen from measured throughput (bench/RESULTS.md) so each run takes about 10 CPU-minutes.
 EXPERIMENTS = {
     "base": dict(max_steps=1200),
-    "hints": dict(max_steps=1200, hints=0.5),
+    "hints": dict(max_steps=1200, hints=0.5, model_overrides={"hint_limbs": "touching"}),  # the default
     "ema": dict(max_steps=1200, ema_decay=0.998),
     "wide": dict(max_steps=500, model_overrides=WIDE),
     "wide-ema-hints": dict(max_steps=500, model_overrides=WIDE, ema_decay=0.995, hints=0.5),
     "wide-dilated": dict(max_steps=900, model_overrides=DILATED),
+    # hint training with limb maps replaced only where both ends are hinted
+    "hints-both": dict(max_steps=1200, hints=0.5, model_overrides={"hint_limbs": "both"}),
 }
 
 
@@ -42,6 +44,9 @@ def main() -> None:
         log = open(runs / f"{name}.log", "a", encoding="utf-8")
         start = time.time()
         result = Trainer(config, runs / name, progress=Progress(log)).run()
+        if not result["history"]:  # stopped (signal or time) before its first evaluation
+            print(json.dumps({"name": name, "stopped": True}), flush=True)
+            continue
         last = result["history"][-1]
         row = {
             "name": name, "change": EXPERIMENTS[name], "steps": last.get("steps"), "samples": last.get("steps", 0) * config.batch_size,

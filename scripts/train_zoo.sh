@@ -2,6 +2,9 @@
 # Train the shipped models one after another, each for at most MINUTES per call; run it again to
 # resume where it stopped (poseapp train resumes from OUT/train_state.pt). Finished runs are shipped
 # into models/ by scripts/ship_model.py. Usage: scripts/train_zoo.sh [MINUTES] [CONFIG ...]
+# The long runs of issue #12 (configs/*-long.json) run in the background on one core instead:
+#   scripts/long_run.sh start recurrent-lite-long   (resumes from ../runs, else from runs-state/)
+#   scripts/long_run.sh save recurrent-lite-long    (stop with a checkpoint, copy it into runs-state/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-60}

@@ -56,8 +56,19 @@ def test_rerun_from_cached_features_equals_forward_and_hints_change_it(name):
         model.rerun(cache, hint_maps=maps)
 
 
-def test_a_hinted_joint_replaces_its_map_and_the_maps_of_its_limbs():
+def test_hinted_joints_replace_their_maps_and_the_maps_of_limbs_with_both_ends_hinted():
+    model = build_model("recurrent-lite", hint_limbs="both")
+    limbs = model.config.limbs
+    joints = torch.zeros(1, 14, dtype=torch.bool)
+    joints[0, 6] = True  # right wrist alone: its own map only, the wrist-elbow limb's far end is unknown
+    assert torch.nonzero(model.hint_channels(joints)[0]).flatten().tolist() == [6]
+    joints[0, 7] = True  # and the elbow: the limb between them is known exactly
+    assert torch.nonzero(model.hint_channels(joints)[0]).flatten().tolist() == [6, 7, 14 + limbs.index((6, 7))]
+
+
+def test_touching_mode_replaces_every_limb_of_a_hinted_joint():
     model = build_model("recurrent-lite")
+    assert model.config.hint_limbs == "touching"  # the default, issue #13's design
     joints = torch.zeros(1, 14, dtype=torch.bool)
     joints[0, 6] = True  # right wrist: one limb, wrist-elbow
     channels = model.hint_channels(joints)[0]

@@ -54,3 +54,15 @@ def test_unknown_model_and_default_without_shipped_model_are_clear(tmp_path, cap
     assert "no default model" in capsys.readouterr().err
     assert main(["predict", "--model", str(tmp_path / "nothing"), "--input", str(tmp_path), "--out", str(tmp_path / "x.json")]) == 1
     assert "no model here" in capsys.readouterr().err
+
+
+def test_eval_simulate_annotator_adds_the_documented_keys(model_dir, lsp_dir, tmp_path, capsys):
+    out = tmp_path / "metrics.json"
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "4",
+                 "--out", str(out), "--simulate-annotator"]) == 0
+    m = json.loads(out.read_text())
+    ann = m["annotator"]
+    assert set(ann["corrections_per_person"]) == {"without_refinement", "with_refinement"}
+    assert ann["corrections_per_person"]["without_refinement"] == pytest.approx(14 * (1 - m["pck@0.2"]["total"] / 100))
+    assert ann["people"] == 4 and sum(ann["distribution"]["with_refinement"].values()) == 4
+    assert "regressions_per_person" in ann and "annotator:" in capsys.readouterr().out

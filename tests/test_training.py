@@ -391,3 +391,21 @@ def test_card_tells_the_recipe_fit_and_learning_curve(tmp_path, lsp_dir):
     train = card["metrics"]["train_crops"]["pck@0.2"]["total"]
     assert f"PCK@0.2 {train:.1f} on 8 training people" in text
     assert text.count("\n| 1 | ") == 1 and text.count("\n| 2 | ") == 1  # one learning-curve row per epoch
+
+
+def test_dilated_bf16_model_trains_with_finite_losses_and_a_diverging_run_stops(tmp_path, lsp_dir):
+    """bf16 channels-last dilated convolutions give NaN gradients in oneDNN: the trainer keeps such
+    a model in the default layout; and a loss that does turn non-finite stops the run."""
+    from poseapp.core.errors import PoseAppError
+
+    dilated = {"widths": [8, 16, 32], "context_width": 32, "fusion_width": 32, "recurrent_width": 16,
+               "context_kernel": 3, "context_dilation": 3, "recurrent_kernel": 3, "recurrent_dilation": 3}
+    stream = io.StringIO()
+    cfg = _tiny(lsp_dir, model="recurrent-lite", model_overrides=dilated, amp="bf16", max_steps=3, max_train=24)
+    result = Trainer(cfg, tmp_path / "d", progress=Progress(stream)).run()
+    assert np.isfinite(result["history"][-1]["train_loss"])
+    start = next(e for e in _events(stream) if e["event"] == "start")
+    assert start["channels_last"] is False
+    with pytest.raises(PoseAppError, match="non-finite training loss"):
+        Trainer(_tiny(lsp_dir, model="recurrent-lite", lr=1e30, optimizer="sgd", max_train=24, epochs=3),
+                tmp_path / "x", progress=Progress(io.StringIO())).run()

@@ -95,7 +95,7 @@ def _curve_lines(card: dict[str, Any]) -> list[str]:
     return rows + [""]
 
 
-def _annotator_lines(annotator: dict[str, Any] | None) -> list[str]:
+def _annotator_lines(annotator: dict[str, Any] | None, hint_trained: bool) -> list[str]:
     if not annotator:
         return []
     per = annotator["corrections_per_person"]
@@ -104,6 +104,8 @@ def _annotator_lines(annotator: dict[str, Any] | None) -> list[str]:
     if per.get("with_refinement") is not None:
         line += (f", {per['with_refinement']:.2f} with the model re-run on each correction "
                  f"({100 * annotator['ratio']:.0f}%), {annotator['regressions_per_person']:.2f} regressions per person")
+        if not hint_trained:
+            line += " (this model was trained without hints, so corrections fed back are inputs it never saw)"
     return [line + ".", ""]
 
 
@@ -148,7 +150,7 @@ def render(card: dict[str, Any]) -> str:
                 f"over {vis['visible']} visible and {vis['occluded']} occluded joints"
             )
         lines += ["; ".join(extra) + ".", "", f"Measured {evaluation.get('measured', '?')}.", ""]
-        lines += _annotator_lines(evaluation.get("annotator"))
+        lines += _annotator_lines(evaluation.get("annotator"), bool(cfg.get("hints")))
     examples = card.get("examples", [])
     if examples:
         lines += ["## Examples", "", card.get("examples_note", ""), ""]

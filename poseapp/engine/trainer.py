@@ -294,6 +294,7 @@ class Trainer:
             train_samples=len(self.train), val_samples=len(self.val), skipped_other_skeletons=self.skipped_other_skeletons,
             epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps,
             image_load_s=round(self._load_s, 1), out=str(self.out), threads=torch.get_num_threads(),
+            channels_last=self.channels_last,
         )
         old_handlers = self._install_signal_handlers()
         self._last_save = self._run_start = time.time()
@@ -326,7 +327,10 @@ class Trainer:
         # a fixed, evenly spread subset of the training samples, un-augmented: train PCK next to val PCK
         step = max(1, len(self.train) // cfg.train_eval) if cfg.train_eval else 0
         self.train_eval_set = PoseDataset(self.train[::step][: cfg.train_eval], codec, size, None, cache) if step else None
-        if cfg.channels_last:
+        # oneDNN's bf16 backward of dilated convolutions in channels-last returns NaN gradients
+        # (torch 2.13 CPU, measured): such models train in the default layout.
+        self.channels_last = cfg.channels_last and not (self.amp_dtype == torch.bfloat16 and _has_dilated_conv(self.model))
+        if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.net = self.model
         if self.distributed:
@@ -423,7 +427,7 @@ class Trainer:
     def _train_step(self, batch: list[int]) -> float:
         items = [self.train_set[i] for i in batch]
         images = normalise_images(torch.stack([x[0] for x in items]).to(self.device))
-        if self.config.channels_last:
+        if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         target = torch.stack([x[1] for x in items]).to(self.device)
         weight = torch.stack([x[2] for x in items]).to(self.device)
@@ -432,6 +436,10 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             output = self.net(images, **hints)
         loss = self.model.loss(output, target, weight, kps, self.loss_cfg, **self.loss_kwargs)
+        if not torch.isfinite(loss):
+            # stop before NaN weights reach a checkpoint: the last saved state is still good
+            raise PoseAppError(f"non-finite training loss at step {self.global_step} (epoch {self.epoch}); "
+                               "lower the learning rate or turn autocast off, then resume")
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
@@ -550,6 +558,10 @@ class Trainer:
     def _restore_signal_handlers(self, handlers: dict) -> None:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _has_dilated_conv(model: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.Conv2d) and max(m.dilation) > 1 for m in model.modules())
 
 
 def threading_is_not_main() -> bool:
