@@ -32,6 +32,10 @@ EXPERIMENTS = {
     "wide-dilated": dict(max_steps=900, model_overrides=DILATED),
     # hint training with limb maps replaced only where both ends are hinted
     "hints-both": dict(max_steps=1200, hints=0.5, model_overrides={"hint_limbs": "both"}),
+    # does hint training cost the cascade accuracy without hints? Both stages train together here
+    # (the staged schedule would spend a short run on the detector alone, whose input takes no hints).
+    "cascade-base": dict(model="part_regression-lite", cascade_schedule="joint", max_steps=1500),
+    "cascade-hints": dict(model="part_regression-lite", cascade_schedule="joint", max_steps=1500, hints=0.5),
 }
 
 
