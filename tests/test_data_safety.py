@@ -291,3 +291,26 @@ def test_a_read_only_project_in_a_read_only_folder_opens_for_viewing(tmp_path):
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="reads the kernel's lock table (Linux)")
+def test_an_export_onto_another_name_of_the_open_project_is_refused_without_dropping_its_locks(tmp_path):
+    from poseapp.core.errors import DataError
+    from poseapp.formats import export_project
+
+    path = tmp_path / "p.poseapp"
+    _make_project(path)
+    alias = tmp_path / "annotations.json"
+    os.link(path, alias)  # the same file under a name no suffix check would catch
+    inode = os.stat(path).st_ino
+
+    def held() -> bool:
+        with open("/proc/locks", encoding="ascii") as handle:
+            return any(str(os.getpid()) in line.split() and f":{inode} " in line for line in handle)
+
+    with Project.open(path) as p:
+        p.instance_count()
+        assert held()
+        with pytest.raises(DataError, match="project"):
+            export_project(p, "coco", alias)
+        assert held()  # the check asked SQLite; it did not open and close the file itself

@@ -17,19 +17,15 @@ from typing import Any, Iterator
 
 from poseapp.core.atomic import atomic_directory, atomic_open
 from poseapp.core.errors import DataError
-from poseapp.store.project import PROJECT_SUFFIX, SQLITE_MAGIC
+from poseapp.store.project import PROJECT_SUFFIX, is_sqlite_file
 
 MARKER = ".poseapp-export"
 
 
 def _is_project_file(path: Path) -> bool:
-    if path.suffix.lower() == PROJECT_SUFFIX:
-        return True
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(16) == SQLITE_MAGIC
-    except OSError:
-        return False
+    """A project, or any database: never overwritten by an export. Asked through SQLite, not by
+    opening the file (that would drop this process's locks on a project it has open)."""
+    return path.suffix.lower() == PROJECT_SUFFIX or is_sqlite_file(path)
 
 
 def check_file_target(out: str | os.PathLike, project_path: str | os.PathLike | None = None) -> Path:

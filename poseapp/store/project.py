@@ -706,6 +706,25 @@ def check_project_file(path: str | os.PathLike) -> None:
         raise ProjectError(path, "an SQLite database, but not a poseapp project (another program's file; left unchanged)")
 
 
+def is_sqlite_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds an SQLite database (any program's), asked through a read-only SQLite
+    connection rather than by opening the file ourselves (see check_project_file)."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        probe = _connect(path, read_only=True)
+    except (OSError, ProjectError, sqlite3.DatabaseError):  # not a database (found by the read-only probe)
+        return False
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        probe.close()
+
+
 def is_project_file(path: str | os.PathLike) -> bool:
     try:
         check_project_file(path)
