@@ -66,3 +66,19 @@ def test_eval_simulate_annotator_adds_the_documented_keys(model_dir, lsp_dir, tm
     assert ann["corrections_per_person"]["without_refinement"] == pytest.approx(14 * (1 - m["pck@0.2"]["total"] / 100))
     assert ann["people"] == 4 and sum(ann["distribution"]["with_refinement"].values()) == 4
     assert "regressions_per_person" in ann and "annotator:" in capsys.readouterr().out
+
+
+def test_predict_warns_when_people_are_far_smaller_than_the_model_input(tmp_path, lsp_dir, capsys):
+    """#11 item 12 on the command line: a 34 x 40 picture gives a pose, and a warning that it is a guess."""
+    import cv2
+
+    from poseapp.cli import main
+
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), cv2.resize(cv2.imread(str(lsp_dir / "images" / "im0801.jpg")), (34, 40)))
+    assert main(["predict", "--input", str(small), "--boxes", "whole", "--out", str(tmp_path / "r.json")]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 1 people were too small for the model" in err and "it looks at 128 px" in err
+    big = lsp_dir / "images" / "im0801.jpg"
+    assert main(["predict", "--input", str(big), "--boxes", "whole", "--out", str(tmp_path / "r2.json")]) == 0
+    assert "too small" not in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from poseapp.cli.arguments import integer, positive_number
@@ -168,6 +169,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     show_progress(finished=True)
     write_json_atomic(args.out, results)
     print(json.dumps({"out": args.out, "model": predictor.model_id, "device": str(predictor.device), **summary}))
+    if summary["too_small"]:
+        from poseapp.engine.inference import TOO_SMALL
+
+        size = predictor.model.config.input_size
+        print(f"poseapp predict: warning: {summary['too_small']} of {summary['people']} people were too small for "
+              f"the model (box side under {TOO_SMALL * size:.0f} px; it looks at {size} px): treat those poses as guesses",
+              file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,15 @@ from poseapp.media.images import is_image_file, is_video_file, list_images, read
 from poseapp.media.video import VideoReader
 
 
+# A person whose box is under half the model's input side is upscaled past what the model learnt:
+# it then draws a confident skeleton on a blur. The window and `poseapp predict` both say so.
+TOO_SMALL = 0.5
+
+
+def too_small(box: Box, input_size: int) -> bool:
+    return max(box[2], box[3]) < TOO_SMALL * input_size
+
+
 @dataclass
 class FrameInput:
     image: np.ndarray
@@ -82,7 +91,8 @@ def predict_source(
     # poses are followed only between neighbouring frames; with a stride every frame is detected
     tracker = box_source.tracker(detect_every) if is_video_file(source) and every <= 2 else None
     results: list[dict] = []
-    frames = people = 0
+    frames = people = small = 0
+    input_size = predictor.model.config.input_size
     start = time.perf_counter()
     for item in iter_inputs(source, max_frames, every):
         if tracker is not None:
@@ -105,8 +115,9 @@ def predict_source(
             results.append(record)
         frames += 1
         people += len(preds)
+        small += sum(too_small(p.box, input_size) for p in preds)
         if on_frame is not None:
             on_frame(item, preds)
     elapsed = time.perf_counter() - start
-    return results, {"frames": frames, "people": people, "seconds": round(elapsed, 2),
+    return results, {"frames": frames, "people": people, "too_small": small, "seconds": round(elapsed, 2),
                      "ms_per_frame": round(1000 * elapsed / max(frames, 1), 1)}

@@ -207,16 +207,16 @@ class ModelRunsMixin:
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
 
-    TOO_SMALL = 0.5  # a person whose box is under half the model's input side is upscaled past what it learnt
-
     def _too_small(self, results: list) -> str | None:
         """A warning when people were far smaller than the model's input: the model then draws a
         confident skeleton on an upscaled blur."""
         size = self.model_panel.input_size()
         if not size:
             return None
+        from poseapp.engine.inference import too_small
+
         small = [(r.frame_id, max(i.bbox[2], i.bbox[3])) for r in results for i in r.instances
-                 if i.bbox is not None and max(i.bbox[2], i.bbox[3]) < self.TOO_SMALL * size]
+                 if i.bbox is not None and too_small(i.bbox, size)]
         if not small:
             return None
         frame_id, side = min(small, key=lambda s: s[1])
