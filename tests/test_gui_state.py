@@ -157,3 +157,11 @@ def test_views_get_typed_project_events(window, qtbot):
     assert len(changed) == 1 and changed[0].old.keypoints[2, 2] != changed[0].new.keypoints[2, 2]
     assert changed[0].frame_id == window.current_frame_id
     assert FrameStateChanged(window.current_frame_id, "edited") in seen
+
+
+def test_the_status_bar_counts_one_person_in_the_singular(window, qtbot, tiny_model):
+    window.model_panel.add_model(tiny_model)
+    window._go_row(6)  # the skier: one annotated person, so one box
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    assert "predicted 1 person in coco_000000000785.jpg" in window.statusBar().currentMessage()

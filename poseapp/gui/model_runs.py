@@ -202,7 +202,7 @@ class ModelRunsMixin:
         where = what if len(results) == 1 else f"{len(results)} frames of {what}"
         small = self._too_small(results)
         self.model_panel.show_warning(small)
-        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} people in {where}"
+        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}"
                                      + (f". {small}" if small else ""), 10000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
