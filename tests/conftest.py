@@ -75,6 +75,18 @@ def small_lsp(tmp_path: Path, lsp_dir: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def project_file(tmp_path, small_lsp) -> Path:
+    """A project file holding the small LSP subset (closed again: tests open it as they need)."""
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    path = tmp_path / "p.poseapp"
+    with Project.open(path, create=True) as project:
+        import_source(project, small_lsp)
+    return path
+
+
 def make_model_folder(folder: Path, name: str = "recurrent-lite", seed: int = 0) -> Path:
     """A real (untrained) model saved as a model folder: safetensors weights and a card."""
     import torch

@@ -17,14 +17,6 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def project_file(tmp_path, small_lsp):
-    path = tmp_path / "p.poseapp"
-    with Project.open(path, create=True) as project:
-        import_source(project, small_lsp)
-    return path
-
-
 @pytest.mark.parametrize("fmt", ["coco", "yolo", "coco-results"])
 def test_export_onto_the_project_itself_is_refused(project_file, fmt, capsys):
     before = _digest(project_file)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from poseapp.cli import main
-from poseapp.formats import export_project, import_source
+from poseapp.formats import export_project
 from poseapp.store import Project
 
 
@@ -20,14 +20,6 @@ def coco_copy(tmp_path, coco_json):
     folder = tmp_path / "coco"
     shutil.copytree(coco_json.parent, folder)
     return folder / "test_coco.json"
-
-
-@pytest.fixture
-def project_file(tmp_path, small_lsp):
-    path = tmp_path / "p.poseapp"
-    with Project.open(path, create=True) as project:
-        import_source(project, small_lsp)
-    return path
 
 
 def _counts(path):

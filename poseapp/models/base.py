@@ -76,19 +76,13 @@ class CoordinateModel(PoseModel):
 
     def decode(self, output: torch.Tensor, codec=None) -> tuple[np.ndarray, np.ndarray]:
         """Scores are the sigmoid of the visibility output."""
-        codec = codec or self.codec()
-        out = output.float().cpu().numpy()
-        b, t, k = out.shape[:3]
-        coords, scores = np.zeros((b, t, k, 2)), np.zeros((b, t, k))
-        for i in range(b):
-            for s in range(t):
-                coords[i, s], scores[i, s] = codec.decode_stage(out[i, s], s)
-        return coords, scores
+        return decode_stage_maps(output.float().cpu().numpy(), codec or self.codec())
 
 
 def decode_stage_maps(maps: np.ndarray, codec) -> tuple[np.ndarray, np.ndarray]:
-    """(B, T, K, h, w) maps -> (B, T, K, 2) input-pixel coordinates and (B, T, K) scores, each
-    stage decoded as its codec says (a cascade's first stage holds part-detection disks)."""
+    """(B, T, K, ...) per-stage outputs (heatmaps, or regressed coordinates) -> (B, T, K, 2)
+    input-pixel coordinates and (B, T, K) scores, each stage decoded as its codec says (a
+    cascade's first stage holds part-detection disks)."""
     b, t, k = maps.shape[:3]
     coords, scores = np.zeros((b, t, k, 2)), np.zeros((b, t, k))
     for i in range(b):
