@@ -41,6 +41,14 @@ def coco_json(data_dir: Path) -> Path:
     return _need(data_dir / "coco_sample" / "test_coco.json")
 
 
+@pytest.fixture
+def coco_copy(tmp_path: Path, coco_json: Path) -> Path:
+    """The real COCO sample file and its images in a scratch folder, to be damaged by a test."""
+    folder = tmp_path / "coco"
+    shutil.copytree(coco_json.parent, folder)
+    return folder / "test_coco.json"
+
+
 @pytest.fixture(scope="session")
 def lsp_dir(data_dir: Path) -> Path:
     return _need(data_dir / "lsp_train")

@@ -12,14 +12,6 @@ from poseapp.core.errors import DataError
 from poseapp.formats import import_source
 
 
-@pytest.fixture
-def coco_copy(tmp_path, coco_json):
-    """The real sample file and its images in a scratch folder, to be damaged by each test."""
-    folder = tmp_path / "coco"
-    shutil.copytree(coco_json.parent, folder)
-    return folder / "test_coco.json"
-
-
 def _snapshot(project):
     return (project.frame_count(), project.instance_count(), len(project.sources()), project.categories())
 

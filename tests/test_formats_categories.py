@@ -5,7 +5,6 @@ with COCO's skeleton copied, 0-based skeletons of ExLPose / Datumaro / CVAT, Hal
 keypoint list, CVAT's label-per-point export)."""
 
 import json
-import shutil
 
 import pytest
 
@@ -21,13 +20,6 @@ CROWDPOSE_SKELETON = [
     [16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
     [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7],
 ]
-
-
-@pytest.fixture
-def coco_copy(tmp_path, coco_json):
-    folder = tmp_path / "coco"
-    shutil.copytree(coco_json.parent, folder)
-    return folder / "test_coco.json"
 
 
 def _rewrite(path, fn):

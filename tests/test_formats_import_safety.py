@@ -15,13 +15,6 @@ from poseapp.formats import export_project
 from poseapp.store import Project
 
 
-@pytest.fixture
-def coco_copy(tmp_path, coco_json):
-    folder = tmp_path / "coco"
-    shutil.copytree(coco_json.parent, folder)
-    return folder / "test_coco.json"
-
-
 def _counts(path):
     with Project.open(path) as project:
         return project.frame_count(), project.instance_count(), len(project.sources())
