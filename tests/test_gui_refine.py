@@ -243,3 +243,22 @@ def _placement_marks(project, fid, skeleton):
     accept.revert()
     move.revert()
     assert "placed" not in project.instance(pred.id).extra
+
+
+def _drawn_heat(window):
+    return [np.array(item.image, copy=True) for item in window.canvas._heat_images]
+
+
+def test_undo_and_redo_of_a_refinement_bring_back_the_heatmaps_that_made_the_joints(window, qtbot, predicted):
+    if not window.heatmap_panel.show_box.isChecked():
+        window.actions_by_name["heatmaps"].trigger()  # H
+    qtbot.waitUntil(lambda: len(window.canvas._heat_images) > 0, timeout=5000)
+    first = _drawn_heat(window)
+    x0, y0 = _keypoints(window, predicted.id)[R_WRIST, :2]
+    _drag(window, qtbot, (x0, y0), (x0 + 14.0, y0 - 9.0))
+    refined = _drawn_heat(window)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, refined))  # the view shows the refined run
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: all(np.array_equal(a, b) for a, b in zip(first, _drawn_heat(window))), timeout=5000)
+    window.actions_by_name["redo"].trigger()
+    qtbot.waitUntil(lambda: all(np.array_equal(a, b) for a, b in zip(refined, _drawn_heat(window))), timeout=5000)

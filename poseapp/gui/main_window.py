@@ -171,6 +171,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.model_panel.cancel.connect(self.cancel_job)
         self.heatmap_panel.changed.connect(self._update_heatmaps)
         self.results: OrderedDict[int, Any] = OrderedDict()  # frame id -> FrameResult, with heatmaps
+        self._heatmap_versions = {}
         self._predictors: dict[tuple[str, str], Any] = {}
         self.job: Job | None = None
         self.comparison = None  # the Compare models window, made on first use
@@ -320,6 +321,8 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             self._show_frame_info(frame, len(self.project.instances(frame.id)))
 
     def _on_instances_edited(self, event: InstanceAdded | InstanceChanged | InstanceRemoved) -> None:
+        if isinstance(event, InstanceChanged):
+            self._match_heatmaps(event.new)
         if self.project is not None and self.current_frame_id is not None and event.frame_id == self.current_frame_id:
             self.show_frame(self.current_frame_id)
 

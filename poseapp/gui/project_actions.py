@@ -114,6 +114,7 @@ class ProjectActionsMixin:
         self.broken = {}
         self.current_frame_id = None
         self.results.clear()
+        self._heatmap_versions.clear()
         self.undo_stack.clear()  # its commands hold the closed project
         self.selected = None
         self.canvas.clear_frame()

@@ -14,6 +14,7 @@ from poseapp.core.errors import PoseAppError
 from poseapp.store.edits import Refinement, placed_joints
 
 MOVED_PX = 0.5  # a joint that refinement moved less than this is not highlighted
+MAX_HEATMAP_VERSIONS = 32  # refinements per person whose heatmaps undo and redo can show again
 
 
 class RefiningMixin:
@@ -21,6 +22,8 @@ class RefiningMixin:
 
     _refine_cache: tuple | None = None  # (key, PersonCache) of the last person computed on demand
     last_refine_ms: float | None = None  # the model re-run of the last refinement (bench/gui_refine.py)
+    # instance id -> [(keypoints before, prediction before, keypoints after, refined prediction)]
+    _heatmap_versions: dict[int, list[tuple]]
 
     def refine_on(self) -> bool:
         box = self.model_panel.refine_box
@@ -30,9 +33,10 @@ class RefiningMixin:
         """Make ``edit`` (a drag, or a joint set not labelled) with the refinement of the person's
         other joints folded into it, so one undo takes back both."""
         moved, pred = self._fold_refinement(edit) if self.refine_on() else ({}, None)
+        before = self.project.instance(edit.instance_id).keypoints
         if not self._edit(edit):
             return False
-        self._show_moved(edit.instance_id, moved, pred)
+        self._show_moved(edit.instance_id, moved, pred, before)
         if moved:
             self.statusBar().showMessage(f"{edit.text.capitalize()}: the model moved {len(moved)} joint(s) you have not "
                                          f"placed ({self.last_refine_ms:.0f} ms); Ctrl+Z undoes both.", 8000)
@@ -46,6 +50,7 @@ class RefiningMixin:
             return False
         edit = Refinement(self.project, inst.id)
         moved, pred = self._fold_refinement(edit, say_why=True)
+        before = inst.keypoints
         if "keypoints" not in edit.changes:
             return False
         if not moved:  # nothing to undo: no step on the stack
@@ -53,7 +58,7 @@ class RefiningMixin:
             return False
         if not self._edit(edit):
             return False
-        self._show_moved(inst.id, moved, pred)
+        self._show_moved(inst.id, moved, pred, before)
         self.statusBar().showMessage(f"Refined: {len(moved)} joint(s) moved ({self.last_refine_ms:.0f} ms).", 5000)
         return True
 
@@ -151,12 +156,32 @@ class RefiningMixin:
         self._refine_cache = (key, cache)
         return cache
 
-    def _show_moved(self, instance_id: int, moved: dict[int, tuple[float, float]], pred) -> None:
-        """Ring the joints that moved; the heatmap view shows the refined iterations of the person."""
+    def _show_moved(self, instance_id: int, moved: dict[int, tuple[float, float]], pred, before: np.ndarray) -> None:
+        """Ring the joints that moved; the heatmap view shows the refined iterations of the person,
+        and remembers the maps they replaced, for undo (``_match_heatmaps``)."""
         if moved:
             self.canvas.flash_joints(np.array(list(moved.values()), dtype=np.float64))
         result = self.results.get(self.current_frame_id) if pred is not None else None
         for n, stored in enumerate(result.instances if result is not None else ()):
             if stored.id == instance_id and result.predictions[n].cache is pred.cache:  # the same model's run
+                after = self.project.instance(instance_id).keypoints
+                versions = self._heatmap_versions.setdefault(instance_id, [])
+                versions.append((before, result.predictions[n], after, pred))
+                del versions[:-MAX_HEATMAP_VERSIONS]
                 result.predictions[n] = pred
                 self._update_heatmaps()
+
+    def _match_heatmaps(self, record) -> None:
+        """After an undo or redo, show the heatmaps that produced the person's keypoints as they
+        are now: the run before a refinement once it is undone, the refined one once redone."""
+        result = self.results.get(record.frame_id)
+        if result is None:
+            return
+        for before, before_pred, after, after_pred in reversed(self._heatmap_versions.get(record.id, [])):
+            shown = (after_pred if np.array_equal(record.keypoints, after)
+                     else before_pred if np.array_equal(record.keypoints, before) else None)
+            if shown is not None:
+                for n, stored in enumerate(result.instances):
+                    if stored.id == record.id:
+                        result.predictions[n] = shown
+                return
