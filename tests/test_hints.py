@@ -175,3 +175,66 @@ def test_hint_training_draws_subsets_of_labelled_joints_reproducibly(tmp_path, l
     assert torch.equal(a["hint_mask"], trainer.model.hint_channels(joints))
     trainer.batch_in_epoch = 6
     assert not torch.equal(trainer._sample_hints(target, kps)["hint_mask"], a["hint_mask"])
+
+
+def _hint_trainer(tmp_path, lsp_dir, **options):
+    from poseapp.engine.trainer import Progress, TrainConfig, Trainer
+
+    cfg = TrainConfig(model="recurrent-lite", data=(f"lsp:{lsp_dir}",), max_train=16, max_val=4, **options)
+    trainer = Trainer(cfg, tmp_path / "h", progress=Progress(io.StringIO()))
+    trainer.model = trainer._build()
+    trainer.epoch, trainer.batch_in_epoch, trainer.steps_per_epoch = 0, 5, 10
+    return trainer
+
+
+def test_annotator_like_hint_training_hints_the_joints_the_first_estimate_gets_most_wrong(tmp_path, lsp_dir):
+    trainer = _hint_trainer(tmp_path, lsp_dir, hints=1.0, max_hints=2, hint_worst=1.0, hint_limb_ends="estimate")
+    codec = trainer.model.codec()
+    b = 8
+    truth = np.tile(np.linspace(20.0, 100.0, 14)[:, None], (1, 2))
+    kps = torch.from_numpy(np.column_stack([truth, np.full(14, 2.0)])).float().repeat(b, 1, 1)
+    target = torch.from_numpy(np.stack([codec.encode(k.numpy())[0] for k in kps])).float()
+    first = target.clone()
+    first[:, 4] = torch.roll(first[:, 4], shifts=(9, 9), dims=(1, 2))  # the estimate is far off for joints 4 and 11
+    first[:, 11] = torch.roll(first[:, 11], shifts=(-12, 0), dims=(1, 2))
+    sampler = trainer._sample_hints(target, kps)["hint_sampler"]
+    maps, mask = sampler(first)
+    joints = mask[:, :14]
+    assert joints[:, 4].all()  # the worst joint (12.7 cells off) in every sample
+    assert not joints[:, [j for j in range(14) if j not in (4, 11)]].any()  # and the second worst (12) when 2 are drawn
+    assert joints[:, 11].any()
+    # a limb from a hinted joint to one that is not is drawn to the model's estimate, as refine draws it
+    estimate = trainer._first_estimate(first)[0].numpy()
+    mixed = np.column_stack([estimate, np.full(14, 2.0)])
+    mixed[[4, 11]] = kps[0, [4, 11]].numpy()
+    if joints[0].sum() == 2:
+        np.testing.assert_allclose(maps[0].numpy(), trainer.model.encode_hints(mixed), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [{"hint_worst": 1.5}, {"hint_worst": True}, {"hint_limb_ends": "middle"}])
+def test_hint_options_are_validated(bad):
+    from poseapp.engine.trainer import TrainConfig
+
+    with pytest.raises(ValueError):
+        TrainConfig(model="recurrent-lite", **bad)
+
+
+def test_a_model_widened_to_read_hints_starts_as_its_parent_and_then_uses_them():
+    import dataclasses
+
+    torch.manual_seed(3)
+    parent = _with_batch_norm_statistics(build_model("recurrent-lite"))
+    wider = build_model(dataclasses.replace(parent.config, hint_input=True)).eval()
+    assert ckpt.widen_from(wider, parent) == ["recurrent.0.0.weight"]
+    x = torch.randn(2, 3, 128, 128)
+    joints = torch.zeros(2, 14, dtype=torch.bool)
+    joints[0, 6] = True
+    maps = torch.rand(2, wider.config.num_maps, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(wider(x), parent(x))
+        hinted = dict(hint_maps=maps, hint_mask=wider.hint_channels(joints))
+        assert torch.allclose(wider(x, **hinted), parent(x, **hinted), atol=1e-6)  # zero weights on the new channels
+        wider.recurrent[0][0].weight[:, -14:].normal_()
+        assert not torch.allclose(wider(x, **hinted)[0], parent(x, **hinted)[0])  # trained, they matter
+    with pytest.raises(ValueError, match="only added input channels"):
+        ckpt.widen_from(build_model("recurrent-lite", widths=(8, 16, 32)), parent)

@@ -60,6 +60,30 @@ def make_card(model, name: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def widen_from(model: torch.nn.Module, parent: torch.nn.Module) -> list[str]:
+    """Load ``parent``'s weights into ``model``, a copy of it with more input channels in some
+    layers (e.g. a recurrent module that also reads hints): the new channels' weights start at
+    zero, so the widened model computes what the parent did. Returns the widened weights' names."""
+    state, widened = model.state_dict(), []
+    for name, old in parent.state_dict().items():
+        new = state.get(name)
+        if new is None:
+            raise ValueError(f"the parent model has a weight {name} this one lacks")
+        if new.shape == old.shape:
+            new.copy_(old)
+        elif new.dim() == old.dim() and new.dim() >= 2 and new.shape[0] == old.shape[0] and new.shape[2:] == old.shape[2:] \
+                and new.shape[1] > old.shape[1]:
+            new.zero_()
+            new[:, : old.shape[1]].copy_(old)
+            widened.append(name)
+        else:
+            raise ValueError(f"{name} is {tuple(old.shape)} in the parent and {tuple(new.shape)} here: only added input channels can be widened")
+    missing = set(state) - set(parent.state_dict())
+    if missing:
+        raise ValueError(f"weights {sorted(missing)} are not in the parent model")
+    return widened
+
+
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
     folder = model_dir(path)
     card_path = folder / CARD

@@ -63,7 +63,9 @@ class TrainConfig:
     max_minutes: float | None = None
     max_train: int | None = None  # cap on training samples (quick runs, tests)
     max_val: int | None = None
-    init_from: str | None = None  # fine-tuning: start from this model folder
+    # Fine-tuning: start from this model folder. model_overrides then change its config, and may
+    # only add input channels (e.g. hint_input), whose new weights start at zero.
+    init_from: str | None = None
     # Which epoch's weights the run ships. 'best' picks by validation PCK, the same split the card
     # reports, so its figure is a best-of-N on that split; 'last' makes no choice on it.
     keep: str = "last"
@@ -76,6 +78,12 @@ class TrainConfig:
     # labelled joints' ground-truth maps in the recurrent input, so the model learns to use corrections.
     hints: float = 0.0
     max_hints: int = 7
+    # The share of hinted samples whose hints are the joints the model's own feed-forward estimate
+    # gets most wrong, as an annotator picks them (the rest get random joints).
+    hint_worst: float = 0.0
+    # Where a hinted limb map's other end is drawn when that end is not hinted: at the truth, or at
+    # the model's own estimate, as Predictor.refine draws it at inference.
+    hint_limb_ends: str = "truth"
     train_eval: int = 200  # training samples (un-augmented) evaluated each epoch, to tell underfitting from overfitting
     threads: int | None = None  # torch CPU threads (None: torch's default)
     # NHWC tensors: oneDNN's bf16 convolutions run about 1.8x faster so at widths 32/64/128 (bench/RESULTS.md)
@@ -87,7 +95,7 @@ class TrainConfig:
         AugmentConfig(**_augment_args(self.augment))  # raises for unknown augmentation options
         choices = {"occlusion": OCCLUSION_MODES, "amp": ("auto", "bf16", "fp16", "off"), "keep": ("last", "best"),
                    "optimizer": ("adamw", "sgd"), "cascade_schedule": ("staged", "joint"),
-                   "stage_schedule": ("sequential", "joint")}
+                   "stage_schedule": ("sequential", "joint"), "hint_limb_ends": ("truth", "estimate")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
@@ -113,6 +121,8 @@ class TrainConfig:
             raise ValueError("ema_decay must lie in [0, 1): 0 is off, 0.999 a usual value")
         if not 0.0 <= self.hints <= 1.0:
             raise ValueError("hints is the share of samples with hints, in [0, 1]")
+        if isinstance(self.hint_worst, bool) or not isinstance(self.hint_worst, (int, float)) or not 0.0 <= self.hint_worst <= 1.0:
+            raise ValueError("hint_worst is the share of hinted samples given their worst joints, in [0, 1]")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, **overrides: Any) -> "TrainConfig":
@@ -263,6 +273,13 @@ class Trainer:
             if card["architecture"] != resolve(cfg.model)[0]:
                 raise PoseAppError(f"{cfg.init_from} is a {card['architecture']} model; the config asks for {cfg.model}")
             self.parent = _lineage(cfg.init_from, card)
+            if cfg.model_overrides:
+                wider = build_model(dataclasses.replace(model.config, **cfg.model_overrides))
+                try:
+                    self.parent["widened"] = ckpt.widen_from(wider, model)
+                except ValueError as exc:
+                    raise PoseAppError(f"model_overrides {cfg.model_overrides} do not fit {cfg.init_from}: {exc}") from None
+                model = wider
         else:
             model = build_model(make_config(cfg.model, **cfg.model_overrides))
         return model.to(self.device)
@@ -449,10 +466,12 @@ class Trainer:
             self.ema.update(self.model, self.global_step)
         return float(loss.detach())
 
-    def _sample_hints(self, target: torch.Tensor, kps: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Hint training: a ``hints`` share of the samples gets 1..max_hints random labelled joints'
-        ground-truth maps (and their limbs') in the recurrent input; the rest none. Drawn from a
-        generator seeded by (seed, global step), so a resumed run draws the same."""
+    def _sample_hints(self, target: torch.Tensor, kps: torch.Tensor) -> dict[str, torch.Tensor | Callable]:
+        """Hint training: a ``hints`` share of the samples gets 1..max_hints labelled joints'
+        ground-truth maps (and their limbs') in the recurrent input; the rest none. The joints are
+        random, or for a ``hint_worst`` share of them the ones the feed-forward estimate gets most
+        wrong. Draws come from a generator seeded by (seed, global step), so a resumed run draws the
+        same. Returns forward()'s hint arguments: the maps, or a sampler that sees the estimate."""
         cfg = self.config
         if cfg.hints <= 0 or not getattr(self.model, "supports_hints", False):
             return {}
@@ -462,9 +481,43 @@ class Trainer:
         count = torch.randint(1, cfg.max_hints + 1, (b,), generator=gen)
         labelled = (kps[:, :, 2] > 0).cpu()
         score = torch.rand(b, k, generator=gen).masked_fill(~labelled, 2.0)  # unlabelled joints are never hints
-        rank = score.argsort(dim=1).argsort(dim=1)
-        joints = (rank < count[:, None]) & labelled & hinted_sample[:, None]
-        return {"hint_maps": self.model.hint_maps(target), "hint_mask": self.model.hint_channels(joints.to(target.device))}
+        if cfg.hint_worst <= 0 and cfg.hint_limb_ends == "truth":  # needs no estimate
+            joints = _lowest(score, count) & labelled & hinted_sample[:, None]
+            return {"hint_maps": self.model.hint_maps(target), "hint_mask": self.model.hint_channels(joints.to(target.device))}
+        worst_sample = torch.rand(b, generator=gen) < cfg.hint_worst
+
+        def sampler(first_maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            estimate = self._first_estimate(first_maps)
+            error = (estimate - kps[:, :, :2].cpu().float()).norm(dim=2).masked_fill(~labelled, -1.0)
+            ranked = torch.where(worst_sample[:, None], -error, score)
+            joints = _lowest(ranked, count) & labelled & hinted_sample[:, None]
+            if cfg.hint_limb_ends == "truth":
+                maps = self.model.hint_maps(target)
+            else:
+                maps = self._estimate_limb_maps(target, kps, estimate, joints)
+            return maps, self.model.hint_channels(joints.to(target.device))
+        return {"hint_sampler": sampler}
+
+    def _first_estimate(self, first_maps: torch.Tensor) -> torch.Tensor:
+        """(B, K, 2) input-pixel argmax of the first keypoint maps, on the CPU."""
+        k = self.model.config.num_joints
+        maps = first_maps[:, :k].float().cpu()
+        w = maps.shape[-1]
+        idx = maps.flatten(2).argmax(dim=2)
+        cells = torch.stack([idx % w, idx // w], dim=2).numpy().astype(np.float64)
+        return torch.from_numpy(self.model.codec().to_input(cells)).float()
+
+    def _estimate_limb_maps(self, target, kps, estimate, joints) -> torch.Tensor:
+        """The hint maps Predictor.refine would draw: hinted joints at the truth, other ends of
+        their limbs at the model's estimate (only hinted samples are drawn; the rest are masked)."""
+        maps = self.model.hint_maps(target).clone()
+        truth = kps.cpu().numpy()
+        for i in torch.nonzero(joints.any(dim=1)).flatten().tolist():
+            mixed = np.column_stack([estimate[i].numpy(), np.full(len(truth[i]), 2.0)])
+            picked = joints[i].numpy()
+            mixed[picked] = truth[i][picked, :3]
+            maps[i] = torch.from_numpy(self.model.encode_hints(mixed)).to(maps)
+        return maps
 
     def _log_step(self, batches: int) -> None:
         cfg = self.config
@@ -611,3 +664,9 @@ def _lineage(path: str, card: dict[str, Any]) -> dict[str, Any]:
     if "initialized_from" in training:  # chains of fine-tuning keep every ancestor
         parent["initialized_from"] = training["initialized_from"]
     return parent
+
+
+def _lowest(score: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    """(B, K) bool: each row's ``count`` lowest scores."""
+    rank = score.argsort(dim=1).argsort(dim=1)
+    return rank < count[:, None]

@@ -24,6 +24,8 @@ class PoseModel(nn.Module):
     #   hint_maps(target) -> (B, C, h, w) the training target's maps that hints copy
     #   encode_hints(keypoints (K, 3) crop px) -> (C, h, w) numpy maps for hints at inference
     # and forward(x, iterations, hint_maps=None, hint_mask=None) == rerun(features(x), ...).
+    # In training, forward(x, hint_sampler=f) calls f(first maps, detached) -> (hint_maps, hint_mask)
+    # between features and rerun, so hints can depend on the model's own first estimate.
     supports_hints = False
 
     def __init__(self, config: Any):

@@ -88,8 +88,11 @@ class PartRegressionNet(PoseModel):
         return torch.stack([logits, maps.to(logits.dtype)], dim=1)
 
     def forward(self, x: torch.Tensor, iterations: int | None = None, hint_maps: torch.Tensor | None = None,
-                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.rerun(self.features(x), iterations, hint_maps, hint_mask)
+                hint_mask: torch.Tensor | None = None, hint_sampler=None) -> torch.Tensor:
+        cache = self.features(x)
+        if hint_sampler is not None:  # training: hints chosen from the feed-forward estimate
+            hint_maps, hint_mask = hint_sampler(cache[1].detach())
+        return self.rerun(cache, iterations, hint_maps, hint_mask)
 
     def hint_channels(self, joints: torch.Tensor) -> torch.Tensor:
         return joints  # one detection map per joint

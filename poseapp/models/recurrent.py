@@ -54,6 +54,9 @@ class RecurrentConfig(BaseConfig):
     # (bench/RESULTS.md): corrections with refinement 94% of those without under "touching", 106%
     # under "both".
     hint_limbs: str = "touching"
+    # The recurrent module also reads the hints on channels of their own (a map per joint, zero
+    # when not hinted), so it can tell a user's correction from its own confident estimate.
+    hint_input: bool = False
 
     def __post_init__(self) -> None:
         if self.hint_limbs not in ("both", "touching"):
@@ -95,7 +98,8 @@ class RecurrentPoseNet(PoseModel):
         self.layer7 = nn.Conv2d(config.fusion_width, c, 1)
         # The recurrent module: one set of weights, applied once per iteration.
         self.recurrent = nn.Sequential(
-            conv_bn_relu(w3 + c, config.recurrent_width, config.recurrent_kernel, dilation=config.recurrent_dilation),
+            conv_bn_relu(w3 + c + (config.num_joints if config.hint_input else 0), config.recurrent_width,
+                         config.recurrent_kernel, dilation=config.recurrent_dilation),
             conv_bn_relu(config.recurrent_width, config.recurrent_width, config.recurrent_kernel, dilation=config.recurrent_dilation),
             nn.Conv2d(config.recurrent_width, c, 1),
         )
@@ -127,21 +131,32 @@ class RecurrentPoseNet(PoseModel):
         if (hint_maps is None) != (hint_mask is None):
             raise ValueError("hint_maps and hint_mask come together")
         outputs = [maps]
+        extra = [self._hint_input(maps, hint_maps, hint_mask)] if self.config.hint_input else []
         for _ in range(iterations):
             if hint_mask is not None:
                 keep = hint_mask[:, :, None, None].to(maps.dtype)
                 maps = maps * (1 - keep) + hint_maps.to(maps.dtype) * keep
-            maps = self.recurrent(torch.cat([f3, maps], dim=1))
+            maps = self.recurrent(torch.cat([f3, maps, *extra], dim=1))
             outputs.append(maps)
         return torch.stack(outputs, dim=1)
+
+    def _hint_input(self, maps: torch.Tensor, hint_maps: torch.Tensor | None, hint_mask: torch.Tensor | None) -> torch.Tensor:
+        """(B, K, h, w): each hinted joint's map, zero for the others (and for every joint without hints)."""
+        k = self.config.num_joints
+        if hint_mask is None:
+            return maps.new_zeros(maps.shape[0], k, *maps.shape[2:])
+        return hint_maps[:, :k].to(maps.dtype) * hint_mask[:, :k, None, None].to(maps.dtype)
 
     def rerun(self, cache: tuple[torch.Tensor, torch.Tensor], iterations: int | None = None,
               hint_maps: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.iterate(*cache, iterations, hint_maps, hint_mask)
 
     def forward(self, x: torch.Tensor, iterations: int | None = None, hint_maps: torch.Tensor | None = None,
-                hint_mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.rerun(self.features(x), iterations, hint_maps, hint_mask)
+                hint_mask: torch.Tensor | None = None, hint_sampler=None) -> torch.Tensor:
+        cache = self.features(x)
+        if hint_sampler is not None:  # training: hints chosen from the feed-forward estimate
+            hint_maps, hint_mask = hint_sampler(cache[1].detach())
+        return self.rerun(cache, iterations, hint_maps, hint_mask)
 
     def hint_maps(self, target: torch.Tensor) -> torch.Tensor:
         return target  # keypoint + part maps, the same channels as the recurrent input
