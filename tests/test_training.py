@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.trainer import Progress, TrainConfig, Trainer
+from poseapp.models import build_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -331,6 +332,39 @@ def test_run_with_hints_and_ema_resumes_to_the_same_weights_and_ema(tmp_path, ls
     # the shipped weights are the EMA's
     shipped = load_file(str(tmp_path / "resumed" / ckpt.WEIGHTS))
     torch.testing.assert_close(shipped["layer7.weight"], b["ema"]["layer7.weight"], rtol=0, atol=0)
+
+
+def test_a_resume_may_change_how_hints_are_drawn_and_add_hint_inputs_and_the_card_says_when(tmp_path, lsp_dir):
+    """A long run's hint recipe can change on resume (issue #13): the change is logged with its step
+    and kept in the card; a recurrent module that starts reading hints resumes with zero weights on
+    the new channels, so the resumed model computes what the saved one did; other changes are refused."""
+    from poseapp.core.errors import PoseAppError
+
+    cfg = dict(model="recurrent-lite", hints=0.5, ema_decay=0.9, max_steps=6, max_train=48, batch_size=8, epochs=3)
+    out = tmp_path / "run"
+    assert Trainer(_tiny(lsp_dir, max_minutes=0.0, **cfg), out, progress=Progress(io.StringIO())).run()["stopped"]
+    saved = ckpt.load_state(out)
+    changed = dict(cfg, hint_worst=0.5, hint_limb_ends="estimate", model_overrides={"hint_input": True})
+    trainer = Trainer(_tiny(lsp_dir, max_minutes=0.0, **changed), out, progress=Progress(io.StringIO()))
+    trainer._setup()
+    trainer._restore(saved)
+    x = torch.randn(2, 3, 128, 128)
+    old = build_model("recurrent-lite")
+    old.load_state_dict(saved["model"])
+    with torch.no_grad():
+        torch.testing.assert_close(trainer.model.eval()(x), old.eval()(x), rtol=0, atol=0)
+    assert [c["option"] for c in trainer.recipe_changes] == ["hint_limb_ends", "hint_worst", "model_overrides.hint_input"]
+    stream = io.StringIO()
+    result = Trainer(_tiny(lsp_dir, **changed), out, progress=Progress(stream)).run()
+    assert not result["stopped"]
+    logged = [e for e in _events(stream) if e["event"] == "recipe_change"]
+    assert {e["option"]: (e["from"], e["to"]) for e in logged} == {
+        "hint_worst": (0.0, 0.5), "hint_limb_ends": ("truth", "estimate"), "model_overrides.hint_input": (False, True)}
+    card = json.loads((out / ckpt.CARD).read_text())
+    assert [c["step"] for c in card["training"]["recipe_changes"]] == [logged[0]["step"]] * 3
+    assert card["config"]["hint_input"] is True
+    with pytest.raises(PoseAppError, match=r"differs in lr"):
+        Trainer(_tiny(lsp_dir, **dict(changed, lr=0.5)), out, progress=Progress(io.StringIO())).run()
 
 
 def test_schedule_warms_up_then_follows_one_cosine_over_max_steps(tmp_path, lsp_dir):

@@ -64,24 +64,37 @@ def widen_from(model: torch.nn.Module, parent: torch.nn.Module) -> list[str]:
     """Load ``parent``'s weights into ``model``, a copy of it with more input channels in some
     layers (e.g. a recurrent module that also reads hints): the new channels' weights start at
     zero, so the widened model computes what the parent did. Returns the widened weights' names."""
-    state, widened = model.state_dict(), []
-    for name, old in parent.state_dict().items():
-        new = state.get(name)
+    state, widened = widen_state(model.state_dict(), parent.state_dict())
+    model.load_state_dict(state)
+    return widened
+
+
+def widen_state(shapes: dict[str, torch.Tensor], parent: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """``parent``'s tensors in the shapes of ``shapes`` (same names): a tensor with more input
+    channels (dimension 1) gets the parent's in its first channels and zeros in the rest."""
+    out, widened = {}, []
+    for name, old in parent.items():
+        new = shapes.get(name)
         if new is None:
             raise ValueError(f"the parent model has a weight {name} this one lacks")
-        if new.shape == old.shape:
-            new.copy_(old)
-        elif new.dim() == old.dim() and new.dim() >= 2 and new.shape[0] == old.shape[0] and new.shape[2:] == old.shape[2:] \
-                and new.shape[1] > old.shape[1]:
-            new.zero_()
-            new[:, : old.shape[1]].copy_(old)
-            widened.append(name)
-        else:
-            raise ValueError(f"{name} is {tuple(old.shape)} in the parent and {tuple(new.shape)} here: only added input channels can be widened")
-    missing = set(state) - set(parent.state_dict())
+        wider = widen_tensor(old, tuple(new.shape), name)
+        widened += [name] if wider is not old else []
+        out[name] = wider
+    missing = set(shapes) - set(parent)
     if missing:
         raise ValueError(f"weights {sorted(missing)} are not in the parent model")
-    return widened
+    return out, widened
+
+
+def widen_tensor(old: torch.Tensor, shape: tuple[int, ...], name: str = "a weight") -> torch.Tensor:
+    """``old`` itself when it has ``shape``; else zero-padded along dimension 1 up to it."""
+    if tuple(old.shape) == shape:
+        return old
+    if old.dim() == len(shape) >= 2 and old.shape[0] == shape[0] and tuple(old.shape[2:]) == shape[2:] and shape[1] > old.shape[1]:
+        wider = old.new_zeros(shape)
+        wider[:, : old.shape[1]] = old
+        return wider
+    raise ValueError(f"{name} is {tuple(old.shape)} in the parent and {shape} here: only added input channels can be widened")
 
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:

@@ -63,8 +63,11 @@ def _recipe_lines(training: dict[str, Any]) -> list[str]:
              f"weights: {training.get('weights', 'last step')}"
              + (f" (decay {cfg['ema_decay']})" if cfg.get("ema_decay") else "")]
     if cfg.get("hints"):
+        chosen = (f"{100 * cfg['hint_worst']:.0f}% of them the joints the first estimate gets most wrong, the rest random"
+                  if cfg.get("hint_worst") else "random joints")
+        ends = "; hinted limbs drawn to the model's own estimate" if cfg.get("hint_limb_ends") == "estimate" else ""
         parts.append(f"hint training: {100 * cfg['hints']:.0f}% of samples get 1-{cfg.get('max_hints', '?')} "
-                     "ground-truth joint maps in the recurrent input")
+                     f"ground-truth joint maps in the recurrent input ({chosen}{ends})")
     if cfg.get("model_overrides"):
         parts.append("model options " + ", ".join(f"{k}={v}" for k, v in cfg["model_overrides"].items()))
     return ["- " + "; ".join(parts)]

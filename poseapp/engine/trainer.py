@@ -383,18 +383,14 @@ class Trainer:
     def _restore(self, state: dict[str, Any] | None) -> None:
         if state is None:
             return
-        differs = self.config.differences(state.get("config", ""))
-        if differs:
-            # Starting afresh would overwrite a run (maybe a finished one) that the user did not ask to lose.
-            raise PoseAppError(
-                f"{self.out / ckpt.STATE}: this folder holds a run with another config (differs in "
-                f"{', '.join(differs)}); train into a new --out folder, or delete the folder to start over"
-            )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.recipe_changes = json.loads(state.get("recipe_changes", "[]"))
+        changes = self._recipe_changes(state.get("config", ""))
+        shapes = self.model.state_dict()
+        self.model.load_state_dict(ckpt.widen_state(shapes, state["model"])[0])
+        self.optimizer.load_state_dict(_widen_optimizer_state(state["optimizer"], self.optimizer))
         self.scheduler.load_state_dict(state["scheduler"])
         if self.ema is not None:
-            self.ema.load_state_dict(state["ema"])
+            self.ema.load_state_dict(ckpt.widen_state(shapes, state["ema"])[0])
         torch.set_rng_state(state["torch_rng"])
         self.epoch, self.batch_in_epoch = int(state["epoch"]), int(state["batch"])
         self.history = json.loads(state["history"])
@@ -402,8 +398,36 @@ class Trainer:
         self.train_seconds = float(state["train_seconds"])
         self.resumes = int(state.get("resumes", 0)) + 1
         self.progress("resume", epoch=self.epoch, batch=self.batch_in_epoch, step=self.global_step, resumes=self.resumes)
+        for change in changes:
+            change.update(epoch=self.epoch, step=self.global_step)
+            self.recipe_changes.append(change)
+            self.progress("recipe_change", **change)
 
     resumes = 0  # how often this run was resumed, for the card
+    recipe_changes: list[dict[str, Any]] = []  # hint options changed (and hint inputs added) on resume, for the card
+
+    def _recipe_changes(self, saved_identity: str) -> list[dict[str, Any]]:
+        """The options in which this config changes the saved run's recipe, when a resume may
+        change them: hint training, and a recurrent module that starts reading hints (its new
+        weights start at zero). Any other difference is refused."""
+        differs = self.config.differences(saved_identity)
+        saved = {**json.loads(type(self.config)().identity()), **json.loads(saved_identity)} if differs else {}
+        current = self.config.to_dict()
+        changes, refused = [], []
+        for name in differs:
+            if name in RESUMABLE_CHANGES:
+                changes.append({"option": name, "from": saved.get(name), "to": current[name]})
+            elif name == "model_overrides" and _only_adds_hint_input(saved.get(name) or {}, current[name]):
+                changes.append({"option": "model_overrides.hint_input", "from": False, "to": True})
+            else:
+                refused.append(name)
+        if refused:
+            # Starting afresh would overwrite a run (maybe a finished one) that the user did not ask to lose.
+            raise PoseAppError(
+                f"{self.out / ckpt.STATE}: this folder holds a run with another config (differs in "
+                f"{', '.join(refused)}); train into a new --out folder, or delete the folder to start over"
+            )
+        return changes
 
     def _batches(self) -> list[list[int]]:
         """This epoch's batches: a shuffle seeded by (seed, epoch), so a resumed epoch replays it."""
@@ -565,6 +589,7 @@ class Trainer:
                 "validation_split": "LSP training half im0801-im1000" if any(s.key.startswith("lsp:") for s in self.val) else "every 20th sample",
                 "kept": cfg.keep, "kept_epoch": record["epoch"], "epochs_run": len(history), "steps": self.global_step,
                 "train_seconds": round(self.train_seconds), "resumes": self.resumes,
+                **({"recipe_changes": self.recipe_changes} if self.recipe_changes else {}),
                 "weights": "EMA" if self.ema is not None else "last step",
                 "hardware": hardware_description(self.device), "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
                 "world_size": self.world, "started": self._start_wall,
@@ -589,6 +614,7 @@ class Trainer:
             "best": json.dumps(self.best),
             "train_seconds": self.train_seconds,
             "resumes": self.resumes,
+            "recipe_changes": json.dumps(self.recipe_changes),
             "config": self.config.identity(),
         }
         if self.ema is not None:
@@ -670,3 +696,22 @@ def _lowest(score: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
     """(B, K) bool: each row's ``count`` lowest scores."""
     rank = score.argsort(dim=1).argsort(dim=1)
     return rank < count[:, None]
+
+
+# Options a resumed run may change: how hints are drawn. The change is logged and kept in the card.
+RESUMABLE_CHANGES = ("hints", "max_hints", "hint_worst", "hint_limb_ends")
+
+
+def _only_adds_hint_input(saved: dict[str, Any], current: dict[str, Any]) -> bool:
+    return {k: v for k, v in current.items() if k != "hint_input"} == saved and current.get("hint_input") is True
+
+
+def _widen_optimizer_state(state: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """A saved optimizer state whose per-parameter moments fit the (maybe widened) parameters."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    for index, moments in state["state"].items():
+        shape = tuple(params[int(index)].shape)
+        for key, value in moments.items():
+            if torch.is_tensor(value) and value.dim() >= 2:
+                moments[key] = ckpt.widen_tensor(value, shape, f"optimizer moment {key} of parameter {index}")
+    return state
