@@ -23,7 +23,9 @@ def _pck_rows(per_iteration: list[dict[str, Any]], key: str = "pck@0.2") -> list
 def _kept(training: dict[str, Any]) -> str:
     runs = training.get("epochs_run", "?")
     if training.get("kept") == "last":
-        return f"the weights after the last epoch ({runs} of {runs}); no choice was made on the validation split"
+        among = "; no epoch was chosen on the validation split (but see selection below)" if training.get("selection") \
+            else "; no choice was made on the validation split"
+        return f"the weights after the last epoch ({runs} of {runs}){among}"
     epoch = training.get("kept_epoch", training.get("best_epoch"))
     number = epoch + 1 if isinstance(epoch, int) else "?"
     return (f"the weights of epoch {number} of {runs}, the best on the validation split: the accuracy below is "
@@ -50,7 +52,16 @@ def _lineage_lines(training: dict[str, Any]) -> list[str]:
             f"(occlusion `{cfg.get('occlusion', '?')}`, lr {cfg.get('lr', '?')}) on {', '.join(parent.get('data', [])) or '?'}, "
             f"{parent.get('train_seconds', 0) / 3600:.2f} h on {parent.get('hardware', '?')}"
             + (f"; LSP val PCK@0.2 {pck:.1f} at that point" if pck is not None else "")
+            + (f" ({parent['note']})" if parent.get("note") else "")
         )
+    total = training.get("train_seconds", 0) + sum(p.get("train_seconds", 0) for p in _ancestors(training))
+    if lines:
+        lines.append(f"- training time in all, this run and the runs it grew from: {total / 3600:.2f} h")
+    if training.get("selection"):
+        lines.append(f"- selection: {training['selection']}")
+    for change in training.get("recipe_changes", []):
+        lines.append(f"- recipe change at step {change['step']} (epoch {change['epoch'] + 1}): "
+                     f"{change['option']} {change['from']} -> {change['to']}")
     return lines
 
 
