@@ -1,7 +1,6 @@
 """Corrections as hints (issue #13): the models' hint protocol, Predictor.refine from cached
 features, hint training in the trainer, and the simulated annotator."""
 
-import io
 
 import numpy as np
 import pytest
@@ -154,42 +153,34 @@ def test_correct_person_corrects_the_largest_error_first_and_counts_regressions(
     assert corrections == 2 and regressions == 1  # joint 9 was right, went wrong, then was corrected
 
 
-def test_hint_training_draws_subsets_of_labelled_joints_reproducibly(tmp_path, lsp_dir):
-    from poseapp.engine.trainer import Progress, TrainConfig, Trainer
+def test_hint_training_draws_subsets_of_labelled_joints_reproducibly():
+    from poseapp.engine.hint_training import HintSampler
 
-    cfg = TrainConfig(model="recurrent-lite", data=(f"lsp:{lsp_dir}",), hints=0.5, max_hints=3, max_train=16, max_val=4)
-    trainer = Trainer(cfg, tmp_path / "h", progress=Progress(io.StringIO()))
-    trainer.model = trainer._build()
-    trainer.epoch, trainer.batch_in_epoch, trainer.steps_per_epoch = 0, 5, 10
+    model = build_model("recurrent-lite")
+    sampler = HintSampler(model, hints=0.5, max_hints=3)
     kps = torch.zeros(64, 14, 3)
     kps[:, :, 2] = 2.0
     kps[:, 0, 2] = 0.0  # joint 0 unlabelled: never a hint
     target = torch.rand(64, 28, 32, 32)
-    a = trainer._sample_hints(target, kps)
-    b = trainer._sample_hints(target, kps)
+    a = sampler(target, kps, step=5)
+    b = sampler(target, kps, step=5)
     assert torch.equal(a["hint_mask"], b["hint_mask"]) and a["hint_maps"] is target
     joints = a["hint_mask"][:, :14]
     counts = joints.sum(1)
     assert not joints[:, 0].any() and counts.max() <= 3
     assert 10 < int((counts == 0).sum()) < 54  # about half the samples have none
-    assert torch.equal(a["hint_mask"], trainer.model.hint_channels(joints))
-    trainer.batch_in_epoch = 6
-    assert not torch.equal(trainer._sample_hints(target, kps)["hint_mask"], a["hint_mask"])
+    assert torch.equal(a["hint_mask"], model.hint_channels(joints))
+    assert not torch.equal(sampler(target, kps, step=6)["hint_mask"], a["hint_mask"])
+    assert HintSampler(model, hints=0.0, max_hints=3)(target, kps, step=5) == {}
+    assert HintSampler(build_model("deeppose-lite"), hints=0.5, max_hints=3)(target, kps, step=5) == {}  # takes none
 
 
-def _hint_trainer(tmp_path, lsp_dir, **options):
-    from poseapp.engine.trainer import Progress, TrainConfig, Trainer
+def test_annotator_like_hint_training_hints_the_joints_the_first_estimate_gets_most_wrong():
+    from poseapp.engine.hint_training import HintSampler
 
-    cfg = TrainConfig(model="recurrent-lite", data=(f"lsp:{lsp_dir}",), max_train=16, max_val=4, **options)
-    trainer = Trainer(cfg, tmp_path / "h", progress=Progress(io.StringIO()))
-    trainer.model = trainer._build()
-    trainer.epoch, trainer.batch_in_epoch, trainer.steps_per_epoch = 0, 5, 10
-    return trainer
-
-
-def test_annotator_like_hint_training_hints_the_joints_the_first_estimate_gets_most_wrong(tmp_path, lsp_dir):
-    trainer = _hint_trainer(tmp_path, lsp_dir, hints=1.0, max_hints=2, hint_worst=1.0, hint_limb_ends="estimate")
-    codec = trainer.model.codec()
+    model = build_model("recurrent-lite")
+    hints = HintSampler(model, hints=1.0, max_hints=2, hint_worst=1.0, hint_limb_ends="estimate")
+    codec = model.codec()
     b = 8
     truth = np.tile(np.linspace(20.0, 100.0, 14)[:, None], (1, 2))
     kps = torch.from_numpy(np.column_stack([truth, np.full(14, 2.0)])).float().repeat(b, 1, 1)
@@ -197,18 +188,17 @@ def test_annotator_like_hint_training_hints_the_joints_the_first_estimate_gets_m
     first = target.clone()
     first[:, 4] = torch.roll(first[:, 4], shifts=(9, 9), dims=(1, 2))  # the estimate is far off for joints 4 and 11
     first[:, 11] = torch.roll(first[:, 11], shifts=(-12, 0), dims=(1, 2))
-    sampler = trainer._sample_hints(target, kps)["hint_sampler"]
-    maps, mask = sampler(first)
+    maps, mask = hints(target, kps, step=5)["hint_sampler"](first)
     joints = mask[:, :14]
     assert joints[:, 4].all()  # the worst joint (12.7 cells off) in every sample
     assert not joints[:, [j for j in range(14) if j not in (4, 11)]].any()  # and the second worst (12) when 2 are drawn
     assert joints[:, 11].any()
     # a limb from a hinted joint to one that is not is drawn to the model's estimate, as refine draws it
-    estimate = trainer._first_estimate(first)[0].numpy()
+    estimate = hints.first_estimate(first)[0].numpy()
     mixed = np.column_stack([estimate, np.full(14, 2.0)])
     mixed[[4, 11]] = kps[0, [4, 11]].numpy()
     if joints[0].sum() == 2:
-        np.testing.assert_allclose(maps[0].numpy(), trainer.model.encode_hints(mixed), atol=1e-6)
+        np.testing.assert_allclose(maps[0].numpy(), model.encode_hints(mixed), atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", [{"hint_worst": 1.5}, {"hint_worst": True}, {"hint_limb_ends": "middle"}])

@@ -352,7 +352,8 @@ def test_a_resume_may_change_how_hints_are_drawn_and_add_hint_inputs_and_the_car
     old = build_model("recurrent-lite")
     old.load_state_dict(saved["model"])
     with torch.no_grad():
-        torch.testing.assert_close(trainer.model.eval()(x), old.eval()(x), rtol=0, atol=0)
+        # equal up to float rounding: the wider convolution may sum its (zero) extra channels in another order
+        torch.testing.assert_close(trainer.model.eval()(x), old.eval()(x), rtol=1e-5, atol=1e-6)
     assert [c["option"] for c in trainer.recipe_changes] == ["hint_limb_ends", "hint_worst", "model_overrides.hint_input"]
     stream = io.StringIO()
     result = Trainer(_tiny(lsp_dir, **changed), out, progress=Progress(stream)).run()

@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -30,6 +30,7 @@ from poseapp.data.samples import PoseSample, load_samples
 from poseapp.data.splits import split_samples
 from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.dataset import ImageCache, PoseDataset
+from poseapp.engine.hint_training import HintSampler
 from poseapp.engine.decoding import decode_output
 from poseapp.engine.ema import ModelEMA
 from poseapp.models.losses import OCCLUSION_MODES, LossConfig
@@ -353,6 +354,7 @@ class Trainer:
         if self.distributed:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        self.hint_sampler = HintSampler.from_config(self.model, cfg)
         params = list(self.model.parameters())
         if cfg.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
@@ -473,7 +475,7 @@ class Trainer:
         target = torch.stack([x[1] for x in items]).to(self.device)
         weight = torch.stack([x[2] for x in items]).to(self.device)
         kps = torch.stack([x[3] for x in items]).to(self.device)
-        hints = self._sample_hints(target, kps)
+        hints = self.hint_sampler(target, kps, self.global_step)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             output = self.net(images, **hints)
         loss = self.model.loss(output, target, weight, kps, self.loss_cfg, **self.loss_kwargs)
@@ -489,59 +491,6 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(self.model, self.global_step)
         return float(loss.detach())
-
-    def _sample_hints(self, target: torch.Tensor, kps: torch.Tensor) -> dict[str, torch.Tensor | Callable]:
-        """Hint training: a ``hints`` share of the samples gets 1..max_hints labelled joints'
-        ground-truth maps (and their limbs') in the recurrent input; the rest none. The joints are
-        random, or for a ``hint_worst`` share of them the ones the feed-forward estimate gets most
-        wrong. Draws come from a generator seeded by (seed, global step), so a resumed run draws the
-        same. Returns forward()'s hint arguments: the maps, or a sampler that sees the estimate."""
-        cfg = self.config
-        if cfg.hints <= 0 or not getattr(self.model, "supports_hints", False):
-            return {}
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.global_step)
-        b, k = kps.shape[:2]
-        hinted_sample = torch.rand(b, generator=gen) < cfg.hints
-        count = torch.randint(1, cfg.max_hints + 1, (b,), generator=gen)
-        labelled = (kps[:, :, 2] > 0).cpu()
-        score = torch.rand(b, k, generator=gen).masked_fill(~labelled, 2.0)  # unlabelled joints are never hints
-        if cfg.hint_worst <= 0 and cfg.hint_limb_ends == "truth":  # needs no estimate
-            joints = _lowest(score, count) & labelled & hinted_sample[:, None]
-            return {"hint_maps": self.model.hint_maps(target), "hint_mask": self.model.hint_channels(joints.to(target.device))}
-        worst_sample = torch.rand(b, generator=gen) < cfg.hint_worst
-
-        def sampler(first_maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            estimate = self._first_estimate(first_maps)
-            error = (estimate - kps[:, :, :2].cpu().float()).norm(dim=2).masked_fill(~labelled, -1.0)
-            ranked = torch.where(worst_sample[:, None], -error, score)
-            joints = _lowest(ranked, count) & labelled & hinted_sample[:, None]
-            if cfg.hint_limb_ends == "truth":
-                maps = self.model.hint_maps(target)
-            else:
-                maps = self._estimate_limb_maps(target, kps, estimate, joints)
-            return maps, self.model.hint_channels(joints.to(target.device))
-        return {"hint_sampler": sampler}
-
-    def _first_estimate(self, first_maps: torch.Tensor) -> torch.Tensor:
-        """(B, K, 2) input-pixel argmax of the first keypoint maps, on the CPU."""
-        k = self.model.config.num_joints
-        maps = first_maps[:, :k].float().cpu()
-        w = maps.shape[-1]
-        idx = maps.flatten(2).argmax(dim=2)
-        cells = torch.stack([idx % w, idx // w], dim=2).numpy().astype(np.float64)
-        return torch.from_numpy(self.model.codec().to_input(cells)).float()
-
-    def _estimate_limb_maps(self, target, kps, estimate, joints) -> torch.Tensor:
-        """The hint maps Predictor.refine would draw: hinted joints at the truth, other ends of
-        their limbs at the model's estimate (only hinted samples are drawn; the rest are masked)."""
-        maps = self.model.hint_maps(target).clone()
-        truth = kps.cpu().numpy()
-        for i in torch.nonzero(joints.any(dim=1)).flatten().tolist():
-            mixed = np.column_stack([estimate[i].numpy(), np.full(len(truth[i]), 2.0)])
-            picked = joints[i].numpy()
-            mixed[picked] = truth[i][picked, :3]
-            maps[i] = torch.from_numpy(self.model.encode_hints(mixed)).to(maps)
-        return maps
 
     def _log_step(self, batches: int) -> None:
         cfg = self.config
@@ -691,11 +640,6 @@ def _lineage(path: str, card: dict[str, Any]) -> dict[str, Any]:
         parent["initialized_from"] = training["initialized_from"]
     return parent
 
-
-def _lowest(score: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
-    """(B, K) bool: each row's ``count`` lowest scores."""
-    rank = score.argsort(dim=1).argsort(dim=1)
-    return rank < count[:, None]
 
 
 # Options a resumed run may change: how hints are drawn. The change is logged and kept in the card.
