@@ -267,6 +267,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         "occlusion": base.get("occlusion", "include"),
         # a hint-trained model keeps learning to use corrections (issue #13), as it was trained
         "hints": base.get("hints", 0.0), "max_hints": base.get("max_hints", 7),
+        "hint_worst": base.get("hint_worst", 0.0), "hint_limb_ends": base.get("hint_limb_ends", "truth"),
         "data": [f"project:{args.project}"], "init_from": str(args.model), "epochs": args.epochs, "lr": args.lr,
         "batch_size": args.batch_size, "warmup_steps": 20, "max_minutes": args.max_minutes,
     })

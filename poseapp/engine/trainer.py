@@ -37,6 +37,7 @@ from poseapp.models.losses import OCCLUSION_MODES, LossConfig
 from poseapp.engine.metrics import pck_table
 from poseapp.core.skeleton import preset
 from poseapp.models import build_model, make_config, normalise_images, resolve
+from poseapp.models.registry import override_config
 
 
 _ABSENT = object()  # an option one identity has and the other lacks
@@ -275,10 +276,10 @@ class Trainer:
                 raise PoseAppError(f"{cfg.init_from} is a {card['architecture']} model; the config asks for {cfg.model}")
             self.parent = _lineage(cfg.init_from, card)
             if cfg.model_overrides:
-                wider = build_model(dataclasses.replace(model.config, **cfg.model_overrides))
                 try:
+                    wider = build_model(override_config(model.config, **cfg.model_overrides))
                     self.parent["widened"] = ckpt.widen_from(wider, model)
-                except ValueError as exc:
+                except (KeyError, TypeError, ValueError) as exc:
                     raise PoseAppError(f"model_overrides {cfg.model_overrides} do not fit {cfg.init_from}: {exc}") from None
                 model = wider
         else:

@@ -46,13 +46,17 @@ def model_class(name: str) -> type:
 
 def make_config(name: str, **overrides: Any):
     base, variant = resolve(name)
-    config = _REGISTRY[base][0].variant(variant)
+    return override_config(_REGISTRY[base][0].variant(variant), **overrides)
+
+
+def override_config(config: Any, **overrides: Any):
+    """``config`` with some fields replaced (JSON lists become tuples); unknown fields raise."""
     if not overrides:
         return config
     known = {f.name for f in dataclasses.fields(config)}
     unknown = set(overrides) - known
     if unknown:
-        raise KeyError(f"{base} config has no field(s) {sorted(unknown)}; known: {sorted(known)}")
+        raise KeyError(f"{_name_of(config)} config has no field(s) {sorted(unknown)}; known: {sorted(known)}")
     return dataclasses.replace(config, **{k: _tupled(v) for k, v in overrides.items()})
 
 
