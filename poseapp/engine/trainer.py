@@ -328,7 +328,9 @@ class Trainer:
             self._restore_signal_handlers(old_handlers)
             if self.distributed and dist.is_initialized() and not stopped_early:
                 dist.barrier()
-        self.progress("done", best=self.best, epochs=cfg.epochs, steps=self.global_step, train_seconds=round(self.train_seconds))
+        # a run that ends at max_steps inside an epoch has moved its counters to the next epoch's start
+        steps = self.history[-1]["steps"] if self.history else self.global_step
+        self.progress("done", best=self.best, epochs=cfg.epochs, steps=steps, train_seconds=round(self.train_seconds))
         return {"stopped": False, "best": self.best, "history": self.history}
 
     def _setup(self) -> None:
