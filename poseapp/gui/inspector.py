@@ -24,11 +24,19 @@ class JointTable(QtWidgets.QTableWidget):
 
     joint_chosen = QtCore.Signal(int, int)  # instance id, joint
 
-    HEADERS = ["joint", "x", "y", "flag", "score", "visibility", "placed"]
+    # short headers, so the table fits the 384 px dock of a 1366 x 768 screen; tooltips say more
+    HEADERS = ["joint", "x", "y", "flag", "score", "vis", "placed"]
+    TIPS = ["joint name, in the skeleton's colour", "x in image pixels", "y in image pixels",
+            "COCO visibility flag: visible, occluded or not labelled (V cycles it)",
+            "the model's confidence in the joint's place (heatmap peak)",
+            "the model's visibility score: below the occlusion threshold it predicts occluded",
+            "placed by you: refinement never moves it"]
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(0, len(self.HEADERS), parent)
         self.setHorizontalHeaderLabels(self.HEADERS)
+        for column, tip in enumerate(self.TIPS):
+            self.horizontalHeaderItem(column).setToolTip(tip)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
