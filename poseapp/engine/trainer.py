@@ -358,6 +358,7 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         self.hint_sampler = HintSampler.from_config(self.model, cfg)
+        self.recipe_changes: list[dict[str, Any]] = []  # hint options changed (and hint inputs added) on resume, for the card
         params = list(self.model.parameters())
         if cfg.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
@@ -409,7 +410,6 @@ class Trainer:
             self.progress("recipe_change", **change)
 
     resumes = 0  # how often this run was resumed, for the card
-    recipe_changes: list[dict[str, Any]] = []  # hint options changed (and hint inputs added) on resume, for the card
 
     def _recipe_changes(self, saved_identity: str) -> list[dict[str, Any]]:
         """The options in which this config changes the saved run's recipe, when a resume may
@@ -642,7 +642,6 @@ def _lineage(path: str, card: dict[str, Any]) -> dict[str, Any]:
     if "initialized_from" in training:  # chains of fine-tuning keep every ancestor
         parent["initialized_from"] = training["initialized_from"]
     return parent
-
 
 
 # Options a resumed run may change: how hints are drawn. The change is logged and kept in the card.
