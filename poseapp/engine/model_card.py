@@ -78,7 +78,7 @@ def _recipe_lines(training: dict[str, Any]) -> list[str]:
                   if cfg.get("hint_worst") else "random joints")
         ends = "; hinted limbs drawn to the model's own estimate" if cfg.get("hint_limb_ends") == "estimate" else ""
         parts.append(f"hint training: {100 * cfg['hints']:.0f}% of samples get 1-{cfg.get('max_hints', '?')} "
-                     f"ground-truth joint maps in the recurrent input ({chosen}{ends})")
+                     f"ground-truth joint maps in the input of the recurrent (or regression) stage ({chosen}{ends})")
     if cfg.get("model_overrides"):
         parts.append("model options " + ", ".join(f"{k}={v}" for k, v in cfg["model_overrides"].items()))
     return ["- " + "; ".join(parts)]
