@@ -159,13 +159,20 @@ class TrainConfig:
     def differences(self, saved_identity: str) -> list[str]:
         """The options in which a saved run's identity differs from this config. An option added to
         poseapp after the run was saved matches when this config leaves it at its default."""
+        saved = self.saved_options(saved_identity)
+        if saved is None:
+            return ["(unreadable saved config)"]
+        current = json.loads(self.identity())
+        return [n for n in sorted(set(saved) | set(current)) if saved.get(n, _ABSENT) != current.get(n, _ABSENT)]
+
+    @classmethod
+    def saved_options(cls, saved_identity: str) -> dict[str, Any] | None:
+        """A saved run's options, those it predates at their defaults; None when unreadable."""
         try:
             saved = json.loads(saved_identity)
         except (TypeError, json.JSONDecodeError):
-            return ["(unreadable saved config)"]
-        current = json.loads(self.identity())
-        saved = {**json.loads(type(self)().identity()), **saved}  # options it predates: at their defaults
-        return [n for n in sorted(set(saved) | set(current)) if saved.get(n, _ABSENT) != current.get(n, _ABSENT)]
+            return None
+        return {**json.loads(cls().identity()), **saved}
 
     def identity(self) -> str:
         """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""
@@ -416,7 +423,7 @@ class Trainer:
         change them: hint training, and a recurrent module that starts reading hints (its new
         weights start at zero). Any other difference is refused."""
         differs = self.config.differences(saved_identity)
-        saved = {**json.loads(type(self.config)().identity()), **json.loads(saved_identity)} if differs else {}
+        saved = self.config.saved_options(saved_identity) or {}
         current = self.config.to_dict()
         changes, refused = [], []
         for name in differs:
