@@ -77,6 +77,40 @@ def test_touching_mode_replaces_every_limb_of_a_hinted_joint():
     assert int(model.hint_channels(joints)[0, 14:].sum()) == sum(12 in limb for limb in limbs) == 3
 
 
+def test_hint_blank_empties_the_free_neighbours_of_a_hinted_joint_in_the_recurrent_input():
+    torch.manual_seed(0)
+    model = build_model("recurrent-lite", hint_blank=1).eval()
+    limbs = model.config.limbs
+    joints = torch.zeros(1, 14, dtype=torch.bool)
+    joints[0, 6] = True  # right wrist: its elbow (7) is the one free neighbour
+    blank = model._blanked(model.hint_channels(joints))[0]
+    touching_elbow = [14 + i for i, limb in enumerate(limbs) if 7 in limb]
+    assert torch.nonzero(blank).flatten().tolist() == [7, *touching_elbow]
+    joints[0, 7] = True  # elbow hinted too: the shoulder is blanked, the wrist-elbow limb is not
+    blank = model._blanked(model.hint_channels(joints))[0]
+    assert blank[8] and not blank[6] and not blank[7] and not blank[14 + limbs.index((6, 7))]
+    # the re-run no longer sees the blanked joints' old maps: changing them changes nothing
+    f3 = torch.randn(1, model.config.widths[2], 32, 32)
+    maps = torch.rand(1, model.config.num_maps, 32, 32)
+    other = maps.clone()
+    other[0, 8] = torch.rand(32, 32)
+    hint_maps, hint_mask = torch.rand(1, model.config.num_maps, 32, 32), model.hint_channels(joints)
+    with torch.no_grad():
+        a = model.iterate(f3, maps, 2, hint_maps, hint_mask)[:, 1:]
+        b = model.iterate(f3, other, 2, hint_maps, hint_mask)[:, 1:]
+        plain = build_model("recurrent-lite").eval()
+        plain.load_state_dict(model.state_dict())
+        c = plain.iterate(f3, other, 2, hint_maps, hint_mask)[:, 1:]
+    assert torch.equal(a, b)
+    assert not torch.allclose(b, c)  # without blanking the old shoulder map matters
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 1.5, True])
+def test_hint_blank_is_validated(bad):
+    with pytest.raises(ValueError, match="hint_blank"):
+        build_model("recurrent-lite", hint_blank=bad)
+
+
 def test_refined_hinted_joints_stay_exactly_where_the_user_put_them(model_dir, lsp_dir):
     predictor = Predictor.from_path(model_dir, device="cpu")
     image = read_image(lsp_dir / "images" / "im0801.jpg")

@@ -57,10 +57,18 @@ class RecurrentConfig(BaseConfig):
     # The recurrent module also reads the hints on channels of their own (a map per joint, zero
     # when not hinted), so it can tell a user's correction from its own confident estimate.
     hint_input: bool = False
+    # Blank the keypoint maps of the joints within this many limbs of a hinted joint (and not
+    # hinted themselves), and the limb maps touching them, in the recurrent input, in training and
+    # in a re-run alike: their old estimate is what a correction says may be wrong, so the re-run
+    # places them afresh from the image and the hint instead of keeping them where they were (and
+    # no limb map drawn to a ground-truth end in training tells it where they are). 0: off.
+    hint_blank: int = 0
 
     def __post_init__(self) -> None:
         if self.hint_limbs not in ("both", "touching"):
             raise ValueError("hint_limbs must be both or touching")
+        if isinstance(self.hint_blank, bool) or not isinstance(self.hint_blank, int) or not 0 <= self.hint_blank <= 3:
+            raise ValueError("hint_blank must be a whole number of limbs from 0 to 3")
 
     @classmethod
     def full(cls) -> "RecurrentConfig":
@@ -132,13 +140,37 @@ class RecurrentPoseNet(PoseModel):
             raise ValueError("hint_maps and hint_mask come together")
         outputs = [maps]
         extra = [self._hint_input(maps, hint_maps, hint_mask)] if self.config.hint_input else []
+        blank = self._blanked(hint_mask) if hint_mask is not None and self.config.hint_blank else None
         for _ in range(iterations):
             if hint_mask is not None:
                 keep = hint_mask[:, :, None, None].to(maps.dtype)
                 maps = maps * (1 - keep) + hint_maps.to(maps.dtype) * keep
+            if blank is not None:
+                maps = maps * (1 - blank[:, :, None, None].to(maps.dtype))
             maps = self.recurrent(torch.cat([f3, maps, *extra], dim=1))
             outputs.append(maps)
         return torch.stack(outputs, dim=1)
+
+    def _blanked(self, hint_mask: torch.Tensor) -> torch.Tensor:
+        """(B, C) bool: the keypoint channels of the free joints within ``hint_blank`` limbs of a
+        hinted one, and the limb channels touching those joints."""
+        k = self.config.num_joints
+        hinted = hint_mask[:, :k].bool()
+        edges = preset(self.config.skeleton).edges
+        adjacency = torch.zeros(k, k, device=hint_mask.device)
+        for a, b in edges:
+            adjacency[a, b] = adjacency[b, a] = 1.0
+        near = hinted.clone()
+        for _ in range(self.config.hint_blank):
+            near |= (near.float() @ adjacency) > 0
+        free = near & ~hinted
+        blank = torch.zeros_like(hint_mask, dtype=torch.bool)
+        blank[:, :k] = free
+        if self.config.limbs:
+            a = torch.tensor([e[0] for e in self.config.limbs], device=hint_mask.device)
+            b = torch.tensor([e[1] for e in self.config.limbs], device=hint_mask.device)
+            blank[:, k:] = free[:, a] | free[:, b]
+        return blank
 
     def _hint_input(self, maps: torch.Tensor, hint_maps: torch.Tensor | None, hint_mask: torch.Tensor | None) -> torch.Tensor:
         """(B, K, h, w): each hinted joint's map, zero for the others (and for every joint without hints)."""
