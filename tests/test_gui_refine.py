@@ -262,3 +262,23 @@ def test_undo_and_redo_of_a_refinement_bring_back_the_heatmaps_that_made_the_joi
     qtbot.waitUntil(lambda: all(np.array_equal(a, b) for a, b in zip(first, _drawn_heat(window))), timeout=5000)
     window.actions_by_name["redo"].trigger()
     qtbot.waitUntil(lambda: all(np.array_equal(a, b) for a, b in zip(refined, _drawn_heat(window))), timeout=5000)
+
+
+def test_u_walks_the_least_certain_joints_and_skips_the_ones_the_user_placed(window, qtbot, predicted):
+    scores = window.project.instance(predicted.id).joint_scores
+    order = [int(j) for j in np.argsort(scores, kind="stable")]
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_U)  # nothing selected: the frame's one predicted person
+    assert window.selected == (predicted.id, order[0])
+    assert f"score {scores[order[0]]:.2f}" in window.statusBar().currentMessage()
+    window.actions_by_name["uncertain"].trigger()  # again (Go menu): the next least certain
+    assert window.selected == (predicted.id, order[1])
+    # the user corrects the least certain joint: it is placed, and U passes over it from now on
+    x0, y0 = _keypoints(window, predicted.id)[order[0], :2]
+    _drag(window, qtbot, (x0, y0), (x0 + 6.0, y0 + 4.0))
+    assert order[0] in window.project.instance(predicted.id).extra["placed"]
+    window.actions_by_name["cancel"].trigger()  # Esc: no selection
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_U)
+    now = window.project.instance(predicted.id)
+    free = [int(j) for j in np.argsort(now.joint_scores, kind="stable") if j != order[0]]
+    assert window.selected == (predicted.id, free[0])
+    assert ("Select the least certain joint not placed yet (again: the next)", "U") in window.shortcut_table()

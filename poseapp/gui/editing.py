@@ -6,11 +6,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
+import numpy as np
+
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import StoreCommand, push_applied, redo_applied, undo_applied
 from poseapp.store.edits import (
     VISIBILITY_NAMES, AcceptPrediction, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
-    SetVisibility, next_visibility,
+    SetVisibility, next_visibility, placed_joints,
 )
 
 
@@ -115,6 +117,26 @@ class EditingMixin:
         instance_id, joint = self.selected
         k = self.project.instance(instance_id).keypoints.shape[0]
         self.select_joint(instance_id, (joint + delta) % k)
+
+    def select_uncertain_joint(self) -> None:
+        """U: the joint the model is least sure of, among the labelled joints of the selected person
+        (or of the frame's only person with model scores) that the user has not placed; pressed
+        again, the next least sure. The model's wrong joints are mostly its unsure ones, so this is
+        where a review starts (bench/RESULTS.md: the score ranks wrong joints at AUC 0.72)."""
+        inst = self._selected_instance()
+        if inst is None and self.project is not None and self.current_frame_id is not None:
+            scored = [i for i in self.project.instances(self.current_frame_id) if i.joint_scores is not None]
+            inst = scored[0] if len(scored) == 1 else None
+        if inst is None or inst.joint_scores is None:
+            self.statusBar().showMessage("Click a joint of a person the model predicted, then U selects its least certain joint.", 5000)
+            return
+        placed = placed_joints(inst)
+        order = [int(j) for j in np.argsort(inst.joint_scores, kind="stable") if int(j) not in placed and inst.keypoints[j, 2] > 0]
+        if not order:
+            self.statusBar().showMessage("Every labelled joint of this person was placed by you.", 5000)
+            return
+        current = self.selected[1] if self.selected is not None and self.selected[0] == inst.id else None
+        self.select_joint(inst.id, order[(order.index(current) + 1) % len(order)] if current in order else order[0])
 
     def deselect(self) -> None:
         self.selected = None

@@ -76,6 +76,7 @@ class MenusMixin:
         act("far_down", "Nudge the selected joint 10 px down", "Shift+Down", lambda: self.arrow(0, 1, far=True), go)
         act("next_joint", "Select the next joint", "Tab", lambda: self.select_next_joint(1), go)
         act("prev_joint", "Select the previous joint", "Shift+Tab", lambda: self.select_next_joint(-1), go)
+        act("uncertain", "Select the least &certain joint not placed yet (again: the next)", "U", self.select_uncertain_joint, go)
         act("next10", "Forward 10 frames", "PgDown", lambda: self.step(10), go)
         act("prev10", "Back 10 frames", "PgUp", lambda: self.step(-10), go)
         act("first", "&First frame", "Home", lambda: self._go_row(0), go)
