@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from poseapp.core.typed_fields import check_field_types
 from poseapp.media.crops import CropTransform, box_to_crop, transform_keypoints, warp
 
 
@@ -17,6 +18,13 @@ class AugmentConfig:
     shift: float = 0.05  # centre jitter, fraction of the box side
     colour: float = 0.2  # brightness / contrast / saturation jitter
     padding: float = 1.25
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        lo, hi = self.scale
+        if self.rotation < 0 or self.shift < 0 or self.colour < 0 or not 0 < lo <= hi or self.padding <= 0:
+            raise ValueError("rotation, shift and colour must not be negative, scale must be (low, high) "
+                             "with 0 < low <= high, and padding positive")
 
     @classmethod
     def none(cls) -> "AugmentConfig":

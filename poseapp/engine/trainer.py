@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from poseapp.core.errors import DataError, PoseAppError
+from poseapp.core.typed_fields import check_field_types
 from poseapp.data.augment import AugmentConfig
 from poseapp.data.samples import PoseSample, load_samples
 from poseapp.data.splits import split_samples
@@ -92,9 +93,14 @@ class TrainConfig:
     channels_last: bool = True
 
     def __post_init__(self) -> None:
+        check_field_types(self)  # "data": "lsp:..." (not a list) or "lr": "1e-3" are refused by name
         resolve(self.model)  # raises for unknown names
-        make_config(self.model, **self.model_overrides)  # raises for unknown or ill-typed fields
-        AugmentConfig(**_augment_args(self.augment))  # raises for unknown augmentation options
+        for name, check in (("model_overrides", lambda: make_config(self.model, **self.model_overrides)),
+                            ("augment", lambda: AugmentConfig(**_augment_args(self.augment)))):
+            try:
+                check()  # raises for unknown or ill-typed fields
+            except (TypeError, ValueError, KeyError) as exc:
+                raise ValueError(f"{name}: {exc.args[0] if exc.args else exc}") from None
         choices = {"occlusion": OCCLUSION_MODES, "amp": ("auto", "bf16", "fp16", "off"), "keep": ("last", "best"),
                    "optimizer": ("adamw", "sgd"), "cascade_schedule": ("staged", "joint"),
                    "stage_schedule": ("sequential", "joint"), "hint_limb_ends": ("truth", "estimate")}
@@ -144,7 +150,7 @@ class TrainConfig:
         if unknown:
             raise DataError(source, f"unknown training option(s) {sorted(unknown)}; known: {sorted(names)}")
         merged = {**values, **{k: v for k, v in overrides.items() if v is not None}}
-        if "data" in merged:
+        if isinstance(merged.get("data"), list):  # JSON's list; anything else fails the type check
             merged["data"] = tuple(merged["data"])
         try:
             return cls(**merged)
@@ -183,6 +189,9 @@ class TrainConfig:
 
 
 def _augment_args(values: dict[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in dataclasses.fields(AugmentConfig)}
+    if set(values) - known:
+        raise KeyError(f"unknown option(s) {sorted(set(values) - known)}; known: {sorted(known)}")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 

@@ -31,6 +31,7 @@ class CnnLstmConfig(BaseConfig):
     coordinate_loss: str = "l2"  # l2 (the paper) or l1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.readout not in ("hidden", "attention"):
             raise ValueError("readout must be hidden or attention")
         if self.readout == "attention" and not self.attention:

@@ -44,6 +44,7 @@ class DeepPoseConfig(BaseConfig):
     coordinate_loss: str = "l2"  # l2 (the paper) or l1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.coordinate_loss not in ("l1", "l2"):
             raise ValueError("coordinate_loss must be l1 or l2")
 

@@ -65,6 +65,7 @@ class RecurrentConfig(BaseConfig):
     hint_blank: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.hint_limbs not in ("both", "touching"):
             raise ValueError("hint_limbs must be both or touching")
         if isinstance(self.hint_blank, bool) or not isinstance(self.hint_blank, int) or not 0 <= self.hint_blank <= 3:

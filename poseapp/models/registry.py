@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from poseapp.core.typed_fields import check_field_types
+
 _REGISTRY: dict[str, tuple[type, type]] = {}
 
 
@@ -121,6 +123,9 @@ class BaseConfig:
     skeleton: str = "lsp14"
     num_joints: int = 14
     input_size: int = 128  # square crops, pixels
+
+    def __post_init__(self) -> None:
+        check_field_types(self)  # every architecture's fields, from their annotations
 
     @classmethod
     def variant(cls, name: str):
