@@ -152,6 +152,10 @@ def test_accept_and_disagreement(window, qtbot):
     trigger(window, "disagreement")
     assert window.selected is not None and window.selected[0] == manual.id
     pred = window.project.add_instance(Instance(fid, "lsp14", manual.keypoints, origin="predicted", model_id="m"))
+    window.select_joint(manual.id, 0)  # A on an annotation never accepts the frame's prediction over it
+    trigger(window, "accept")
+    assert window.project.instance(pred.id).origin == "predicted" and window.project.instance(manual.id)
+    assert "annotation already" in window.statusBar().currentMessage()
     window.select_joint(pred.id, 0)
     trigger(window, "accept")
     assert window.project.instance(pred.id).origin == "manual"

@@ -75,6 +75,14 @@ def predicted(window, qtbot):
     return people[0]
 
 
+def _run_on_frame(window, qtbot):
+    """Model > Run model on frame (Ctrl+R), and the background run to its end."""
+    window.actions_by_name["run"].trigger()
+    assert window.job is not None, window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.job is None, timeout=120_000)
+    assert window.last_error is None
+
+
 def _keypoints(window, instance_id):
     return window.project.instance(instance_id).keypoints
 
@@ -160,12 +168,10 @@ def test_placed_joints_never_move_and_not_labelled_leaves_the_hints(window, qtbo
     assert _moved(again, dropped, skip=[R_WRIST, L_ANKLE]).max() > 0.5
 
 
-def test_accepted_prediction_keeps_its_marks_and_refines_after_reopening(window, qtbot, predicted):
+def test_a_corrected_prediction_is_an_annotation_that_keeps_its_marks_and_refines_after_reopening(window, qtbot, predicted):
     before = _keypoints(window, predicted.id)
     wrist = _drag(window, qtbot, tuple(before[R_WRIST, :2]), tuple(before[R_WRIST, :2] + (14.0, -9.0)))
-    window.select_joint(predicted.id, R_WRIST)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
-    accepted = window.project.instance(predicted.id)
+    accepted = window.project.instance(predicted.id)  # the correction made it the user's annotation
     assert accepted.origin == "manual" and accepted.extra["placed"] == [R_WRIST]
     path = window.project.path
     window.close_project()  # no cached features survive: the window computes them from the image
@@ -282,3 +288,43 @@ def test_u_walks_the_least_certain_joints_and_skips_the_ones_the_user_placed(win
     free = [int(j) for j in np.argsort(now.joint_scores, kind="stable") if j != order[0]]
     assert window.selected == (predicted.id, free[0])
     assert ("Select the least certain joint not placed yet (again: the next)", "U") in window.shortcut_table()
+
+
+def test_running_the_model_again_keeps_a_corrected_prediction_and_undo_still_reaches_it(window, qtbot, predicted):
+    before = _keypoints(window, predicted.id)
+    wrist = _drag(window, qtbot, tuple(before[R_WRIST, :2]), tuple(before[R_WRIST, :2] + (14.0, -9.0)))
+    corrected = _keypoints(window, predicted.id)
+    _run_on_frame(window, qtbot)  # the model run on the frame again
+    people = window.project.instances(window.current_frame_id)
+    kept = window.project.instance(predicted.id)
+    np.testing.assert_array_equal(kept.keypoints, corrected)
+    assert tuple(kept.keypoints[R_WRIST, :2]) == wrist and kept.origin == "manual"
+    assert sorted(p.origin for p in people) == ["manual", "predicted"]  # the new run sits beside it
+    new = next(p for p in people if p.origin == "predicted")
+    assert new.id > predicted.id  # never the id of a record an undo step names
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(_keypoints(window, predicted.id), before)  # undo reaches the same record
+    np.testing.assert_array_equal(_keypoints(window, new.id), new.keypoints)  # and leaves the new run alone
+
+
+def test_on_an_annotated_frame_a_corrected_prediction_stays_beside_the_annotation_through_a_rerun(qtbot, tmp_path):
+    if not (MODEL / "card.json").exists():
+        pytest.skip("the shipped recurrent-lite model is not here")
+    window = open_demo_window(qtbot, tmp_path)
+    try:
+        window.model_panel.add_model(MODEL)
+        annotation = window.project.instances(window.current_frame_id)[0]
+        _run_on_frame(window, qtbot)
+        pred = next(p for p in window.project.instances(window.current_frame_id) if p.origin == "predicted")
+        window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
+        x0, y0 = pred.keypoints[R_WRIST, :2]
+        window.canvas.joints_item(annotation.id).setVisible(False)  # grab the prediction's joint, not the annotation's
+        _drag(window, qtbot, (x0, y0), (x0 + 10.0, y0 + 6.0))
+        edited = window.project.instance(pred.id)
+        assert edited.origin == "predicted" and edited.extra.get("edited") is True
+        _run_on_frame(window, qtbot)
+        people = window.project.instances(window.current_frame_id)
+        assert [p.id for p in people] == [annotation.id, pred.id]  # kept, and no second prediction over it
+        np.testing.assert_array_equal(window.project.instance(pred.id).keypoints, edited.keypoints)
+    finally:
+        window.close_project()

@@ -30,15 +30,16 @@ def box_iou(a: tuple, b: tuple) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def same_person(prediction, annotations: list) -> list:
-    """The annotations (same frame, same skeleton) whose box overlaps the prediction's by at
-    least SAME_PERSON_IOU: accepting the prediction replaces them instead of adding a copy."""
+def same_person(prediction, annotations: list, any_skeleton: bool = False) -> list:
+    """The annotations (same frame, same skeleton unless ``any_skeleton``) whose box overlaps the
+    prediction's by at least SAME_PERSON_IOU: accepting the prediction replaces those of its
+    skeleton instead of adding a copy."""
     pbox = extent(prediction.keypoints, prediction.bbox)
     if pbox is None:
         return []
     found = []
     for inst in annotations:
-        if inst.id == prediction.id or inst.origin != "manual" or inst.skeleton != prediction.skeleton:
+        if inst.id == prediction.id or inst.origin != "manual" or (inst.skeleton != prediction.skeleton and not any_skeleton):
             continue
         box = extent(inst.keypoints, inst.bbox)
         if box is not None and box_iou(pbox, box) >= SAME_PERSON_IOU:

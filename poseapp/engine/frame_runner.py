@@ -8,12 +8,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from poseapp.core.accepting import SAME_PERSON_IOU, box_iou, extent
 from poseapp.engine.detector import detector_upscale
 from poseapp.engine.inference import BoxSource
 from poseapp.engine.tracking import PoseTracker
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
 from poseapp.store import Frame, Instance, Project
+from poseapp.store.edits import is_edited_prediction
 
 
 @dataclass
@@ -87,7 +89,9 @@ def predict_frames(
     progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
     keep_cache: bool = False,
 ) -> list[FrameResult]:
-    """Predict each frame; the model's earlier predictions on a frame are replaced (one commit per frame).
+    """Predict each frame; the model's earlier predictions on a frame are replaced (one commit per
+    frame), except those the user edited (a prediction marked edited is kept, and no new one is
+    added over it; an edited prediction without an annotation of its person became an annotation).
     ``keep_cache``: each prediction keeps what ``Predictor.refine`` needs (models that take hints only)."""
     keep_cache = keep_cache and getattr(predictor.model, "supports_hints", False)
     frame_ids = list(frame_ids)
@@ -107,18 +111,24 @@ def predict_frames(
         if track_ids is not None:
             detector.update(preds)
         with project.transaction():
+            edited = []
             for old in project.instances(fid):
                 if old.origin == "predicted" and old.model_id == predictor.model_id:
-                    project.delete_instance(old.id, frame_state=None)
+                    if is_edited_prediction(old):  # the user's edits are never replaced by a run
+                        edited.append(old)
+                    else:
+                        project.delete_instance(old.id, frame_state=None)
+            kept_boxes = [b for b in (extent(e.keypoints, e.bbox) for e in edited) if b is not None]
+            new = [(n, p) for n, p in enumerate(preds) if not any(box_iou(p.box, b) >= SAME_PERSON_IOU for b in kept_boxes)]
             stored = [
                 project.add_instance(Instance(
                     frame_id=fid, skeleton=skeleton.name, keypoints=p.keypoints, bbox=p.box, origin="predicted",
                     model_id=predictor.model_id, score=p.score, joint_scores=p.scores, vis_scores=p.visibility,
                     extra={"track_id": track_ids[n]} if track_ids is not None else {},
                 ))
-                for n, p in enumerate(preds)
+                for n, p in new
             ]
-        results.append(FrameResult(fid, preds, stored))
+        results.append(FrameResult(fid, [p for _, p in new], stored))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results

@@ -166,6 +166,11 @@ class EditingMixin:
 
     def accept_prediction(self) -> None:
         inst = self._selected_instance()
+        if inst is not None and inst.origin != "predicted" and self.selected is not None:
+            # the user pointed at an annotation: never accept some other prediction over it
+            self.statusBar().showMessage("The selected person is an annotation already (a correction of a prediction makes it one). "
+                                         "Click a joint of a prediction to accept it (A).", 8000)
+            return
         if inst is None or inst.origin != "predicted":
             predicted = [i for i in self.project.instances(self.current_frame_id) if i.origin == "predicted"] if self.project and self.current_frame_id else []
             if len(predicted) != 1:

@@ -14,6 +14,7 @@ from poseapp.store.removal import remove_frames, restore
 VISIBILITY_CYCLE = {2: 1, 1: 0, 0: 2}  # visible -> occluded -> not labelled -> visible
 VISIBILITY_NAMES = {0: "not labelled", 1: "occluded", 2: "visible"}
 PLACED = "placed"  # instance.extra key: the joints the user put in place, which refinement never moves
+EDITED = "edited"  # instance.extra key: a prediction the user edited that stays a prediction (see claimed)
 
 
 def placed_joints(instance: Instance) -> set[int]:
@@ -29,6 +30,27 @@ def placed_joints(instance: Instance) -> set[int]:
 def with_placed(instance: Instance, joints: set[int]) -> dict:
     """The instance's ``extra`` with ``joints`` as its placed joints."""
     return {**instance.extra, PLACED: sorted(int(j) for j in joints)}
+
+
+def claimed(project: Project, old: Instance, changes: dict) -> dict:
+    """``changes`` to a record, plus what a user's edit of a model's prediction implies.
+
+    An edited prediction becomes the user's annotation (as in SLEAP): no later model run replaces
+    it, and export and fine-tuning see it. Its unplaced joints stay free for refinement. Where the
+    frame already has an annotation of the same person, it stays a prediction marked edited (a
+    model run still keeps it) and Accept decides which of the two is kept, since turning it into
+    an annotation would add a second copy of that person.
+    """
+    if old.origin != "predicted" or "origin" in changes:
+        return changes
+    extra = changes.get("extra") or with_placed(old, placed_joints(old))
+    if same_person(old.copy(**changes), project.instances(old.frame_id), any_skeleton=True):
+        return {**changes, "extra": {**extra, EDITED: True}}
+    return {**changes, "origin": "manual", "extra": extra}
+
+
+def is_edited_prediction(instance: Instance) -> bool:
+    return instance.origin == "predicted" and bool(instance.extra.get(EDITED))
 
 
 class Edit:
@@ -48,7 +70,10 @@ class Edit:
 
 
 class _InstanceEdit(Edit):
-    """Replace one instance's fields; undo restores the old record and the frame state."""
+    """Replace one instance's fields; undo restores the old record and the frame state. A user's
+    edit of a prediction claims it (``claimed``); the model's own re-run (Refinement) does not."""
+
+    claims = True
 
     def __init__(self, project: Project, instance_id: int, text: str, **changes):
         self.text = text
@@ -56,7 +81,7 @@ class _InstanceEdit(Edit):
         self.instance_id = instance_id
         self.old = project.instance(instance_id)
         self.old_state = project.frame(self.old.frame_id).state
-        self.changes = changes
+        self.changes = claimed(project, self.old, changes) if self.claims else changes
 
     def apply(self) -> None:
         self.project.update_instance(self.instance_id, **self.changes)
@@ -97,13 +122,17 @@ class NudgeKeypoint(MoveKeypoint):
     def merge(self, other: Edit) -> bool:
         if not isinstance(other, NudgeKeypoint) or (other.instance_id, other.joint) != (self.instance_id, self.joint):
             return False
-        self.changes = other.changes  # undo still restores the record from before the first step
+        # undo still restores the record from before the first step; redo makes all of them, the
+        # first step's claim of a prediction included
+        self.changes = {**self.changes, **other.changes}
         return True
 
 
 class Refinement(_InstanceEdit):
     """The model's re-run on a person's free joints alone (the window's re-run key); the new
     keypoints and scores come in through ``amend``."""
+
+    claims = False  # the model moving its own prediction is not a user's edit
 
     def __init__(self, project: Project, instance_id: int):
         super().__init__(project, instance_id, "refine person")
@@ -134,9 +163,13 @@ class AcceptPrediction(Edit):
         self.project = project
         self.old = project.instance(instance_id)
         self.old_state = project.frame(self.old.frame_id).state
-        self.replaced = same_person(self.old, project.instances(self.old.frame_id))
+        others = project.instances(self.old.frame_id)
+        self.replaced = same_person(self.old, others)
+        # an annotation of the person in another skeleton cannot be replaced without losing joints
+        self.kept = [i for i in same_person(self.old, others, any_skeleton=True) if i.id not in {r.id for r in self.replaced}]
         self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
-        self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "")
+        self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "") + (
+            f" (the {self.kept[0].skeleton} annotation of this person is kept too)" if self.kept else "")
 
     def apply(self) -> None:
         with self.project.transaction():

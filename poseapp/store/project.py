@@ -39,6 +39,19 @@ _INSTANCE_COLUMNS = (
 )
 
 
+def _new_id(db: sqlite3.Connection, table: str) -> int:
+    """The next id of ``table``, never one used before. SQLite gives a new row the largest id + 1,
+    so deleting the newest row would let the next insert take its id, and an undo step (or another
+    window) naming the deleted row would then reach the new one. A high-water mark in ``meta``
+    prevents that, without rebuilding the tables of files made before it."""
+    key = f"next_{table}_id"
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    top = db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+    new = max(int(row[0]) if row else 0, int(top))
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(new + 1)))
+    return new
+
+
 def _dump(value: Any) -> str | None:
     if value is None:
         return None
@@ -341,11 +354,12 @@ class Project:
                 raise ProjectError(self.path, f"{abspath} is already in the project as a {existing.kind} source")
             return existing
         with self._write() as db:
-            cur = db.execute(
-                "INSERT INTO sources (kind, path, extra) VALUES (?, ?, ?)", (kind, abspath, _dump(extra or {}))
+            source_id = _new_id(db, "sources")
+            db.execute(
+                "INSERT INTO sources (id, kind, path, extra) VALUES (?, ?, ?, ?)", (source_id, kind, abspath, _dump(extra or {}))
             )
             self._notify("sources_changed")
-            return Source(cur.lastrowid, kind, abspath, dict(extra or {}))
+            return Source(source_id, kind, abspath, dict(extra or {}))
 
     def set_source_path(self, source_id: int, path: str | os.PathLike) -> Source:
         """Point a source at its files' new place (see ``poseapp.media.relocate``, which checks them)."""
@@ -391,12 +405,13 @@ class Project:
         ids = []
         with self._write() as db:
             for idx, file_name, width, height, ext_id, extra in frames:
-                cur = db.execute(
-                    "INSERT INTO frames (source_id, idx, file_name, width, height, ext_id, extra) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (source_id, idx, file_name, int(width), int(height), ext_id, _dump(extra or {})),
+                frame_id = _new_id(db, "frames")
+                db.execute(
+                    "INSERT INTO frames (id, source_id, idx, file_name, width, height, ext_id, extra) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (frame_id, source_id, idx, file_name, int(width), int(height), ext_id, _dump(extra or {})),
                 )
-                ids.append(cur.lastrowid)
+                ids.append(frame_id)
             self._notify("sources_changed")
         return ids
 
@@ -509,11 +524,13 @@ class Project:
         """
         self._check_instance(instance)
         with self._write() as db:
-            cur = db.execute(
+            if instance.id is None:
+                instance = instance.copy(id=_new_id(db, "instances"))
+            db.execute(
                 f"INSERT INTO instances ({_INSTANCE_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 self._instance_row(instance),
             )
-            stored = instance.copy(id=cur.lastrowid)
+            stored = instance.copy()
             self._after_instance_edit(db, stored, frame_state)
             self._notify("instance_added", stored)
         return stored

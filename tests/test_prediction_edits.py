@@ -1,0 +1,122 @@
+"""A user's edit of a model's prediction is never lost: it makes the prediction the user's
+annotation (or, where the frame already has that person annotated, a prediction marked edited),
+and a later model run on the frame keeps it. Ids are never reused, so an undo step that names a
+deleted record can never reach a new one."""
+
+import numpy as np
+import pytest
+
+from poseapp.core.skeleton import COCO17, LSP14
+from poseapp.store import Instance, Project
+from poseapp.store.removal import remove_frames, restore
+from poseapp.store.edits import (
+    AcceptPrediction, DeleteInstance, MoveKeypoint, NudgeKeypoint, Refinement, SetBox, SetVisibility, placed_joints,
+)
+
+
+def _frame(project, n=1):
+    src = project.add_source("folder", "/data/a")
+    return project.add_frames(src.id, [(i, f"im{i}.jpg", 200, 200, None, {}) for i in range(n)])
+
+
+def _person(k=14, x0=50.0):
+    kps = np.zeros((k, 3))
+    kps[:, 0] = x0 + np.arange(k) * 3.0
+    kps[:, 1] = 40 + np.arange(k) * 7.0
+    kps[:, 2] = 2
+    return kps
+
+
+def _prediction(project, fid, model_id="m"):
+    return project.add_instance(Instance(
+        frame_id=fid, skeleton="lsp14", keypoints=_person(), bbox=(40, 30, 60, 110), origin="predicted",
+        model_id=model_id, joint_scores=np.full(14, 0.5), vis_scores=np.full(14, 0.9)))
+
+
+@pytest.fixture
+def project(tmp_path):
+    with Project.open(tmp_path / "p.poseapp", create=True) as p:
+        p.ensure_skeleton(LSP14)
+        p.ensure_skeleton(COCO17)
+        yield p
+
+
+@pytest.mark.parametrize("make", [
+    lambda p, i: MoveKeypoint(p, i, 3, 70.0, 90.0, "left_hip"),
+    lambda p, i: NudgeKeypoint(p, i, 3, 1.0, 0.0, "left_hip"),
+    lambda p, i: SetVisibility(p, i, 3, 1, "left_hip"),
+    lambda p, i: SetBox(p, i, (35, 25, 70, 120)),
+])
+def test_an_edit_makes_a_prediction_the_users_annotation_and_undo_takes_it_back(project, make):
+    fid = _frame(project)[0]
+    pred = _prediction(project, fid)
+    edit = make(project, pred.id)
+    edit.apply()
+    now = project.instance(pred.id)
+    assert now.origin == "manual" and now.model_id == "m"  # where it came from stays on record
+    assert placed_joints(now) <= {3}  # the joints the user did not place stay free for refinement
+    assert now.joint_scores is not None
+    edit.revert()
+    assert project.instance(pred.id).origin == "predicted"
+
+
+def test_the_models_own_refinement_does_not_claim_a_prediction(project):
+    fid = _frame(project)[0]
+    pred = _prediction(project, fid)
+    edit = Refinement(project, pred.id)
+    edit.amend("refine person", keypoints=_person(x0=52.0))
+    edit.apply()
+    assert project.instance(pred.id).origin == "predicted"
+
+
+def test_merged_nudges_redo_the_claim_too(project):
+    fid = _frame(project)[0]
+    pred = _prediction(project, fid)
+    first = NudgeKeypoint(project, pred.id, 3, 1.0, 0.0)
+    first.apply()
+    second = NudgeKeypoint(project, pred.id, 3, 1.0, 0.0)  # made on the claimed record
+    second.apply()
+    assert first.merge(second)
+    first.revert()
+    assert project.instance(pred.id).origin == "predicted"
+    first.apply()  # redo of the merged step
+    redone = project.instance(pred.id)
+    assert redone.origin == "manual" and redone.keypoints[3, 0] == pytest.approx(_person()[3, 0] + 2)
+
+
+def test_with_the_person_annotated_already_an_edited_prediction_stays_one_marked_edited(project):
+    fid = _frame(project)[0]
+    gt = project.add_instance(Instance(frame_id=fid, skeleton="coco17", keypoints=_person(17), bbox=(40, 30, 60, 110)))
+    pred = _prediction(project, fid)
+    MoveKeypoint(project, pred.id, 3, 70.0, 90.0).apply()
+    now = project.instance(pred.id)
+    assert now.origin == "predicted" and now.extra["edited"] is True and now.extra["placed"] == [3]
+    assert [i.id for i in project.instances(fid) if i.origin == "manual"] == [gt.id]  # no second copy
+    accept = AcceptPrediction(project, pred.id)
+    assert "coco17 annotation of this person is kept too" in accept.text
+
+
+def test_ids_are_never_reused_after_the_newest_record_is_deleted(project, tmp_path):
+    fid = _frame(project, 2)[0]
+    pred = _prediction(project, fid)
+    delete = DeleteInstance(project, pred.id)
+    delete.apply()
+    newer = _prediction(project, fid)
+    assert newer.id != pred.id
+    delete.revert()  # the undo of the delete puts the old record back under its own id
+    assert {i.id for i in project.instances(fid)} == {pred.id, newer.id}
+    project.delete_instance(newer.id)
+    path = project.path
+    project.close()
+    with Project.open(path) as again:  # the mark survives reopening
+        assert _prediction(again, fid).id > newer.id
+
+
+def test_frame_ids_are_never_reused_so_undoing_a_removal_still_works_after_an_import(project):
+    frames = _frame(project, 3)
+    removed = remove_frames(project, [frames[-1]])
+    src = project.add_source("folder", "/data/b")
+    added = project.add_frames(src.id, [(0, "new.jpg", 50, 50, None, {})])
+    assert added[0] not in frames
+    restore(project, removed)
+    assert set(frames) | set(added) == set(project.frame_ids())
