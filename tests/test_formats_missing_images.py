@@ -10,6 +10,11 @@ from poseapp.core.errors import DataError
 from poseapp.formats import import_source
 from poseapp.store import Project
 
+try:
+    from PySide6 import QtCore
+except ImportError:  # the GUI tests skip themselves
+    QtCore = None
+
 
 @pytest.fixture
 def half_the_images(tmp_path, coco_json):
@@ -77,8 +82,40 @@ def test_the_window_offers_to_import_without_the_missing_images(qtbot, tmp_path,
     assert window.open_project(tmp_path / "w.poseapp", create=True)
     assert not window.import_path(path)
     box = window.missing_images_box
-    assert all(name in box.text() for name in missing)
+    assert all(name in box.text() for name in missing) and str(path.parent) in box.text()  # where it looked
     assert window.project.frame_count() == 0
-    box.accept()  # "Yes": import the annotations anyway
+    anyway = next(b for b in box.buttons() if b.text() == "Import without images")
+    qtbot.mouseClick(anyway, QtCore.Qt.MouseButton.LeftButton)
     assert (window.project.frame_count(), window.project.instance_count()) == (4, 14)
+    # the folder exists but lacks the images: it is listed as missing, so it can be located
+    from poseapp.media.relocate import missing_sources
+
+    assert [s.path for s in missing_sources(window.project)] == [str(path.parent)]
+    window.close()
+
+
+def test_the_window_imports_from_an_image_folder_the_user_names(qtbot, tmp_path, coco_json, monkeypatch):
+    """The GUI's --images: a COCO file exported away from its images (file names relative to the
+    image folder) is imported with the folder the user picks in the message box."""
+    pytest.importorskip("pytestqt")
+    from poseapp.gui import file_dialogs
+    from poseapp.gui.app import configure_pyqtgraph
+    from poseapp.gui.main_window import MainWindow
+
+    configure_pyqtgraph()
+    alone = tmp_path / "exports" / "annotations.json"
+    alone.parent.mkdir()
+    shutil.copy(coco_json, alone)  # the JSON without its images
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_project(tmp_path / "w.poseapp", create=True)
+    assert not window.import_path(alone)
+    box = window.missing_images_box
+    monkeypatch.setattr(file_dialogs, "get_existing_directory", lambda *a, **k: str(coco_json.parent))
+    choose = next(b for b in box.buttons() if b.text() == "Choose image folder...")
+    qtbot.mouseClick(choose, QtCore.Qt.MouseButton.LeftButton)
+    assert (window.project.frame_count(), window.project.instance_count()) == (4, 14)
+    from poseapp.media.relocate import missing_sources
+
+    assert missing_sources(window.project) == []
     window.close()

@@ -131,6 +131,7 @@ def read_coco(
             error = DataError(path, f"{exc.problem}\n({len(missing)} image file(s) missing: import with "
                               "--allow-missing-images to bring their annotations in and locate the images later)")
             error.missing_images = missing  # type: ignore[attr-defined]
+            error.image_root = root  # type: ignore[attr-defined]  # where they were looked for
             raise error from None
         raise
     if not any(skel is not None for _, skel in categories.values()):

@@ -136,12 +136,13 @@ class ProjectActionsMixin:
         self.close_project()  # every edit is already on disk; this only tidies the WAL file
         super().closeEvent(event)
 
-    def import_path(self, source: str | Path, fmt: str | None = None, allow_missing_images: bool = False) -> bool:
+    def import_path(self, source: str | Path, fmt: str | None = None, allow_missing_images: bool = False,
+                    image_root: str | Path | None = None) -> bool:
         if self.project is None:
             self.report_error("Open or create a project before importing.")
             return False
         try:
-            summary = import_source(self.project, source, fmt=fmt, allow_missing_images=allow_missing_images)
+            summary = import_source(self.project, source, fmt=fmt, image_root=image_root, allow_missing_images=allow_missing_images)
         except PoseAppError as exc:
             if getattr(exc, "missing_images", None):
                 self._offer_import_without_images(source, fmt, exc)
@@ -174,14 +175,24 @@ class ProjectActionsMixin:
             QtWidgets.QMessageBox.Icon.Question, "poseapp",
             f"{len(missing)} image file(s) of {Path(source).name} are not there:\n  " + "\n  ".join(missing[:10])
             + ("\n  ..." if len(missing) > 10 else "")
-            + "\n\nImport the annotations anyway? The images can be located later (File > Locate missing sources).",
-            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel, self,
+            + f"\n\nThey were looked for below {getattr(exc, 'image_root', None) or Path(source).parent}. Choose the folder "
+            "the images are in, or import the annotations without them (File > Locate missing sources finds "
+            "them later).",
+            QtWidgets.QMessageBox.StandardButton.Cancel, self,
         )
         box.setDetailedText(str(exc))
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.accepted.connect(lambda: self.import_path(source, fmt, allow_missing_images=True))
+        choose = box.addButton("Choose image folder...", QtWidgets.QMessageBox.ButtonRole.ActionRole)
+        anyway = box.addButton("Import without images", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        choose.clicked.connect(lambda: self._import_with_image_folder(source, fmt))
+        anyway.clicked.connect(lambda: self.import_path(source, fmt, allow_missing_images=True))
         self.missing_images_box = box  # for tests
         box.open()
+
+    def _import_with_image_folder(self, source: str | Path, fmt: str | None) -> bool:
+        """The GUI's ``--images``: the user names the folder the file's image names are relative to."""
+        folder = file_dialogs.get_existing_directory(self, f"The folder with the images of {Path(source).name}")
+        return bool(folder) and self.import_path(source, fmt, image_root=folder)
 
     def report_error(self, message: str) -> None:
         self.last_error = message

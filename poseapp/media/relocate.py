@@ -16,8 +16,18 @@ LOCATION_KEY = "location"  # the project file's folder when all its sources were
 
 
 def missing_sources(project: Project) -> list[Source]:
-    """Sources whose recorded file or folder is not there."""
-    return [s for s in project.sources() if not _exists(s.kind, s.path)]
+    """Sources whose recorded file or folder is not there, or (a folder) does not hold its first
+    image: annotations imported without their images point at a folder that exists all the same."""
+    return [s for s in project.sources() if not _exists(s.kind, s.path) or not _first_image_there(project, s)]
+
+
+def _first_image_there(project: Project, source: Source) -> bool:
+    """One stat, so listing the missing sources stays instant on big projects; moving a source
+    checks every image (``source_problem``)."""
+    if source.kind != "folder":
+        return True
+    first = next((project.frame(fid).file_name for fid in project.frame_ids(source.id)), None)
+    return first is None or os.path.isfile(os.path.join(source.path, first))
 
 
 def source_problem(project: Project, source: Source, path: str | os.PathLike | None = None) -> str | None:
