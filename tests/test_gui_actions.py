@@ -257,6 +257,11 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     trigger(window, "retrain")  # Ctrl+T
     assert window.last_error is None and panel.process is not None
     assert "Trains on 16 annotated lsp14 people; validates on 4" in panel.status.text()  # said before it starts
+    import re
+
+    said = re.search(r"validates on 4 held out \(every 5th; (\d+) labelled joints, so PCK moves in steps of ([\d.]+)\)",
+                     panel.status.text())
+    assert said and 4 < int(said[1]) <= 4 * 14 and float(said[2]) == round(100 / int(said[1]), 1)  # PCK counts joints
     qtbot.waitUntil(lambda: panel.process is None, timeout=240_000)
     assert "Done" in panel.status.text(), panel.status.text()
     assert "held-out people" in panel.status.text()

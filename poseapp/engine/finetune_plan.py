@@ -41,13 +41,15 @@ class FinetunePlan:
     skipped: list[str] = field(default_factory=list)  # one line per frame with skipped people: where and why
     skipped_people: int = 0
     problem: str | None = None  # why the run cannot start, or None
+    val_joints: int = 0  # labelled joints of the held-out people: PCK counts joints, not people
 
     def summary(self) -> str:
         """What the run uses, the reason it cannot start first when it cannot."""
         verb = ("Would train", "would validate", "Would skip") if self.problem else ("Trains", "validates", "Skips")
         lines = [self.problem] if self.problem else []
         lines.append(f"{verb[0]} on {self.train} annotated {self.skeleton} people; {verb[1]} on {self.val} held out "
-                     f"(every {holdout_every(self.train + self.val)}th), so PCK moves in steps of {100 / max(self.val, 1):.0f}.")
+                     f"(every {holdout_every(self.train + self.val)}th; {self.val_joints} labelled joints, so PCK moves "
+                     f"in steps of {100 / max(self.val_joints, 1):.1f}).")
         if self.skipped:
             lines.append(f"{verb[2]} {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
         return "\n".join(lines)
@@ -69,6 +71,7 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
     if usable:
         train, val = holdout_split(usable)
         plan.train, plan.val = len(train), len(val)
+        plan.val_joints = int(sum((s.keypoints[:, 2] > 0).sum() for s in val))
     if len(usable) < MIN_PEOPLE:
         plan.problem = (f"Fine-tuning needs at least {MIN_PEOPLE} annotated {skeleton} people "
                         f"({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on); this project has {len(usable)}. "
