@@ -272,7 +272,8 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     window._go_row(6)
     trigger(window, "compare")
     wait_job(window, qtbot)
-    assert any(new.split("/")[-1][:20] in t for t in window.comparison.titles)
+    title = next(t for t in window.comparison.titles if new.split("/")[-1][:20] in t)
+    assert "held-out people PCK@0.2" in title  # its own measured figure, not "not measured"
 
 
 # ---------------------------------------------------------------------------------- buttons
@@ -309,6 +310,18 @@ def test_retrain_buttons_start_and_cancel_a_run(window, qtbot, monkeypatch, lsp_
     qtbot.mouseClick(panel.cancel_button, LEFT)
     qtbot.waitUntil(lambda: panel.process is None, timeout=120_000)
     assert panel.start_button.isEnabled() and "Cancelled" in panel.status.text()
+    # stopped after an epoch: the bar keeps the work done, the model is listed but the user's stays selected
+    selected = window.model_panel.model_path()
+    qtbot.mouseClick(panel.start_button, LEFT)
+    qtbot.waitUntil(lambda: any(e["event"] == "epoch" for e in panel.events), timeout=240_000)
+    qtbot.mouseClick(panel.cancel_button, LEFT)
+    qtbot.waitUntil(lambda: panel.process is None, timeout=120_000)
+    assert "Stopped early after" in panel.status.text() and "of 50 epoch(s)" in panel.status.text(), panel.status.text()
+    assert 0 < panel.progress.value() < panel.progress.maximum()
+    assert window.model_panel.model_path() == selected
+    assert window.model_panel.model_box.findData(str(panel.out)) >= 0
+    window.close_project()  # another project shows none of this run
+    assert panel.progress.value() == 0 and "Stopped" not in panel.status.text()
 
 
 def test_occlusion_view_buttons(window, qtbot):

@@ -25,10 +25,18 @@ class ModelRun:
 
 
 def card_accuracy(card: dict) -> str:
+    """The card's accuracy claim: the LSP validation figure of ``poseapp eval --update-card``, else
+    the run's own validation of its kept weights (a fine-tuned model's held-out project people),
+    named as such; 'not measured' when the card has neither."""
     evaluation = card.get("metrics", {}).get("lsp_val")
-    if not evaluation:
-        return "not measured"
-    return f"LSP val PCK@0.2 {evaluation['pck@0.2']['total']:.1f}"
+    if evaluation:
+        return f"LSP val PCK@0.2 {evaluation['pck@0.2']['total']:.1f}"
+    crops = card.get("metrics", {}).get("validation_crops")
+    if crops and "pck@0.2" in crops:
+        split = card.get("training", {}).get("validation_split", "held out")
+        where = "LSP val" if split.startswith("LSP") else f"{crops.get('n', '?')} held-out people"
+        return f"{where} PCK@0.2 {crops['pck@0.2']['total']:.1f} (training's own check)"
+    return "not measured"
 
 
 def compare_models(

@@ -333,6 +333,7 @@ class Trainer:
         )
         old_handlers = self._install_signal_handlers()
         self._last_save = self._run_start = time.time()
+        self._epoch_overheads: list[float] = []
         stopped_early = False
         try:
             while self.epoch < cfg.epochs and self.global_step < self.total_steps:
@@ -517,13 +518,24 @@ class Trainer:
         self.progress(
             "step", epoch=self.epoch, batch=self.batch_in_epoch, batches=batches, step=self.global_step, phase=self.phase,
             loss=float(np.mean(self.losses[-cfg.log_every:])), lr=self.scheduler.get_last_lr()[0],
-            samples_per_s=round(rate * cfg.batch_size * self.world, 2),
-            eta_s=round((self.total_steps - self.global_step) / max(rate, 1e-9)),
+            samples_per_s=round(rate * cfg.batch_size * self.world, 2), eta_s=self._eta_seconds(rate),
         )
+
+    def _eta_seconds(self, rate: float) -> int:
+        """Seconds to the end: the steps left at the measured rate, plus each epoch end left
+        (validation, saving) at its measured cost, and never past ``max_minutes``."""
+        steps_left = self.total_steps - self.global_step
+        epoch_ends = -(-steps_left // max(self.steps_per_epoch, 1))  # including the current epoch's
+        overhead = float(np.mean(self._epoch_overheads)) if self._epoch_overheads else 0.0
+        eta = steps_left / max(rate, 1e-9) + epoch_ends * overhead
+        if self.config.max_minutes is not None:
+            eta = min(eta, max(0.0, self.config.max_minutes * 60 - (time.time() - self._run_start)))
+        return round(eta)
 
     def _end_epoch(self) -> None:
         """Validate (the EMA weights when kept), keep the weights, write the card, checkpoint."""
         cfg = self.config
+        t_end = time.time()
         record = {"epoch": self.epoch, "phase": self.phase, "steps": self.global_step,
                   "train_loss": float(np.mean(self.losses)) if self.losses else None,
                   "epoch_s": round(time.time() - self._t_epoch, 1), "train_seconds": round(self.train_seconds)}
@@ -544,6 +556,7 @@ class Trainer:
         self.epoch, self.batch_in_epoch = self.epoch + 1, 0
         self._save_state()
         self._last_save = time.time()
+        self._epoch_overheads.append(self._last_save - t_end)  # evaluation and saving: the time left counts them
         if self.distributed:
             dist.barrier()
 

@@ -118,13 +118,14 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.model_box.blockSignals(False)
         self._model_changed()
 
-    def add_model(self, folder: str | Path) -> None:
+    def add_model(self, folder: str | Path, select: bool = True) -> None:
         folder = str(Path(folder))
         index = self.model_box.findData(folder)
         if index < 0:
             self._add_item(Path(folder).name, folder)
             index = self.model_box.count() - 1
-        self.model_box.setCurrentIndex(index)
+        if select:
+            self.model_box.setCurrentIndex(index)
 
     def _add_item(self, label: str, folder: str) -> None:
         self.model_box.addItem(label, folder)

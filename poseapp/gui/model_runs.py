@@ -165,9 +165,12 @@ class ModelRunsMixin:
             return False
         return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path), plan.summary())
 
-    def _retrained(self, folder: str) -> None:
-        self.model_panel.add_model(folder)  # selected, ready to compare with the old one on the same frames
-        self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list.", 8000)
+    def _retrained(self, folder: str, finished: bool) -> None:
+        # a finished run's model is selected, ready to compare with the old one on the same frames;
+        # a stopped one is only listed: the user stopped it, and the model they work with stays
+        self.model_panel.add_model(folder, select=finished)
+        self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list"
+                                     + ("." if finished else " (stopped early, not selected)."), 8000)
 
     def escape(self) -> None:
         """Esc: skip a joint (or stop) while adding a person, else cancel the background job if one

@@ -121,6 +121,7 @@ class ProjectActionsMixin:
         self.stop_adding()
         self.heatmap_panel.reset()  # a new project starts with none of the last one's state
         self.model_panel.reset_progress()
+        self.retrain_panel.reset()
         self.joint_table.show_instance(None, [])
         self.frame_info.setText("")
         self._update_title()

@@ -16,7 +16,7 @@ from poseapp.demo import data_home
 
 
 class RetrainPanel(QtWidgets.QWidget):
-    model_ready = QtCore.Signal(str)  # folder of the new model
+    model_ready = QtCore.Signal(str, bool)  # folder of the new model, whether the run finished
     failed = QtCore.Signal(str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -108,6 +108,19 @@ class RetrainPanel(QtWidgets.QWidget):
         process.start()
         return True
 
+    def reset(self) -> None:
+        """Another project: nothing of the last one's run stays on show (a run still going keeps its own)."""
+        if self.process is not None:
+            return
+        self.status.setText("Fine-tunes the selected model on this project's annotations.")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.events.clear()
+        self._losses.clear()
+        self._pcks.clear()
+        self.loss_curve.setData([], [])
+        self.pck_curve.setData([], [])
+
     def cancel(self) -> None:
         if self.process is not None:
             self._cancelling = True
@@ -151,15 +164,22 @@ class RetrainPanel(QtWidgets.QWidget):
         stderr = bytes(process.readAllStandardError()).decode(errors="replace") if process is not None else ""
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.progress.setRange(0, 100)
-        self.progress.setValue(100 if code == 0 else 0)
+        if code == 0:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(100)
+        elif self.progress.maximum() == 0:  # stopped before the trainer said how long it would be
+            self.progress.setRange(0, 100)
+            self.progress.setValue(0)
+        # else the bar stays where the run stopped: the work done is not hidden
         if self.out is not None and (self.out / "card.json").is_file():
             best = next((e["best"] for e in reversed(self.events) if "best" in e), None)
             people = getattr(self, "_val_people", 0)
             note = (f" (best validation PCK@0.2 {best['pck']:.1f} on {people} held-out {'person' if people == 1 else 'people'})"
                     if best and best.get("pck", -1) >= 0 else "")
-            self.status.setText(("Stopped early; " if code != 0 else "Done; ") + f"new model {self.out.name}{note}.")
-            self.model_ready.emit(str(self.out))
+            epochs = sum(e.get("event") == "epoch" for e in self.events)
+            done = "Done; " if code == 0 else f"Stopped early after {epochs} of {self.epochs.value()} epoch(s); "
+            self.status.setText(done + f"new model {self.out.name}{note}" + ("." if code == 0 else ", in the model list (not selected)."))
+            self.model_ready.emit(str(self.out), code == 0)
         elif self._cancelling:
             self.status.setText("Cancelled before the first epoch ended: no new model was saved.")
         else:
