@@ -54,6 +54,8 @@ def main() -> None:
     if args.step is not None:
         window.heatmap_panel.stage.setValue(args.step)
     app.processEvents()
+    if args.scene == "main":
+        window.side_tabs.setCurrentIndex(1)  # the Heatmaps tab: its step slider and peaks beside the overlay
     shown = SCENES[args.scene](window, app) if args.scene != "main" else window
     app.processEvents()
     shown.grab().save(args.out)

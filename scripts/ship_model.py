@@ -13,14 +13,12 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from poseapp.core.atomic import write_json_atomic  # noqa: E402
 from poseapp.data import load_samples, split_samples  # noqa: E402
 from poseapp.engine import checkpoint as ckpt  # noqa: E402
 from poseapp.engine.evaluate import evaluate  # noqa: E402

@@ -107,6 +107,7 @@ def test_shortcuts_are_listed_in_help(window):
     table = dict(window.shortcut_table())
     for action in ("Next frame (or nudge the selected joint right)", "Previous frame (or nudge the selected joint left)", "Import dataset or media", "Export COCO keypoints", "Keyboard shortcuts"):
         assert table.get(action), action
+    assert table["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"  # every key of an action, not only its first
     dialog = window.show_shortcuts()
     assert dialog.isVisible()
     dialog.close()

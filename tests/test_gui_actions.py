@@ -123,7 +123,13 @@ def test_edit_actions_change_the_project_and_undo_redo_them(window, qtbot, monke
     window.select_joint(inst.id, 5)
     before = int(inst.keypoints[5, 2])
     trigger(window, "visibility")
-    assert int(project.instance(inst.id).keypoints[5, 2]) != before
+    now = int(project.instance(inst.id).keypoints[5, 2])
+    assert now != before
+    from poseapp.store.edits import VISIBILITY_NAMES
+
+    name = project.skeleton(inst.skeleton).joints[5]
+    said = f"{name[:1].upper()}{name[1:]}: {VISIBILITY_NAMES[now]}; Ctrl+Z undoes it."
+    assert window.statusBar().currentMessage() == said  # what was done, not the stale selection
     trigger(window, "undo")
     assert int(project.instance(inst.id).keypoints[5, 2]) == before
     trigger(window, "redo")
@@ -140,6 +146,7 @@ def test_edit_actions_change_the_project_and_undo_redo_them(window, qtbot, monke
     assert window.canvas._box_roi is not None
     trigger(window, "delete")
     assert len(project.instances(fid)) == 1
+    assert window.statusBar().currentMessage().startswith("Delete instance; Ctrl+Z undoes it")
 
 
 def test_accept_and_disagreement(window, qtbot):

@@ -4,7 +4,7 @@ the window taller, and no dock draws over the canvas or another dock."""
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6 import QtWidgets  # noqa: E402
+from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from poseapp.demo import ensure_demo_project  # noqa: E402
 from conftest import synthetic_mouse  # noqa: E402
@@ -34,4 +34,20 @@ def test_the_window_fits_a_small_screen_without_overlaps(qtbot, tmp_path, size):
         for b in parts[i + 1:]:
             assert a.geometry().intersected(b.geometry()).isEmpty(), (a.objectName(), b.objectName())
     assert win.canvas.width() >= 500 and win.canvas.height() >= 400  # the image keeps most of the window
+    # dock tab bars sit with their docks (a stray one once showed a sliver beside the frame list)
+    for bar in win.findChildren(QtWidgets.QTabBar):
+        if bar.isVisible() and not bar.visibleRegion().isEmpty():
+            where = QtCore.QRect(bar.mapTo(win, QtCore.QPoint(0, 0)), bar.size())
+            assert not where.intersects(win.centralWidget().geometry()), where
+    shown = sorted(tuple(bar.tabText(i) for i in range(bar.count())) for bar in win.findChildren(QtWidgets.QTabBar)
+                   if bar.isVisible() and not bar.visibleRegion().isEmpty())
+    assert shown == [("Joints", "Occlusion", "Retrain"), ("Model", "Heatmaps")]
+    assert win.heatmap_panel.visibleRegion().isEmpty()  # behind its tab; [ or ] brings it up whole
+    win.actions_by_name["stage_next"].trigger()
+    QtWidgets.QApplication.processEvents()
+    panel = win.heatmap_panel
+    viewport = win.side_tabs.currentWidget().viewport()  # the tab's scroll area
+    top = panel.mapTo(viewport, QtCore.QPoint(0, 0)).y()
+    if size == (1366, 768):
+        assert top >= 0 and top + panel.height() <= viewport.height()  # all of it, nothing below a fold
     win.close_project()

@@ -22,7 +22,12 @@ class EditingMixin:
     def _edit(self, edit: Edit, after: Callable[[], None] | None = None) -> bool:
         """Make an edit: saved first, then on the undo stack; if the save fails, neither."""
         command = StoreCommand(edit, after)
-        return self._committed(command.text(), lambda: push_applied(self.undo_stack, command))
+        text = command.text()  # read now: a command merged into the one before it is deleted by the stack
+        if not self._committed(text, lambda: push_applied(self.undo_stack, command)):
+            return False
+        # what was done, in place of whatever the status bar said before it (a selection, a prompt)
+        self.statusBar().showMessage(f"{text[:1].upper()}{text[1:]}; Ctrl+Z undoes it.", 6000)
+        return True
 
     def undo_edit(self) -> bool:
         return self.undo_stack.canUndo() and self._committed(f"Undo {self.undo_stack.undoText()}", lambda: undo_applied(self.undo_stack))

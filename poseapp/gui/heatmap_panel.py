@@ -25,7 +25,7 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self.stage.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
         self.stage_label = QtWidgets.QLabel("no prediction on this frame")
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(140)
+        self.plot.setMinimumHeight(110)  # the whole panel fits its tab at 1366x768
         self.plot.setLabel("left", "peak")
         self.plot.setLabel("bottom", "step")
         self.plot.showGrid(x=True, y=True, alpha=0.3)

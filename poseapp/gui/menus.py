@@ -95,11 +95,16 @@ class MenusMixin:
         self._build_refine_actions(act, model_menu)
         model_menu.addSeparator()
         act("heatmaps", "Show/hide &heatmaps", "H", self.heatmap_panel.show_box.toggle, model_menu)
-        act("stage_prev", "Previous &iteration", "[", lambda: self.heatmap_panel.step(-1), model_menu)
-        act("stage_next", "Next i&teration", "]", lambda: self.heatmap_panel.step(1), model_menu)
+        act("stage_prev", "Previous &iteration", "[", lambda: self._step_heatmaps(-1), model_menu)
+        act("stage_next", "Next i&teration", "]", lambda: self._step_heatmaps(1), model_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
         act("shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
+
+    def _step_heatmaps(self, delta: int) -> None:
+        """[ and ]: step through the iterations, with the Heatmaps tab (its slider and peaks) in view."""
+        self.side_tabs.setCurrentWidget(self.side_tabs.widget(1))
+        self.heatmap_panel.step(delta)
 
     def _build_refine_actions(self, act: Callable, menu: QtWidgets.QMenu) -> None:
         """The refine toggle (the model panel's checkbox, in the menu too) and the re-run key."""
@@ -116,8 +121,10 @@ class MenusMixin:
         act("refine", "R&efine the selected person again (placed joints as hints)", "E", self.refine_selected, menu)
 
     def shortcut_table(self) -> list[tuple[str, str]]:
+        """(action, its keys) for every action with a key; every key of it (Redo: Ctrl+Shift+Z, Ctrl+Y)."""
+        native = QtGui.QKeySequence.SequenceFormat.NativeText
         return [
-            (a.text().replace("&", "").rstrip("."), a.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText))
+            (a.text().replace("&", "").rstrip("."), ", ".join(k.toString(native) for k in a.shortcuts()))
             for a in self.actions_by_name.values()
             if not a.shortcut().isEmpty()
         ]
