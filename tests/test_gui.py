@@ -446,6 +446,8 @@ def test_the_model_card_opens_from_the_model_panel(window, qtbot, tmp_path):
     qtbot.mouseClick(panel.card_button, QtCore.Qt.MouseButton.LeftButton)
     card = panel.card_window
     assert card is not None and card.isVisible()
+    screen = card.screen().availableGeometry()
+    assert card.height() <= screen.height() and card.width() <= screen.width()  # fits the screen (1366x768 in CI)
     text = card.toPlainText()
     assert "Accuracy on the LSP validation split" in text and "feed-forward" in text
     assert "PCK@0.2" in text and "mailto" not in card.toHtml()

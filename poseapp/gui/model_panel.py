@@ -178,7 +178,8 @@ class ModelPanel(QtWidgets.QGroupBox):
         if self.card_window is None:
             self.card_window = QtWidgets.QTextBrowser(self)
             self.card_window.setWindowFlag(QtCore.Qt.WindowType.Window)  # its own window, owned by the panel
-            self.card_window.resize(760, 820)
+            screen = (self.screen() or QtWidgets.QApplication.primaryScreen()).availableGeometry()
+            self.card_window.resize(min(760, screen.width() - 40), min(820, screen.height() - 60))  # fits 1366x768
             self.card_window.setOpenExternalLinks(True)
         self.card_window.setWindowTitle(f"Model card: {Path(path).name}")
         self.card_window.setSearchPaths([str(path)])  # the card's example images are relative to its folder
