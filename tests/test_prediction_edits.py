@@ -120,3 +120,11 @@ def test_frame_ids_are_never_reused_so_undoing_a_removal_still_works_after_an_im
     assert added[0] not in frames
     restore(project, removed)
     assert set(frames) | set(added) == set(project.frame_ids())
+
+
+def test_a_prediction_edited_before_the_mark_existed_counts_as_edited():
+    from poseapp.store.edits import is_edited_prediction
+
+    old = Instance(frame_id=1, skeleton="lsp14", keypoints=_person(), origin="predicted", extra={"placed": [3]})
+    assert is_edited_prediction(old)
+    assert not is_edited_prediction(old.copy(extra={})) and not is_edited_prediction(old.copy(origin="manual"))

@@ -50,7 +50,9 @@ def claimed(project: Project, old: Instance, changes: dict) -> dict:
 
 
 def is_edited_prediction(instance: Instance) -> bool:
-    return instance.origin == "predicted" and bool(instance.extra.get(EDITED))
+    """A prediction the user changed: marked edited, or (a project from before the mark) with
+    joints the user placed."""
+    return instance.origin == "predicted" and bool(instance.extra.get(EDITED) or instance.extra.get(PLACED))
 
 
 class Edit:
