@@ -86,6 +86,7 @@ def test_export_into_a_read_only_folder_is_a_clear_error(project_file, tmp_path,
 
     monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
     out = tmp_path / "ro" / "export.json"
+    out.parent.mkdir()
     with Project.open(project_file) as project, pytest.raises(DataError) as info:
         export_project(project, "coco", out)
     assert str(out) in str(info.value) and "read-only" in str(info.value)
@@ -95,6 +96,7 @@ def test_export_onto_a_full_disk_keeps_the_old_file_and_leaves_no_temp(project_f
     import poseapp.core.atomic as atomic
 
     out = tmp_path / "out" / "export.json"
+    out.parent.mkdir()
     with Project.open(project_file) as project:
         export_project(project, "coco", out)
         before = _digest(out)
@@ -108,3 +110,11 @@ def test_export_onto_a_full_disk_keeps_the_old_file_and_leaves_no_temp(project_f
     assert "disk is full" in str(info.value)
     assert _digest(out) == before
     assert sorted(os.listdir(out.parent)) == ["export.json"]
+
+
+def test_an_export_into_a_folder_that_does_not_exist_is_refused_not_made(project_file, tmp_path):
+    out = tmp_path / "exprots" / "export.json"  # a typo of an existing folder's name
+    (tmp_path / "exports").mkdir()
+    with Project.open(project_file) as project, pytest.raises(DataError, match="does not exist"):
+        export_project(project, "coco", out)
+    assert not out.parent.exists()

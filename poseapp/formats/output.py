@@ -40,6 +40,8 @@ def check_file_target(out: str | os.PathLike, project_path: str | os.PathLike | 
         raise DataError(out, "is a poseapp project file; an export will not overwrite a project")
     if not target.exists() and target.suffix.lower() == PROJECT_SUFFIX:
         raise DataError(out, f"an export cannot be named *{PROJECT_SUFFIX} (that is a project file)")
+    if not target.parent.is_dir():  # a mistyped folder name must not quietly become a new folder
+        raise DataError(out, f"the folder {target.parent} does not exist; create it first, or check its name")
     return target
 
 
