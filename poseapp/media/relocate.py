@@ -26,8 +26,8 @@ def _first_image_there(project: Project, source: Source) -> bool:
     checks every image (``source_problem``)."""
     if source.kind != "folder":
         return True
-    first = next((project.frame(fid).file_name for fid in project.frame_ids(source.id)), None)
-    return first is None or os.path.isfile(os.path.join(source.path, first))
+    first = project.first_frame(source.id)
+    return first is None or first.file_name is None or os.path.isfile(os.path.join(source.path, first.file_name))
 
 
 def source_problem(project: Project, source: Source, path: str | os.PathLike | None = None) -> str | None:

@@ -165,10 +165,10 @@ class AcceptPrediction(Edit):
         self.project = project
         self.old = project.instance(instance_id)
         self.old_state = project.frame(self.old.frame_id).state
-        others = project.instances(self.old.frame_id)
-        self.replaced = same_person(self.old, others)
+        overlapping = same_person(self.old, project.instances(self.old.frame_id), any_skeleton=True)
+        self.replaced = [i for i in overlapping if i.skeleton == self.old.skeleton]
         # an annotation of the person in another skeleton cannot be replaced without losing joints
-        self.kept = [i for i in same_person(self.old, others, any_skeleton=True) if i.id not in {r.id for r in self.replaced}]
+        self.kept = [i for i in overlapping if i.skeleton != self.old.skeleton]
         self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
         self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "") + (
             f" (the {self.kept[0].skeleton} annotation of this person is kept too)" if self.kept else "")

@@ -460,8 +460,10 @@ class Project:
         return [(int(i), st) for i, st in self._query(
             "SELECT idx, state FROM frames WHERE source_id = ? AND state != 'unlabelled' ORDER BY idx", (source_id,))]
 
-    def first_frame(self) -> Frame | None:
-        row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames ORDER BY source_id, idx LIMIT 1")
+    def first_frame(self, source_id: int | None = None) -> Frame | None:
+        """The first frame in display order, of the project or of one source."""
+        where, params = self._frame_filter(source_id, None)
+        row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames{where} ORDER BY source_id, idx LIMIT 1", params)
         return _frame(row) if row else None
 
     def step_frame(self, frame_id: int, step: int = 1) -> Frame | None:
