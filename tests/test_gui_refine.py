@@ -328,3 +328,37 @@ def test_on_an_annotated_frame_a_corrected_prediction_stays_beside_the_annotatio
         np.testing.assert_array_equal(window.project.instance(pred.id).keypoints, edited.keypoints)
     finally:
         window.close_project()
+
+
+def test_flip_test_is_on_by_default_and_its_checkbox_decides_what_ctrl_r_predicts(window, qtbot, predicted):
+    """The model panel's flip test checkbox (on by default, mirrored in the Model menu) decides
+    whether Ctrl+R averages the mirrored crop in; a drag then refines the same way (no jump)."""
+    from poseapp.engine.predictor import Predictor
+
+    box = window.model_panel.flip_box
+    assert box.isChecked() and window.actions_by_name["flip_toggle"].isChecked()
+    assert "with flip test" in window.model_panel.info.text()  # the card's figure for it
+    frame = window.project.frame(window.current_frame_id)
+    image = window.loader.read(frame)
+    plain = Predictor.from_path(MODEL, device="cpu")
+    mirrored = Predictor(plain.model, plain.card, plain.device, flip_test=True)
+    person = [tuple(predicted.bbox)]
+    np.testing.assert_allclose(predicted.keypoints[:, :2], mirrored.predict(image, person)[0].keypoints[:, :2], atol=1e-3)
+
+    qtbot.mouseClick(box, LEFT, pos=QtCore.QPoint(8, box.height() // 2))  # off, with the mouse
+    assert not box.isChecked() and not window.actions_by_name["flip_toggle"].isChecked()
+    _run_on_frame(window, qtbot)
+    (again,) = window.project.instances(window.current_frame_id)
+    np.testing.assert_allclose(again.keypoints[:, :2], plain.predict(image, [tuple(again.bbox)])[0].keypoints[:, :2], atol=1e-3)
+
+    window.actions_by_name["flip_toggle"].trigger()  # on again, from the Model menu
+    assert box.isChecked()
+    _run_on_frame(window, qtbot)
+    (person,) = window.project.instances(window.current_frame_id)
+    before = _keypoints(window, person.id)
+    window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
+    x0, y0 = before[R_WRIST, :2]
+    x, y = _drag(window, qtbot, (x0, y0), (x0 + 14.0, y0 - 9.0))
+    assert tuple(_keypoints(window, person.id)[R_WRIST, :2]) == (x, y)
+    cache = window.results.get(window.current_frame_id).predictions[0].cache
+    assert cache is not None and cache.flipped is not None  # the refinement ran on both views

@@ -262,3 +262,25 @@ def test_a_model_widened_to_read_hints_starts_as_its_parent_and_then_uses_them()
         assert not torch.allclose(wider(x, **hinted)[0], parent(x, **hinted)[0])  # trained, they matter
     with pytest.raises(ValueError, match="only added input channels"):
         ckpt.widen_from(build_model("recurrent-lite", widths=(8, 16, 32)), parent)
+
+
+def test_under_flip_test_a_refinement_averages_the_mirrored_view_as_the_prediction_did(model_dir, lsp_dir):
+    """A cache made under flip test keeps the mirrored crop's features, so a re-run without hints
+    gives back exactly the flip-averaged prediction (untouched joints do not jump on a drag)."""
+    plain = Predictor.from_path(model_dir, device="cpu")
+    flipped = Predictor(plain.model, plain.card, plain.device, flip_test=True)
+    image = read_image(lsp_dir / "images" / "im0802.jpg")
+    h, w = image.shape[:2]
+    box = (3.0, 5.0, w - 10.0, h - 8.0)
+    first = flipped.predict(image, [box], keep_cache=True)[0]
+    assert first.cache.flipped is not None and plain.predict(image, [box], keep_cache=True)[0].cache.flipped is None
+    np.testing.assert_array_equal(first.keypoints, flipped.predict(image, [box])[0].keypoints)
+    assert not np.allclose(first.keypoints, plain.predict(image, [box])[0].keypoints)  # the mirror counts
+    again = flipped.refine(first.cache, {}, keep_heatmaps=True)
+    np.testing.assert_allclose(again.keypoints[:, :2], first.keypoints[:, :2], atol=1e-4)
+    assert again.heatmaps.shape[1] == 14
+    hints = {6: (40.5, 60.25)}
+    refined = flipped.refine(first.cache, hints)
+    assert tuple(refined.keypoints[6, :2]) == hints[6]
+    one_view = plain.refine(plain.predict(image, [box], keep_cache=True)[0].cache, hints)
+    assert not np.allclose(refined.keypoints, one_view.keypoints)  # the mirrored re-run is averaged in

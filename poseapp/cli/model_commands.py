@@ -96,7 +96,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.update_card:
         from poseapp.engine.model_card import attach_evaluation
 
-        attach_evaluation(resolve_model(args.model), metrics, "lsp_val" if args.split == "val" else "eval_" + args.data.split(":")[0])
+        key = "lsp_val" if args.split == "val" else "eval_" + args.data.split(":")[0]
+        # a flip-test figure is kept beside the plain one, never in its place
+        attach_evaluation(resolve_model(args.model), metrics, key + ("_flip" if args.flip_test else ""))
     _print_metrics(metrics)
     return 0
 

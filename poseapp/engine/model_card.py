@@ -165,12 +165,32 @@ def render(card: dict[str, Any]) -> str:
             )
         lines += ["; ".join(extra) + ".", "", f"Measured {evaluation.get('measured', '?')}.", ""]
         lines += _annotator_lines(evaluation.get("annotator"), bool(cfg.get("hints")))
+        lines += _flip_lines(card.get("metrics", {}).get("lsp_val_flip"))
     examples = card.get("examples", [])
     if examples:
         lines += ["## Examples", "", card.get("examples_note", ""), ""]
         lines += [f"![{Path(e).stem}]({e})" for e in examples] + [""]
     lines += ["## Files", "", "`weights.safetensors` (loaded without running code) and `card.json` (everything above, machine-readable).", ""]
     return "\n".join(lines)
+
+
+def _flip_lines(evaluation: dict | None) -> list[str]:
+    """The same split with flip test (``poseapp eval --flip-test``, the window's default)."""
+    if not evaluation:
+        return []
+    final = evaluation["per_iteration"][-1]
+    text = (f"With flip test (the mirrored crop too, averaged; `--flip-test`, on by default in the window): "
+            f"PCK@0.2 {final['pck@0.2']['total']:.1f}")
+    if "pckh@0.5" in final:
+        text += f", PCKh@0.5 {final['pckh@0.5']['total']:.1f}"
+    annotator = evaluation.get("annotator") or {}
+    per = annotator.get("corrections_per_person") or {}
+    if per.get("without_refinement") is not None:
+        text += f"; simulated annotator {per['without_refinement']:.2f} corrections per person without refinement"
+        if per.get("with_refinement") is not None:
+            text += (f", {per['with_refinement']:.2f} with ({100 * annotator['ratio']:.0f}%), "
+                     f"{annotator['regressions_per_person']:.2f} regressions per person")
+    return [text + f" (measured {evaluation.get('measured', '?')}).", ""]
 
 
 def write_markdown(folder: Path) -> Path:

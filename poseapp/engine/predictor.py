@@ -68,12 +68,15 @@ class PersonCache:
     """What a re-run with hints needs for one person: the crop, the model's cached features
     (layer-3 features and feed-forward maps for the recurrent model, the pooled image and part
     detections for the cascade), and the current estimate (crop pixels) that places the far end
-    of a hinted limb. Made by ``Predictor.predict(..., keep_cache=True)``; ``refine`` updates it."""
+    of a hinted limb. Made by ``Predictor.predict(..., keep_cache=True)``; ``refine`` updates it.
+    Under flip test it also keeps the mirrored crop's features, so a re-run averages both views as
+    the first prediction did (else untouched joints would jump by the difference on every drag)."""
 
     box: Box
     crop: CropTransform
     features: tuple[torch.Tensor, ...]  # each (1, ...) on the predictor's device
     estimate: np.ndarray  # (K, 2) crop pixels, the latest prediction
+    flipped: tuple[torch.Tensor, ...] | None = None  # the mirrored crop's features (flip test)
 
 
 @dataclass
@@ -129,15 +132,21 @@ class Predictor:
             x = normalise_images(chunk.to(self.device))
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
+            flipped = out_f = None
             if keep_cache:
                 features = self.model.features(x)
                 output = self.model.rerun(features, iterations)
+                if self.flip_test:
+                    flipped = self.model.features(torch.flip(x, dims=[3]))
+                    out_f = self.model.rerun(flipped, iterations)
             else:
                 output = self.model(x, iterations=iterations)
             coords, scores = decode_output(self.model, output, codec)
             maps = stage_heatmaps(self.model, output)
             if self.flip_test:
-                coords, scores, maps = self._average_flipped(x, iterations, coords, scores, maps, codec)
+                if out_f is None:
+                    out_f = self.model(torch.flip(x, dims=[3]), iterations=iterations)
+                coords, scores, maps = self._average_flipped(out_f, coords, scores, maps, codec)
             for i in range(coords.shape[0]):
                 t = transforms[start + i]
                 stages = np.stack([t.to_image(c) for c in coords[i]])
@@ -151,7 +160,8 @@ class Predictor:
                 if keep_heatmaps and maps is not None:
                     self._attach_heatmaps(pred, maps[i], t)
                 if keep_cache:
-                    pred.cache = PersonCache(pred.box, t, tuple(f[i : i + 1] for f in features), coords[i, -1].copy())
+                    pred.cache = PersonCache(pred.box, t, tuple(f[i : i + 1] for f in features), coords[i, -1].copy(),
+                                             None if flipped is None else tuple(f[i : i + 1] for f in flipped))
                 results.append(pred)
         return results
 
@@ -174,7 +184,8 @@ class Predictor:
         ``hints`` maps joint index -> (x, y) in image pixels. Each hinted joint's input map is the
         ground-truth map at its place (and, for the recurrent model, its limbs' maps, whose other
         end is the current estimate), so context moves the joints not corrected yet. Hinted joints
-        come back exactly where they were placed, with score 1. Updates ``cache.estimate``."""
+        come back exactly where they were placed, with score 1. Updates ``cache.estimate``. A cache
+        made under flip test re-runs the mirrored crop too (mirrored hints) and averages the two."""
         model = self.model
         self._choose_threads()
         k = model.config.num_joints
@@ -191,7 +202,17 @@ class Predictor:
         hint_maps = torch.from_numpy(model.encode_hints(kps)).unsqueeze(0).to(self.device)
         hint_mask = model.hint_channels(joints).to(self.device)
         output = model.rerun(cache.features, iterations, hint_maps, hint_mask)
-        coords, scores = decode_output(model, output, model.codec())
+        codec = model.codec()
+        coords, scores = decode_output(model, output, codec)
+        maps = stage_heatmaps(model, output) if keep_heatmaps or cache.flipped is not None else None
+        if cache.flipped is not None:
+            perm = self.skeleton().flip_permutation()
+            kps_f = kps[perm].copy()
+            kps_f[:, 0] = model.config.input_size - 1 - kps_f[:, 0]
+            hint_maps_f = torch.from_numpy(model.encode_hints(kps_f)).unsqueeze(0).to(self.device)
+            hint_mask_f = model.hint_channels(joints[:, perm]).to(self.device)
+            out_f = model.rerun(cache.flipped, iterations, hint_maps_f, hint_mask_f)
+            coords, scores, maps = self._average_flipped(out_f, coords, scores, maps, codec)
         coords, scores = coords[0], scores[0]
         for j, xy in placed.items():  # the user's word is final, in every stage shown
             coords[:, j] = xy
@@ -206,18 +227,15 @@ class Predictor:
             box=cache.box, keypoints=kps_image, scores=final, visibility=final.copy(), stages=stages,
             stage_scores=scores, stage_names=model.stage_names(coords.shape[0]), crop=t, cache=cache,
         )
-        if keep_heatmaps:
-            maps = stage_heatmaps(model, output)
-            if maps is not None:
-                self._attach_heatmaps(pred, maps[0], t)
+        if keep_heatmaps and maps is not None:
+            self._attach_heatmaps(pred, maps[0], t)
         return pred
 
-    def _average_flipped(self, x, iterations, coords, scores, maps, codec):
-        """Flip test: run the mirrored crop too, swap left/right back, average."""
+    def _average_flipped(self, out_f, coords, scores, maps, codec):
+        """Flip test: given the mirrored crop's output, swap left/right back and average."""
         skeleton = self.skeleton()
         perm = skeleton.flip_permutation()
         size = self.model.config.input_size
-        out_f = self.model(torch.flip(x, dims=[3]), iterations=iterations)
         if maps is not None:
             maps_f = stage_heatmaps(self.model, out_f)[:, :, perm, :, ::-1]
             # the heatmap grid is symmetric under the flip, so the maps average cell by cell

@@ -178,7 +178,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.heatmap_panel.changed.connect(self._update_heatmaps)
         self.results: OrderedDict[int, Any] = OrderedDict()  # frame id -> FrameResult, with heatmaps
         self._heatmap_versions = {}
-        self._predictors: dict[tuple[str, str], Any] = {}
+        self._predictors: dict[tuple[str, str, bool], Any] = {}  # (model folder, device, flip test)
         self.job: Job | None = None
         self.comparison = None  # the Compare models window, made on first use
         self._build_actions()

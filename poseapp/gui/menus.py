@@ -109,16 +109,20 @@ class MenusMixin:
     def _build_refine_actions(self, act: Callable, menu: QtWidgets.QMenu) -> None:
         """The refine toggle (the model panel's checkbox, in the menu too) and the re-run key."""
         menu.addSeparator()
-        box = self.model_panel.refine_box
-        act("refine_toggle", "Refine other joints after a &correction", None, lambda: None, menu)
-        toggle = self.actions_by_name["refine_toggle"]
+        self._checkbox_action(act, "flip_toggle", "&Flip test (the mirrored image too)", self.model_panel.flip_box, menu)
+        self._checkbox_action(act, "refine_toggle", "Refine other joints after a &correction", self.model_panel.refine_box, menu)
+        act("refine", "R&efine the selected person again (placed joints as hints)", "E", self.refine_selected, menu)
+
+    def _checkbox_action(self, act: Callable, name: str, text: str, box: QtWidgets.QCheckBox, menu: QtWidgets.QMenu) -> None:
+        """A checkable menu action that mirrors a model-panel checkbox both ways."""
+        act(name, text, None, lambda: None, menu)
+        toggle = self.actions_by_name[name]
         toggle.setCheckable(True)
         toggle.setChecked(box.isChecked())
         toggle.setEnabled(box.isEnabled())
         toggle.toggled.connect(box.setChecked)
         box.toggled.connect(toggle.setChecked)
         self.model_panel.model_box.currentIndexChanged.connect(lambda _i: toggle.setEnabled(box.isEnabled()))
-        act("refine", "R&efine the selected person again (placed joints as hints)", "E", self.refine_selected, menu)
 
     def shortcut_table(self) -> list[tuple[str, str]]:
         """(action, its keys) for every action with a key; every key of it (Redo: Ctrl+Shift+Z, Ctrl+Y)."""

@@ -17,12 +17,18 @@ from poseapp.gui.jobs import Job
 class ModelRunsMixin:
     """Model jobs of ``MainWindow`` (which provides project, loader, model_panel, heatmap_panel, canvas)."""
 
-    def _predictor(self, path: str, device: str):
+    def _predictor(self, path: str, device: str, flip_test: bool | None = None):
+        """The loaded model, shared by every job; flip test as the model panel says unless given."""
         from poseapp.engine.predictor import Predictor
 
-        key = (path, device)
+        if flip_test is None:
+            flip_test = self.model_panel.flip_box.isChecked()
+        key = (path, device, flip_test)
         if key not in self._predictors:
-            self._predictors[key] = Predictor.from_path(path, device=device)
+            same = next((p for (kp, kd, _), p in self._predictors.items() if (kp, kd) == (path, device)), None)
+            # the other flip setting of a loaded model shares its weights instead of loading them again
+            self._predictors[key] = (Predictor(same.model, same.card, same.device, flip_test=flip_test) if same
+                                     else Predictor.from_path(path, device=device, flip_test=flip_test))
         return self._predictors[key]
 
     def run_model_on_frame(self) -> Job | None:
@@ -70,9 +76,10 @@ class ModelRunsMixin:
         # features for refinement (~0.4 MB a person, recurrent-lite) only for a few frames; any other
         # person gets them from one feed-forward pass when first corrected (gui/refining.py)
         cache = len(frame_ids) <= 8
+        flip = self.model_panel.flip_box.isChecked()  # read here: work() runs on another thread
 
         def work(progress, cancelled):
-            predictor = self._predictor(path, device)
+            predictor = self._predictor(path, device, flip)
             loader = FrameLoader(project)
             try:
                 return predict_frames(project, frame_ids, predictor, loader, iterations=iterations,
@@ -115,10 +122,11 @@ class ModelRunsMixin:
             self.report_error(str(exc))
             return None
         project, device, where = self.project, self.model_panel.device(), self.project.frame_name(frame)
+        flip = self.model_panel.flip_box.isChecked()
 
         def work(progress, cancelled):
             boxes = person_boxes(project, frame, image, FrameBoxes("hog"))
-            loaders = [(lambda p=p: self._predictor(p, device)) for p in paths]
+            loaders = [(lambda p=p: self._predictor(p, device, flip)) for p in paths]
             runs = compare_models(image, boxes, loaders, progress=progress, cancelled=cancelled)
             return boxes, runs + stored_runs(project, frame.id, {r.name for r in runs})
 

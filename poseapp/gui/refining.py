@@ -146,7 +146,8 @@ class RefiningMixin:
         for stored, pred in zip(result.instances, result.predictions) if result is not None else ():
             cache = pred.cache
             if (stored.id == inst.id and cache is not None and stored.model_id == predictor.model_id
-                    and tuple(cache.box) == box and cache.features[0].device == predictor.device):
+                    and tuple(cache.box) == box and cache.features[0].device == predictor.device
+                    and (cache.flipped is not None) == predictor.flip_test):
                 return cache
         key = (id(predictor), inst.id, box)
         if self._refine_cache is not None and self._refine_cache[0] == key:
