@@ -185,6 +185,37 @@ def test_people_in_video_keep_their_track_id_into_the_project_and_the_coco_expor
     assert sorted(a["track_id"] for a in exported) == sorted(stored)
 
 
+def test_a_run_that_starts_where_another_stopped_goes_on_with_its_track_ids_and_never_reuses_one(tmp_path, video_path):
+    """Two runs over consecutive stretches of a video (a cancelled run, then Run on source from the
+    current frame): the people followed at the boundary keep their ids, and a new person never gets
+    an id that names somebody else in the video; a lone frame far away neither."""
+    from poseapp.engine.frame_runner import predict_frames
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    predictor = Predictor.from_path(resolve_model("default"))
+    with Project.open(tmp_path / "v.poseapp", create=True) as project:
+        import_source(project, video_path)
+        ids = project.frame_ids()
+        predict_frames(project, ids[:6], predictor, keep_heatmaps=False)
+        first = {i.extra["track_id"]: i for i in project.instances(ids[5])}
+        used = {i.extra["track_id"] for f in ids[:6] for i in project.instances(f)}
+        predict_frames(project, ids[6:9], predictor, keep_heatmaps=False)
+        second = {i.extra["track_id"]: i for i in project.instances(ids[6])}
+        kept = set(first) & set(second)
+        assert len(kept) >= 2, (sorted(first), sorted(second))  # the walkers go on under their ids
+        for tid in kept:  # ... and each id still names the same walker
+            a, b = first[tid].bbox, second[tid].bbox
+            assert np.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2) < 0.5 * max(a[3], b[3])
+        new = set(second) - set(first)
+        assert not new & used  # a new person takes an unused id
+        predict_frames(project, [ids[40]], predictor, keep_heatmaps=False)
+        far = {i.extra["track_id"] for i in project.instances(ids[40])}
+        assert far and min(far) > max(used | set(second))
+        assert project.max_track_id(project.frame(ids[40]).source_id) == max(far)
+
+
 def test_inference_threads_follow_the_cores_other_programs_leave_idle():
     """With another program spinning on a core, the policy counts it and gives torch one core
     fewer (two threads on two cores collapsed 2-4x under such load)."""

@@ -9,9 +9,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from poseapp.core.accepting import SAME_PERSON_IOU, box_iou, extent
-from poseapp.engine.detector import detector_upscale
+from poseapp.engine.detector import box_from_pose, detector_upscale
 from poseapp.engine.inference import BoxSource
-from poseapp.engine.tracking import PoseTracker
+from poseapp.engine.tracking import PoseTracker, Track
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
 from poseapp.store import Frame, Instance, Project
@@ -29,10 +29,13 @@ class FrameBoxes:
     """Detector boxes for project frames, at the scale ``poseapp predict`` uses for the same kind
     of source (video frames are upscaled), so the GUI and the CLI find the same people. On
     consecutive frames of a video, people are followed by their poses between detector runs
-    (engine/tracking.py), and ``track_ids`` names the person in each box of the last call."""
+    (engine/tracking.py), and ``track_ids`` names the person in each box of the last call. With
+    ``project``, a run that starts mid-video goes on with the tracks stored on the frame before,
+    and new people get ids after every id stored in the video, so one id never names two people."""
 
-    def __init__(self, mode: str = "hog"):
+    def __init__(self, mode: str = "hog", project: Project | None = None):
         self.mode = mode
+        self.project = project
         self._sources: dict[bool, BoxSource] = {}
         self._trackers: dict[int, tuple[PoseTracker, int]] = {}  # video source id -> (tracker, last frame index)
         self._active: PoseTracker | None = None
@@ -57,9 +60,22 @@ class FrameBoxes:
         if tracker is None:
             return None
         if last is None or frame.index != last + 1:
-            tracker.reset()  # a jump: nobody to follow from the frame before
+            tracker.reset()  # a jump: nobody this run followed on the frame before
+            if self.project is not None:
+                tracker.continue_from(self._stored_tracks(frame), self.project.max_track_id(frame.source_id) + 1)
         self._trackers[frame.source_id] = (tracker, frame.index)
         return tracker
+
+    def _stored_tracks(self, frame: Frame) -> list[Track]:
+        """The people with a track id stored on the frame before ``frame``, where their poses put them."""
+        before = self.project.frame_by_index(frame.source_id, frame.index - 1) if frame.index > 0 else None
+        tracks = []
+        for inst in self.project.instances(before.id) if before is not None else ():
+            track_id = inst.extra.get("track_id")
+            box = box_from_pose(inst.keypoints, inst.joint_scores)
+            if isinstance(track_id, int) and not isinstance(track_id, bool) and box is not None:
+                tracks.append(Track(track_id, box, inst.score if inst.score is not None else 1.0))
+        return tracks
 
     def update(self, predictions: list[PersonPrediction]) -> None:
         """The poses found in the last call's boxes, for the tracker to follow."""
@@ -96,7 +112,7 @@ def predict_frames(
     keep_cache = keep_cache and getattr(predictor.model, "supports_hints", False)
     frame_ids = list(frame_ids)
     loader = loader or FrameLoader(project)
-    detector = FrameBoxes("hog") if use_detector else None
+    detector = FrameBoxes("hog", project) if use_detector else None
     skeleton = predictor.skeleton()
     project.ensure_skeleton(skeleton)
     results = []

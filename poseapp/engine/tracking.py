@@ -96,6 +96,14 @@ class PoseTracker:
         if not self.tracks:
             self._frames_since_detection = self.detect_every  # nobody left to follow: detect next frame
 
+    def continue_from(self, tracks: list[Track], next_id: int) -> None:
+        """Go on from people already followed (a run that starts where an earlier one stopped):
+        the next frame runs the detector, whose people take these tracks' ids when they match,
+        and a new person's id is at least ``next_id``."""
+        self.reset()
+        self.tracks = _one_track_per_person(list(tracks))
+        self._next_id = max([next_id, self._next_id, *(t.track_id + 1 for t in tracks)])
+
     def reset(self) -> None:
         self.tracks = []
         self._pending = []

@@ -435,6 +435,16 @@ class Project:
         row = self._query_one("SELECT MAX(idx) FROM frames WHERE source_id = ?", (source_id,))
         return -1 if row is None or row[0] is None else int(row[0])
 
+    def max_track_id(self, source_id: int) -> int:
+        """The largest ``track_id`` of any person stored in the source's frames (0: none), so a new
+        run's tracks can be numbered after it and one id never names two people."""
+        row = self._query_one(
+            "SELECT MAX(CAST(json_extract(i.extra, '$.track_id') AS INTEGER)) FROM instances i "
+            "JOIN frames f ON f.id = i.frame_id WHERE f.source_id = ? AND json_type(i.extra, '$.track_id') = 'integer'",
+            (source_id,),
+        )
+        return 0 if row is None or row[0] is None else int(row[0])
+
     @staticmethod
     def _frame_filter(source_id: int | None, state: str | None) -> tuple[str, list[Any]]:
         clauses, params = [], []
