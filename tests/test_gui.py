@@ -168,7 +168,13 @@ def test_run_on_a_video_in_the_background_can_be_cancelled(window, qtbot, tiny_m
     job = window.run_model_on_source()
     assert window.model_panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Home)  # an annotated image while the video runs
+    person = window.project.instances(window.current_frame_id)[0]
+    qtbot.mouseClick(window.canvas.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=_to_viewport(window, *person.keypoints[0, :2]))
+    assert window.selected == (person.id, 0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)  # first Esc: the selection goes, the run goes on
+    assert window.selected is None and window.job is job and not job.was_cancelled
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)  # second Esc: the run stops
     with qtbot.waitSignal(job.finished, timeout=120_000):
         pass
     qtbot.waitUntil(lambda: window.job is None, timeout=10_000)

@@ -89,7 +89,7 @@ class MenusMixin:
         act("run", "&Run model on frame", "Ctrl+R", self.run_model_on_frame, model_menu)
         act("run_selection", "Run model on selected &frames", "Ctrl+Alt+R", self.run_model_on_selection, model_menu)
         act("run_source", "Run model on &source", "Ctrl+Shift+R", self.run_model_on_source, model_menu)
-        act("cancel", "&Cancel background job (or clear the joint selection)", "Esc", self.escape, model_menu)
+        act("cancel", "Clear the joint selection, or &cancel the background job", "Esc", self.escape, model_menu)
         act("retrain", "&Fine-tune the model on this project...", "Ctrl+T", self.start_retrain, model_menu)
         act("compare", "Co&mpare models on this frame", "Ctrl+M", self.compare_models, model_menu)
         self._build_refine_actions(act, model_menu)

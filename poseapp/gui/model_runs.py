@@ -181,14 +181,15 @@ class ModelRunsMixin:
                                      + ("." if finished else " (stopped early, not selected)."), 8000)
 
     def escape(self) -> None:
-        """Esc: skip a joint (or stop) while adding a person, else cancel the background job if one
-        runs, else drop the joint selection."""
+        """Esc: skip a joint (or stop) while adding a person, else drop the joint selection, else
+        cancel the background job. The selection goes first: clearing it is everyday work (the arrow
+        keys change frames again), and a long run must not end by a key pressed for that."""
         if self.adding():
             self.escape_adding()
+        elif self.selected is not None:
+            self.deselect()
         elif self.job is not None:
             self.cancel_job()
-        else:
-            self.deselect()
 
     def cancel_job(self) -> None:
         if self.job is not None:
