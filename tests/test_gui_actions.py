@@ -512,3 +512,37 @@ def test_predictions_imported_from_another_tool_are_compared_with_ours(window, q
     titles = window.comparison.titles
     assert len(titles) == window.model_panel.model_box.count() + 1
     assert any("hrnet-mmpose" in t and "stored predictions" in t and "not run here" in t for t in titles)
+
+
+def test_keys_p_reach_every_person_and_2_1_0_set_the_flag_in_one_key(window, qtbot):
+    """Keyboard only: P / Shift+P go from person to person (same joint), 2 / 1 / 0 set COCO's
+    visibility flags directly, Ctrl+Z undoes each."""
+    crowded = next(f for f in window.project.frame_ids() if len(window.project.instances(f)) >= 2)
+    window.show_frame(crowded)
+    people = window.project.instances(crowded)
+    canvas = window.canvas
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_P)
+    assert window.selected == (people[0].id, 0)
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Tab)
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Tab)
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_P)
+    assert window.selected == (people[1].id, 2)
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_P, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert window.selected == (people[0].id, 2)
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_P, QtCore.Qt.KeyboardModifier.ShiftModifier)  # wraps round
+    assert window.selected == (people[-1].id, 2)
+    target = window.selected[0]
+    before = window.project.instance(target).keypoints.copy()
+    flags = []
+    for key, flag in ((QtCore.Qt.Key.Key_1, 1), (QtCore.Qt.Key.Key_2, 2), (QtCore.Qt.Key.Key_0, 0), (QtCore.Qt.Key.Key_2, 2)):
+        if int(window.project.instance(target).keypoints[2, 2]) == flag:
+            continue
+        qtbot.keyClick(canvas, key)
+        assert window.project.instance(target).keypoints[2, 2] == flag
+        flags.append(flag)
+    assert len(flags) >= 3
+    for _ in flags:
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(window.project.instance(target).keypoints, before)
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_2 if before[2, 2] == 2 else QtCore.Qt.Key.Key_1 if before[2, 2] == 1 else QtCore.Qt.Key.Key_0)
+    assert "already" in window.statusBar().currentMessage()

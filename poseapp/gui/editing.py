@@ -150,15 +150,43 @@ class EditingMixin:
 
     def cycle_visibility(self) -> None:
         if self.selected is None or self.project is None:
-            self.statusBar().showMessage("Click a joint first, then V cycles visible, occluded, not labelled.", 5000)
+            self.statusBar().showMessage("Click a joint first, then V cycles visible, occluded, not labelled "
+                                         "(or 2, 1, 0 set one).", 5000)
+            return
+        self.set_visibility(next_visibility(self.project.instance(self.selected[0]).keypoints[self.selected[1], 2]))
+
+    def set_visibility(self, v: int) -> None:
+        """2 / 1 / 0 (COCO's flags): the selected joint visible, occluded or not labelled, in one key
+        (cycling with V from occluded to visible passes "not labelled", which refines the others)."""
+        if self.selected is None or self.project is None:
+            self.statusBar().showMessage(f"Click a joint first, then {v} makes it {VISIBILITY_NAMES[v]}.", 5000)
             return
         instance_id, joint = self.selected
-        v = next_visibility(self.project.instance(instance_id).keypoints[joint, 2])
-        edit = SetVisibility(self.project, instance_id, joint, v, self._joint_name(instance_id, joint))
+        name = self._joint_name(instance_id, joint)
+        if int(self.project.instance(instance_id).keypoints[joint, 2]) == v:
+            self.statusBar().showMessage(f"{name} is {VISIBILITY_NAMES[v]} already.", 5000)
+            return
+        edit = SetVisibility(self.project, instance_id, joint, v, name)
         if v == 0:  # the joint leaves the hints: the rest follow the joints still placed
             self._edit_refined(edit)
         else:
             self._edit(edit)
+
+    def select_next_person(self, delta: int) -> None:
+        """P / Shift+P: the same joint of the frame's next / previous person (the keyboard's way to a
+        second person: Tab stays within one)."""
+        if self.project is None or self.current_frame_id is None:
+            return
+        people = self.project.instances(self.current_frame_id)
+        if not people:
+            self.statusBar().showMessage("Nobody on this frame.", 5000)
+            return
+        ids = [p.id for p in people]
+        if self.selected is None or self.selected[0] not in ids:
+            nxt, joint = people[0 if delta > 0 else -1], 0
+        else:
+            nxt, joint = people[(ids.index(self.selected[0]) + delta) % len(people)], self.selected[1]
+        self.select_joint(nxt.id, joint if joint < nxt.keypoints.shape[0] else 0)
 
     def _selected_instance(self):
         if self.selected is not None and self.project is not None:
