@@ -458,3 +458,24 @@ def test_the_model_card_opens_from_the_model_panel(window, qtbot, tmp_path):
     assert "Accuracy on the LSP validation split" in text and "feed-forward" in text
     assert "PCK@0.2" in text and "mailto" not in card.toHtml()
     card.grab().save(str(tmp_path / "card.png"))
+
+
+def test_the_peak_readout_describes_the_selected_person(window, qtbot, tiny_model):
+    """On a frame with several predicted people the heatmap panel's peak per step is the selected
+    person's (P walks the people), and the readout says which person it is."""
+    window.model_panel.add_model(tiny_model)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # a video frame: several walkers
+    window.actions_by_name["run"].trigger()
+    qtbot.waitUntil(lambda: window.job is None, timeout=120_000)
+    result = window.results.get(window.current_frame_id)
+    assert result is not None and len(result.predictions) >= 2
+    panel = window.heatmap_panel
+    for n in (1, 2):
+        qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_P)
+        inst_id = window.selected[0]
+        index = [i.id for i in result.instances].index(inst_id)
+        assert index == n - 1
+        step = panel.stage.value()
+        mean = result.predictions[index].stage_scores[step].mean()
+        assert f"person {n} of {len(result.predictions)}" in panel.stage_label.text()
+        assert f"peak {mean:.2f}" in panel.stage_label.text()

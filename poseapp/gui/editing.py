@@ -53,6 +53,7 @@ class EditingMixin:
         if getattr(self, "_box_editing", False):
             self.canvas.edit_box(instance_id)
         self._refresh_joint_table()
+        self._update_peaks()  # the peak readout follows the selected person
         if self.project is not None:
             inst = self.project.instance(instance_id)
             name = self.project.skeleton(inst.skeleton).joints[joint]
@@ -147,6 +148,7 @@ class EditingMixin:
         self.selected = None
         self.canvas.select(None, None)
         self._refresh_joint_table()
+        self._update_peaks()
 
     def cycle_visibility(self) -> None:
         if self.selected is None or self.project is None:

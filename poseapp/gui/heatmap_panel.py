@@ -89,8 +89,9 @@ class HeatmapPanel(QtWidgets.QGroupBox):
     def step(self, delta: int) -> None:
         self.stage.setValue(max(0, min(self.stage.maximum(), self.stage.value() + delta)))
 
-    def show_peaks(self, peaks: np.ndarray | None, names: list[str], note: str | None = None) -> None:
-        """The peak per step of the current frame's prediction; ``note`` says why there is none."""
+    def show_peaks(self, peaks: np.ndarray | None, names: list[str], note: str | None = None, who: str = "") -> None:
+        """The peak per step of one person's prediction (``who`` names them when the frame has
+        several); ``note`` says why there is none."""
         t = self.stage.value()
         if peaks is None or len(peaks) == 0:
             self._curve.setData([], [])
@@ -108,4 +109,4 @@ class HeatmapPanel(QtWidgets.QGroupBox):
             self.plot.setXRange(-0.3, len(peaks) - 0.7, padding=0)
         self._marker.setValue(t)
         which = "all joints (mean)" if self.joint() is None else self._names[self.joint()]
-        self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {which}: peak {peaks[t]:.2f}")
+        self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {who + ' · ' if who else ''}{which}: peak {peaks[t]:.2f}")

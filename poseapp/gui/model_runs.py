@@ -279,6 +279,19 @@ class ModelRunsMixin:
         self.canvas.show_heatmaps(layers, (0.0, max(top, 1e-3)), self.heatmap_panel.opacity.value() / 100.0)
         # H hides every model overlay (heatmaps and decoded crosses), leaving the editable joints
         self.canvas.show_stage_points([p.stages for p in preds] if self.heatmap_panel.show_box.isChecked() else [], t, joint)
-        first = preds[0]
-        peaks = first.stage_scores[:, joint] if joint is not None else first.stage_scores.mean(axis=1)
-        self.heatmap_panel.show_peaks(np.asarray(peaks), predictor_names)
+        self._update_peaks()
+
+    def _update_peaks(self) -> None:
+        """The peak-per-step plot of the selected person's prediction (the frame's first without a
+        selection): the readout names whom it describes."""
+        result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
+        if result is None or not result.predictions:
+            return
+        preds, ids = result.predictions, [i.id for i in result.instances]
+        selected = self.selected[0] if self.selected is not None else None
+        n = ids.index(selected) if selected in ids else 0
+        joint = self.heatmap_panel.joint()
+        scores = preds[n].stage_scores
+        peaks = scores[:, joint] if joint is not None else scores.mean(axis=1)
+        who = f"person {n + 1} of {len(preds)}" if len(preds) > 1 else ""
+        self.heatmap_panel.show_peaks(np.asarray(peaks), preds[n].stage_names, who=who)
