@@ -314,3 +314,77 @@ def test_an_export_onto_another_name_of_the_open_project_is_refused_without_drop
         with pytest.raises(DataError, match="project"):
             export_project(p, "coco", alias)
         assert held()  # the check asked SQLite; it did not open and close the file itself
+
+
+# ------------------------------------------------------- a copy or an export never lands on a project
+HOLD_CHILD = textwrap.dedent(
+    """
+    import sys
+    from poseapp.store import Project
+    project = Project.open(sys.argv[1])
+    project.set_keypoint(int(sys.argv[2]), 3, 7.0, 8.0, v=2)
+    print("applied", flush=True)
+    sys.stdin.read()
+    """
+)
+
+
+def test_save_a_copy_never_replaces_a_project_another_window_holds_nor_its_working_files(tmp_path):
+    """Window A holds project X with an edit in its WAL; window B's "Save a copy as X" (or as X-wal,
+    X-lock) used to replace the file under A, and A's edits were lost."""
+    x, y = tmp_path / "x.poseapp", tmp_path / "y.poseapp"
+    inst = _make_project(x)[0]
+    _make_project(y, people=2)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_CHILD, str(x), str(inst)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline().strip() == "applied"
+        with Project.open(y) as other:
+            for target in (x, Path(f"{x}-wal"), Path(f"{x}-lock"), Path(f"{x}-shm")):
+                before = target.read_bytes() if target.exists() else None
+                with pytest.raises(ProjectError, match="project"):
+                    other.save_copy(target)
+                assert (target.read_bytes() if target.exists() else None) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    with Project.open(x, read_only=True) as p:  # A's edit survived its kill
+        assert tuple(p.instance(inst).keypoints[3]) == (7.0, 8.0, 2.0)
+
+
+def test_an_export_onto_a_projects_wal_or_lock_file_is_refused(tmp_path):
+    from poseapp.core.errors import DataError
+    from poseapp.formats import export_project
+
+    path = tmp_path / "p.poseapp"
+    inst = _make_project(path)[0]
+    with Project.open(path) as p:
+        p.set_keypoint(inst, 3, 5.0, 6.0, v=2)
+        for suffix in ("-wal", "-lock", "-shm"):
+            target = Path(f"{path}{suffix}")
+            before = target.read_bytes()
+            with pytest.raises(DataError, match="working file of the project p.poseapp"):
+                export_project(p, "coco", target)
+            assert target.read_bytes() == before
+    r = _poseapp("export", str(path), "--format", "coco", "--out", f"{path}-lock")
+    assert r.returncode != 0 and "working file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_save_a_copy_on_a_full_disk_is_a_project_error_and_leaves_no_file(tmp_path, monkeypatch):
+    import poseapp.store.project as store
+
+    path = tmp_path / "p.poseapp"
+    _make_project(path)
+    real_connect = sqlite3.connect
+
+    class FullDisk(sqlite3.Connection):  # the copy's backup lands, then the disk fills up
+        def execute(self, *a):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    with Project.open(path) as p:
+        monkeypatch.setattr(store.sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=FullDisk, **k))
+        with pytest.raises(ProjectError, match="disk is full"):
+            p.save_copy(tmp_path / "copy.poseapp")
+        monkeypatch.undo()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["p.poseapp"]

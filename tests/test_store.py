@@ -157,8 +157,13 @@ def test_newer_schema_is_refused(tmp_path):
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (json.dumps(99),))
     db.commit()
     db.close()
-    with pytest.raises(ProjectError, match="newer"):
+    before = path.read_bytes()
+    with pytest.raises(ProjectError, match="newer.*update poseapp"):
         Project.open(path)
+    assert path.read_bytes() == before  # refused before WAL mode could rewrite its header
+    with pytest.raises(ProjectError, match="schema version 99 and this poseapp reads .*; update poseapp"):
+        Project.open(path, read_only=True)
+    assert path.read_bytes() == before
 
 
 def test_migrations_run_forward_in_order(tmp_path, monkeypatch):
@@ -210,6 +215,9 @@ def test_save_copy_is_complete_and_independent(project, tmp_path):
     project.ensure_skeleton(LSP14)
     fid = _frames(project)[0]
     inst = project.add_instance(Instance(fid, "lsp14", _kps()))
+    with pytest.raises(ProjectError, match="does not exist"):  # a mistyped folder is not made
+        project.save_copy(tmp_path / "copies" / "copy.poseapp")
+    (tmp_path / "copies").mkdir()
     copy_path = project.save_copy(tmp_path / "copies" / "copy.poseapp")
     project.set_keypoint(inst.id, 0, 99, 99)  # the copy must not see later edits
     with Project.open(copy_path) as copy:

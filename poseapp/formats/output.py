@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from poseapp.core.atomic import atomic_directory, atomic_open
 from poseapp.core.errors import DataError
-from poseapp.store.project import PROJECT_SUFFIX, is_sqlite_file
+from poseapp.store.project import PROJECT_SUFFIX, is_sqlite_file, project_of_working_file
 
 MARKER = ".poseapp-export"
 
@@ -36,6 +36,10 @@ def check_file_target(out: str | os.PathLike, project_path: str | os.PathLike | 
         raise DataError(out, "this is the open project; an export must go to a new file")
     if target.is_dir():
         raise DataError(out, "is a folder; give the name of the file to write")
+    owner = project_of_working_file(target)
+    if owner is not None:
+        raise DataError(out, f"is a working file of the project {owner.name} (its latest edits or its lock); "
+                             "an export must go to a new file")
     if target.exists() and _is_project_file(target):
         raise DataError(out, "is a poseapp project file; an export will not overwrite a project")
     if not target.exists() and target.suffix.lower() == PROJECT_SUFFIX:

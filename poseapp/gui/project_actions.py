@@ -3,6 +3,8 @@ and closing; errors are reported in a non-blocking message box and the status ba
 
 from __future__ import annotations
 
+import sqlite3
+
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -221,7 +223,7 @@ class ProjectActionsMixin:
         if path:
             try:
                 self.project.save_copy(path)
-            except (PoseAppError, OSError) as exc:
+            except (PoseAppError, OSError, sqlite3.Error) as exc:
                 self.report_error(f"Could not save a copy to {path}: {exc}")
             else:
                 self.statusBar().showMessage(f"Saved a copy to {path}", 5000)

@@ -134,6 +134,7 @@ class Project:
         try:
             db = _connect(path, read_only=reason is not None)
             if reason is None:
+                _refuse_newer_schema(path, db)  # before WAL mode rewrites the header of a file we refuse
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = FULL")
                 _migrate(path, db, new=not exists)
@@ -174,7 +175,17 @@ class Project:
         dest = Path(dest)
         if dest.resolve() == self.path.resolve():
             raise ProjectError(dest, "a copy cannot replace the open project itself")
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        owner = project_of_working_file(dest)
+        if owner is not None:
+            raise ProjectError(dest, f"is a working file of the project {owner.name} (SQLite keeps its latest edits "
+                                     "there); a copy must go to a new file")
+        if dest.exists() and (dest.is_dir() or is_sqlite_file(dest)):
+            # another window may hold it, and its -wal would be left beside a different database:
+            # a project is never replaced, as an export never replaces one
+            what = "a folder" if dest.is_dir() else "a poseapp project (or another database)"
+            raise ProjectError(dest, f"is {what}; a copy goes to a new file (delete the old one first to reuse its name)")
+        if not dest.parent.is_dir():
+            raise ProjectError(dest, f"the folder {dest.parent} does not exist; create it first, or check its name")
         remove_stale_temps(dest)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         try:
@@ -186,6 +197,10 @@ class Project:
             finally:
                 target.close()
             os.replace(tmp, dest)
+        except sqlite3.Error as exc:
+            tmp.unlink(missing_ok=True)
+            full = "full" in str(exc)
+            raise ProjectError(dest, "the disk is full; no copy was written" if full else f"the copy failed ({exc}); nothing was written") from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -767,9 +782,35 @@ def _check_version(path: Path, db: sqlite3.Connection) -> None:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(json.loads(row[0])) if row else 0
     if version != schema.current_version():
+        advice = "open it once for writing to upgrade it" if version < schema.current_version() else "update poseapp"
         raise ProjectError(
-            path, f"the project has schema version {version} and this poseapp reads {schema.current_version()}; "
-            "open it once for writing to upgrade it" if version < schema.current_version() else "; update poseapp")
+            path, f"the project has schema version {version} and this poseapp reads {schema.current_version()}; {advice}")
+
+
+def _refuse_newer_schema(path: Path, db: sqlite3.Connection) -> None:
+    """A project written by a newer poseapp is refused before anything is written to it."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "meta" not in tables:
+        return  # a new file, or one _migrate refuses
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and int(json.loads(row[0])) > schema.current_version():
+        raise ProjectError(path, f"the project has schema version {int(json.loads(row[0]))}, newer than this poseapp "
+                                 f"understands ({schema.current_version()}); update poseapp")
+
+
+WORKING_FILE_SUFFIXES = ("-wal", "-shm", "-journal", "-lock")
+
+
+def project_of_working_file(path: str | os.PathLike) -> Path | None:
+    """The project whose SQLite working file (-wal, -shm, -journal) or writer lock ``path`` is, if
+    that project exists: writing such a file loses the project's latest edits or its lock."""
+    path = Path(path)
+    for suffix in WORKING_FILE_SUFFIXES:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            owner = path.with_name(path.name[: -len(suffix)])
+            if owner.is_file():
+                return owner
+    return None
 
 
 def _migrate(path: Path, db: sqlite3.Connection, new: bool) -> None:
