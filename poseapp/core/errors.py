@@ -27,6 +27,10 @@ class ProjectError(PoseAppError):
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
 
 
+class DamagedProjectError(ProjectError):
+    """SQLite found a damaged page while reading the project (often long after it opened)."""
+
+
 class ProjectLockedError(ProjectError):
     """Another process holds the project for writing: ``holder`` is what its lock file says about
     it, ``holder_text`` the same in words."""

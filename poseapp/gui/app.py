@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from poseapp import __version__
 
@@ -27,10 +27,25 @@ def install_excepthook(window) -> None:
     """A bug in a slot reaches the user as one message naming a crash report, not as a traceback
     on the terminal (and the window goes on: the edit in hand was saved or refused before)."""
     from poseapp.core.crash_report import write_crash_report
+    from poseapp.core.errors import DamagedProjectError, PoseAppError
 
     def report(kind, value, tb) -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, value, tb)
+            return
+        if isinstance(value, DamagedProjectError) and window.project is not None and value.path == str(window.project.path):
+            # every later read may hit the same page: close it rather than leave the window half-working
+            # (after the slot that raised has returned: its widgets may still be using the project)
+            damaged = window.project
+            if getattr(window, "_closing_damaged", None) is damaged:
+                return  # one message for one damaged file
+            window._closing_damaged = damaged
+            QtCore.QTimer.singleShot(0, lambda: window.close_project() if window.project is damaged else None)
+            window.report_error(f"{value}\nThe project was closed. What you saw applied before this was saved; "
+                                "open a copy or a backup, or try `sqlite3 FILE .recover`.")
+            return
+        if isinstance(value, PoseAppError):  # a file's problem, not a bug
+            window.report_error(str(value))
             return
         try:
             raise value.with_traceback(tb)

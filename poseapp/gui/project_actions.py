@@ -35,8 +35,13 @@ class ProjectActionsMixin:
         self._show_read_only(project)
         self.loader = FrameLoader(project)
         self._listeners += self.project_signals.connect_project(project)
-        fixed = follow_moved_project(project)
-        self._refilter()
+        try:
+            fixed = follow_moved_project(project)
+            self._refilter()
+        except (PoseAppError, sqlite3.Error) as exc:  # a damaged page found while reading it: not half-open
+            self.close_project()
+            self.report_error(f"Could not open {path}: {exc}\nThe file was left as it is.")
+            return False
         self._update_title()
         self._opened(project.path)
         note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from poseapp.core.atomic import remove_stale_temps
-from poseapp.core.errors import ProjectError, ProjectLockedError
+from poseapp.core.errors import DamagedProjectError, ProjectError, ProjectLockedError
 from poseapp.core.events import EventGroup
 from poseapp.core.skeleton import PRESETS, Skeleton
 from poseapp.store import schema
@@ -286,7 +286,7 @@ class Project:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
                 # A damaged page is often found only when a query reaches it.
-                raise ProjectError(self.path, f"the project file cannot be read: {exc}") from None
+                raise DamagedProjectError(self.path, f"the project file cannot be read: {exc}") from None
 
     def _query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         rows = self._query(sql, params)
