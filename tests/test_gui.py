@@ -479,3 +479,29 @@ def test_the_peak_readout_describes_the_selected_person(window, qtbot, tiny_mode
         mean = result.predictions[index].stage_scores[step].mean()
         assert f"person {n} of {len(result.predictions)}" in panel.stage_label.text()
         assert f"peak {mean:.2f}" in panel.stage_label.text()
+
+
+def test_opening_another_project_during_a_run_stops_the_run_cleanly(window, qtbot, tiny_model, monkeypatch, tmp_path):
+    """File > Open while a video run goes: the run stops at its current frame, keeps the frames it
+    finished, and no "run failed" message comes later from the closed project."""
+    from test_gui_actions import answer_dialogs, trigger
+
+    other = tmp_path / "other.poseapp"
+    window.project.save_copy(other)
+    window.model_panel.add_model(tiny_model)
+    first = window.project.path
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
+    window.seek_bar.slider.setValue(0)
+    job = window.run_model_on_source()
+    qtbot.waitUntil(lambda: window.model_panel.progress.value() >= 1, timeout=120_000)
+    answer_dialogs(monkeypatch, other)
+    trigger(window, "open")
+    assert window.project.path == other and window.job is None and job.isFinished() and job.was_cancelled
+    qtbot.wait(300)  # the run's queued signals arrive
+    assert window.last_error is None and not window.results
+    assert window.model_panel.run_button.isEnabled()
+    window.close_project()
+    from poseapp.store import Project
+
+    with Project.open(first, read_only=True) as p:
+        assert any(i.origin == "predicted" for f in p.frame_ids() for i in p.instances(f))

@@ -89,8 +89,9 @@ class ModelRunsMixin:
 
         job = Job(work, self)
         job.progressed.connect(self._job_progress)
-        job.succeeded.connect(lambda results: self._prediction_done(results, what))
-        job.failed.connect(self._job_failed)
+        # results of a run cut short by closing its project belong to no frame shown any more
+        job.succeeded.connect(lambda results: self._prediction_done(results, what) if self.project is project else None)
+        job.failed.connect(lambda message: self._job_failed(message) if self.project is project else None)
         job.finished.connect(self._job_finished)
         self.job = job
         self._job_started = time.monotonic()

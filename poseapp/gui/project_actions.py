@@ -107,6 +107,10 @@ class ProjectActionsMixin:
             self.locate_source(source.id, path)
 
     def close_project(self) -> None:
+        if self.job is not None:  # a model run writes into this project: stop it before it closes
+            self.job.cancel()
+            self.job.wait(30000)
+            self._job_finished()  # its own (queued) signals find another project and change nothing
         self.remember_frame()
         for signal, callback in self._listeners:
             signal.disconnect(callback)
