@@ -546,3 +546,66 @@ def test_keys_p_reach_every_person_and_2_1_0_set_the_flag_in_one_key(window, qtb
     np.testing.assert_array_equal(window.project.instance(target).keypoints, before)
     qtbot.keyClick(canvas, QtCore.Qt.Key.Key_2 if before[2, 2] == 2 else QtCore.Qt.Key.Key_1 if before[2, 2] == 1 else QtCore.Qt.Key.Key_0)
     assert "already" in window.statusBar().currentMessage()
+
+
+def test_the_person_and_flag_actions_of_the_menus(window, qtbot):
+    """The same actions from the Edit and Go menus: next / previous person, visible / occluded /
+    not labelled."""
+    inst = window.project.instances(window.current_frame_id)[0]
+    trigger(window, "next_person")
+    trigger(window, "prev_person")
+    assert window.selected is not None and window.selected[1] == 0
+    target = window.selected[0]
+    flags = {"set_occluded": 1, "set_visible": 2, "set_unlabelled": 0}
+    for name, flag in flags.items():
+        trigger(window, name)
+        assert window.project.instance(target).keypoints[0, 2] == flag, name
+    assert inst.id in {p.id for p in window.project.instances(window.current_frame_id)}
+
+
+def test_joints_placed_one_by_one_survive_leaving_the_frame_and_ctrl_z_takes_back_the_last(window, qtbot):
+    """Shift+N, three joints clicked, Ctrl+Z (the third goes back), then Right (next frame): the
+    two placed joints become a person on the frame they were placed on, one undo step, and the
+    status bar says so; Ctrl+Z from the next frame goes back there and removes it."""
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add_by_joints")
+    for n in range(3):
+        _click_on_canvas(window, qtbot, 20 + 10 * n, 180 - 20 * n)
+    assert "(4 of 14)" in window.prompt.text()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert "(3 of 14)" in window.prompt.text() and window.undo_stack.count() == 0  # no earlier edit undone
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
+    assert window.current_frame_id != fid and not window.prompt.isVisible()
+    new = [i for i in window.project.instances(fid) if i.id not in before]
+    assert len(new) == 1 and window.undo_stack.count() == 1
+    kps = new[0].keypoints
+    assert (kps[:2, 2] == 2).all() and (kps[2:, 2] == 0).all()
+    assert kps[1, :2] == pytest.approx((30, 160), abs=1.5)
+    assert "2 of 14 joints" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.current_frame_id == fid  # the undo shows where it acted
+    assert {i.id for i in window.project.instances(fid)} == before
+    assert "Undid" in window.statusBar().currentMessage() and window.project.frame_name(window.project.frame(fid)) in window.statusBar().currentMessage()
+
+
+def test_nudges_merge_into_one_undo_step_only_within_one_burst(window, qtbot, monkeypatch):
+    from poseapp.gui import commands
+
+    clock = [1000.0]
+    monkeypatch.setattr(commands.time, "monotonic", lambda: clock[0])
+    inst = window.project.instances(window.current_frame_id)[0]
+    x = inst.keypoints[3, 0]
+    window.select_joint(inst.id, 3)
+    for _ in range(3):  # one burst of key presses
+        clock[0] += 0.2
+        qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Right)
+    assert window.undo_stack.count() == 1
+    clock[0] += 30.0  # later, after other work
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Right)
+    assert window.undo_stack.count() == 2
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.project.instance(inst.id).keypoints[3, 0] == pytest.approx(x + 3)

@@ -39,11 +39,24 @@ class AddingMixin:
         self.stop_adding()
         skeleton = self._new_person_skeleton()
         k = self.project.skeleton(skeleton).num_joints
-        self._placing = {"skeleton": skeleton, "keypoints": np.zeros((k, 3)), "next": 0}
+        self._placing = {"skeleton": skeleton, "keypoints": np.zeros((k, 3)), "next": 0, "frame_id": self.current_frame_id}
         self.canvas.view.set_mode("place")
+        self._undo_means_unplace(True)
         self._prompt_next_joint()
 
+    def _undo_means_unplace(self, placing: bool) -> None:
+        """While joints are placed one by one, Ctrl+Z takes back the last of them (its menu item says
+        so, and works with nothing on the undo stack); after, it is the stack's undo again."""
+        undo = self.actions_by_name.get("undo") if hasattr(self, "actions_by_name") else None
+        if undo is None:
+            return
+        text = self.undo_stack.undoText()
+        undo.setText("&Undo the last placed joint" if placing else f"&Undo {text}".strip())
+        undo.setEnabled(placing or self.undo_stack.canUndo())
+
     def stop_adding(self) -> None:
+        if self._placing is not None:
+            self._undo_means_unplace(False)
         self._placing = None
         self.canvas.show_placed(None)
         self.canvas.view.set_mode(None)
@@ -51,6 +64,36 @@ class AddingMixin:
 
     def adding(self) -> bool:
         return self.canvas.view.mode is not None
+
+    def leave_adding(self) -> None:
+        """Leaving the frame while placing joints one by one: the joints placed so far are the
+        user's work, so they are added as a person (the rest not labelled), as one undoable edit,
+        instead of being dropped without a word."""
+        placing = self._placing
+        if placing is None or not (placing["keypoints"][:, 2] > 0).any():
+            self.stop_adding()
+            return
+        placed = int((placing["keypoints"][:, 2] > 0).sum())
+        if self._add_placed(placing):
+            self.statusBar().showMessage(
+                f"Added the person you were placing with {placed} of {len(placing['keypoints'])} joints "
+                "(the rest not labelled) on the frame you left; Ctrl+Z removes it.", 10000)
+
+    def unplace_last_joint(self) -> bool:
+        """Ctrl+Z while placing joints one by one: take back the last joint (placed or skipped)
+        rather than undo an earlier edit the user is not looking at."""
+        placing = self._placing
+        if placing is None:
+            return False
+        if placing["next"] == 0:
+            self.stop_adding()
+            self.statusBar().showMessage("Adding a person cancelled.", 5000)
+            return True
+        placing["next"] -= 1
+        placing["keypoints"][placing["next"]] = 0.0
+        self.canvas.show_placed(placing["keypoints"])
+        self._prompt_next_joint()
+        return True
 
     def escape_adding(self) -> None:
         """Esc while adding: skip the joint being placed (not labelled), or give up drawing the box."""
@@ -80,16 +123,21 @@ class AddingMixin:
         if placing["next"] < len(placing["keypoints"]):
             self._prompt_next_joint()
             return
-        kps = placing["keypoints"]
-        self.stop_adding()
-        labelled = kps[:, 2] > 0
-        if not labelled.any():
+        if not (placing["keypoints"][:, 2] > 0).any():
+            self.stop_adding()
             self.statusBar().showMessage("No joint placed: no person added.", 5000)
             return
+        self._add_placed(placing)
+
+    def _add_placed(self, placing: dict) -> bool:
+        """The placed joints (at least one) as a new person on the frame they were placed on."""
+        kps = placing["keypoints"].copy()
+        self.stop_adding()
+        labelled = kps[:, 2] > 0
         (x0, y0), (x1, y1) = kps[labelled, :2].min(axis=0), kps[labelled, :2].max(axis=0)
         pad = 0.1 * max(x1 - x0, y1 - y0, 10.0)
         bbox = (x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
-        self._edit(AddInstance(self.project, self.current_frame_id, placing["skeleton"], bbox, keypoints=kps))
+        return self._edit(AddInstance(self.project, placing["frame_id"], placing["skeleton"], bbox, keypoints=kps))
 
     def _prompt_next_joint(self) -> None:
         placing = self._placing

@@ -7,6 +7,7 @@ the store change first and move the stack only when it succeeded."""
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -14,6 +15,9 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from poseapp.store.edits import VISIBILITY_NAMES, Edit, next_visibility  # noqa: F401 (re-exported for the views)
 
 MERGING = 1001  # QUndoCommand.id of commands whose edits may merge (arrow-key nudges)
+# Nudges merge into one undo step only while they come in one burst of key presses: a nudge of
+# the same joint minutes later (after other work) is an edit of its own.
+MERGE_WITHIN_S = 1.5
 
 
 class StoreCommand(QUndoCommand):
@@ -24,6 +28,7 @@ class StoreCommand(QUndoCommand):
         super().__init__(edit.text)
         self.edit, self.after = edit, after
         self._done_before_stack = False
+        self._last_edit_at = time.monotonic()
 
     def apply(self) -> None:
         self.edit.apply()
@@ -51,8 +56,11 @@ class StoreCommand(QUndoCommand):
         return MERGING if type(self.edit).merge is not Edit.merge else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)
-        if isinstance(other, StoreCommand) and self.edit.merge(other.edit):
+        if not isinstance(other, StoreCommand) or other._last_edit_at - self._last_edit_at > MERGE_WITHIN_S:
+            return False
+        if self.edit.merge(other.edit):
             self.setText(self.edit.text)
+            self._last_edit_at = other._last_edit_at
             return True
         return False
 

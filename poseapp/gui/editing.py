@@ -30,10 +30,42 @@ class EditingMixin:
         return True
 
     def undo_edit(self) -> bool:
-        return self.undo_stack.canUndo() and self._committed(f"Undo {self.undo_stack.undoText()}", lambda: undo_applied(self.undo_stack))
+        if self.unplace_last_joint():  # while placing joints one by one: the last joint goes back
+            return True
+        stack = self.undo_stack
+        if not stack.canUndo():
+            return False
+        command, text = stack.command(stack.index() - 1), stack.undoText()
+        if not self._committed(f"Undo {text}", lambda: undo_applied(stack)):
+            return False
+        self._show_where_undone("Undid", text, command)
+        return True
 
     def redo_edit(self) -> bool:
-        return self.undo_stack.canRedo() and self._committed(f"Redo {self.undo_stack.redoText()}", lambda: redo_applied(self.undo_stack))
+        stack = self.undo_stack
+        if not stack.canRedo():
+            return False
+        command, text = stack.command(stack.index()), stack.redoText()
+        if not self._committed(f"Redo {text}", lambda: redo_applied(stack)):
+            return False
+        self._show_where_undone("Redid", text, command)
+        return True
+
+    def _show_where_undone(self, verb: str, text: str, command) -> None:
+        """An undo or redo of an edit on another frame goes to that frame (the user sees what
+        changed), and the status bar says what was undone where."""
+        frame_id = command.edit.frame_id() if command is not None else None
+        where = ""
+        if frame_id is not None and self.project is not None and self.model is not None:
+            if frame_id != self.current_frame_id and self.project.frame_exists(frame_id):
+                if self.model.row_of(frame_id) is None:
+                    self.state_filter.setCurrentText("all frames")
+                row = self.model.row_of(frame_id)
+                if row is not None:
+                    self._go_row(row)
+            if self.project.frame_exists(frame_id):
+                where = f" on {self.project.frame_name(self.project.frame(frame_id))}"
+        self.statusBar().showMessage(f"{verb} {text}{where}.", 6000)
 
     def _committed(self, what: str, step: Callable[[], None]) -> bool:
         try:

@@ -225,7 +225,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             self.selected = None
             self.canvas.clear_flash()  # the refinement rings belong to the frame they were shown on
             if self.adding():
-                self.stop_adding()  # a person half placed belongs to the frame it was started on
+                self.leave_adding()  # a person half placed is kept on the frame it was started on
         self.current_frame_id = frame_id
         frame = self.project.frame(frame_id)
         try:

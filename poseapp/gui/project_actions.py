@@ -111,6 +111,8 @@ class ProjectActionsMixin:
             self.job.cancel()
             self.job.wait(30000)
             self._job_finished()  # its own (queued) signals find another project and change nothing
+        if self.project is not None and self.adding():
+            self.leave_adding()  # joints placed one by one are kept, as on leaving the frame
         self.remember_frame()
         for signal, callback in self._listeners:
             signal.disconnect(callback)

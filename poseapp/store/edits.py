@@ -70,6 +70,13 @@ class Edit:
         """Absorb ``other``, the next edit, into this one (one undo step for both); False: keep apart."""
         return False
 
+    def frame_id(self) -> int | None:
+        """The frame this edit changes (None: several, or none), so an undo can show where it acted."""
+        for record in (getattr(self, "old", None), getattr(self, "instance", None)):
+            if record is not None:
+                return record.frame_id
+        return None
+
 
 class _InstanceEdit(Edit):
     """Replace one instance's fields; undo restores the old record and the frame state. A user's
@@ -238,14 +245,17 @@ class AddInstance(Edit):
 class SetFrameState(Edit):
     def __init__(self, project: Project, frame_id: int, state: str):
         self.text = f"mark frame {state}"
-        self.project, self.frame_id, self.state = project, frame_id, state
+        self.project, self.target_frame_id, self.state = project, frame_id, state
         self.old_state = project.frame(frame_id).state
 
     def apply(self) -> None:
-        self.project.set_frame_state(self.frame_id, self.state)
+        self.project.set_frame_state(self.target_frame_id, self.state)
 
     def revert(self) -> None:
-        self.project.set_frame_state(self.frame_id, self.old_state)
+        self.project.set_frame_state(self.target_frame_id, self.old_state)
+
+    def frame_id(self) -> int | None:
+        return self.target_frame_id
 
 
 class RemoveFrames(Edit):

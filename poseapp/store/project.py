@@ -430,6 +430,9 @@ class Project:
             self._notify("sources_changed")
         return ids
 
+    def frame_exists(self, frame_id: int) -> bool:
+        return self._query_one("SELECT 1 FROM frames WHERE id = ?", (frame_id,)) is not None
+
     def frame(self, frame_id: int) -> Frame:
         row = self._query_one(f"SELECT {_FRAME_COLUMNS} FROM frames WHERE id = ?", (frame_id,))
         if row is None:
