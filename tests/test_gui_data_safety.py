@@ -80,6 +80,10 @@ def test_a_second_window_opens_a_held_project_read_only_and_names_the_holder(win
         assert window.undo_stack.count() == 0
         assert "not saved" in (window.last_error or "") and str(holder.pid) in window.last_error
         np.testing.assert_array_equal(window.project.instance(inst.id).keypoints, before)
+        window.last_error = None
+        trigger(window, "run")  # Ctrl+R: refused up front (it used to fail after the run, with a traceback)
+        assert window.job is None and "could not store its predictions" in (window.last_error or "")
+        assert "model runs are not saved" in banner.text()
     finally:
         holder.kill()
         holder.wait()

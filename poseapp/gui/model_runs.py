@@ -62,6 +62,10 @@ class ModelRunsMixin:
         if self.job is not None:
             self.statusBar().showMessage("A background job is running; cancel it first (Esc).", 5000)
             return None
+        if self.project.read_only:  # a run stores its predictions in the project
+            self.report_error(f"{self.project.path.name} is {self.project.read_only_reason}, so a model run could not "
+                              "store its predictions. Compare models on this frame (Ctrl+M) shows them without storing.")
+            return None
         path = self.model_panel.model_path()
         if path is None:
             self.report_error("No model to run: train one with `poseapp train` or choose a model folder.")

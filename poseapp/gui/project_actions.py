@@ -72,8 +72,8 @@ class ProjectActionsMixin:
             self.read_only_banner.setVisible(False)
             return
         self.read_only_banner.setText(
-            f"Read-only: {project.path.name} is {project.read_only_reason}. You can look, run models and export; "
-            "edits are not saved. Close it there and reopen it here (File > Recent projects) to edit.")
+            f"Read-only: {project.path.name} is {project.read_only_reason}. You can look, compare models and export; "
+            "edits and model runs are not saved. Close it there and reopen it here (File > Recent projects) to edit.")
         self.read_only_banner.setVisible(True)
 
     def locate_source(self, source_id: int, path: str | Path) -> bool:
