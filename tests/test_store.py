@@ -136,8 +136,23 @@ def test_damaged_database_is_reported(tmp_path):
     data = bytearray(path.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # wreck the schema page
     path.write_bytes(bytes(data))
-    with pytest.raises(ProjectError, match="damaged|not a poseapp"):
+    with pytest.raises(ProjectError, match="damaged|not a poseapp|cannot be read"):
         Project.open(path)
+
+
+def test_a_refused_truncated_or_empty_project_is_left_without_new_files_beside_it(tmp_path):
+    whole = tmp_path / "whole.poseapp"
+    with Project.open(whole, create=True) as p:
+        _frames(p)
+    data = whole.read_bytes()
+    for name, content, problem in (("empty.poseapp", b"", "an empty file"), ("half.poseapp", data[: len(data) // 2], "cannot be read"),
+                                   ("head.poseapp", data[:100], "cannot be read")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ProjectError, match=problem):
+            Project.open(path)
+        assert sorted(f.name for f in tmp_path.iterdir() if f.name.startswith(name)) == [name]
+        assert path.read_bytes() == content
 
 
 def test_foreign_sqlite_database_is_refused(tmp_path):

@@ -738,11 +738,18 @@ def check_project_file(path: str | os.PathLike) -> None:
     path = Path(path)
     if path.is_dir():
         raise ProjectError(path, "a folder, not a poseapp project file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise ProjectError(path, "an empty file, not a poseapp project")
     probe = None
+    made = [f for f in _working_files(path) if not f.exists()]  # what the probe may leave behind
     try:
         probe = _connect(path, read_only=True)
         app_id = probe.execute("PRAGMA application_id").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        if probe is not None:
+            probe.close()
+            probe = None
+        _remove_made(made)
         if "not a database" in str(exc):
             raise ProjectError(path, "not a poseapp project (the file is not an SQLite database)") from None
         raise ProjectError(path, f"the project file cannot be read: {exc}") from None
@@ -802,6 +809,20 @@ def _refuse_newer_schema(path: Path, db: sqlite3.Connection) -> None:
 
 
 WORKING_FILE_SUFFIXES = ("-wal", "-shm", "-journal", "-lock")
+
+
+def _working_files(path: Path) -> list[Path]:
+    return [Path(f"{path}-wal"), Path(f"{path}-shm")]
+
+
+def _remove_made(made: list[Path]) -> None:
+    """A refused file is left as it was: the empty -wal (and its -shm) that SQLite made while
+    finding that out go too. A -wal with content, or one that was there before, is never ours."""
+    wal = next((f for f in made if f.name.endswith("-wal")), None)
+    if wal is None or not wal.exists() or wal.stat().st_size:
+        return
+    for f in made:
+        f.unlink(missing_ok=True)
 
 
 def project_of_working_file(path: str | os.PathLike) -> Path | None:
