@@ -8,7 +8,7 @@ states, so pycocotools scores an export against its original at AP 1.0.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from poseapp.formats.dataset import (
 )
 from poseapp.formats.coco_categories import read_categories
 from poseapp.media.images import verify_image
+from poseapp.media.video import probe_video
 
 # Fields poseapp models itself; everything else on an image or annotation rides along in ``extra``.
 IMAGE_FIELDS = ("id", "file_name", "width", "height")
@@ -83,15 +84,20 @@ def read_coco(
     images: dict[int, ImportedImage] = {}
     refused_images: set[int] = set()  # their annotations are not reported again (one cause, one message)
     missing: list[str] = []
+    videos: dict[Path, int | None] = {}  # frame counts of the videos named by poseapp_video, probed once
     for i, image in enumerate(data["images"]):
         parsed = _read_image(image, i, root, problems)
         if parsed is not None and check_files:
             where = f"images[{i}] (id {parsed.ext_id})"
-            absent = not (root / parsed.file_name).exists()
-            if absent:
-                missing.append(parsed.file_name)
+            file = parsed.video[0] if parsed.video else parsed.file_name
+            absent = not (root / file).exists()
+            if absent and file not in missing:
+                missing.append(file)
             if absent and allow_missing_images:
                 pass  # listed in the notes below
+            elif parsed.video is not None:
+                if not _check_video_frame(root / file, parsed.video[1], real_root, where, problems, videos):
+                    parsed = None
             elif not _check_image_file(root / parsed.file_name, real_root, where, problems):
                 parsed = None
         if parsed is None:
@@ -197,9 +203,49 @@ def _read_image(image: Any, i: int, root: Path, problems: Problems) -> ImportedI
     if not ok:
         return None
     extra = {k: v for k, v in image.items() if k not in IMAGE_FIELDS}
-    if rel != image["file_name"]:
+    video = _video_frame(extra.pop("poseapp_video", None), rel, root, where, problems) if "poseapp_video" in image else None
+    if "poseapp_video" in image and video is None:
+        return None
+    if rel != image["file_name"] and video is None:
         extra["file_name"] = image["file_name"]  # keep the spelling for export
-    return ImportedImage(rel, image["width"], image["height"], image["id"], extra)  # type: ignore[arg-type]
+    return ImportedImage(rel, image["width"], image["height"], image["id"], extra, video=video)  # type: ignore[arg-type]
+
+
+def _video_frame(value: Any, rel: str, root: Path, where: str, problems: Problems) -> tuple[str, int] | None:
+    """poseapp's export names a video frame ``[PREFIX/]STEM/NNNNNN.jpg`` and adds ``poseapp_video``
+    ``{"file": the video's name, "frame": its index}``: the video is ``[PREFIX/]file``."""
+    ok = (isinstance(value, dict) and isinstance(value.get("file"), str) and value["file"] and "/" not in value["file"]
+          and "\\" not in value["file"] and is_int(value.get("frame")) and value["frame"] >= 0)
+    video = safe_relative_path((PurePosixPath(rel).parent.parent / value["file"]).as_posix(), root) if ok else None
+    if video is None:
+        problems.add(f"{where}: poseapp_video must be {{\"file\": a video's name, \"frame\": an index >= 0}}, "
+                     f"not {describe(value)}")
+        return None
+    return video, int(value["frame"])
+
+
+def _check_video_frame(file: Path, index: int, real_root: Path, where: str, problems: Problems,
+                       videos: dict[Path, int | None]) -> bool:
+    """The video exists inside the image folder, decodes, and has the frame."""
+    if not file.is_file():
+        problems.add(f"{where}: video file {file} does not exist")
+        return False
+    if real_root not in file.resolve().parents:
+        problems.add(f"{where}: {file} is a link outside the image folder {real_root}; refused")
+        return False
+    if file not in videos:
+        try:
+            videos[file] = probe_video(file).frame_count
+        except DataError as exc:
+            problems.add(f"{where}: {exc}")
+            videos[file] = None
+    count = videos[file]
+    if count is None:
+        return False
+    if index >= count:
+        problems.add(f"{where}: frame {index} of {file.name}, which has {count} frames")
+        return False
+    return True
 
 
 def _check_image_file(file: Path, real_root: Path, where: str, problems: Problems) -> bool:

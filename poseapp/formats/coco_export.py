@@ -138,11 +138,13 @@ def annotation_entry(
     return entry
 
 
-def image_root(project: Project) -> tuple[str | None, dict[int, str]]:
-    """The folder export file names are relative to, and each source's prefix below it."""
+def image_root(project: Project, videos: set[int] = frozenset()) -> tuple[str | None, dict[int, str]]:
+    """The folder export file names are relative to, and each source's prefix below it; the video
+    sources in ``videos`` (those with frames in the export) count too, so that a re-import finds
+    a video frame's video at PREFIX/``poseapp_video.file``."""
     bases = {
         s.id: (s.path if s.kind == "folder" else os.path.dirname(s.path))
-        for s in project.sources() if s.kind in ("folder", "image")
+        for s in project.sources() if s.kind in ("folder", "image") or s.id in videos
     }
     if not bases:
         return None, {}
@@ -155,13 +157,14 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
     """Write the project's annotations as one COCO keypoints file (atomically)."""
     ids = IdPlan(project)
     categories, cat_for_skeleton = category_table(project)
-    root, roots = image_root(project)
+    origins = ("manual", "predicted") if include_predictions else ("manual",)
+    root, roots = image_root(project, set(project.sources_with_people("video", origins)))
     images, annotations = [], []
     computed: dict[str, int] = {}
     video_frames = 0
     for frame_id in project.frame_ids():
         frame = project.frame(frame_id)
-        insts = [i for i in project.instances(frame_id) if include_predictions or i.origin == "manual"]
+        insts = [i for i in project.instances(frame_id) if i.origin in origins]
         if frame.file_name is None and not insts:
             continue  # unlabelled video frames would only bloat the file
         images.append(_image_entry(project, frame, ids, roots))

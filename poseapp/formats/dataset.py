@@ -40,6 +40,9 @@ class ImportedImage:
     ext_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     instances: list[ImportedInstance] = field(default_factory=list)
+    # a frame of a video (poseapp's own COCO export of video frames: ``poseapp_video``): the
+    # video's path relative to the image root and the frame's index; None for an image file
+    video: tuple[str, int] | None = None
 
 
 @dataclass

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.formats.dataset import ImportBatch, ImportedInstance
+from poseapp.formats.dataset import ImportBatch, ImportedImage, ImportedInstance
 from poseapp.media.images import is_image_file, is_video_file, list_images, verify_image
 from poseapp.media.relocate import remember_location
 from poseapp.media.video import probe_video
-from poseapp.store import Instance, Project
+from poseapp.store import Frame, Instance, Project
 
 
 @dataclass
@@ -51,11 +51,16 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
         category_ids = {int(cat["id"]): project.ensure_category(cat, skel) for cat, skel in batch.categories}
         if batch.meta and batch.format == "coco" and project.get_meta("coco") is None:
             project.set_meta("coco", batch.meta)
-        source = project.add_source("folder", batch.image_root, {"format": batch.format})
-        next_index = project.max_frame_index(source.id) + 1
+        still = [image for image in batch.images if image.video is None]
+        source = project.add_source("folder", batch.image_root, {"format": batch.format}) if still or not batch.images else None
+        next_index = project.max_frame_index(source.id) + 1 if source is not None else 0
+        video_frames = _video_frames(project, batch)
         for image in batch.images:
-            frame = project.frame_by_file(source.id, image.file_name)
-            if frame is None:
+            if image.video is not None:
+                frame, made = video_frames[image.video]
+                frame_id = frame.id
+                summary.new_frames += made
+            elif (frame := project.frame_by_file(source.id, image.file_name)) is None:
                 frame_id = project.add_frames(
                     source.id, [(next_index, image.file_name, image.width, image.height, image.ext_id, image.extra)]
                 )[0]
@@ -90,6 +95,35 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
     remember_location(project)
     project.events.imported.emit(summary)
     return summary
+
+
+def _video_frames(project: Project, batch: ImportBatch) -> dict[tuple[str, int], tuple[Frame, bool]]:
+    """The project frames of the batch's video frames, (frame, whether it is new). A video new to
+    the project comes in with all its frames, as importing the video would, the frames the file
+    names keeping their COCO ids and fields; a video not found gets only the frames named (Locate
+    finds it later); frames of a video already in the project are used as they are."""
+    wanted: dict[str, dict[int, ImportedImage]] = {}
+    for image in batch.images:
+        if image.video is not None:
+            wanted.setdefault(image.video[0], {})[image.video[1]] = image
+    frames: dict[tuple[str, int], tuple[Frame, bool]] = {}
+    for rel, by_index in wanted.items():
+        path = batch.image_root / rel
+        info = probe_video(path) if path.is_file() else None
+        source = project.source_by_path(path) or project.add_source(
+            "video", path, {"fps": info.fps, "frame_count": info.frame_count} if info is not None else {})
+        fresh = project.frame_count(source.id) == 0 and info is not None
+        indices = range(info.frame_count) if fresh else [i for i in sorted(by_index) if project.frame_by_index(source.id, i) is None]
+        rows = []
+        for i in indices:
+            image = by_index.get(i)
+            width, height = (image.width, image.height) if image is not None else (info.width, info.height)
+            rows.append((i, None, width, height, image.ext_id if image is not None else None, image.extra if image is not None else {}))
+        project.add_frames(source.id, rows)
+        made = {row[0] for row in rows}
+        for i in by_index:
+            frames[(rel, i)] = (project.frame_by_index(source.id, i), i in made)
+    return frames
 
 
 def _same(new: ImportedInstance, old: Instance) -> bool:

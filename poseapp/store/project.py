@@ -453,6 +453,14 @@ class Project:
         row = self._query_one("SELECT MAX(idx) FROM frames WHERE source_id = ?", (source_id,))
         return -1 if row is None or row[0] is None else int(row[0])
 
+    def sources_with_people(self, kind: str, origins: Sequence[str] = ("manual", "predicted")) -> list[int]:
+        """Ids of the sources of ``kind`` with at least one person of the given origins."""
+        marks = ", ".join("?" * len(origins))
+        return [r[0] for r in self._query(
+            "SELECT DISTINCT f.source_id FROM frames f JOIN sources s ON s.id = f.source_id "
+            f"WHERE s.kind = ? AND EXISTS (SELECT 1 FROM instances i WHERE i.frame_id = f.id AND i.origin IN ({marks}))",
+            (kind, *origins))]
+
     def max_track_id(self, source_id: int) -> int:
         """The largest ``track_id`` of any person stored in the source's frames (0: none), so a new
         run's tracks can be numbered after it and one id never names two people."""
