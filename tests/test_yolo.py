@@ -56,3 +56,37 @@ def test_bad_label_lines_name_file_and_line(project, small_lsp, tmp_path, line, 
             import_source(fresh, out)
         assert "im0003.txt line 2" in str(info.value) and problem in str(info.value)
         assert fresh.frame_count() == 0
+
+
+def test_yolo_export_writes_annotated_video_frames_as_images_and_counts_what_it_leaves_out(project, small_lsp, video_path, tmp_path):
+    """A person annotated on a video frame used to vanish from a YOLO export (only "video frames
+    left out" was said); now the frame is written as an image with its label, and people whose
+    pixels cannot be had are counted as left out."""
+    from poseapp.media.images import read_image
+    from poseapp.media.video import VideoReader
+    from poseapp.store import Instance
+
+    import_source(project, small_lsp)
+    import_source(project, video_path)
+    video = project.source_by_path(video_path)
+    frame = project.frame_by_index(video.id, 5)
+    kps = np.column_stack([np.linspace(300, 360, 14), np.linspace(100, 300, 14), np.full(14, 2.0)])
+    project.add_instance(Instance(frame.id, "lsp14", kps, bbox=(290.0, 90.0, 80.0, 220.0)))
+    out = tmp_path / "yolo"
+    counts = export_project(project, "yolo", out)
+    assert counts["video frames written as images"] == 1 and counts["video frames without people left out"] == 794
+    written = out / "images" / f"source{video.id}" / "vtest" / "000005.jpg"
+    assert written.is_file() and read_image(written).shape == (frame.height, frame.width, 3)
+    reader = VideoReader(video_path)
+    try:
+        assert np.abs(read_image(written).astype(int) - reader.read(5).astype(int)).mean() < 3  # JPEG of the same frame
+    finally:
+        reader.close()
+    with Project.open(tmp_path / "back.poseapp", create=True) as again:
+        import_source(again, out)
+        back = [i for i in again.iter_instances() if again.frame(i.frame_id).file_name.endswith("000005.jpg")]
+        assert len(back) == 1
+        np.testing.assert_allclose(back[0].keypoints, kps, atol=1e-3)
+    (small_lsp / "images" / "im0002.jpg").unlink()  # a missing image with a person on it
+    counts = export_project(project, "yolo", tmp_path / "yolo2")
+    assert counts["people left out: their image is missing"] == 1 and counts["missing images left out"] == 1

@@ -7,6 +7,9 @@
   * Classes are the project's categories for the layout (AP-10K's horses stay ``horse``).
   * ``data.yaml`` has no ``path``: Ultralytics then takes the yaml's own folder as the root,
     which stays right when the export is moved or unzipped elsewhere.
+  * Video frames with people are written as JPEG images (``STEM/NNNNNN.jpg``, the names COCO
+    exports give them); the counts say how many, and how many people had to be left out (a
+    missing image or video), so none go silently.
   * Images are copied, so a moved or zipped export keeps them. ``link_images`` hard-links them
     instead (no extra space; but Ultralytics re-saves JPEGs it finds truncated, and through a
     link that rewrites the original). Never symlinks, which break when the export moves.
@@ -21,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from poseapp.core.errors import DataError
+from poseapp.core.errors import DataError, PoseAppError
 from poseapp.formats.output import export_folder
+from poseapp.media.frames import FrameLoader
+from poseapp.media.images import write_image
 from poseapp.formats.yolo import label_path
 from poseapp.store import Project
 
@@ -87,41 +92,62 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
         raise DataError(project.path, f"YOLO-pose holds one keypoint layout per dataset; this project has {skeletons}")
     skeleton = project.skeleton(skeletons[0]) if skeletons else None
     classes, names = _classes(project, skeleton.name) if skeleton else ({None: 0}, {0: "person"})
-    several = len([s for s in project.sources() if s.kind in ("folder", "image")]) > 1
+    origins = ("manual", "predicted") if include_predictions else ("manual",)
+    videos = set(project.sources_with_people("video", origins))
+    several = len([s for s in project.sources() if s.kind in ("folder", "image") or s.id in videos]) > 1
     counts: dict[str, Any] = {"images": 0, "labels": 0}
-    with export_folder(out, project.path) as tmp:
-        for frame_id in project.frame_ids():
-            frame = project.frame(frame_id)
-            if frame.file_name is None:
-                counts["video frames left out"] = counts.get("video frames left out", 0) + 1
-                continue
-            original = Path(project.frame_path(frame))
-            if not original.is_file():
-                counts["missing images left out"] = counts.get("missing images left out", 0) + 1
-                continue
-            image_target = tmp / "images" / _image_rel(frame.file_name, frame.source_id, several)
-            label_target = label_path(image_target)
-            lines = []
-            for inst in project.instances(frame_id):
-                if (include_predictions or inst.origin == "manual") and inst.box_or_keypoint_extent():
+
+    def count(key: str, n: int = 1) -> None:
+        counts[key] = counts.get(key, 0) + n
+
+    loader = FrameLoader(project)
+    try:
+        with export_folder(out, project.path) as tmp:
+            for frame_id in project.frame_ids():
+                frame = project.frame(frame_id)
+                people = [i for i in project.instances(frame_id) if i.origin in origins and i.box_or_keypoint_extent()]
+                if frame.file_name is None:  # a video frame: written as an image when it has people
+                    if not people:
+                        count("video frames without people left out")
+                        continue
+                    video = Path(project.source(frame.source_id).path)
+                    image_target = tmp / "images" / _image_rel(f"{video.stem}/{frame.index:06d}.jpg", frame.source_id, several)
+                    try:
+                        write_image(image_target, loader.read(frame))
+                    except PoseAppError:
+                        count("people left out: their video cannot be read", len(people))
+                        continue
+                    count("video frames written as images")
+                else:
+                    original = Path(project.frame_path(frame))
+                    if not original.is_file():
+                        count("missing images left out")
+                        if people:
+                            count("people left out: their image is missing", len(people))
+                        continue
+                    image_target = tmp / "images" / _image_rel(frame.file_name, frame.source_id, several)
+                    count(f"images {_place_image(original, image_target, link_images)}")
+                lines = []
+                for inst in people:
                     line, clipped = label_line(inst, classes.get(inst.category_id, 0), frame.width, frame.height)
                     lines.append(line)
                     if clipped:
-                        counts["clipped values"] = counts.get("clipped values", 0) + clipped
-            how = _place_image(original, image_target, link_images)
-            counts[f"images {how}"] = counts.get(f"images {how}", 0) + 1
-            label_target.parent.mkdir(parents=True, exist_ok=True)
-            label_target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-            counts["images"] += 1
-            counts["labels"] += len(lines)
-        config = {
-            "train": "images", "val": "images",
-            "kpt_shape": [skeleton.num_joints if skeleton else 0, 3],
-            "flip_idx": skeleton.flip_permutation() if skeleton else [],
-            "names": names,
-            "kpt_names": {c: list(skeleton.joints) for c in names} if skeleton else {},
-        }
-        (tmp / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+                        count("clipped values", clipped)
+                label_target = label_path(image_target)
+                label_target.parent.mkdir(parents=True, exist_ok=True)
+                label_target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+                counts["images"] += 1
+                counts["labels"] += len(lines)
+            config = {
+                "train": "images", "val": "images",
+                "kpt_shape": [skeleton.num_joints if skeleton else 0, 3],
+                "flip_idx": skeleton.flip_permutation() if skeleton else [],
+                "names": names,
+                "kpt_names": {c: list(skeleton.joints) for c in names} if skeleton else {},
+            }
+            (tmp / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    finally:
+        loader.close()
     return counts
 
 
