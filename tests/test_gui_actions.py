@@ -240,11 +240,53 @@ def test_compare_and_shortcuts(window, qtbot, tiny_model):
     wait_job(window, qtbot)
     view = window.comparison
     assert view is not None and view.isVisible()
-    assert len(view.views) == window.model_panel.model_box.count()
+    assert len(view.views) == window.model_panel.model_box.count() >= 5  # three columns
     assert any("tiny-recurrent" in t for t in view.titles)
+    qtbot.wait(200)  # the layout sizes the panels
+    frame = window.project.frame(window.current_frame_id)
+    _each_panel_fits_the_people(view)
+    assert view.plots.width() <= view.width()
+    # a zoom in one panel (the mouse wheel) is followed by the others
+    first, second = view.views[0], view.views[1]
+    centre = first.mapViewToScene(QtCore.QPointF(frame.width / 2, frame.height / 2))
+    widget = view.plots.viewport()
+    from PySide6 import QtGui
+
+    wheel = QtGui.QWheelEvent(view.plots.mapFromScene(centre).toPointF(), widget.mapToGlobal(view.plots.mapFromScene(centre)).toPointF(),
+                              QtCore.QPoint(0, 0), QtCore.QPoint(0, 240), QtCore.Qt.MouseButton.NoButton,
+                              QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    before = second.viewRange()[0][1] - second.viewRange()[0][0]
+    QtWidgets.QApplication.sendEvent(widget, wheel)
+    after = second.viewRange()[0][1] - second.viewRange()[0][0]
+    assert after < 0.95 * before  # the second panel zoomed with the first: same centre, about the same scale
+    assert np.allclose(np.mean(first.viewRange(), axis=1), np.mean(second.viewRange(), axis=1), atol=2.0)
+    assert after == pytest.approx(first.viewRange()[0][1] - first.viewRange()[0][0], rel=0.05)
     trigger(window, "shortcuts")
     dialog = window.findChild(QtWidgets.QDialog, "shortcuts")
     assert dialog is not None and dialog.isVisible()
+
+
+def _each_panel_fits_the_people(view):
+    """Every panel shows the people at the scale that just fits them (its aspect lock widens one
+    side), none zoomed far out by the other panels' layout adjustments."""
+    from poseapp.gui.compare_view import _people_range
+
+    people = _people_range(view.boxes, view.image_shape)
+    (px0, px1), (py0, py1) = people["xRange"], people["yRange"]
+    for panel in view.views:
+        (x0, x1), (y0, y1) = panel.viewRange()
+        w, h = panel.width(), panel.height()
+        need = max((px1 - px0) / w, (py1 - py0) / h)  # image pixels per screen pixel that fit them
+        assert (x1 - x0) / w <= 1.05 * need and x0 <= px0 + 1 and x1 >= px1 - 1, (panel.viewRange(), people)
+
+
+def test_compare_on_a_video_frame_shows_every_panel_on_the_people(window, qtbot, tiny_model):
+    window.model_panel.add_model(tiny_model)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # several walkers, a wide frame
+    trigger(window, "compare")
+    wait_job(window, qtbot)
+    qtbot.wait(200)
+    _each_panel_fits_the_people(window.comparison)
 
 
 def test_fine_tune_refuses_too_few_people_and_says_what_it_would_use(window, qtbot):

@@ -38,12 +38,13 @@ class ModelComparison(QtWidgets.QWidget):
     def show_runs(self, image: np.ndarray, boxes: list, runs: list[ModelRun], where: str) -> None:
         self.plots.ci.clear()  # not self.plots.clear(): pyqtgraph binds that to the layout's own clear
         self.views, self.titles = [], []
+        self.boxes, self.image_shape = list(boxes), image.shape
         image = np.ascontiguousarray(image)
         columns = 1 if len(runs) == 1 else 2 if len(runs) <= 4 else 3
         for n, run in enumerate(runs):
             row, col = divmod(n, columns)
             timing = "not run here" if run.ms_per_person is None else f"{run.ms_per_person:.0f} ms per person"
-            title = f"<b>{run.name}</b> ({run.architecture})<br>{run.measured} · {timing}"
+            title = f"<b>{_elided(run.name)}</b> ({run.architecture})<br>{run.measured}<br>{timing}"
             self.plots.addLabel(title, row=2 * row, col=col)
             view = self.plots.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True, enableMenu=False)
             item = pg.ImageItem(axisOrder="row-major")
@@ -53,20 +54,26 @@ class ModelComparison(QtWidgets.QWidget):
             for pred in run.predictions:
                 self._draw(view, pred.keypoints, pred.scores, run.skeleton)
             view.setRange(**_people_range(boxes, image.shape), padding=0)
-            # not setXLink/setYLink: linked axes fight the aspect locks and shrink every panel
-            view.sigRangeChanged.connect(self._follow)
+            # not setXLink/setYLink: linked axes fight the aspect locks and shrink every panel; and
+            # only the user's zoom and pan are followed: the aspect locks' own adjustments while the
+            # layout sizes the panels, passed on, zoomed every other panel far out
+            view.sigRangeChangedManually.connect(lambda _mask, v=view: self._follow(v))
             self.views.append(view)
             self.titles.append(title)
+        people = _people_range(boxes, image.shape)
+        # once the layout has given the panels their sizes, each shows the people again
+        QtCore.QTimer.singleShot(0, lambda: [v.setRange(**people, padding=0) for v in self.views])
         self.caption.setText(
             f"{where}: {len(boxes)} person box(es), the same for every model. Hollow joints: score under {LOW_SCORE}. "
             "Accuracy is each model's card (LSP validation split); time is this machine's, after a warm-up."
         )
 
-    def _follow(self, source: pg.ViewBox, ranges) -> None:
+    def _follow(self, source: pg.ViewBox) -> None:
         """Zoom or pan in one panel: the others show the same centre and scale."""
         if self._following:
             return
         self._following = True
+        ranges = source.viewRange()
         try:
             for view in self.views:
                 if view is not source:
@@ -89,6 +96,11 @@ class ModelComparison(QtWidgets.QWidget):
         joints = pg.ScatterPlotItem(x=kps[:, 0], y=kps[:, 1], size=9, brush=brushes, pen=pens, pxMode=True)
         joints.setZValue(10)
         view.addItem(joints)
+
+
+def _elided(name: str, limit: int = 28) -> str:
+    """A fine-tuned model's long folder name would widen its column past the window."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _people_range(boxes: list, shape: tuple[int, ...]) -> dict:
