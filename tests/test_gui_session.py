@@ -54,6 +54,10 @@ def test_recent_projects_close_and_reopening_where_the_user_left(qtbot, tmp_path
     win.actions_by_name["close"].trigger()
     assert win.project is None and win.windowTitle() == "poseapp" and win.model is None
     assert win.open_project(demo)
+    from conftest import make_model_folder
+
+    chosen = make_model_folder(tmp_path / "models" / "my-finetuned", seed=3)  # e.g. a model fine-tuned here
+    win.model_panel.add_model(chosen)
     win.resize(760, 600)  # within the offscreen screen (800x800): Qt fits restored windows to the screen
     win.close()  # the session is saved on closing
 
@@ -61,6 +65,7 @@ def test_recent_projects_close_and_reopening_where_the_user_left(qtbot, tmp_path
     assert again.restore_session()
     assert again.project.path == demo and again.current_frame_id == frame
     assert (again.width(), again.height()) == (760, 600)
+    assert again.model_panel.model_path() == str(chosen)  # the model chosen for this project, again
     again.close()
 
 

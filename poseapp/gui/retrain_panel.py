@@ -152,7 +152,9 @@ class RetrainPanel(QtWidgets.QWidget):
             step = e["epoch"] * self._steps_per_epoch + e["batch"]
             self.progress.setValue(step)
             self._losses.append((step, e["loss"]))
-            self.loss_curve.setData([s for s, _ in self._losses], [v for _, v in self._losses])
+            # a lone point (a one-epoch run logs one step) is drawn as a dot: a line needs two
+            self.loss_curve.setData([s for s, _ in self._losses], [v for _, v in self._losses],
+                                    symbol="o" if len(self._losses) == 1 else None, symbolSize=6)
             self.status.setText(f"epoch {e['epoch'] + 1}, step {e['batch']}/{e['batches']}, loss {e['loss']:.4f}, about {e['eta_s']} s left")
         elif kind == "epoch":
             self._pcks.append((e["epoch"] + 1, e["val"]["pck@0.2"]["total"]))

@@ -34,15 +34,22 @@ class SessionMixin:
     def _opened(self, path: Path) -> None:
         remember_project(path)
         self._fill_recent_menu()
-        last = user_settings().value(f"last_frame/{Path(path).resolve()}")
+        settings = user_settings()
+        model = settings.value(f"model/{Path(path).resolve()}")
+        if model and Path(str(model), "card.json").is_file():  # the model last chosen for this project
+            self.model_panel.add_model(str(model))
+        last = settings.value(f"last_frame/{Path(path).resolve()}")
         if last is not None and self.model is not None:
             row = self.model.row_of(int(last))
             if row is not None:
                 self._go_row(row)
 
     def remember_frame(self) -> None:
+        """The project's frame and model, for its next opening."""
         if self.project is not None and self.current_frame_id is not None:
             user_settings().setValue(f"last_frame/{self.project.path.resolve()}", int(self.current_frame_id))
+        if self.project is not None and self.model_panel.model_path():
+            user_settings().setValue(f"model/{self.project.path.resolve()}", self.model_panel.model_path())
 
     def save_session(self) -> None:
         settings = user_settings()
