@@ -29,7 +29,8 @@ class JointTable(QtWidgets.QTableWidget):
     TIPS = ["joint name, in the skeleton's colour", "x in image pixels", "y in image pixels",
             "COCO visibility flag: visible, occluded or not labelled (V cycles it)",
             "the model's confidence in the joint's place (heatmap peak)",
-            "the model's visibility score: below the occlusion threshold it predicts occluded",
+            "the model's visibility score: below the occlusion threshold it predicts occluded (heatmap models read it "
+            "from the heatmap peak, so it equals score there)",
             "placed by you: refinement never moves it"]
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
