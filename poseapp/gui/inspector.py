@@ -27,7 +27,7 @@ class JointTable(QtWidgets.QTableWidget):
     # short headers, so the table fits the 384 px dock of a 1366 x 768 screen; tooltips say more
     HEADERS = ["joint", "x", "y", "flag", "score", "vis", "placed"]
     TIPS = ["joint name, in the skeleton's colour", "x in image pixels", "y in image pixels",
-            "COCO visibility flag: visible, occluded or not labelled (V cycles it)",
+            "COCO visibility flag: visible, occluded or not labelled (V cycles it; 2, 1, 0 set it)",
             "the model's confidence in the joint's place (heatmap peak)",
             "the model's visibility score: below the occlusion threshold it predicts occluded (heatmap models read it "
             "from the heatmap peak, so it equals score there)",
