@@ -82,3 +82,29 @@ def test_predict_warns_when_people_are_far_smaller_than_the_model_input(tmp_path
     big = lsp_dir / "images" / "im0801.jpg"
     assert main(["predict", "--input", str(big), "--boxes", "whole", "--out", str(tmp_path / "r2.json")]) == 0
     assert "too small" not in capsys.readouterr().err
+
+
+def test_predict_and_eval_refuse_an_out_that_is_a_project_or_its_working_file_before_working(model_dir, small_lsp, lsp_dir, tmp_path, capsys):
+    """--out used to replace a project file (or write JSON into its -wal) after the whole run."""
+    from poseapp.store import Project
+
+    project = tmp_path / "p.poseapp"
+    Project.open(project, create=True).close()
+    before = project.read_bytes()
+    image = str(small_lsp / "images" / "im0001.jpg")
+    for out in (project, tmp_path / "p.poseapp-wal", tmp_path / "nosuchdir" / "r.json"):
+        assert main(["predict", "--model", str(model_dir), "--input", image, "--out", str(out)]) != 0
+        assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--limit", "2", "--out", str(out)]) != 0
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and str(out.name) in err
+    assert project.read_bytes() == before and not (tmp_path / "p.poseapp-wal").exists() and not (tmp_path / "nosuchdir").exists()
+
+
+def test_eval_json_and_header_say_flip_test_and_limit(model_dir, lsp_dir, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3",
+                 "--flip-test", "--out", str(out)]) == 0
+    m = json.loads(out.read_text())
+    assert m["flip_test"] is True and m["limit"] == 3
+    assert "flip test, first 3 people only" in capsys.readouterr().out
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3", "--update-card"]) == 2

@@ -74,6 +74,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from poseapp.engine.predictor import Predictor
     from poseapp.engine.zoo import resolve_model
 
+    if args.out:  # checked before the work: a project, its -wal, a mistyped folder are refused
+        from poseapp.formats.output import check_file_target
+
+        check_file_target(args.out)
+    if args.update_card and args.limit:
+        print("poseapp eval: error: --update-card records the whole split; it does not take --limit", file=sys.stderr)
+        return 2
     samples = load_samples(args.data)
     if not samples:
         raise DataError(args.data.partition(":")[2] or args.data, "no labelled person in it: nothing to evaluate on")
@@ -87,6 +94,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = evaluate(predictor, samples, iterations=args.iterations)
     metrics["data"] = args.data
     metrics["split"] = args.split
+    metrics["flip_test"] = bool(args.flip_test)  # two runs of one split must be told apart
+    metrics["limit"] = args.limit or None
     if args.simulate_annotator:
         from poseapp.engine.annotator import simulate_annotator
 
@@ -105,7 +114,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _print_metrics(m: dict) -> None:
     groups = ["head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "total"]
-    print(f"model {m['model']} on {m['data']} ({m['split']}): {m['n_people']} people in {m['n_images']} images, {m['seconds']} s")
+    how = (", flip test" if m.get("flip_test") else "") + (f", first {m['limit']} people only" if m.get("limit") else "")
+    print(f"model {m['model']} on {m['data']} ({m['split']}{how}): {m['n_people']} people in {m['n_images']} images, {m['seconds']} s")
     print("PCK@0.2 " + " ".join(f"{g:>8s}" for g in groups))
     for stage in m["per_iteration"]:
         row = stage["pck@0.2"]
@@ -139,6 +149,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from poseapp.engine.predictor import Predictor
     from poseapp.engine.zoo import resolve_model
 
+    from poseapp.formats.output import check_file_target
+
+    check_file_target(args.out)  # before the work: a project, its -wal, a mistyped folder are refused
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
     render = None
     if args.render:
