@@ -78,3 +78,40 @@ def test_results_for_images_not_in_the_project_are_refused_whole(project, coco_j
         import_source(project, results_file)
     assert "999999" in str(info.value) and "ground truth" in str(info.value)
     assert project.instance_count(origin="predicted") == 0
+
+
+def test_poseapp_predict_results_land_on_the_images_they_name(tmp_path, small_lsp, video_path, capsys):
+    """poseapp predict numbers the images of each run from 1; importing its results filed the
+    prediction for im0005 under im0001 (image_id 1). Now the file name decides."""
+    import json
+
+    from conftest import make_model_folder
+    from poseapp.cli import main
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    model = make_model_folder(tmp_path / "m")
+    out = tmp_path / "p5.json"
+    assert main(["predict", "--model", str(model), "--input", str(small_lsp / "images" / "im0005.jpg"), "--out", str(out),
+                 "--boxes", "whole"]) == 0
+    assert json.loads(out.read_text())[0]["image_id"] == 1
+    video_out = tmp_path / "v.json"
+    assert main(["predict", "--model", str(model), "--input", str(video_path), "--out", str(video_out), "--boxes", "whole",
+                 "--max-frames", "2", "--every", "7"]) == 0
+    with Project.open(tmp_path / "p.poseapp", create=True) as project:
+        import_source(project, small_lsp)
+        import_source(project, video_path)
+        import_source(project, out, fmt="coco-results")
+        (pred,) = [i for i in project.iter_instances() if i.origin == "predicted"]
+        assert project.frame(pred.frame_id).file_name.endswith("im0005.jpg")
+        import_source(project, video_out, fmt="coco-results")
+        video = project.source_by_path(video_path)
+        on = sorted(project.frame(i.frame_id).index for i in project.iter_instances()
+                    if i.origin == "predicted" and project.frame(i.frame_id).source_id == video.id)
+        assert on == [0, 7]
+    (small_lsp / "images" / "im0005.jpg").rename(small_lsp / "images" / "other.jpg")
+    with Project.open(tmp_path / "q.poseapp", create=True) as project:
+        import_source(project, small_lsp / "images")
+        with pytest.raises(Exception, match="im0005.jpg .image_id 1. is not an image of this project"):
+            import_source(project, out, fmt="coco-results")
+        assert project.instance_count() == 0

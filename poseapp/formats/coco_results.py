@@ -10,7 +10,7 @@ visibility flag: it is kept as the joint's score, and the joint counts as placed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,9 @@ class Detection:
     keypoints: np.ndarray  # K x 3: x, y, confidence
     score: float
     bbox: tuple[float, float, float, float] | None = None
+    # ``poseapp predict`` also names the image (and the video frame): ids are per run, names are not
+    file_name: str | None = None
+    frame: int | None = None
 
 
 @dataclass
@@ -94,19 +97,21 @@ def _detection(item: Any, where: str, problems: Problems) -> Detection | None:
         problems.add(f"{where}: 'bbox' must be 4 numbers, not {describe(bbox, 60)}")
         return None
     arr = np.array(kps, dtype=np.float64).reshape(-1, 3)
-    return Detection(item["image_id"], item["category_id"], arr, float(score), tuple(bbox) if bbox else None)
+    name = item.get("file_name") if isinstance(item.get("file_name"), str) and item.get("file_name") else None
+    frame = item["frame"] if is_int(item.get("frame")) else None
+    return Detection(item["image_id"], item["category_id"], arr, float(score), tuple(bbox) if bbox else None, name, frame)
 
 
 def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
     """File every detection under its frame as a prediction of ``batch.model``; all or nothing."""
     frames = _frames_by_image_id(project)
+    names = _frames_by_name(project) if any(d.file_name for d in batch.detections) else {}
     skeletons = {int(cat["id"]): skel for cat, skel in project.categories()}
     problems = Problems(batch.annotation_file)
     instances = []
     for n, det in enumerate(batch.detections):
-        frame_id = frames.get(det.image_id)
+        frame_id = _frame_of(det, frames, names, f"[{n}]", problems)
         if frame_id is None:
-            problems.add(f"[{n}]: image_id {det.image_id} is not an image of this project (import its ground truth first)")
             continue
         skeleton = _skeleton_for(project, skeletons, det, f"[{n}]", problems, frame_id)
         if skeleton is None:
@@ -125,6 +130,44 @@ def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
     remember_location(project)
     project.events.imported.emit(summary)
     return summary
+
+
+def _frame_of(det: Detection, frames: dict[int, int], names: dict[tuple[str, int | None], list[int]], where: str,
+              problems: Problems) -> int | None:
+    """The frame a detection belongs to: by its image_id, unless it names its image (``poseapp
+    predict`` numbers the images of each run from 1, so its ids match no project): then by that
+    name, and a name the id's frame does not have is never filed under the id."""
+    by_id = frames.get(det.image_id)
+    if det.file_name is None:
+        if by_id is None:
+            problems.add(f"{where}: image_id {det.image_id} is not an image of this project (import its ground truth first)")
+        return by_id
+    name = PurePosixPath(det.file_name.replace("\\", "/")).name
+    if det.frame is not None:
+        name = name.removesuffix(f"#{det.frame}")  # predict names a video frame VIDEO#INDEX
+    named = names.get((name, det.frame), [])
+    if by_id in named:
+        return by_id
+    if len(named) == 1:
+        return named[0]
+    what = det.file_name + (f" frame {det.frame}" if det.frame is not None else "")
+    if named:
+        problems.add(f"{where}: {what} names {len(named)} images of this project and image_id {det.image_id} none of them; "
+                     "import it into a project with one image of that name")
+    else:
+        problems.add(f"{where}: {what} (image_id {det.image_id}) is not an image of this project (import it first)")
+    return None
+
+
+def _frames_by_name(project: Project) -> dict[tuple[str, int | None], list[int]]:
+    """(image file name, None) or (video file name, frame index) -> the project's frames."""
+    names: dict[tuple[str, int | None], list[int]] = {}
+    videos = {s.id: PurePosixPath(s.path.replace("\\", "/")).name for s in project.sources() if s.kind == "video"}
+    for fid in project.frame_ids():
+        frame = project.frame(fid)
+        key = (PurePosixPath(frame.file_name).name, None) if frame.file_name is not None else (videos.get(frame.source_id, ""), frame.index)
+        names.setdefault(key, []).append(fid)
+    return names
 
 
 def _frames_by_image_id(project: Project) -> dict[int, int]:
