@@ -8,29 +8,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from poseapp.data.samples import PoseSample, load_samples
+from poseapp.data.samples import load_samples
+from poseapp.data.splits import holdout_every, holdout_split, training_split  # noqa: F401 (holdout_* re-exported)
 from poseapp.engine.checkpoint import read_card
 
-# A project's people are few; holding out every 5th one (by a stable key order) keeps at least
-# MIN_VALIDATION people out of training, so the validation figure is not one person's 0 or 100.
-HOLDOUT_EVERY_SMALL = 5
-HOLDOUT_EVERY_LARGE = 20
-SMALL_PROJECT = 100
 MIN_VALIDATION = 3
 MIN_TRAINING = 8
 MIN_PEOPLE = MIN_TRAINING + MIN_VALIDATION + 1
-
-
-def holdout_every(n_samples: int) -> int:
-    """Hold out every Nth sample for validation: more often in a small project."""
-    return HOLDOUT_EVERY_SMALL if n_samples < SMALL_PROJECT else HOLDOUT_EVERY_LARGE
-
-
-def holdout_split(samples: list[PoseSample]) -> tuple[list[PoseSample], list[PoseSample]]:
-    ordered = sorted(samples, key=lambda s: s.key)
-    val = ordered[:: holdout_every(len(samples))]
-    held = {s.key for s in val}
-    return [s for s in samples if s.key not in held], val
 
 
 @dataclass
@@ -42,13 +26,14 @@ class FinetunePlan:
     skipped_people: int = 0
     problem: str | None = None  # why the run cannot start, or None
     val_joints: int = 0  # labelled joints of the held-out people: PCK counts joints, not people
+    held_out: str = ""  # which people are held out: LSP's validation images, or every Nth sample
 
     def summary(self) -> str:
         """What the run uses, the reason it cannot start first when it cannot."""
         verb = ("Would train", "would validate", "Would skip") if self.problem else ("Trains", "validates", "Skips")
         lines = [self.problem] if self.problem else []
         lines.append(f"{verb[0]} on {self.train} annotated {self.skeleton} people; {verb[1]} on {self.val} held out "
-                     f"(every {holdout_every(self.train + self.val)}th; {self.val_joints} labelled joints, so PCK moves "
+                     f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, so PCK moves "
                      f"in steps of {100 / max(self.val_joints, 1):.1f}).")
         if self.skipped:
             lines.append(f"{verb[2]} {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
@@ -69,9 +54,13 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
                     for (where, skel), n in other.items()]
     plan.skipped_people = sum(other.values())
     if usable:
-        train, val = holdout_split(usable)
+        train, val, plan.held_out = training_split(usable)  # as the trainer will split them
         plan.train, plan.val = len(train), len(val)
         plan.val_joints = int(sum((s.keypoints[:, 2] > 0).sum() for s in val))
+    if usable and len(usable) >= MIN_PEOPLE and plan.train < MIN_TRAINING:
+        plan.problem = (f"Fine-tuning needs at least {MIN_TRAINING} annotated {skeleton} people to train on; of this "
+                        f"project's {len(usable)}, {plan.val} are LSP validation images (im0801-im1000), which no model "
+                        f"trains on, so {plan.train} are left. Annotate or accept more predictions first.")
     if len(usable) < MIN_PEOPLE:
         plan.problem = (f"Fine-tuning needs at least {MIN_PEOPLE} annotated {skeleton} people "
                         f"({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on); this project has {len(usable)}. "

@@ -28,7 +28,7 @@ from poseapp.core.errors import DataError, PoseAppError
 from poseapp.core.typed_fields import check_field_types
 from poseapp.data.augment import AugmentConfig
 from poseapp.data.samples import PoseSample, load_samples
-from poseapp.data.splits import split_samples
+from poseapp.data.splits import training_split
 from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.dataset import ImageCache, PoseDataset
 from poseapp.engine.hint_training import HintSampler
@@ -273,11 +273,7 @@ class Trainer:
         samples = [s for s in samples if s.skeleton == skeleton]
         if not samples:
             raise PoseAppError(f"no annotated people with the {skeleton} skeleton in {', '.join(self.config.data)}")
-        train, val = split_samples(samples)
-        if not val:  # no LSP validation images here: hold out every 20th sample (5th in a small project)
-            from poseapp.engine.finetune_plan import holdout_split
-
-            train, val = holdout_split(samples)
+        train, val, self.validation_split = training_split(samples)
         if self.config.max_train:
             train = train[: self.config.max_train]
         if self.config.max_val:
@@ -567,7 +563,7 @@ class Trainer:
             self.model, self.out.name,
             training={
                 "config": cfg.to_dict(), "data": list(cfg.data), "train_samples": len(self.train), "val_samples": len(self.val),
-                "validation_split": "LSP training half im0801-im1000" if any(s.key.startswith("lsp:") for s in self.val) else "every 20th sample",
+                "validation_split": getattr(self, "validation_split", "every 20th sample"),
                 "kept": cfg.keep, "kept_epoch": record["epoch"], "epochs_run": len(history), "steps": self.global_step,
                 "train_seconds": round(self.train_seconds), "resumes": self.resumes,
                 **({"recipe_changes": self.recipe_changes} if self.recipe_changes else {}),

@@ -1,0 +1,41 @@
+"""LSP's validation images (im0801-im1000) are never trained on, from whatever data they come:
+an lsp: folder, a project that imported LSP, or the demo's renamed copies."""
+
+import shutil
+
+from poseapp.data import load_samples
+from poseapp.data.splits import is_lsp_validation, training_split
+from poseapp.formats import import_source
+from poseapp.store import Project
+
+
+def test_lsp_validation_images_in_a_project_are_held_out_and_the_fine_tune_plan_says_so(tmp_path, lsp_dir):
+    from poseapp.engine.finetune_plan import plan_finetune
+    from poseapp.engine.zoo import resolve_model
+
+    folder = tmp_path / "lsp"
+    (folder / "images").mkdir(parents=True)
+    shutil.copy(lsp_dir / "joints.mat", folder / "joints.mat")
+    names = [f"im{n:04d}.jpg" for n in list(range(785, 801)) + list(range(801, 805))]
+    for name in names:
+        shutil.copy(lsp_dir / "images" / name, folder / "images" / name)
+    with Project.open(tmp_path / "p.poseapp", create=True) as project:
+        import_source(project, folder)
+    samples = load_samples(f"project:{tmp_path / 'p.poseapp'}")
+    train, val, how = training_split(samples)
+    assert sorted(s.image_path.rsplit("/", 1)[-1] for s in val) == names[-4:]  # the LSP protocol, not every 5th
+    assert not any(is_lsp_validation(s) for s in train) and len(train) == 16 and how.startswith("LSP")
+    plan = plan_finetune(tmp_path / "p.poseapp", resolve_model("default"))
+    assert (plan.train, plan.val) == (16, 4) and "LSP training half im0801-im1000" in plan.summary()
+
+
+def test_lspet_and_other_names_are_not_mistaken_for_lsp_validation(tmp_path):
+    from poseapp.data.samples import PoseSample
+    import numpy as np
+
+    def sample(path):
+        return PoseSample(image_path=path, keypoints=np.zeros((14, 3)), bbox=(0, 0, 1, 1), skeleton="lsp14", key=f"x:{path}#0")
+
+    assert is_lsp_validation(sample("/d/lsp_im0903.jpg")) and is_lsp_validation(sample("/d/images/im0801.jpg"))
+    assert not is_lsp_validation(sample("/d/lspet/images/im00801.jpg")) and not is_lsp_validation(sample("/d/myim0801.jpg"))
+    assert not is_lsp_validation(sample("/d/im0800.jpg")) and not is_lsp_validation(sample("/d/im1001.jpg"))
