@@ -108,3 +108,17 @@ def test_eval_json_and_header_say_flip_test_and_limit(model_dir, lsp_dir, tmp_pa
     assert m["flip_test"] is True and m["limit"] == 3
     assert "flip test, first 3 people only" in capsys.readouterr().out
     assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3", "--update-card"]) == 2
+
+
+def test_predict_says_when_the_detector_found_nobody_and_the_whole_image_was_taken(model_dir, tmp_path, capsys):
+    import numpy as np
+
+    from poseapp.media.images import write_image
+
+    blank = tmp_path / "grey.png"
+    write_image(blank, np.full((200, 150, 3), 128, np.uint8))  # nobody for HOG to find
+    out = tmp_path / "r.json"
+    assert main(["predict", "--model", str(model_dir), "--input", str(blank), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1])["whole_image_fallbacks"] == 1
+    assert "detector found nobody" in captured.err and len(json.loads(out.read_text())) == 1

@@ -191,6 +191,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"poseapp predict: warning: {summary['too_small']} of {summary['people']} people were too small for "
               f"the model (box side under {TOO_SMALL * size:.0f} px; it looks at {size} px): treat those poses as guesses",
               file=sys.stderr)
+    if summary["whole_image_fallbacks"]:
+        print(f"poseapp predict: warning: on {summary['whole_image_fallbacks']} of {summary['frames']} frames the people "
+              "detector found nobody, so the whole image was taken as one person's box: those poses may span several "
+              "people or none (--boxes whole says so on purpose)", file=sys.stderr)
     return 0
 
 

@@ -66,6 +66,7 @@ class BoxSource:
             raise ValueError("boxes come from 'hog' or 'whole'")
         self.mode = mode
         self.detector = HogPersonDetector(upscale=upscale) if mode == "hog" else None
+        self.whole_image_fallbacks = 0  # pictures where the detector found nobody: said in the summary
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
         return self.detector.detect(image) if self.detector is not None else []
@@ -74,7 +75,9 @@ class BoxSource:
         whole = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
         if self.detector is None:
             return whole
-        return [box for box, _ in self.detector.detect(image)] or whole
+        found = [box for box, _ in self.detector.detect(image)]
+        self.whole_image_fallbacks += not found
+        return found or whole
 
     def tracker(self, detect_every: int = DETECT_EVERY) -> PoseTracker | None:
         """For consecutive video frames: people followed by their poses between detections."""
@@ -119,5 +122,6 @@ def predict_source(
         if on_frame is not None:
             on_frame(item, preds)
     elapsed = time.perf_counter() - start
-    return results, {"frames": frames, "people": people, "too_small": small, "seconds": round(elapsed, 2),
+    return results, {"frames": frames, "people": people, "too_small": small,
+                     "whole_image_fallbacks": box_source.whole_image_fallbacks, "seconds": round(elapsed, 2),
                      "ms_per_frame": round(1000 * elapsed / max(frames, 1), 1)}
