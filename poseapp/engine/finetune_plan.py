@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from poseapp.data.samples import load_samples
-from poseapp.data.splits import holdout_every, holdout_split, training_split  # noqa: F401 (holdout_* re-exported)
+from poseapp.data.splits import holdout_every, training_split
 from poseapp.engine.checkpoint import read_card
 
 MIN_VALIDATION = 3

@@ -56,15 +56,10 @@ class EditingMixin:
         changed), and the status bar says what was undone where."""
         frame_id = command.edit.frame_id() if command is not None else None
         where = ""
-        if frame_id is not None and self.project is not None and self.model is not None:
-            if frame_id != self.current_frame_id and self.project.frame_exists(frame_id):
-                if self.model.row_of(frame_id) is None:
-                    self.state_filter.setCurrentText("all frames")
-                row = self.model.row_of(frame_id)
-                if row is not None:
-                    self._go_row(row)
-            if self.project.frame_exists(frame_id):
-                where = f" on {self.project.frame_name(self.project.frame(frame_id))}"
+        if frame_id is not None and self.project is not None and self.project.frame_exists(frame_id):
+            if frame_id != self.current_frame_id:
+                self._go_frame(frame_id)
+            where = f" on {self.project.frame_name(self.project.frame(frame_id))}"
         self.statusBar().showMessage(f"{verb} {text}{where}.", 6000)
 
     def _committed(self, what: str, step: Callable[[], None]) -> bool:
@@ -105,12 +100,16 @@ class EditingMixin:
         self.joint_table.show_instance(inst, names, self.selected[1] if inst is not None else None)
 
     def goto_joint(self, frame_id: int, instance_id: int, joint: int) -> None:
+        self._go_frame(frame_id)
+        self.select_joint(instance_id, joint)
+
+    def _go_frame(self, frame_id: int) -> None:
+        """Show a frame in the list, widening the state filter when it hides that frame."""
         if self.model is not None and self.model.row_of(frame_id) is None:
             self.state_filter.setCurrentText("all frames")
         row = self.model.row_of(frame_id) if self.model is not None else None
         if row is not None:
             self._go_row(row)
-        self.select_joint(instance_id, joint)
 
     def next_disagreement(self) -> None:
         if self.project is None:
