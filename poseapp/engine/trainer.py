@@ -217,9 +217,21 @@ def _amp_dtype(device: torch.device, mode: str) -> torch.dtype | None:
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if mode == "fp16":
         raise PoseAppError("fp16 autocast needs a CUDA GPU; use bf16 or off on the CPU")
-    bf16_fast = bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
-    if mode == "bf16" or (mode == "auto" and bf16_fast):
+    # Without native bf16 (AVX512-BF16/AMX) oneDNN emulates it: 50x slower than fp32 on an AVX2 CPU,
+    # and it has no bf16 LSTM at all. So "bf16" means "bf16 where the CPU has it", like "auto";
+    # the start event says which was used (amp, amp_note).
+    if mode in ("bf16", "auto") and cpu_has_fast_bf16():
         return torch.bfloat16
+    return None
+
+
+def cpu_has_fast_bf16() -> bool:
+    return bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
+
+
+def _amp_note(device: torch.device, mode: str, dtype: torch.dtype | None) -> str | None:
+    if device.type == "cpu" and mode == "bf16" and dtype is None:
+        return "bf16 asked for, but this CPU has no native bf16: training in fp32"
     return None
 
 
@@ -326,6 +338,7 @@ class Trainer:
             epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps,
             image_load_s=round(self._load_s, 1), out=str(self.out), threads=torch.get_num_threads(),
             channels_last=self.channels_last,
+            **({"amp_note": note} if (note := _amp_note(self.device, cfg.amp, self.amp_dtype)) else {}),
         )
         old_handlers = self._install_signal_handlers()
         self._last_save = self._run_start = time.time()
