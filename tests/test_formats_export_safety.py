@@ -118,3 +118,15 @@ def test_an_export_into_a_folder_that_does_not_exist_is_refused_not_made(project
     with Project.open(project_file) as project, pytest.raises(DataError, match="does not exist"):
         export_project(project, "coco", out)
     assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("fmt", ["coco", "coco-results"])
+def test_cli_single_file_export_keeps_an_existing_file_unless_forced(project_file, tmp_path, fmt, capsys):
+    out = tmp_path / "notes.json"
+    out.write_text("someone's file\n")
+    assert main(["export", str(project_file), "--format", fmt, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(out) in err and "--force" in err and "Traceback" not in err
+    assert out.read_text() == "someone's file\n"
+    assert main(["export", str(project_file), "--format", fmt, "--out", str(out), "--force"]) == 0
+    assert out.read_text().startswith("{") or out.read_text().startswith("[")

@@ -122,3 +122,25 @@ def test_predict_says_when_the_detector_found_nobody_and_the_whole_image_was_tak
     captured = capsys.readouterr()
     assert json.loads(captured.out.strip().splitlines()[-1])["whole_image_fallbacks"] == 1
     assert "detector found nobody" in captured.err and len(json.loads(out.read_text())) == 1
+
+
+def test_predict_and_eval_keep_an_existing_out_file_unless_forced(model_dir, small_lsp, lsp_dir, tmp_path, capsys):
+    out = tmp_path / "mine.json"
+    out.write_text("keep me")
+    image = str(next((small_lsp / "images").iterdir()))
+    assert main(["predict", "--model", str(model_dir), "--input", image, "--boxes", "whole", "--out", str(out)]) == 1
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--limit", "2", "--out", str(out)]) == 1
+    assert "--force" in capsys.readouterr().err and out.read_text() == "keep me"
+    assert main(["predict", "--model", str(model_dir), "--input", image, "--boxes", "whole", "--out", str(out), "--force"]) == 0
+    assert isinstance(json.loads(out.read_text()), list)
+
+
+def test_eval_on_all_says_how_many_people_are_not_held_out(model_dir, lsp_dir, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--limit", "3", "--out", str(out)]) == 0
+    m = json.loads(out.read_text())
+    assert m["n_people"] == 3 and m["held_out_people"] == 0  # the first three, im0001-im0003, are training images
+    assert "3 of these 3 people are not in the held-out" in capsys.readouterr().err
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3",
+                 "--out", str(out), "--force"]) == 0
+    assert json.loads(out.read_text())["held_out_people"] == 3 and "not in the held-out" not in capsys.readouterr().err

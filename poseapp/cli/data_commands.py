@@ -10,6 +10,7 @@ from poseapp.core.errors import DataError
 from poseapp.formats import (
     EXPORTERS, IMPORTERS, ExportOptions, ImportOptions, detect_format, export_project, import_source, read_source,
 )
+from poseapp.formats.output import check_new_file
 from poseapp.formats.registry import DUPLICATES
 from poseapp.store import Project
 from poseapp.store.project import PROJECT_SUFFIX, is_project_file
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--link-images", action="store_true",
                    help="yolo: hard-link the images instead of copying them (saves space; a tool that rewrites an "
                    "image in the export then changes the original)")
+    e.add_argument("--force", action="store_true",
+                   help="replace an existing output file (coco, coco-results); a folder export replaces only "
+                   "a folder an earlier export made, with or without it")
 
     i = sub.add_parser("info", help="summarise a project or a dataset file")
     i.add_argument("file")
@@ -94,6 +98,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format in EXPORTERS and EXPORTERS[args.format].target == "file":
+        check_new_file(args.out, args.force)
     with Project.open(args.project, read_only=True) as project:
         options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images)
         counts = export_project(project, args.format, args.out, options)

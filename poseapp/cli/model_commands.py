@@ -49,12 +49,14 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--max-frames", type=integer(1), help="stop after this many frames")
     p.add_argument("--every", type=integer(1), default=1, help="video: predict every Nth frame")
     p.add_argument("--render", help="folder to write overlaid frames to (PNG)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     e = sub.add_parser("eval", help="evaluate a model on ground truth: PCK, PCKh, PCP, AUC, OKS AP, visibility AP")
     e.add_argument("--model", default="default", help="model folder, model name, or 'default'")
     e.add_argument("--data", required=True, help="lsp:DIR | lspet:DIR | coco:JSON | project:FILE")
     e.add_argument("--split", choices=("all", "val"), default="all", help="val: only LSP's held-out im0801-im1000")
     e.add_argument("--out", help="metrics JSON to write")
+    e.add_argument("--force", action="store_true", help="replace an existing --out file")
     e.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run")
     e.add_argument("--device", default="auto")
     e.add_argument("--flip-test", action="store_true")
@@ -75,9 +77,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from poseapp.engine.zoo import resolve_model
 
     if args.out:  # checked before the work: a project, its -wal, a mistyped folder are refused
-        from poseapp.formats.output import check_file_target
+        from poseapp.formats.output import check_new_file
 
-        check_file_target(args.out)
+        check_new_file(args.out, args.force)
     if args.update_card and args.limit:
         print("poseapp eval: error: --update-card records the whole split; it does not take --limit", file=sys.stderr)
         return 2
@@ -90,10 +92,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print("poseapp eval: error: --split val selects LSP's im0801-im1000, and none is in this data", file=sys.stderr)
             return 1
     samples = samples[: args.limit] if args.limit else samples
+    held_out = len(split_samples(samples)[1])
+    if held_out < len(samples):  # a figure on training images must not pass for a held-out one
+        print(f"poseapp eval: note: {len(samples) - held_out} of these {len(samples)} people are not in the held-out "
+              "validation split (LSP im0801-im1000) and may be training images of the model; "
+              "--split val gives the held-out figure", file=sys.stderr)
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
     metrics = evaluate(predictor, samples, iterations=args.iterations)
     metrics["data"] = args.data
     metrics["split"] = args.split
+    metrics["held_out_people"] = held_out  # of n_people: those no model here trains on
     metrics["flip_test"] = bool(args.flip_test)  # two runs of one split must be told apart
     metrics["limit"] = args.limit or None
     if args.simulate_annotator:
@@ -149,9 +157,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from poseapp.engine.predictor import Predictor
     from poseapp.engine.zoo import resolve_model
 
-    from poseapp.formats.output import check_file_target
+    from poseapp.formats.output import check_new_file
 
-    check_file_target(args.out)  # before the work: a project, its -wal, a mistyped folder are refused
+    check_new_file(args.out, args.force)  # before the work: a project, its -wal, a mistyped folder are refused
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
     render = None
     if args.render:

@@ -49,6 +49,16 @@ def check_file_target(out: str | os.PathLike, project_path: str | os.PathLike | 
     return target
 
 
+def check_new_file(out: str | os.PathLike, force: bool) -> Path:
+    """The CLI's rule for single-file outputs: an existing file is replaced only with --force (the
+    window's file dialog asks instead); a shell typo must not overwrite someone's file. The rules
+    of check_file_target come first: a project is refused even with --force."""
+    check_file_target(out)
+    if not force and Path(out).is_file():
+        raise DataError(out, "already exists; pass --force to replace it, or give a new name")
+    return Path(out).resolve()
+
+
 def check_folder_target(out: str | os.PathLike, project_path: str | os.PathLike | None = None) -> Path:
     """The resolved path of a folder export, refusing anything whose replacement would lose user files."""
     out = Path(out)
