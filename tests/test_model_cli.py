@@ -1,6 +1,7 @@
 """poseapp predict / eval end to end through the CLI, on a small model folder made here."""
 
 import json
+import os
 
 import pytest
 
@@ -144,3 +145,19 @@ def test_eval_on_all_says_how_many_people_are_not_held_out(model_dir, lsp_dir, t
     assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3",
                  "--out", str(out), "--force"]) == 0
     assert json.loads(out.read_text())["held_out_people"] == 3 and "not in the held-out" not in capsys.readouterr().err
+
+
+def test_train_refuses_an_out_folder_holding_a_model_or_other_files(model_dir, lsp_dir, tmp_path, capsys):
+    """`train --out models/recurrent-lite` would overwrite a shipped model's weights and card."""
+    before = {p.name: p.read_bytes() for p in model_dir.iterdir() if p.is_file()}
+    args = ["train", "--model", "recurrent-lite", "--data", f"lsp:{lsp_dir}", "--max-steps", "1", "--amp", "off"]
+    assert main(args + ["--out", str(model_dir)]) == 1
+    err = capsys.readouterr().err
+    assert str(model_dir) in err and "holds a model but no training run" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in model_dir.iterdir() if p.is_file()} == before
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "holiday.jpg").write_bytes(b"x")
+    assert main(args + ["--out", str(other)]) == 1
+    assert "holds files" in capsys.readouterr().err and sorted(os.listdir(other)) == ["holiday.jpg"]
+

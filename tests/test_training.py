@@ -213,6 +213,25 @@ def test_finetune_on_a_project(tmp_path, small_lsp, lsp_dir, capsys):
     assert f"started from `{parent['model']}`: 1 epochs of recurrent-lite" in render(card)
 
 
+def test_finetune_takes_the_default_model_by_name_and_writes_to_the_users_models(tmp_path, small_lsp, lsp_dir, monkeypatch):
+    """`--model default` (or a name) as predict takes it; a shipped model's fine-tuned copy goes to
+    the user's models folder, not into the installation."""
+    from poseapp.cli import main
+    from poseapp.engine.zoo import default_model_name
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    monkeypatch.setenv("POSEAPP_HOME", str(tmp_path / "home"))
+    for n in range(6, 12):
+        shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", small_lsp / "images" / f"im{n:04d}.jpg")
+    project = tmp_path / "p.poseapp"
+    with Project.open(project, create=True) as p:
+        import_source(p, small_lsp)
+    assert main(["finetune", "--model", "default", "--project", str(project), "--epochs", "1", "--batch-size", "4"]) == 0
+    out = tmp_path / "home" / "models" / f"{default_model_name()}-finetuned"
+    assert json.loads((out / ckpt.CARD).read_text())["training"]["data"] == [f"project:{project}"]
+
+
 def test_every_shipped_config_parses():
     import glob
 

@@ -28,9 +28,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--threads", type=integer(1), help="torch CPU threads")
 
     f = sub.add_parser("finetune", help="fine-tune a model on a project's annotations")
-    f.add_argument("--model", required=True, help="model folder to start from")
+    f.add_argument("--model", default="default", help="model to start from: folder, model name, or 'default'")
     f.add_argument("--project", required=True, help="project file whose manual annotations to train on")
-    f.add_argument("--out", help="new model folder (default: MODEL-finetuned)")
+    f.add_argument("--out", help="new model folder (default: MODEL-finetuned beside MODEL; for a shipped model, "
+                   "in your models folder, where the window lists it)")
     f.add_argument("--epochs", type=integer(1), default=10)
     f.add_argument("--lr", type=positive_number, default=2e-4)
     f.add_argument("--batch-size", type=integer(1), default=16)
@@ -269,6 +270,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 3 if result.get("stopped") else 0  # 3: stopped early with a checkpoint; run again to resume
 
 
+def _default_finetune_out(model: Path) -> Path:
+    """Beside a user's model; a shipped model's fine-tuned copy goes to the user's models (the
+    checkout or installation may be read-only, and a new model is the user's)."""
+    from poseapp.demo import data_home
+    from poseapp.engine.zoo import SHIPPED
+
+    root = data_home() / "models" if model.resolve().parent == SHIPPED.resolve() else model.parent
+    return root / f"{model.name}-finetuned"
+
+
 def cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
@@ -280,6 +291,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         run_in_background()
     from poseapp.engine.trainer import TrainConfig, Trainer
 
+    from poseapp.engine.zoo import resolve_model
+
+    args.model = str(resolve_model(args.model))  # a folder, a model's name, or 'default', as predict takes
     plan = plan_finetune(args.project, args.model)  # what it trains and validates on, said up front
     if plan.problem:
         raise DataError(args.project, plan.summary())
@@ -287,7 +301,6 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                       "skipped": plan.skipped}), flush=True)
     card = read_card(args.model)
     base = card.get("training", {}).get("config", {})
-    name = Path(args.model).name
     config = TrainConfig.from_dict({
         "model": base.get("model", card["architecture"] + "-lite"),
         "model_overrides": base.get("model_overrides", {}),
@@ -298,5 +311,5 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         "data": [f"project:{args.project}"], "init_from": str(args.model), "epochs": args.epochs, "lr": args.lr,
         "batch_size": args.batch_size, "warmup_steps": 20, "max_minutes": args.max_minutes,
     })
-    result = Trainer(config, args.out or str(Path(args.model).with_name(f"{name}-finetuned"))).run()
+    result = Trainer(config, args.out or str(_default_finetune_out(Path(args.model)))).run()
     return 3 if result.get("stopped") else 0

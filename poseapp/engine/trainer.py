@@ -235,6 +235,17 @@ def _amp_note(device: torch.device, mode: str, dtype: torch.dtype | None) -> str
     return None
 
 
+def check_run_folder(out: Path) -> None:
+    """A run writes into a new or empty folder, or resumes the run saved in it. Any other folder is
+    refused: a shipped model or someone's files would be overwritten by this run's weights and card."""
+    if out.exists() and not out.is_dir():
+        raise DataError(out, "is a file; --out names the folder a run writes its model into")
+    if out.is_dir() and not (out / ckpt.STATE).is_file() and any(out.iterdir()):
+        what = "a model" if (out / ckpt.CARD).is_file() else "files"
+        raise DataError(out, f"holds {what} but no training run to resume ({ckpt.STATE}); "
+                             "train into a new or empty folder")
+
+
 def pick_device() -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -328,6 +339,7 @@ class Trainer:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
+        check_run_folder(self.out)  # before the data loads: a wrong --out is refused at once
         self._start_wall = time.time()
         self._setup()
         self._restore(ckpt.load_state(self.out) if self.rank == 0 or self.distributed else None)
