@@ -227,6 +227,13 @@ def _train_config_not_json(world):
     return ["train", "--config", str(path), "--out", str(world["root"] / "run")], "config.json"
 
 
+def _train_config_data_path_from_elsewhere(world):
+    """configs/ hold paths from the checkout's root: run from elsewhere, the error says where it looked."""
+    path = world["root"] / "relative.json"
+    path.write_text(json.dumps({"model": "recurrent-lite", "data": ["lsp:no/such/lsp_train"]}))
+    return ["train", "--config", str(path), "--out", str(world["root"] / "run2")], "read from the current folder"
+
+
 def _finetune_on_unlabelled_project(world):
     empty = world["root"] / "empty.poseapp"
     if not empty.exists():
@@ -239,7 +246,7 @@ CASES = [
     _truncated_json, _foreign_sqlite_project, _project_is_a_folder, _export_onto_the_project,
     _export_yolo_onto_the_project, _export_into_users_folder, _export_coco_to_a_folder, _predict_every_zero,
     _predict_negative_iterations, _predict_cuda_without_cuda, _predict_missing_input, _eval_nothing_labelled,
-    _nan_weights, _wrong_shapes, _wrong_card_types, _train_config_not_json, _finetune_on_unlabelled_project,
+    _nan_weights, _wrong_shapes, _wrong_card_types, _train_config_not_json, _train_config_data_path_from_elsewhere, _finetune_on_unlabelled_project,
 ]
 
 

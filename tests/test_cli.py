@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from poseapp.cli import main
 
 
@@ -77,3 +79,10 @@ def test_predict_shows_a_progress_bar_on_stderr(tmp_path):
     assert lines[0].startswith("[") and "1/4 frames" in lines[0] and "frames/s" in lines[0] and "left" in lines[0]
     assert "4/4 frames" in lines[-1] and "left" not in lines[-1]
     assert json.loads(out.stdout)["frames"] == 4  # stdout keeps only the summary
+
+
+def test_help_texts_give_the_defaults(capsys):
+    for command, expected in (("predict", "(default: hog)"), ("finetune", "(default: 10)"), ("eval", "(default: all)")):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert expected in " ".join(capsys.readouterr().out.split()), command

@@ -20,6 +20,25 @@ from poseapp.core.crash_report import write_crash_report
 COMMAND_MODULES = (data_commands, model_commands, gui_commands)
 
 
+class HelpWithDefaults(argparse.HelpFormatter):
+    """Each option's help ends with its default, when it has one worth saying and the text does not
+    already name it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (action.option_strings and default not in (None, False, argparse.SUPPRESS) and "default" not in text
+                and not isinstance(action, (argparse._HelpAction, argparse._VersionAction))):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpWithDefaults)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
     parser = argparse.ArgumentParser(
         prog="poseapp",
@@ -27,7 +46,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argpars
     )
     parser.add_argument("--version", action="version", version=f"poseapp {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
     for module in COMMAND_MODULES:
         handlers.update(module.register(sub))

@@ -17,13 +17,13 @@ def register(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--model", choices=available_models(), help="architecture and variant")
     t.add_argument("--data", nargs="+", help="lsp:DIR lspet:DIR coco:FILE yolo:DIR project:FILE (or plain paths)")
     t.add_argument("--out", required=True, help="model folder to write, e.g. models/recurrent-lite")
-    t.add_argument("--epochs", type=integer(1))
-    t.add_argument("--batch-size", type=integer(1))
-    t.add_argument("--lr", type=positive_number)
+    t.add_argument("--epochs", type=integer(1), help="passes over the training data (default: the config's, else 40)")
+    t.add_argument("--batch-size", type=integer(1), help="people per step (default: the config's, else 16)")
+    t.add_argument("--lr", type=positive_number, help="peak learning rate (default: the config's, else 1e-3)")
     t.add_argument("--occlusion", choices=("include", "ignore", "exclude"), help="recurrent: occluded joints")
     t.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"))
     t.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long; run again to go on")
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=int, help="seed of the shuffle, augmentation and initial weights (default: 0)")
     t.add_argument("--max-steps", type=integer(1), help="the run's length in steps (the schedule spans exactly these)")
     t.add_argument("--threads", type=integer(1), help="torch CPU threads")
 
@@ -32,10 +32,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     f.add_argument("--project", required=True, help="project file whose manual annotations to train on")
     f.add_argument("--out", help="new model folder (default: MODEL-finetuned beside MODEL; for a shipped model, "
                    "in your models folder, where the window lists it)")
-    f.add_argument("--epochs", type=integer(1), default=10)
-    f.add_argument("--lr", type=positive_number, default=2e-4)
-    f.add_argument("--batch-size", type=integer(1), default=16)
-    f.add_argument("--max-minutes", type=positive_number)
+    f.add_argument("--epochs", type=integer(1), default=10, help="passes over the project's people")
+    f.add_argument("--lr", type=positive_number, default=2e-4, help="peak learning rate")
+    f.add_argument("--batch-size", type=integer(1), default=16, help="people per step")
+    f.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long")
     f.add_argument("--background", action="store_true",
                    help="one thread at the lowest priority, so a window beside it stays quick (the window uses this)")
 
@@ -59,8 +59,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--out", help="metrics JSON to write")
     e.add_argument("--force", action="store_true", help="replace an existing --out file")
     e.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run")
-    e.add_argument("--device", default="auto")
-    e.add_argument("--flip-test", action="store_true")
+    e.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
+    e.add_argument("--flip-test", action="store_true", help="also run the mirrored crop and average")
     e.add_argument("--limit", type=integer(1), help="evaluate only the first N people")
     e.add_argument("--simulate-annotator", action="store_true",
                    help="also count the corrections a person needs with and without the model re-running on them")
@@ -257,6 +257,17 @@ def _stderr_progress(total: int | None):
     return show
 
 
+def _check_config_data_paths(config_file: str, specs: tuple[str, ...]) -> None:
+    """A config's relative data paths are read from the current folder (the configs in configs/
+    assume the checkout's root), not from the config's folder: say so when one is not found."""
+    for spec in specs:
+        kind, sep, rest = spec.partition(":")
+        path = Path(rest if sep else spec)
+        if not path.is_absolute() and not path.exists():
+            raise DataError(config_file, f"its data path {spec!r} is read from the current folder ({Path.cwd()}) "
+                                         "and is not there; run from the folder its paths assume, or make them absolute")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from poseapp.engine.trainer import TrainConfig, Trainer
 
@@ -266,6 +277,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "max_minutes": args.max_minutes, "seed": args.seed, "max_steps": args.max_steps, "threads": args.threads,
     }
     config = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict({}, **overrides)
+    if args.config and not args.data:
+        _check_config_data_paths(args.config, config.data)
     result = Trainer(config, args.out).run()
     return 3 if result.get("stopped") else 0  # 3: stopped early with a checkpoint; run again to resume
 
