@@ -161,3 +161,28 @@ def test_train_refuses_an_out_folder_holding_a_model_or_other_files(model_dir, l
     assert main(args + ["--out", str(other)]) == 1
     assert "holds files" in capsys.readouterr().err and sorted(os.listdir(other)) == ["holiday.jpg"]
 
+
+
+def test_ctrl_c_on_predict_keeps_the_frames_finished(model_dir, video_path, tmp_path):
+    """A real SIGINT to the real command, part way through a video: the frames done are written."""
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "partial.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "poseapp", "predict", "--model", str(model_dir), "--input", str(video_path),
+         "--boxes", "whole", "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()  # the progress line written after the first 10% of the frames
+        assert "frames" in first or "/s" in first, first
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    results = json.loads(out.read_text())
+    assert summary["interrupted"] is True and 0 < summary["frames"] < 795
+    assert len({r["frame"] for r in results}) == summary["frames"] and "Traceback" not in stderr
+    assert f"holds the {summary['frames']} frames finished" in stderr

@@ -193,6 +193,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     show_progress(finished=True)
     write_json_atomic(args.out, results)
     print(json.dumps({"out": args.out, "model": predictor.model_id, "device": str(predictor.device), **summary}))
+    if summary["interrupted"]:
+        print(f"poseapp predict: interrupted: {args.out} holds the {summary['frames']} frames finished before Ctrl+C",
+              file=sys.stderr)
+        return 130
     if summary["too_small"]:
         from poseapp.engine.inference import TOO_SMALL
 

@@ -97,31 +97,42 @@ def predict_source(
     frames = people = small = 0
     input_size = predictor.model.config.input_size
     start = time.perf_counter()
-    for item in iter_inputs(source, max_frames, every):
-        if tracker is not None:
-            found, track_ids = tracker.boxes(item.image)
-        else:
-            found, track_ids = box_source.boxes(item.image), None
-        preds = predictor.predict(item.image, found, iterations=iterations)
-        if tracker is not None:
-            tracker.update(preds)
-        for n, p in enumerate(preds):
-            record = {
-                "image_id": item.image_id, "category_id": 1, "keypoints": [round(float(v), 2) for v in p.keypoints.reshape(-1)],
-                "score": round(p.score, 4), "bbox": [round(v, 2) for v in p.box], "file_name": item.name,
-                "joint_scores": [round(float(s), 4) for s in p.scores],
-            }
-            if item.frame is not None:
-                record["frame"] = item.frame
-            if track_ids is not None:
-                record["track_id"] = track_ids[n]
-            results.append(record)
-        frames += 1
-        people += len(preds)
-        small += sum(too_small(p.box, input_size) for p in preds)
-        if on_frame is not None:
-            on_frame(item, preds)
+    interrupted = False
+    try:
+        for item in iter_inputs(source, max_frames, every):
+            if tracker is not None:
+                found, track_ids = tracker.boxes(item.image)
+            else:
+                found, track_ids = box_source.boxes(item.image), None
+            preds = predictor.predict(item.image, found, iterations=iterations)
+            if tracker is not None:
+                tracker.update(preds)
+            # a frame's records land together, so an interrupt never leaves half a frame
+            results.extend(_result_records(item, preds, track_ids))
+            frames += 1
+            people += len(preds)
+            small += sum(too_small(p.box, input_size) for p in preds)
+            if on_frame is not None:
+                on_frame(item, preds)
+    except KeyboardInterrupt:  # Ctrl+C on a long video: the frames finished so far are kept
+        interrupted = True
     elapsed = time.perf_counter() - start
     return results, {"frames": frames, "people": people, "too_small": small,
                      "whole_image_fallbacks": box_source.whole_image_fallbacks, "seconds": round(elapsed, 2),
-                     "ms_per_frame": round(1000 * elapsed / max(frames, 1), 1)}
+                     "ms_per_frame": round(1000 * elapsed / max(frames, 1), 1), "interrupted": interrupted}
+
+
+def _result_records(item: FrameInput, preds: list[PersonPrediction], track_ids: list[int] | None) -> list[dict]:
+    records = []
+    for n, p in enumerate(preds):
+        record = {
+            "image_id": item.image_id, "category_id": 1, "keypoints": [round(float(v), 2) for v in p.keypoints.reshape(-1)],
+            "score": round(p.score, 4), "bbox": [round(v, 2) for v in p.box], "file_name": item.name,
+            "joint_scores": [round(float(s), 4) for s in p.scores],
+        }
+        if item.frame is not None:
+            record["frame"] = item.frame
+        if track_ids is not None:
+            record["track_id"] = track_ids[n]
+        records.append(record)
+    return records
