@@ -250,3 +250,14 @@ def test_channels_last_inference_gives_the_same_keypoints(lsp_dir):
     fast = Predictor.from_path(resolve_model("default")).predict(image, box)[0]
     plain = Predictor.from_path(resolve_model("default"), channels_last=False).predict(image, box)[0]
     np.testing.assert_allclose(fast.stages, plain.stages, atol=0.01)
+
+
+def test_mirroring_keypoints_twice_gives_them_back_and_swaps_sides_once():
+    from poseapp.core.skeleton import LSP14
+    from poseapp.engine.predictor import mirror_keypoints
+
+    perm = LSP14.flip_permutation()
+    points = np.random.default_rng(0).uniform(0, 127, (2, 3, 14, 2))
+    once = mirror_keypoints(points, perm, 128, axis=2)
+    assert np.allclose(once[..., perm[0], 0], 127 - points[..., 0, 0])
+    assert np.allclose(mirror_keypoints(once, perm, 128, axis=2), points)

@@ -207,8 +207,7 @@ class Predictor:
         maps = stage_heatmaps(model, output) if keep_heatmaps or cache.flipped is not None else None
         if cache.flipped is not None:
             perm = self.skeleton().flip_permutation()
-            kps_f = kps[perm].copy()
-            kps_f[:, 0] = model.config.input_size - 1 - kps_f[:, 0]
+            kps_f = mirror_keypoints(kps, perm, model.config.input_size)
             hint_maps_f = torch.from_numpy(model.encode_hints(kps_f)).unsqueeze(0).to(self.device)
             hint_mask_f = model.hint_channels(joints[:, perm]).to(self.device)
             out_f = model.rerun(cache.flipped, iterations, hint_maps_f, hint_mask_f)
@@ -243,9 +242,17 @@ class Predictor:
             coords, scores = decode_maps(merged, codec)
             return coords, scores, merged
         c_f, s_f = decode_output(self.model, out_f, codec)
-        c_f = c_f[:, :, perm]
-        c_f[..., 0] = size - 1 - c_f[..., 0]
+        c_f = mirror_keypoints(c_f, perm, size, axis=2)
         return 0.5 * (coords + c_f), 0.5 * (scores + s_f[:, :, perm]), maps
+
+
+def mirror_keypoints(points: np.ndarray, perm: list[int], size: int, axis: int = 0) -> np.ndarray:
+    """Keypoints (joints along ``axis``, x in the last dimension's first slot) in the horizontally
+    mirrored crop of side ``size``: left and right swap (``perm``) and x reflects about the
+    centre of the pixel grid. The mirror of the mirror is the original."""
+    mirrored = np.take(points, perm, axis=axis).copy()
+    mirrored[..., 0] = size - 1 - mirrored[..., 0]
+    return mirrored
 
 
 def time_it(fn, repeat: int = 5) -> float:
