@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--joint", help="show this joint's heatmap (default: all joints)")
     parser.add_argument("--step", type=int, help="iteration or stage to show (default: the last)")
     parser.add_argument("--size", default="1366x768")
-    parser.add_argument("--scene", default="main", choices=("main", "joints", "add", "retrain", "occlusion", "shortcuts"))
+    parser.add_argument("--scene", default="main", choices=("main", "model", "joints", "add", "retrain", "occlusion", "shortcuts"))
     args = parser.parse_args()
     app = application()
     window = MainWindow()
@@ -95,11 +95,16 @@ def _occlusion(window, app):
     return window
 
 
+def _model(window, app):
+    window.side_tabs.setCurrentIndex(0)  # the Model tab: model, device, iterations, flip test, run, info
+    return window
+
+
 def _shortcuts(window, app):
     return window.show_shortcuts()
 
 
-SCENES = {"joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts}
+SCENES = {"model": _model, "joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts}
 
 
 if __name__ == "__main__":

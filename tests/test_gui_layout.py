@@ -50,4 +50,11 @@ def test_the_window_fits_a_small_screen_without_overlaps(qtbot, tmp_path, size):
     top = panel.mapTo(viewport, QtCore.QPoint(0, 0)).y()
     if size == (1366, 768):
         assert top >= 0 and top + panel.height() <= viewport.height()  # all of it, nothing below a fold
+        # the Model tab too: its info line (the card's figures) is read without scrolling
+        win.side_tabs.setCurrentIndex(0)
+        QtWidgets.QApplication.processEvents()
+        area = win.side_tabs.currentWidget()
+        info = win.model_panel.info
+        bottom = info.mapTo(area.viewport(), QtCore.QPoint(0, info.height())).y()
+        assert info.text() and bottom <= area.viewport().height(), (bottom, area.viewport().height())
     win.close_project()
