@@ -566,8 +566,14 @@ def test_keys_p_reach_every_person_and_2_1_0_set_the_flag_in_one_key(window, qtb
     window.show_frame(crowded)
     people = window.project.instances(crowded)
     canvas = window.canvas
+    table = window.joint_table
+    assert table.rowCount() == 0
+    # the empty table says how to fill it: its middle is drawn on, not left blank
+    middle = table.viewport().grab().toImage().copy(table.viewport().rect().adjusted(40, 40, -40, -40))
+    assert len({middle.pixel(x, y) for x in range(0, middle.width(), 3) for y in range(0, middle.height(), 3)}) > 1
     qtbot.keyClick(canvas, QtCore.Qt.Key.Key_P)
     assert window.selected == (people[0].id, 0)
+    assert table.rowCount() == len(people[0].keypoints)
     qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Tab)
     qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Tab)
     qtbot.keyClick(canvas, QtCore.Qt.Key.Key_P)

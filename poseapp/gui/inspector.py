@@ -46,6 +46,17 @@ class JointTable(QtWidgets.QTableWidget):
         self.instance_id: int | None = None
         self.cellClicked.connect(lambda row, _col: self.instance_id is not None and self.joint_chosen.emit(self.instance_id, row))
 
+    # said in the empty table, so a new user learns how to fill it
+    EMPTY_HINT = "No person selected.\nClick a joint on the image, or press P,\nto list that person's joints here."
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self.rowCount() == 0:
+            painter = QtGui.QPainter(self.viewport())
+            painter.setPen(self.palette().color(QtGui.QPalette.ColorGroup.Disabled, QtGui.QPalette.ColorRole.Text))
+            painter.drawText(self.viewport().rect(), QtCore.Qt.AlignmentFlag.AlignCenter, self.EMPTY_HINT)
+            painter.end()
+
     def show_instance(self, instance: Instance | None, joint_names: list[str], selected: int | None = None) -> None:
         self.instance_id = instance.id if instance is not None else None
         self.setRowCount(0 if instance is None else len(joint_names))
