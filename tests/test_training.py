@@ -341,7 +341,9 @@ def test_run_with_hints_and_ema_resumes_to_the_same_weights_and_ema(tmp_path, ls
     stream = io.StringIO()
     result = Trainer(_tiny(lsp_dir, **cfg), tmp_path / "resumed", progress=Progress(stream)).run()
     assert not result["stopped"] and result["history"][-1]["steps"] == 5  # the run ends inside epoch 0
-    assert _events(stream)[-1] == {**_events(stream)[-1], "event": "done", "steps": 5}
+    # the counters agree: one (cut-short) epoch of the three planned, the 5 steps of 5
+    assert _events(stream)[-1] == {**_events(stream)[-1], "event": "done", "steps": 5, "total_steps": 5,
+                                   "epochs": 1, "epochs_planned": 3}
     a, b = ckpt.load_state(tmp_path / "straight"), ckpt.load_state(tmp_path / "resumed")
     for part in ("model", "ema"):
         for key in a[part]:

@@ -368,7 +368,9 @@ class Trainer:
                 dist.barrier()
         # a run that ends at max_steps inside an epoch has moved its counters to the next epoch's start
         steps = self.history[-1]["steps"] if self.history else self.global_step
-        self.progress("done", best=self.best, epochs=cfg.epochs, steps=steps, train_seconds=round(self.train_seconds))
+        # epochs: those run (the last maybe cut short by max_steps), as the card's epochs_run; planned: the config's
+        self.progress("done", best=self.best, epochs=len(self.history), epochs_planned=cfg.epochs, steps=steps,
+                      total_steps=self.total_steps, train_seconds=round(self.train_seconds))
         return {"stopped": False, "best": self.best, "history": self.history}
 
     def _setup(self) -> None:

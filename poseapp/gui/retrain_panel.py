@@ -141,7 +141,7 @@ class RetrainPanel(QtWidgets.QWidget):
     def _show(self, e: dict) -> None:
         kind = e.get("event")
         if kind == "start":
-            total = e["epochs"] * e["steps_per_epoch"]
+            total = e.get("total_steps") or e["epochs"] * e["steps_per_epoch"]  # a max_steps run ends early
             self.progress.setRange(0, total)
             self._steps_per_epoch = e["steps_per_epoch"]
             self._val_people = e["val_samples"]
