@@ -115,3 +115,30 @@ def test_poseapp_predict_results_land_on_the_images_they_name(tmp_path, small_ls
         with pytest.raises(Exception, match="im0005.jpg .image_id 1. is not an image of this project"):
             import_source(project, out, fmt="coco-results")
         assert project.instance_count() == 0
+
+
+def test_predict_results_import_into_a_bare_video_project(tmp_path, video_path, capsys):
+    """A video imported on its own has no skeleton nor category: `poseapp predict`'s results on it
+    were refused ("category_id 1 is not a category of this project"). The one built-in skeleton
+    with that many joints is taken, and the round trip through export holds."""
+    import json
+
+    from conftest import make_model_folder
+    from poseapp.cli import main
+
+    model = make_model_folder(tmp_path / "m")
+    results = tmp_path / "v.json"
+    project = tmp_path / "v.poseapp"
+    assert main(["import", str(video_path), "--project", str(project)]) == 0
+    assert main(["predict", "--model", str(model), "--input", str(video_path), "--out", str(results), "--boxes", "whole",
+                 "--max-frames", "2"]) == 0
+    assert main(["import", str(results), "--project", str(project)]) == 0
+    with Project.open(project) as p:
+        preds = [i for i in p.iter_instances() if i.origin == "predicted"]
+        assert len(preds) == 2 and {i.skeleton for i in preds} == {"lsp14"}
+        assert sorted(p.frame(i.frame_id).index for i in preds) == [0, 1]
+    back = tmp_path / "back.json"
+    assert main(["export", str(project), "--format", "coco-results", "--out", str(back)]) == 0
+    exported = json.loads(back.read_text())
+    xy = lambda records: [[v for n, v in enumerate(r["keypoints"]) if n % 3 != 2] for r in records]  # noqa: E731
+    assert xy(exported) == xy(json.loads(results.read_text()))  # the third value: a flag out, a score in

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from poseapp.core.errors import DataError
+from poseapp.core.skeleton import PRESETS
 from poseapp.formats.coco import load_json
 from poseapp.formats.coco_export import IdPlan, _number, category_table
 from poseapp.formats.dataset import Problems, describe, is_coordinate, is_finite_number, is_int
@@ -109,21 +110,28 @@ def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
     skeletons = {int(cat["id"]): skel for cat, skel in project.categories()}
     problems = Problems(batch.annotation_file)
     instances = []
+    presets_used: set[str] = set()  # skeletons the project lacks (a bare video's), known by their joint count
     for n, det in enumerate(batch.detections):
         frame_id = _frame_of(det, frames, names, f"[{n}]", problems)
         if frame_id is None:
             continue
-        skeleton = _skeleton_for(project, skeletons, det, f"[{n}]", problems, frame_id)
+        preset = _preset_for(project, det)
+        skeleton = preset or _skeleton_for(project, skeletons, det, f"[{n}]", problems, frame_id)
         if skeleton is None:
             continue
+        if preset is not None:
+            presets_used.add(preset)
         kps = det.keypoints.copy()
         kps[:, 2] = np.where(det.keypoints[:, 2] > 0, 2, 0)
         instances.append(Instance(
             frame_id=frame_id, skeleton=skeleton, keypoints=kps, bbox=det.bbox, origin="predicted",
-            model_id=batch.model, score=det.score, joint_scores=det.keypoints[:, 2].copy(), category_id=det.category_id,
+            model_id=batch.model, score=det.score, joint_scores=det.keypoints[:, 2].copy(),
+            category_id=None if preset is not None else det.category_id,
         ))
     problems.raise_if_any()
     with project.transaction():
+        for name in sorted(presets_used):
+            project.ensure_skeleton(PRESETS[name])
         project.add_instances(instances)
     summary = ImportSummary(batch.format, str(batch.annotation_file), images=len({i.frame_id for i in instances}),
                             instances=len(instances), notes=[f"filed as predictions of model {batch.model!r}"])
@@ -173,6 +181,15 @@ def _frames_by_name(project: Project) -> dict[tuple[str, int | None], list[int]]
 def _frames_by_image_id(project: Project) -> dict[int, int]:
     ids = IdPlan(project)
     return {ids.image_id(project.frame(fid)): fid for fid in project.frame_ids()}
+
+
+def _preset_for(project: Project, det: Detection) -> str | None:
+    """For a project with no skeleton of this many joints (a video imported bare, then `poseapp
+    predict`'s results on it): the one built-in skeleton with that many joints, if one."""
+    if any(project.skeleton(s).num_joints == len(det.keypoints) for s in project.skeleton_names()):
+        return None
+    fits = [name for name, s in PRESETS.items() if s.num_joints == len(det.keypoints)]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _skeleton_for(project: Project, skeletons: dict[int, str], det: Detection, where: str, problems: Problems,
