@@ -290,7 +290,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _default_finetune_out(model: Path) -> Path:
     """Beside a user's model; a shipped model's fine-tuned copy goes to the user's models (the
     checkout or installation may be read-only, and a new model is the user's)."""
-    from poseapp.demo import data_home
+    from poseapp.core.paths import data_home
     from poseapp.engine.zoo import SHIPPED
 
     root = data_home() / "models" if model.resolve().parent == SHIPPED.resolve() else model.parent
