@@ -6,7 +6,6 @@ Run (one core): OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python bench/recipe.py RUNS 
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import time

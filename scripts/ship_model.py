@@ -109,7 +109,7 @@ def training_fit(predictor: Predictor, card: dict, data: Path, people: int = 200
     """PCK on an evenly spread subset of the model's training people, un-augmented crops: what the
     trainer's train_eval measures each epoch, for runs that did not (train/val fit in the card)."""
     from poseapp.engine.dataset import ImageCache, PoseDataset
-    from poseapp.engine.trainer import evaluate_crops
+    from poseapp.engine.evaluate import evaluate_crops
 
     specs = [spec.replace("../shared/data", str(data)) for spec in card["training"]["data"]]
     train = [s for spec in specs for s in split_samples(load_samples(spec))[0]]

@@ -19,7 +19,7 @@ import pytest
 from poseapp.core.errors import ProjectError, ProjectLockedError
 from poseapp.core.skeleton import LSP14
 from poseapp.store import Instance, Project
-from poseapp.store.project import check_project_file
+from poseapp.store.project_file import check_project_file
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -237,7 +237,7 @@ def test_annotator_like_hint_training_hints_the_joints_the_first_estimate_gets_m
 
 @pytest.mark.parametrize("bad", [{"hint_worst": 1.5}, {"hint_worst": True}, {"hint_limb_ends": "middle"}])
 def test_hint_options_are_validated(bad):
-    from poseapp.engine.trainer import TrainConfig
+    from poseapp.engine.train_config import TrainConfig
 
     with pytest.raises(ValueError):
         TrainConfig(model="recurrent-lite", **bad)

@@ -14,7 +14,8 @@ import torch
 from safetensors.torch import load_file
 
 from poseapp.engine import checkpoint as ckpt
-from poseapp.engine.trainer import Progress, TrainConfig, Trainer, cpu_has_fast_bf16
+from poseapp.engine.train_device import cpu_has_fast_bf16
+from poseapp.engine.trainer import Progress, TrainConfig, Trainer
 from poseapp.models import build_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +34,7 @@ def test_short_run_on_lsp_learns(tmp_path, lsp_dir):
     )
     # the untrained network's PCK is the chance level here
     from poseapp.engine.dataset import PoseDataset
-    from poseapp.engine.trainer import evaluate_crops
+    from poseapp.engine.evaluate import evaluate_crops
 
     trainer = Trainer(cfg, tmp_path / "run", progress=Progress(io.StringIO()))
     train, val = trainer._load_data()

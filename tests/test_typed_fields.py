@@ -10,7 +10,7 @@ import pytest
 from poseapp.core.errors import DataError
 from poseapp.core.typed_fields import describe, matches
 from poseapp.data.augment import AugmentConfig
-from poseapp.engine.trainer import TrainConfig
+from poseapp.engine.train_config import TrainConfig
 from poseapp.models.registry import _REGISTRY, make_config
 
 

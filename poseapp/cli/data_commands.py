@@ -13,7 +13,7 @@ from poseapp.formats import (
 from poseapp.formats.output import check_new_file
 from poseapp.formats.registry import DUPLICATES
 from poseapp.store import Project
-from poseapp.store.project import PROJECT_SUFFIX, is_project_file
+from poseapp.store.project_file import PROJECT_SUFFIX, is_project_file
 
 
 def register(sub: argparse._SubParsersAction) -> dict:

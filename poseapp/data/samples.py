@@ -15,7 +15,7 @@ from poseapp.core.errors import DataError
 from poseapp.formats import IMPORTERS, detect_format, read_source
 from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
-from poseapp.store.project import is_project_file
+from poseapp.store.project_file import is_project_file
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The trainer: typed config, the papers' schedules, mixed precision, validation every epoch,
-checkpoints that resume exactly, progress as JSON lines, DDP under torchrun.
+"""The trainer: the papers' schedules, mixed precision, validation every epoch, checkpoints that
+resume exactly, progress as JSON lines, DDP under torchrun. Its options are a TrainConfig
+(train_config.py); the device and precision it picks come from train_device.py.
 
 Resuming is exact because everything random is a function of (seed, epoch, index): the epoch's
 shuffle comes from a generator seeded with (seed, epoch), each sample's augmentation from
@@ -8,15 +9,12 @@ shuffle comes from a generator seeded with (seed, epoch), each sample's augmenta
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
-import platform
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,174 +23,23 @@ import torch
 import torch.distributed as dist
 
 from poseapp.core.errors import DataError, PoseAppError
-from poseapp.core.typed_fields import check_field_types
-from poseapp.data.augment import AugmentConfig
 from poseapp.data.samples import PoseSample, load_samples
 from poseapp.data.splits import training_split
 from poseapp.engine import checkpoint as ckpt
 from poseapp.engine.dataset import ImageCache, PoseDataset
-from poseapp.engine.hint_training import HintSampler
-from poseapp.engine.decoding import decode_output
 from poseapp.engine.ema import ModelEMA
-from poseapp.models.losses import OCCLUSION_MODES, LossConfig
-from poseapp.engine.metrics import pck_table
-from poseapp.core.skeleton import preset
+from poseapp.engine.evaluate import evaluate_crops
+from poseapp.engine.hint_training import HintSampler
+from poseapp.engine.train_config import RESUMABLE_CHANGES, TrainConfig
+from poseapp.engine.train_device import (
+    amp_dtype_for,
+    amp_note,
+    hardware_description,
+    pick_device,
+)
 from poseapp.models import build_model, make_config, normalise_images, resolve
+from poseapp.models.losses import LossConfig
 from poseapp.models.registry import override_config
-
-
-_ABSENT = object()  # an option one identity has and the other lacks
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    model: str = "recurrent-lite"
-    model_overrides: dict[str, Any] = field(default_factory=dict)
-    data: tuple[str, ...] = ()
-    epochs: int = 40
-    batch_size: int = 16
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    optimizer: str = "adamw"  # adamw or sgd
-    warmup_steps: int = 200
-    occlusion: str = "include"  # recurrent: include, ignore or exclude
-    foreground_weight: float = 10.0
-    cascade_schedule: str = "staged"  # part_regression: staged (detector, regressor, joint) or joint
-    stage_schedule: str = "sequential"  # deeppose: sequential (one stage at a time) or joint
-    amp: str = "auto"  # auto, bf16, fp16 or off
-    seed: int = 0
-    log_every: int = 20
-    checkpoint_minutes: float = 10.0
-    max_minutes: float | None = None
-    max_train: int | None = None  # cap on training samples (quick runs, tests)
-    max_val: int | None = None
-    # Fine-tuning: start from this model folder. model_overrides then change its config, and may
-    # only add input channels (e.g. hint_input), whose new weights start at zero.
-    init_from: str | None = None
-    # Which epoch's weights the run ships. 'best' picks by validation PCK, the same split the card
-    # reports, so its figure is a best-of-N on that split; 'last' makes no choice on it.
-    keep: str = "last"
-    augment: dict[str, Any] = field(default_factory=dict)
-    # The run's length in optimizer steps when set: the warm-up + cosine schedule spans exactly
-    # these steps (equal-budget experiments, long runs planned in steps) and the run ends there.
-    max_steps: int | None = None
-    ema_decay: float = 0.0  # > 0: evaluate and ship an exponential moving average of the weights
-    # Hint training (models with supports_hints): this share of samples gets 1..max_hints random
-    # labelled joints' ground-truth maps in the recurrent input, so the model learns to use corrections.
-    hints: float = 0.0
-    max_hints: int = 7
-    # The share of hinted samples whose hints are the joints the model's own feed-forward estimate
-    # gets most wrong, as an annotator picks them (the rest get random joints).
-    hint_worst: float = 0.0
-    # Where a hinted limb map's other end is drawn when that end is not hinted: at the truth, or at
-    # the model's own estimate, as Predictor.refine draws it at inference.
-    hint_limb_ends: str = "truth"
-    train_eval: int = 200  # training samples (un-augmented) evaluated each epoch, to tell underfitting from overfitting
-    threads: int | None = None  # torch CPU threads (None: torch's default)
-    # NHWC tensors: oneDNN's bf16 convolutions run about 1.8x faster so at widths 32/64/128 (bench/RESULTS.md)
-    channels_last: bool = True
-
-    def __post_init__(self) -> None:
-        check_field_types(self)  # "data": "lsp:..." (not a list) or "lr": "1e-3" are refused by name
-        resolve(self.model)  # raises for unknown names
-        for name, check in (("model_overrides", lambda: make_config(self.model, **self.model_overrides)),
-                            ("augment", lambda: AugmentConfig(**_augment_args(self.augment)))):
-            try:
-                check()  # raises for unknown or ill-typed fields
-            except (TypeError, ValueError, KeyError) as exc:
-                raise ValueError(f"{name}: {exc.args[0] if exc.args else exc}") from None
-        choices = {"occlusion": OCCLUSION_MODES, "amp": ("auto", "bf16", "fp16", "off"), "keep": ("last", "best"),
-                   "optimizer": ("adamw", "sgd"), "cascade_schedule": ("staged", "joint"),
-                   "stage_schedule": ("sequential", "joint"), "hint_limb_ends": ("truth", "estimate")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "log_every": self.log_every,
-                    "checkpoint_minutes": self.checkpoint_minutes, "foreground_weight": self.foreground_weight,
-                    "max_hints": self.max_hints}
-        for name in ("max_steps", "max_train", "max_val", "threads"):
-            if getattr(self, name) is not None:
-                positive[name] = getattr(self, name)
-        for name, value in positive.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{name} must be a positive number, not {value!r}")
-        for name in ("epochs", "batch_size", "log_every", "max_hints", "warmup_steps", "seed", "train_eval"):
-            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int):
-                raise ValueError(f"{name} must be an integer, not {getattr(self, name)!r}")
-        if not isinstance(self.channels_last, bool):
-            raise ValueError("channels_last must be true or false")
-        if self.weight_decay < 0 or self.warmup_steps < 0 or self.train_eval < 0:
-            raise ValueError("weight_decay, warmup_steps and train_eval must not be negative")
-        if self.max_minutes is not None and self.max_minutes < 0:
-            raise ValueError("max_minutes must not be negative")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError("ema_decay must lie in [0, 1): 0 is off, 0.999 a usual value")
-        if not 0.0 <= self.hints <= 1.0:
-            raise ValueError("hints is the share of samples with hints, in [0, 1]")
-        if isinstance(self.hint_worst, bool) or not isinstance(self.hint_worst, (int, float)) or not 0.0 <= self.hint_worst <= 1.0:
-            raise ValueError("hint_worst is the share of hinted samples given their worst joints, in [0, 1]")
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike, **overrides: Any) -> "TrainConfig":
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(path, "training config not found") from None
-        except json.JSONDecodeError as exc:
-            raise DataError(path, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
-        return cls.from_dict(data, source=path, **overrides)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], source: Any = None, **overrides: Any) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise DataError(source, f"unknown training option(s) {sorted(unknown)}; known: {sorted(names)}")
-        merged = {**values, **{k: v for k, v in overrides.items() if v is not None}}
-        if isinstance(merged.get("data"), list):  # JSON's list; anything else fails the type check
-            merged["data"] = tuple(merged["data"])
-        try:
-            return cls(**merged)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise DataError(source, str(exc)) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["data"] = list(self.data)
-        return data
-
-    def differences(self, saved_identity: str) -> list[str]:
-        """The options in which a saved run's identity differs from this config. An option added to
-        poseapp after the run was saved matches when this config leaves it at its default."""
-        saved = self.saved_options(saved_identity)
-        if saved is None:
-            return ["(unreadable saved config)"]
-        current = json.loads(self.identity())
-        return [n for n in sorted(set(saved) | set(current)) if saved.get(n, _ABSENT) != current.get(n, _ABSENT)]
-
-    @classmethod
-    def saved_options(cls, saved_identity: str) -> dict[str, Any] | None:
-        """A saved run's options, those it predates at their defaults; None when unreadable."""
-        try:
-            saved = json.loads(saved_identity)
-        except (TypeError, json.JSONDecodeError):
-            return None
-        return {**json.loads(cls().identity()), **saved}
-
-    def identity(self) -> str:
-        """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""
-        data = self.to_dict()
-        for key in ("max_minutes", "log_every", "checkpoint_minutes", "threads"):
-            data.pop(key)
-        return json.dumps(data, sort_keys=True)
-
-
-def _augment_args(values: dict[str, Any]) -> dict[str, Any]:
-    known = {f.name for f in dataclasses.fields(AugmentConfig)}
-    if set(values) - known:
-        raise KeyError(f"unknown option(s) {sorted(set(values) - known)}; known: {sorted(known)}")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 class Progress:
@@ -208,33 +55,6 @@ class Progress:
             self.stream.flush()
 
 
-def _amp_dtype(device: torch.device, mode: str) -> torch.dtype | None:
-    if mode == "off":
-        return None
-    if device.type == "cuda":
-        if mode == "fp16":
-            return torch.float16
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if mode == "fp16":
-        raise PoseAppError("fp16 autocast needs a CUDA GPU; use bf16 or off on the CPU")
-    # Without native bf16 (AVX512-BF16/AMX) oneDNN emulates it: 50x slower than fp32 on an AVX2 CPU,
-    # and it has no bf16 LSTM at all. So "bf16" means "bf16 where the CPU has it", like "auto";
-    # the start event says which was used (amp, amp_note).
-    if mode in ("bf16", "auto") and cpu_has_fast_bf16():
-        return torch.bfloat16
-    return None
-
-
-def cpu_has_fast_bf16() -> bool:
-    return bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
-
-
-def _amp_note(device: torch.device, mode: str, dtype: torch.dtype | None) -> str | None:
-    if device.type == "cpu" and mode == "bf16" and dtype is None:
-        return "bf16 asked for, but this CPU has no native bf16: training in fp32"
-    return None
-
-
 def check_run_folder(out: Path) -> None:
     """A run writes into a new or empty folder, or resumes the run saved in it. Any other folder is
     refused: a shipped model or someone's files would be overwritten by this run's weights and card."""
@@ -244,25 +64,6 @@ def check_run_folder(out: Path) -> None:
         what = "a model" if (out / ckpt.CARD).is_file() else "files"
         raise DataError(out, f"holds {what} but no training run to resume ({ckpt.STATE}); "
                              "train into a new or empty folder")
-
-
-def pick_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device("cpu")
-
-
-def hardware_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            name = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    threads = torch.get_num_threads()
-    return f"{name} CPU, {threads} thread{'s' if threads != 1 else ''}"
 
 
 class Trainer:
@@ -277,7 +78,7 @@ class Trainer:
         self.world = dist.get_world_size() if self.distributed else 1
         self.progress = progress or Progress(enabled=self.rank == 0)
         self.device = pick_device()
-        self.amp_dtype = _amp_dtype(self.device, config.amp)
+        self.amp_dtype = amp_dtype_for(self.device, config.amp)
         self._samples = samples
         self._stop = False
         self.skipped_other_skeletons = 0
@@ -350,7 +151,7 @@ class Trainer:
             epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps,
             image_load_s=round(self._load_s, 1), out=str(self.out), threads=torch.get_num_threads(),
             channels_last=self.channels_last,
-            **({"amp_note": note} if (note := _amp_note(self.device, cfg.amp, self.amp_dtype)) else {}),
+            **({"amp_note": note} if (note := amp_note(self.device, cfg.amp, self.amp_dtype)) else {}),
         )
         old_handlers = self._install_signal_handlers()
         self._last_save = self._run_start = time.time()
@@ -382,7 +183,7 @@ class Trainer:
         size = self.model.config.input_size
         cache = ImageCache()
         self._load_s = cache.preload(self.train + self.val)
-        augment = AugmentConfig(**_augment_args(cfg.augment))
+        augment = cfg.augment_config()
         self.train_set = PoseDataset(self.train, codec, size, augment, cache, seed=cfg.seed)
         self.val_set = PoseDataset(self.val, codec, size, None, cache)
         # a fixed, evenly spread subset of the training samples, un-augmented: train PCK next to val PCK
@@ -653,33 +454,6 @@ def threading_is_not_main() -> bool:
     return threading.current_thread() is not threading.main_thread()
 
 
-@torch.no_grad()
-def evaluate_crops(model, dataset: PoseDataset, device, amp_dtype=None, batch_size: int = 32) -> dict[str, Any]:
-    """PCK@0.2 per group, total and per iteration/stage, on un-augmented crops (PCK is invariant to
-    the crop's scale and shift, so crop coordinates give the image-coordinate figures)."""
-    model.eval()
-    codec = model.codec()
-    preds, gts = [], []
-    for start in range(0, len(dataset), batch_size):
-        items = [dataset[i] for i in range(start, min(len(dataset), start + batch_size))]
-        images = normalise_images(torch.stack([x[0] for x in items]).to(device))
-        with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-            output = model(images)
-        coords, _ = decode_output(model, output, codec)
-        preds.append(coords)
-        gts.append(np.stack([x[3].numpy() for x in items]))
-    pred = np.concatenate(preds)  # (N, T, K, 2)
-    gt = np.concatenate(gts)
-    skeleton = preset(model.config.skeleton)
-    per_stage = [pck_table(pred[:, t], gt, skeleton) for t in range(pred.shape[1])]
-    return {
-        "pck@0.2": per_stage[-1],
-        "per_iteration": [{"stage": name, "pck@0.2_total": table["total"]}
-                          for name, table in zip(model.stage_names(pred.shape[1]), per_stage)],
-        "n": int(len(gt)),
-    }
-
-
 def _lineage(path: str, card: dict[str, Any]) -> dict[str, Any]:
     """What a fine-tuned model started from, copied at the time, so that its card still tells the
     whole training history after the parent folder is retrained or deleted."""
@@ -694,10 +468,6 @@ def _lineage(path: str, card: dict[str, Any]) -> dict[str, Any]:
     if "initialized_from" in training:  # chains of fine-tuning keep every ancestor
         parent["initialized_from"] = training["initialized_from"]
     return parent
-
-
-# Options a resumed run may change: how hints are drawn. The change is logged and kept in the card.
-RESUMABLE_CHANGES = ("hints", "max_hints", "hint_worst", "hint_limb_ends")
 
 
 def _only_adds_hint_input(saved: dict[str, Any], current: dict[str, Any]) -> bool:

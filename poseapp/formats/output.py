@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from poseapp.core.atomic import atomic_directory, atomic_open
 from poseapp.core.errors import DataError
-from poseapp.store.project import PROJECT_SUFFIX, is_sqlite_file, project_of_working_file
+from poseapp.store.project_file import PROJECT_SUFFIX, is_sqlite_file, project_of_working_file
 
 MARKER = ".poseapp-export"
 

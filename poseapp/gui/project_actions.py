@@ -16,7 +16,7 @@ from poseapp.formats import EXPORTERS, IMPORTERS, export_project, import_source
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import Project
-from poseapp.store.project import PROJECT_SUFFIX
+from poseapp.store.project_file import PROJECT_SUFFIX
 
 
 class ProjectActionsMixin:

@@ -85,7 +85,7 @@ class SessionMixin:
 
     def import_dropped(self, paths: list[Path]) -> int:
         """Import each dropped path; a dropped project file is opened instead. Returns how many worked."""
-        from poseapp.store.project import PROJECT_SUFFIX
+        from poseapp.store.project_file import PROJECT_SUFFIX
 
         done = 0
         for path in paths:
