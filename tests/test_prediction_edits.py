@@ -128,3 +128,43 @@ def test_a_prediction_edited_before_the_mark_existed_counts_as_edited():
     old = Instance(frame_id=1, skeleton="lsp14", keypoints=_person(), origin="predicted", extra={"placed": [3]})
     assert is_edited_prediction(old)
     assert not is_edited_prediction(old.copy(extra={})) and not is_edited_prediction(old.copy(origin="manual"))
+
+
+def _run(project, fid, replaced):
+    """What predict_frames does to a frame: the model's earlier prediction out, a new one in."""
+    old_state = project.frame(fid).state
+    gone = [project.delete_instance(r.id, frame_state=None) for r in replaced]
+    return (fid, old_state, gone, [_prediction(project, fid)])
+
+
+def test_a_model_run_undoes_to_the_very_records_it_replaced_and_redoes_without_the_model(project):
+    from poseapp.store.edits import ModelRun
+
+    fids = _frame(project, 2)
+    before = [_prediction(project, fid) for fid in fids]
+    states = [project.frame(fid).state for fid in fids]
+    run = ModelRun(project, "model run", [_run(project, fid, [b]) for fid, b in zip(fids, before)])
+    after = [project.instances(fid)[0] for fid in fids]
+    run.revert()
+    for fid, b, state in zip(fids, before, states):
+        (back,) = project.instances(fid)
+        assert back.same_as(b) and project.frame(fid).state == state
+    run.apply()
+    for fid, a in zip(fids, after):
+        (again,) = project.instances(fid)
+        assert again.same_as(a)
+
+
+def test_undoing_a_run_keeps_a_prediction_the_user_edited_while_the_run_went_on(project):
+    from poseapp.store.edits import ModelRun
+
+    fid = _frame(project)[0]
+    before = _prediction(project, fid)
+    run = ModelRun(project, "model run", [_run(project, fid, [before])])
+    new = project.instances(fid)[0]
+    edit = MoveKeypoint(project, new.id, 2, 60.0, 60.0, "right_knee")
+    edit.apply()  # made during the run, so below it on the undo stack
+    run.revert()
+    ids = {i.id for i in project.instances(fid)}
+    assert ids == {before.id, new.id}  # the user's edit stays; the replaced prediction is back beside it
+    assert project.instance(new.id).keypoints[2, 0] == 60.0

@@ -3,7 +3,7 @@ GUI's model panel and the CLI share. No Qt here; progress and cancel come in as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import numpy as np
@@ -22,7 +22,9 @@ from poseapp.store.edits import is_edited_prediction
 class FrameResult:
     frame_id: int
     predictions: list[PersonPrediction]
-    instances: list[Instance]
+    instances: list[Instance]  # the predictions as stored
+    replaced: list[Instance] = field(default_factory=list)  # the model's earlier predictions it deleted
+    old_state: str = "unlabelled"  # the frame's state before the run (what an undo puts back)
 
 
 class FrameBoxes:
@@ -127,13 +129,14 @@ def predict_frames(
         if track_ids is not None:
             detector.update(preds)
         with project.transaction():
-            edited = []
+            old_state = project.frame(fid).state
+            edited, replaced = [], []
             for old in project.instances(fid):
                 if old.origin == "predicted" and old.model_id == predictor.model_id:
                     if is_edited_prediction(old):  # the user's edits are never replaced by a run
                         edited.append(old)
                     else:
-                        project.delete_instance(old.id, frame_state=None)
+                        replaced.append(project.delete_instance(old.id, frame_state=None))
             kept_boxes = [b for b in (extent(e.keypoints, e.bbox) for e in edited) if b is not None]
             new = [(n, p) for n, p in enumerate(preds) if not any(box_iou(p.box, b) >= SAME_PERSON_IOU for b in kept_boxes)]
             stored = [
@@ -144,7 +147,7 @@ def predict_frames(
                 ))
                 for n, p in new
             ]
-        results.append(FrameResult(fid, [p for _, p in new], stored))
+        results.append(FrameResult(fid, [p for _, p in new], stored, replaced, old_state))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results

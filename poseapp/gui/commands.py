@@ -72,6 +72,12 @@ def push_applied(stack: QUndoStack, command: StoreCommand) -> None:
     stack.push(command)
 
 
+def push_done(stack: QUndoStack, command: StoreCommand) -> None:
+    """Push a command whose edit is already in the store (a model run wrote as it went)."""
+    command._done_before_stack = True
+    stack.push(command)
+
+
 def undo_applied(stack: QUndoStack) -> None:
     """Undo the last edit in the store first; the stack moves only if that commit succeeded."""
     if stack.canUndo():

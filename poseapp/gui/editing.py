@@ -67,8 +67,13 @@ class EditingMixin:
             step()
         except (PoseAppError, sqlite3.Error) as exc:
             where = self.project.path if self.project is not None else "the project"
-            self.report_error(f"'{what}' was not saved, so it was not made: {exc}\n"
-                              f"Another program may be writing {where}, or the disk is full. Try again.")
+            if isinstance(exc, PoseAppError) and ("no instance with id" in str(exc) or "no frame with id" in str(exc)):
+                # not the disk: what the step changes left the project by a way the undo stack does not know
+                self.report_error(f"'{what}' could not be made: the person or frame it changes is no longer in "
+                                  f"{where} ({exc}). Nothing was changed.")
+            else:
+                self.report_error(f"'{what}' was not saved, so it was not made: {exc}\n"
+                                  f"Another program may be writing {where}, or the disk is full. Try again.")
             if self.current_frame_id is not None and self.project is not None:
                 self.show_frame(self.current_frame_id)  # a dragged joint goes back to where the file has it
             return False

@@ -207,7 +207,10 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             return
         row = row % self.model.rowCount() if row < 0 else min(row, self.model.rowCount() - 1)
         index = self.model.index(row)
-        self.frame_list.setCurrentIndex(index)
+        # explicitly one row: the view's own setCurrentIndex reads the keyboard's modifiers, so a
+        # frame change made by Ctrl+Z (an undo on another frame) would add to the selection
+        flags = QtCore.QItemSelectionModel.SelectionFlag
+        self.frame_list.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
         self.frame_list.scrollTo(index)
         if self.current_frame_id != self.model.frame_id(row):
             self.show_frame(self.model.frame_id(row))

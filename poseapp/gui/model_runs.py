@@ -208,6 +208,7 @@ class ModelRunsMixin:
         bar.setValue(done)
 
     def _prediction_done(self, results: list, what: str) -> None:
+        self._push_model_run(results, what)
         for result in results:
             if result.predictions:
                 self.results[result.frame_id] = result
@@ -221,6 +222,27 @@ class ModelRunsMixin:
         self.model_panel.show_warning(small)
         self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}"
                                      + (f". {small}" if small else ""), 10000)
+        if self.current_frame_id is not None:
+            self.show_frame(self.current_frame_id)
+
+    def _push_model_run(self, results: list, what: str) -> None:
+        """The run goes on the undo stack as one step (it replaced the model's earlier predictions,
+        which Ctrl+Z brings back); like any new edit it ends the redo history, whose steps may name
+        predictions the run replaced."""
+        from poseapp.gui.commands import StoreCommand, push_done
+        from poseapp.store.edits import ModelRun
+
+        if not results:
+            return
+        frames = [(r.frame_id, r.old_state, r.replaced, r.instances) for r in results]
+        edit = ModelRun(self.project, f"model run on {what}", frames)
+        ids = [r.frame_id for r in results]
+        push_done(self.undo_stack, StoreCommand(edit, after=lambda: self._forget_results(ids)))
+
+    def _forget_results(self, frame_ids: list[int]) -> None:
+        """An undone (or redone) run's heatmaps no longer belong to the people shown."""
+        for frame_id in frame_ids:
+            self.results.pop(frame_id, None)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
 

@@ -273,5 +273,52 @@ class RemoveFrames(Edit):
         restore(self.project, self.removed)
 
 
+class ModelRun(Edit):
+    """A model run's predictions, one undo step however many frames it covered: undo takes out
+    the predictions it stored and puts back the ones it replaced (with their ids, so the edits
+    below it on the stack still find them), redo does the run's changes again without the model.
+
+    The run has already written when this is made (``frames``: per frame, the records it
+    replaced, those it stored and the frame's state before). A record the user changed since
+    (an edit made while a long run went on) is left as it is, and so is its frame's state.
+    """
+
+    def __init__(self, project: Project, text: str, frames: list[tuple[int, str, list[Instance], list[Instance]]]):
+        self.project, self.text = project, text
+        self.frames = [(fid, old_state, list(replaced), list(stored)) for fid, old_state, replaced, stored in frames]
+        self.new_states = {fid: project.frame(fid).state for fid, *_ in self.frames if project.frame_exists(fid)}
+
+    def apply(self) -> None:
+        with self.project.transaction():
+            for fid, _, replaced, stored in self.frames:
+                if self.project.frame_exists(fid) and self._swap(fid, remove=replaced, put_back=stored):
+                    self.project.set_frame_state(fid, self.new_states.get(fid, "predicted"))
+
+    def revert(self) -> None:
+        with self.project.transaction():
+            for fid, old_state, replaced, stored in self.frames:
+                if self.project.frame_exists(fid) and self._swap(fid, remove=stored, put_back=replaced):
+                    self.project.set_frame_state(fid, old_state)
+
+    def _swap(self, frame_id: int, remove: list[Instance], put_back: list[Instance]) -> bool:
+        """Take out the records of ``remove`` that are still as the run left them, put back those of
+        ``put_back`` that are missing; True when nothing on the frame had changed since."""
+        current = {inst.id: inst for inst in self.project.instances(frame_id)}
+        untouched = True
+        for record in remove:
+            now = current.get(record.id)
+            if now is not None and now.same_as(record):
+                self.project.delete_instance(record.id, frame_state=None)
+            else:
+                untouched = False
+        for record in put_back:
+            if record.id not in current:
+                self.project.add_instance(record, frame_state=None)  # same id as before
+        return untouched
+
+    def frame_id(self) -> int | None:
+        return self.frames[0][0] if len(self.frames) == 1 else None
+
+
 def next_visibility(v: int) -> int:
     return VISIBILITY_CYCLE[int(v)]
