@@ -22,6 +22,10 @@ MATCH_DISTANCE = 0.5  # a detection continues a track when their centres are clo
 MIN_MEAN_SCORE = 0.25  # a pose this unsure loses its track (it drifted off the person)
 KEEP_UNCONFIRMED_SCORE = 0.45  # a track the detector misses lives on while its pose is this sure
 SAME_PERSON_DISTANCE = 0.25  # two tracks whose centres come this close (x height) follow one person
+# A track that ends (its pose turned unsure, or the detector missed it while it was unsure) lends
+# its id to a detection near where it was lost for this many frames: a walker whose pose is poor
+# for a moment keeps one id instead of a new one at every detector run.
+LOST_FRAMES = 3 * DETECT_EVERY
 
 
 @dataclass
@@ -44,15 +48,19 @@ class PoseTracker:
         self._frames_since_detection = detect_every  # the first frame is a detection frame
         self._next_id = 1
         self._pending: list[int] = []
+        self._pending_boxes: list[Box] = []
+        self.lost: list[tuple[Track, int]] = []  # (track as last seen, frames since): ids a detection may take back
 
     def boxes(self, image: np.ndarray) -> tuple[list[Box], list[int]]:
+        self.lost = [(t, age + 1) for t, age in self.lost if age + 1 <= LOST_FRAMES]
         if self.tracks and self._frames_since_detection < self.detect_every:
             self._frames_since_detection += 1
             self._pending = [t.track_id for t in self.tracks]
+            self._pending_boxes = [t.box for t in self.tracks]
             return [t.box for t in self.tracks], list(self._pending)
         self._frames_since_detection = 1
-        boxes, ids = self._match([box for box, _ in self._detect(image)])
-        self._pending = ids
+        boxes, ids = self._match(_one_detection_per_person(self._detect(image)))
+        self._pending, self._pending_boxes = ids, list(boxes)
         return boxes, list(ids)
 
     def _match(self, detections: list[Box]) -> tuple[list[Box], list[int]]:
@@ -72,25 +80,44 @@ class PoseTracker:
             if ids[di] is None and ti not in used:
                 ids[di] = self.tracks[ti].track_id
                 used.add(ti)
+        self._take_back_lost_ids(detections, ids)
         for di in range(len(ids)):
             if ids[di] is None:
                 ids[di] = self._next_id
                 self._next_id += 1
-        kept = [
-            t for ti, t in enumerate(self.tracks)
-            if ti not in used and t.score >= KEEP_UNCONFIRMED_SCORE
-            and all(_centre_distance(t.box, d) >= MATCH_DISTANCE for d in detections)
-        ]
+        kept, ended = [], []
+        for ti, t in enumerate(self.tracks):
+            if ti in used:
+                continue
+            alone = all(_centre_distance(t.box, d) >= MATCH_DISTANCE for d in detections)
+            (kept if alone and t.score >= KEEP_UNCONFIRMED_SCORE else ended).append(t)
+        self.lost += [(t, 0) for t in ended if t.track_id not in ids]
         return list(detections) + [t.box for t in kept], [int(i) for i in ids] + [t.track_id for t in kept]  # type: ignore[arg-type]
+
+    def _take_back_lost_ids(self, detections: list[Box], ids: list[int | None]) -> None:
+        """A detection no live track claimed takes the id of a recently lost track near it (closest
+        pairs first), so a person whose pose was unsure for a few frames keeps their id."""
+        pairs = sorted(
+            (_centre_distance(d, t.box), di, li) for di, d in enumerate(detections) if ids[di] is None
+            for li, (t, _) in enumerate(self.lost)
+        )
+        taken: set[int] = set()
+        for distance, di, li in pairs:
+            if distance >= MATCH_DISTANCE:
+                break
+            if ids[di] is None and li not in taken:
+                ids[di] = self.lost[li][0].track_id
+                taken.add(li)
+        self.lost = [entry for li, entry in enumerate(self.lost) if li not in taken]
 
     def update(self, predictions) -> None:
         """Follow each person to where their pose says they are; unsure poses end their track."""
         tracks = []
-        for track_id, pred in zip(self._pending, predictions):
-            if pred.score < MIN_MEAN_SCORE:
-                continue
-            box = box_from_pose(pred.keypoints, pred.scores)
-            if box is not None:
+        for track_id, used_box, pred in zip(self._pending, self._pending_boxes, predictions):
+            box = box_from_pose(pred.keypoints, pred.scores) if pred.score >= MIN_MEAN_SCORE else None
+            if box is None:  # lost here: its id waits near the box it was last looked for in
+                self.lost.append((Track(track_id, used_box, pred.score), 0))
+            else:
                 tracks.append(Track(track_id, box, pred.score))
         self.tracks = _one_track_per_person(tracks)
         if not self.tracks:
@@ -106,7 +133,9 @@ class PoseTracker:
 
     def reset(self) -> None:
         self.tracks = []
+        self.lost = []
         self._pending = []
+        self._pending_boxes = []
         self._frames_since_detection = self.detect_every
 
 
@@ -117,11 +146,27 @@ def _centre_distance(a: Box, b: Box) -> float:
     return float(np.hypot(dx, dy)) / max(a[3], b[3], 1.0)
 
 
+def _one_detection_per_person(detections: list[tuple[Box, float]]) -> list[Box]:
+    """HOG's grouping leaves two windows on one walker now and then (bench/tracks.py found most new
+    ids of a run to be such a second window, a quarter height or less from a matched one): the
+    stronger window stands for the person, so no second skeleton and no new id appears on them."""
+    kept: list[Box] = []
+    for box, _ in sorted(detections, key=lambda d: -d[1]):
+        if all(_centre_distance(box, k) >= SAME_PERSON_DISTANCE for k in kept):
+            kept.append(box)
+    return kept
+
+
 def _one_track_per_person(tracks: list[Track]) -> list[Track]:
-    """Two followed boxes can slide onto the same person (neighbours crossing); the surer pose
-    keeps the person and the other track ends, so nobody is predicted twice."""
+    """Two followed boxes can slide onto the same person (a detection that did not match the
+    person's track, neighbours crossing): the surer pose keeps the person, so nobody is predicted
+    twice, and the person keeps the older of the two ids (ids only grow), so a walker is not
+    renamed each time the detector finds them a little off their track."""
     kept: list[Track] = []
     for track in sorted(tracks, key=lambda t: -t.score):
-        if all(_centre_distance(track.box, k.box) >= SAME_PERSON_DISTANCE for k in kept):
+        same = next((n for n, k in enumerate(kept) if _centre_distance(track.box, k.box) < SAME_PERSON_DISTANCE), None)
+        if same is None:
             kept.append(track)
+        elif track.track_id < kept[same].track_id:
+            kept[same] = Track(track.track_id, kept[same].box, kept[same].score)
     return kept

@@ -1,0 +1,74 @@
+"""The tracker keeps one id per walker: through frames where the detector misses them, and through
+a few frames where their pose turns unsure (a walker entering at the image's edge, a crossing),
+after which the next detection near where they were lost takes their id back."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from poseapp.engine.tracking import LOST_FRAMES, PoseTracker
+
+
+@dataclass
+class Pose:
+    keypoints: np.ndarray
+    scores: np.ndarray
+    score: float
+
+
+def pose_in(box, score=0.8):
+    """A 14-joint pose spread over the middle of ``box``."""
+    x, y, w, h = box
+    kps = np.column_stack([np.linspace(x + 0.3 * w, x + 0.7 * w, 14), np.linspace(y + 0.1 * h, y + 0.9 * h, 14),
+                           np.full(14, 2.0)])
+    return Pose(kps, np.full(14, score), score)
+
+
+class Scene:
+    """A detector that sees the walkers listed for each frame."""
+
+    def __init__(self):
+        self.people: list = []
+
+    def __call__(self, image):
+        return [(box, 1.0) for box in self.people]
+
+
+def walk(tracker, scene, frames, unsure=()):
+    """Each frame: the walker's box moves 2 px; the pose is unsure on the frames in ``unsure``."""
+    ids = []
+    for n in range(frames):
+        box = (100.0 + 2 * n, 50.0, 40.0, 100.0)
+        scene.people = [box]
+        boxes, frame_ids = tracker.boxes(np.zeros((8, 8, 3), np.uint8))
+        tracker.update([pose_in(box, 0.1 if n in unsure else 0.8) for _ in boxes])
+        ids.extend(frame_ids)
+    return ids
+
+
+def test_a_walker_whose_pose_turns_unsure_for_a_moment_keeps_their_id():
+    scene = Scene()
+    tracker = PoseTracker(scene, detect_every=4)
+    ids = walk(tracker, scene, 16, unsure={5})  # lost at frame 5, detected again at frame 6
+    assert set(ids) == {1}
+
+
+def test_a_newcomer_far_from_a_lost_track_gets_a_new_id_and_lost_ids_expire():
+    scene = Scene()
+    tracker = PoseTracker(scene, detect_every=1)
+    scene.people = [(100.0, 50.0, 40.0, 100.0)]
+    boxes, ids = tracker.boxes(None)
+    tracker.update([Pose(np.zeros((14, 3)), np.zeros(14), 0.05)])  # unsure at once: lost
+    assert ids == [1] and [t.track_id for t, _ in tracker.lost] == [1]
+    scene.people = [(600.0, 50.0, 40.0, 100.0)]  # somebody else, far away
+    boxes, ids = tracker.boxes(None)
+    assert ids == [2]
+    tracker.update([pose_in(boxes[0])])
+    scene.people = [(600.0 + 2 * n, 50.0, 40.0, 100.0) for n in (1,)]
+    for _ in range(LOST_FRAMES):
+        boxes, ids = tracker.boxes(None)
+        tracker.update([pose_in(b) for b in boxes])
+    assert tracker.lost == []  # walker 1 was lost too long ago to lend their id
+    scene.people = [(100.0, 50.0, 40.0, 100.0), (602.0, 50.0, 40.0, 100.0)]
+    boxes, ids = tracker.boxes(None)
+    assert ids == [3, 2]
