@@ -132,13 +132,19 @@ def test_predict_results_import_into_a_bare_video_project(tmp_path, video_path, 
     assert main(["import", str(video_path), "--project", str(project)]) == 0
     assert main(["predict", "--model", str(model), "--input", str(video_path), "--out", str(results), "--boxes", "whole",
                  "--max-frames", "2"]) == 0
+    records = json.loads(results.read_text())
+    for n, record in enumerate(records):  # the walker followed through the video (predict --boxes hog writes it)
+        record["track_id"] = 7 + n
+    results.write_text(json.dumps(records))
     assert main(["import", str(results), "--project", str(project)]) == 0
     with Project.open(project) as p:
         preds = [i for i in p.iter_instances() if i.origin == "predicted"]
         assert len(preds) == 2 and {i.skeleton for i in preds} == {"lsp14"}
+        assert sorted(i.extra["track_id"] for i in preds) == [7, 8]
         assert sorted(p.frame(i.frame_id).index for i in preds) == [0, 1]
     back = tmp_path / "back.json"
     assert main(["export", str(project), "--format", "coco-results", "--out", str(back)]) == 0
     exported = json.loads(back.read_text())
     xy = lambda records: [[v for n, v in enumerate(r["keypoints"]) if n % 3 != 2] for r in records]  # noqa: E731
     assert xy(exported) == xy(json.loads(results.read_text()))  # the third value: a flag out, a score in
+    assert [r["track_id"] for r in exported] == [7, 8]  # the track ids go out again (PoseTrack's field)

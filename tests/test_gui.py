@@ -514,3 +514,36 @@ def test_opening_another_project_during_a_run_stops_the_run_cleanly(window, qtbo
 
     with Project.open(first, read_only=True) as p:
         assert any(i.origin == "predicted" for f in p.frame_ids() for i in p.instances(f))
+
+
+def test_the_peak_chart_shows_peaks_above_one(window):
+    """A heatmap peak can pass 1 (the joint table showed 1.02 while the chart, fixed at 0..1, was empty)."""
+    panel = window.heatmap_panel
+    panel.stage.setRange(0, 2)
+    panel.stage.setValue(2)
+    panel.show_peaks(np.array([0.7, 1.02, 1.31]), ["feed-forward", "iteration 1", "iteration 2"])
+    low, high = panel.plot.getViewBox().viewRange()[1]
+    assert low <= 0.7 and high >= 1.31
+    assert "peak 1.31" in panel.stage_label.text()
+
+
+def test_people_followed_through_a_video_wear_their_track_ids(window, qtbot, tiny_model):
+    from test_gui_actions import trigger, wait_job
+
+    window.model_panel.add_model(tiny_model)
+    trigger(window, "last")  # the demo video's last frame: nobody annotated there
+    selection = window.frame_list.selectionModel()
+    last = window.model.row_of(window.current_frame_id)
+    for row in (last - 2, last - 1):
+        selection.select(window.model.index(row), QtCore.QItemSelectionModel.SelectionFlag.Select)
+    frames = window.selected_frame_ids()
+    assert len(frames) == 3
+    trigger(window, "run_selection")
+    wait_job(window, qtbot)
+    shown = 0
+    for fid in frames:
+        window._go_frame(fid)
+        tracks = sorted(f"#{i.extra['track_id']}" for i in window.project.instances(fid) if "track_id" in i.extra)
+        assert sorted(label.textItem.toPlainText() for label in window.canvas.track_labels) == tracks
+        shown += len(tracks)
+    assert shown > 0

@@ -287,6 +287,11 @@ def test_u_walks_the_least_certain_joints_and_skips_the_ones_the_user_placed(win
     now = window.project.instance(predicted.id)
     free = [int(j) for j in np.argsort(now.joint_scores, kind="stable") if j != order[0]]
     assert window.selected == (predicted.id, free[0])
+    # a joint selected another way (here the surest, as a click or P might leave it) is no place in
+    # U's order: U starts again at the least sure, not after the selected joint
+    window.select_joint(predicted.id, free[-1])
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_U)
+    assert window.selected == (predicted.id, free[0])
     assert ("Select the least certain joint not placed yet (again: the next)", "U") in window.shortcut_table()
 
 

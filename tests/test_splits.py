@@ -39,3 +39,47 @@ def test_lspet_and_other_names_are_not_mistaken_for_lsp_validation(tmp_path):
     assert is_lsp_validation(sample("/d/lsp_im0903.jpg")) and is_lsp_validation(sample("/d/images/im0801.jpg"))
     assert not is_lsp_validation(sample("/d/lspet/images/im00801.jpg")) and not is_lsp_validation(sample("/d/myim0801.jpg"))
     assert not is_lsp_validation(sample("/d/im0800.jpg")) and not is_lsp_validation(sample("/d/im1001.jpg"))
+
+
+def test_the_fewest_people_the_plan_asks_for_give_the_training_and_validation_people_it_names(tmp_path, lsp_dir):
+    """The plan's minimum (MIN_TRAINING + MIN_VALIDATION) is what the split makes of it: 11 people
+    of no LSP validation image train on 8 and validate on 3; 10 are refused with that arithmetic."""
+    from poseapp.engine.finetune_plan import MIN_PEOPLE, MIN_TRAINING, MIN_VALIDATION, plan_finetune
+    from poseapp.engine.zoo import resolve_model
+
+    for count in (MIN_PEOPLE, MIN_PEOPLE - 1):
+        folder = tmp_path / f"lsp{count}"
+        (folder / "images").mkdir(parents=True)
+        shutil.copy(lsp_dir / "joints.mat", folder / "joints.mat")
+        for n in range(1, count + 1):
+            shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", folder / "images" / f"im{n:04d}.jpg")
+        with Project.open(tmp_path / f"p{count}.poseapp", create=True) as project:
+            import_source(project, folder)
+        plan = plan_finetune(tmp_path / f"p{count}.poseapp", resolve_model("default"))
+        if count == MIN_PEOPLE:
+            assert plan.problem is None and (plan.train, plan.val) == (MIN_TRAINING, MIN_VALIDATION)
+        else:
+            assert f"at least {MIN_TRAINING + MIN_VALIDATION} annotated" in plan.problem
+            assert f"({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on)" in plan.problem
+
+
+def test_the_plan_says_when_held_out_people_are_predictions_nobody_corrected(tmp_path, lsp_dir):
+    """Validating on accepted predictions no one corrected scores the model against a model: the
+    plan says how many held-out people are such (an accepted prediction with no joint placed)."""
+    from poseapp.engine.finetune_plan import UNCHECKED, plan_finetune
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.store.edits import PLACED
+
+    folder = tmp_path / "lsp"
+    (folder / "images").mkdir(parents=True)
+    shutil.copy(lsp_dir / "joints.mat", folder / "joints.mat")
+    for n in range(1, 12):
+        shutil.copy(lsp_dir / "images" / f"im{n:04d}.jpg", folder / "images" / f"im{n:04d}.jpg")
+    path = tmp_path / "p.poseapp"
+    with Project.open(path, create=True) as project:
+        import_source(project, folder)
+        first = next(project.iter_instances())  # im0001's person: the first held out (every 5th by key)
+        project.update_instance(first.id, extra={**first.extra, PLACED: []})  # as Accept leaves an unedited prediction
+    plan = plan_finetune(path, resolve_model("default"))
+    assert plan.val == 3 and plan.val_unchecked == 1
+    assert f"1 of the 3 held-out people are {UNCHECKED}" in plan.summary()

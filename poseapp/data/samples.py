@@ -15,6 +15,7 @@ from poseapp.core.errors import DataError
 from poseapp.formats import IMPORTERS, detect_format, read_source
 from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
+from poseapp.store.edits import PLACED
 from poseapp.store.project_file import is_project_file
 
 
@@ -30,6 +31,8 @@ class PoseSample:
     area: float | None = None  # COCO's segmentation area (the OKS scale); None: use the box area
     video_frame: int | None = None  # set when image_path is a video: the frame that shows the person
     invisible: tuple[int, ...] = ()  # joints the dataset marks not visible without giving a place (LSPET)
+    # an accepted prediction of which the user placed no joint: its "truth" is a model's output
+    unchecked: bool = False
 
     @property
     def image_key(self) -> str:
@@ -92,7 +95,7 @@ def _from_project(path: Path, manual_only: bool) -> list[PoseSample]:
                 bbox=inst.bbox or _extent(inst.keypoints), skeleton=inst.skeleton,
                 key=f"project:{project.frame_name(frame)}#{inst.id}", image_id=frame.ext_id, frame_id=frame.id,
                 area=inst.extra.get("area"), video_frame=frame.index if video else None,
-                invisible=_invisible(inst.extra),
+                invisible=_invisible(inst.extra), unchecked=inst.extra.get(PLACED) == [],
             ))
     return samples
 

@@ -14,7 +14,8 @@ from poseapp.engine.checkpoint import read_card
 
 MIN_VALIDATION = 3
 MIN_TRAINING = 8
-MIN_PEOPLE = MIN_TRAINING + MIN_VALIDATION + 1
+UNCHECKED = "accepted predictions with no joint corrected"  # the plan's line about them, found by the panel
+MIN_PEOPLE = MIN_TRAINING + MIN_VALIDATION  # 11: every 5th of 11 held out is 3 (the 1st, 6th, 11th)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class FinetunePlan:
     problem: str | None = None  # why the run cannot start, or None
     val_joints: int = 0  # labelled joints of the held-out people: PCK counts joints, not people
     held_out: str = ""  # which people are held out: LSP's validation images, or every Nth sample
+    val_unchecked: int = 0  # held-out people who are accepted predictions nobody corrected
 
     def summary(self) -> str:
         """What the run uses, the reason it cannot start first when it cannot."""
@@ -35,6 +37,9 @@ class FinetunePlan:
         lines.append(f"{verb[0]} on {self.train} annotated {self.skeleton} people; {verb[1]} on {self.val} held out "
                      f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, so PCK moves "
                      f"in steps of {100 / max(self.val_joints, 1):.1f}).")
+        if self.val_unchecked:
+            lines.append(f"{self.val_unchecked} of the {self.val} held-out people are {UNCHECKED}: on them "
+                         "validation PCK measures agreement with a model, not accuracy.")
         if self.skipped:
             lines.append(f"{verb[2]} {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
         return "\n".join(lines)
@@ -57,6 +62,7 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
         train, val, plan.held_out = training_split(usable)  # as the trainer will split them
         plan.train, plan.val = len(train), len(val)
         plan.val_joints = int(sum((s.keypoints[:, 2] > 0).sum() for s in val))
+        plan.val_unchecked = sum(s.unchecked for s in val)
     if usable and len(usable) >= MIN_PEOPLE and plan.train < MIN_TRAINING:
         plan.problem = (f"Fine-tuning needs at least {MIN_TRAINING} annotated {skeleton} people to train on; of this "
                         f"project's {len(usable)}, {plan.val} are LSP validation images (im0801-im1000), which no model "

@@ -144,6 +144,7 @@ class Trainer:
         self._start_wall = time.time()
         self._setup()
         self._restore(ckpt.load_state(self.out) if self.rank == 0 or self.distributed else None)
+        self._measure_starting_model()
         self.progress(
             "start", model=cfg.model, architecture=self.model.registry_name, device=str(self.device),
             amp=str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off", world_size=self.world,
@@ -151,6 +152,7 @@ class Trainer:
             epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps,
             image_load_s=round(self._load_s, 1), out=str(self.out), threads=torch.get_num_threads(),
             channels_last=self.channels_last,
+            **({"val_pck_before": self.start_val} if self.start_val is not None else {}),
             **({"amp_note": note} if (note := amp_note(self.device, cfg.amp, self.amp_dtype)) else {}),
         )
         old_handlers = self._install_signal_handlers()
@@ -244,6 +246,7 @@ class Trainer:
         self.best = json.loads(state["best"])
         self.train_seconds = float(state["train_seconds"])
         self.resumes = int(state.get("resumes", 0)) + 1
+        self.start_val = state.get("start_val")
         self.progress("resume", epoch=self.epoch, batch=self.batch_in_epoch, step=self.global_step, resumes=self.resumes)
         for change in changes:
             change.update(epoch=self.epoch, step=self.global_step)
@@ -251,6 +254,17 @@ class Trainer:
             self.progress("recipe_change", **change)
 
     resumes = 0  # how often this run was resumed, for the card
+    start_val: float | None = None  # a fine-tuning run: the starting model's PCK@0.2 on this run's validation people
+
+    def _measure_starting_model(self) -> None:
+        """A fine-tuning run measures the model it starts from on its own validation people once,
+        so the user can tell whether fine-tuning helped (the parent card's figure is on other data)."""
+        if self.parent is None or self.rank != 0:
+            return
+        if self.start_val is None and self.global_step == 0:
+            self.start_val = evaluate_crops(self.model, self.val_set, self.device, self.amp_dtype)["pck@0.2"]["total"]
+        if self.start_val is not None:
+            self.parent["val_pck@0.2_on_this_run"] = self.start_val
 
     def _recipe_changes(self, saved_identity: str) -> list[dict[str, Any]]:
         """The options in which this config changes the saved run's recipe, when a resume may
@@ -419,6 +433,7 @@ class Trainer:
             "best": json.dumps(self.best),
             "train_seconds": self.train_seconds,
             "resumes": self.resumes,
+            **({"start_val": self.start_val} if self.start_val is not None else {}),
             "recipe_changes": json.dumps(self.recipe_changes),
             "config": self.config.identity(),
         }

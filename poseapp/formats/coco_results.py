@@ -37,6 +37,7 @@ class Detection:
     # ``poseapp predict`` also names the image (and the video frame): ids are per run, names are not
     file_name: str | None = None
     frame: int | None = None
+    track_id: int | None = None  # PoseTrack's field: the person followed through a video
 
 
 @dataclass
@@ -100,7 +101,11 @@ def _detection(item: Any, where: str, problems: Problems) -> Detection | None:
     arr = np.array(kps, dtype=np.float64).reshape(-1, 3)
     name = item.get("file_name") if isinstance(item.get("file_name"), str) and item.get("file_name") else None
     frame = item["frame"] if is_int(item.get("frame")) else None
-    return Detection(item["image_id"], item["category_id"], arr, float(score), tuple(bbox) if bbox else None, name, frame)
+    if "track_id" in item and not is_int(item["track_id"]):
+        problems.add(f"{where}: 'track_id' must be an integer, not {describe(item['track_id'])}")
+        return None
+    return Detection(item["image_id"], item["category_id"], arr, float(score), tuple(bbox) if bbox else None, name, frame,
+                     item.get("track_id"))
 
 
 def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
@@ -127,6 +132,7 @@ def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
             frame_id=frame_id, skeleton=skeleton, keypoints=kps, bbox=det.bbox, origin="predicted",
             model_id=batch.model, score=det.score, joint_scores=det.keypoints[:, 2].copy(),
             category_id=None if preset is not None else det.category_id,
+            extra={"track_id": det.track_id} if det.track_id is not None else {},
         ))
     problems.raise_if_any()
     with project.transaction():
@@ -234,6 +240,7 @@ def export_coco_results(project: Project, out: str | Path, model_id: str | None 
             "category_id": inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton],
             "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
             "score": float(score),
+            **({"track_id": track} if is_int(track := inst.extra.get("track_id")) else {}),
         })
     write_json_export(out, results, project.path)
     return {"results": len(results)}

@@ -81,6 +81,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setPos(-0.5, -0.5)
         self.view.addItem(self.image_item)
         self._overlay: list[QtWidgets.QGraphicsItem] = []
+        self.track_labels: list[pg.TextItem] = []  # "#id" of each person followed through a video
         self._heat_images: list[pg.ImageItem] = []
         self._stage_items: list[tuple[pg.ScatterPlotItem, pg.PlotCurveItem]] = []
         self._shape: tuple[int, int] | None = None
@@ -180,6 +181,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         for item in self._overlay:
             self.view.removeItem(item)
         self._overlay.clear()
+        self.track_labels.clear()
         self._drawn.clear()
         self.edit_box(None)
         self.show_hover(None)
@@ -338,6 +340,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             pen.setCosmetic(True)
             box.setPen(pen)
             self._add(take_no_clicks(box))
+        self._label_track(inst)
         kps = inst.keypoints.copy()
         curves = {}
         for side, colour in SIDE_COLOURS.items():
@@ -362,6 +365,18 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self._drawn[int(inst.id) if inst.id is not None else -1] = {
             "keypoints": kps, "skeleton": skeleton, "curves": curves, "joints": joints, "bbox": inst.bbox,
         }
+
+    def _label_track(self, inst: Instance) -> None:
+        """A person followed through a video wears their track id at the box's top-left corner, so the
+        user sees whether the same walker keeps one id from frame to frame."""
+        track = inst.extra.get("track_id")
+        corner = inst.box_or_keypoint_extent()
+        if not isinstance(track, int) or isinstance(track, bool) or corner is None:
+            return
+        label = pg.TextItem(f"#{track}", color="#ffffff", fill=pg.mkBrush(0, 0, 0, 150), anchor=(0, 1))
+        label.setPos(corner[0], corner[1])
+        self.track_labels.append(label)
+        self._add(take_no_clicks(label))
 
     @staticmethod
     def _limb_points(kps: np.ndarray, skeleton: Skeleton, side: str) -> np.ndarray:

@@ -90,8 +90,9 @@ class EditingMixin:
             inst = self.project.instance(instance_id)
             name = self.project.skeleton(inst.skeleton).joints[joint]
             score = f", score {inst.joint_scores[joint]:.2f}" if inst.joint_scores is not None else ""
+            track = f" (track #{inst.extra['track_id']})" if "track_id" in inst.extra else ""
             self.statusBar().showMessage(
-                f"{inst.origin} instance {instance_id}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
+                f"{inst.origin} instance {instance_id}{track}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
                 f"{VISIBILITY_NAMES[int(inst.keypoints[joint, 2])]}{score}", 10000)
 
     def _refresh_joint_table(self) -> None:
@@ -177,8 +178,13 @@ class EditingMixin:
         if not order:
             self.statusBar().showMessage("Every labelled joint of this person was placed by you.", 5000)
             return
-        current = self.selected[1] if self.selected is not None and self.selected[0] == inst.id else None
-        self.select_joint(inst.id, order[(order.index(current) + 1) % len(order)] if current in order else order[0])
+        # pressed again: the next least sure after the one U chose last; a joint selected any other
+        # way (a click, P, Tab) is no place in that order, so U starts at the least sure
+        last = getattr(self, "_uncertain_pick", None)
+        current = self.selected[1] if self.selected is not None and self.selected == last else None
+        joint = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
+        self.select_joint(inst.id, joint)
+        self._uncertain_pick = (inst.id, joint)
 
     def deselect(self) -> None:
         self.selected = None

@@ -107,6 +107,8 @@ class HeatmapPanel(QtWidgets.QGroupBox):
             short = [n.replace("feed-forward", "FF").replace("iteration ", "it ") for n in names]
             self.plot.getAxis("bottom").setTicks([list(enumerate(short))])
             self.plot.setXRange(-0.3, len(peaks) - 0.7, padding=0)
+            # a heatmap peak can pass 1 (a sharp Gaussian fitted by regression): the axis follows it
+            self.plot.setYRange(0, max(1.0, float(np.max(peaks)) * 1.05), padding=0)
         self._marker.setValue(t)
         which = "all joints (mean)" if self.joint() is None else self._names[self.joint()]
         self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {who + ' · ' if who else ''}{which}: peak {peaks[t]:.2f}")

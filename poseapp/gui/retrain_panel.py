@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from poseapp.demo import data_home
+from poseapp.engine.finetune_plan import UNCHECKED
 
 
 class RetrainPanel(QtWidgets.QWidget):
@@ -145,7 +146,8 @@ class RetrainPanel(QtWidgets.QWidget):
             self.progress.setRange(0, total)
             self._steps_per_epoch = e["steps_per_epoch"]
             self._val_people = e["val_samples"]
-            skipped = [line for line in self._plan_text.splitlines() if line.startswith("Skips")]
+            self._val_before = e.get("val_pck_before")
+            skipped = [line for line in self._plan_text.splitlines() if line.startswith("Skips") or UNCHECKED in line]
             self.status.setText("\n".join([f"Training on {e['train_samples']} people, validating on {e['val_samples']} "
                                            f"held out ({e['device']}).", *skipped]))
         elif kind == "step":
@@ -159,6 +161,23 @@ class RetrainPanel(QtWidgets.QWidget):
         elif kind == "epoch":
             self._pcks.append((e["epoch"] + 1, e["val"]["pck@0.2"]["total"]))
             self.pck_curve.setData([s for s, _ in self._pcks], [v for _, v in self._pcks])
+
+    def _kept_model_note(self) -> str:
+        """The validation figure of the weights the new model holds (its card's; which epoch they
+        are from is the run's ``keep``), beside the starting model's on the same people."""
+        try:
+            card = json.loads((self.out / "card.json").read_text(encoding="utf-8"))
+            kept = float(card["metrics"]["validation_crops"]["pck@0.2"]["total"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""
+        people = getattr(self, "_val_people", 0)
+        note = f": validation PCK@0.2 {kept:.1f} on {people} held-out {'person' if people == 1 else 'people'}"
+        before = getattr(self, "_val_before", None)
+        if isinstance(before, (int, float)):
+            note += f" (the model it started from: {before:.1f}"
+            note += ", so fine-tuning did not help on them)" if kept <= before else ")"
+        unchecked = [line for line in self._plan_text.splitlines() if UNCHECKED in line]
+        return note + (". " + unchecked[0].rstrip(".") if unchecked else "")
 
     def _finished(self, code: int, _status) -> None:
         self._read()
@@ -174,13 +193,10 @@ class RetrainPanel(QtWidgets.QWidget):
             self.progress.setValue(0)
         # else the bar stays where the run stopped: the work done is not hidden
         if self.out is not None and (self.out / "card.json").is_file():
-            best = next((e["best"] for e in reversed(self.events) if "best" in e), None)
-            people = getattr(self, "_val_people", 0)
-            note = (f" (best validation PCK@0.2 {best['pck']:.1f} on {people} held-out {'person' if people == 1 else 'people'})"
-                    if best and best.get("pck", -1) >= 0 else "")
+            note = self._kept_model_note()
             epochs = sum(e.get("event") == "epoch" for e in self.events)
             done = "Done; " if code == 0 else f"Stopped early after {epochs} of {self.epochs.value()} epoch(s); "
-            self.status.setText(done + f"new model {self.out.name}{note}" + ("." if code == 0 else ", in the model list (not selected)."))
+            self.status.setText(done + f"new model {self.out.name}{note}" + ("." if code == 0 else "; in the model list (not selected)."))
             self.model_ready.emit(str(self.out), code == 0)
         elif self._cancelling:
             self.status.setText("Cancelled before the first epoch ended: no new model was saved.")
