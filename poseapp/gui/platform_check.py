@@ -80,7 +80,7 @@ def platform_problem(environ=os.environ, platform: str = sys.platform, run=subpr
         return None
     missing = missing_xcb_libraries(run, find_library)
     if not missing:
-        return None
+        return no_display_problem(environ)
     packages = sorted({DEBIAN_PACKAGES.get(name, name) for name in missing})
     return (
         "poseapp cannot open a window: Qt's X11 platform plugin (xcb) needs system libraries that are not installed:\n"
@@ -90,3 +90,17 @@ def platform_problem(environ=os.environ, platform: str = sys.platform, run=subpr
         "(Fedora: sudo dnf install xcb-util-cursor xcb-util-wm xcb-util-keysyms xcb-util-image xcb-util-renderutil)\n"
         "Without a display, run with QT_QPA_PLATFORM=offscreen."
     )
+
+
+def no_display_problem(environ=os.environ, socket_dir: Path = Path("/tmp/.X11-unix")) -> str | None:
+    """Qt aborts (SIGABRT, "could not connect to display") when there is no X server to talk to:
+    DISPLAY unset, or a local display whose socket is not there. A remote display (host:N) is
+    left for Qt to try."""
+    display = environ.get("DISPLAY", "")
+    match = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if display and (match is None or (socket_dir / f"X{match[1]}").exists()):
+        return None
+    where = f"no X server answers at DISPLAY={display}" if display else "DISPLAY is not set (no X11 session)"
+    return (f"poseapp cannot open a window: {where}.\n"
+            "Run it in a desktop session (or over ssh -X), or without a display with QT_QPA_PLATFORM=offscreen "
+            "(the command-line tools need no display: poseapp --help).")
