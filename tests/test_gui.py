@@ -315,6 +315,10 @@ def test_video_seek_bar_marks_and_play(window, qtbot):
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
     bar = window.seek_bar
     assert bar.isVisible() and bar.slider.maximum() == 79 and bar.slider.value() == 79
+    # a click on the groove at three quarters goes to about frame 59, not a page of frames back from 79
+    slider = bar.slider
+    qtbot.mouseClick(slider, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(int(slider.width() * 0.75), slider.height() // 2))
+    assert abs(window.project.frame(window.current_frame_id).index - 59) <= 3
     bar.slider.setValue(10)  # scrubbing shows that frame
     frame = window.project.frame(window.current_frame_id)
     assert frame.index == 10 and window.canvas.image_item.image.shape == (576, 768, 3)

@@ -261,6 +261,8 @@ def test_compare_and_shortcuts(window, qtbot, tiny_model):
     assert after < 0.95 * before  # the second panel zoomed with the first: same centre, about the same scale
     assert np.allclose(np.mean(first.viewRange(), axis=1), np.mean(second.viewRange(), axis=1), atol=2.0)
     assert after == pytest.approx(first.viewRange()[0][1] - first.viewRange()[0][0], rel=0.05)
+    qtbot.mouseClick(view.close_button, LEFT)  # a Close button, not only Esc
+    assert not view.isVisible()
     trigger(window, "shortcuts")
     dialog = window.findChild(QtWidgets.QDialog, "shortcuts")
     assert dialog is not None and dialog.isVisible()

@@ -25,11 +25,16 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        what = "frame" if self.format == "video" else "image"
         text = (
-            f"imported {self.source} as {self.format}: {self.images} images "
-            f"({self.new_frames} new frames), {self.instances} person instances"
+            f"imported {self.source} as {self.format}: {_count(self.images, what)} "
+            f"({_count(self.new_frames, 'new frame')}), {_count(self.instances, 'person instance')}"
         )
         return "\n".join([text] + [f"note: {n}" for n in self.notes])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 DUPLICATE_POLICIES = ("skip", "add", "refuse")

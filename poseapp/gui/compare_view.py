@@ -24,6 +24,11 @@ class ModelComparison(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addWidget(self.plots, 1)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        self.close_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        self.close_button.setToolTip("Close the comparison (Esc)")
+        layout.addWidget(buttons)
         self.views: list[pg.ViewBox] = []
         self.titles: list[str] = []
         self._following = False

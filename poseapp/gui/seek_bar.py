@@ -13,6 +13,23 @@ class _MarkedSlider(QtWidgets.QSlider):
         super().__init__(QtCore.Qt.Orientation.Horizontal)
         self.marks: list[tuple[int, str]] = []
 
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt name)
+        """A click on the groove goes to the clicked frame (a video player's seek bar), not a page
+        of frames towards it; a press on the handle drags it as usual."""
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            option = QtWidgets.QStyleOptionSlider()
+            self.initStyleOption(option)
+            style, control = self.style(), QtWidgets.QStyle.ComplexControl.CC_Slider
+            handle = style.subControlRect(control, option, QtWidgets.QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = style.subControlRect(control, option, QtWidgets.QStyle.SubControl.SC_SliderGroove, self)
+                span = max(1, groove.width() - handle.width())
+                at = int(event.position().x() - groove.x() - handle.width() / 2)
+                self.setValue(QtWidgets.QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), at, span))
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt name)
         super().paintEvent(event)
         if not self.marks or self.maximum() <= self.minimum():
