@@ -319,6 +319,8 @@ def test_video_seek_bar_marks_and_play(window, qtbot):
     slider = bar.slider
     qtbot.mouseClick(slider, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(int(slider.width() * 0.75), slider.height() // 2))
     assert abs(window.project.frame(window.current_frame_id).index - 59) <= 3
+    assert window.jump_to("33") and window.project.frame(window.current_frame_id).index == 33  # Ctrl+G: a frame number
+    assert not window.jump_to("80") and "no frame 80 (0 to 79)" in window.statusBar().currentMessage()
     bar.slider.setValue(10)  # scrubbing shows that frame
     frame = window.project.frame(window.current_frame_id)
     assert frame.index == 10 and window.canvas.image_item.image.shape == (576, 768, 3)

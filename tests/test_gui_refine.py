@@ -65,10 +65,11 @@ def predicted(window, qtbot):
     window.select_joint(window.project.instances(window.current_frame_id)[0].id, 0)
     window.actions_by_name["delete"].trigger()
     assert window.project.instances(window.current_frame_id) == []
-    window.undo_stack.clear()  # the test's undo steps start here
     window.actions_by_name["run"].trigger()
     assert window.job is not None, window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.job is None, timeout=120_000)
+    assert window.undo_stack.undoText().startswith("model run on")  # the run is an undo step of its own
+    window.undo_stack.clear()  # the test's undo steps start here
     people = window.project.instances(window.current_frame_id)
     assert window.last_error is None and [p.origin for p in people] == ["predicted"]
     window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
@@ -105,6 +106,8 @@ def test_a_drag_moves_the_other_joints_and_one_undo_takes_both_back(window, qtbo
     assert window.canvas.flash is not None and len(window.canvas.flash.data) >= 1  # the moved joints ringed
     qtbot.waitUntil(lambda: window.joint_table.item(R_WRIST, 6).text() == "yes", timeout=5000)  # after the queued redraw
     assert window.joint_table.item(0, 6).text() == ""
+    # the model's score was for where it had put the wrist: a placed joint shows none
+    assert window.joint_table.item(R_WRIST, 4).text() == "" and window.joint_table.item(0, 4).text() != ""
     assert window.canvas.joints_item(predicted.id).opts["symbol"] is not None
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     np.testing.assert_array_equal(_keypoints(window, predicted.id), before)
@@ -307,9 +310,11 @@ def test_running_the_model_again_keeps_a_corrected_prediction_and_undo_still_rea
     assert sorted(p.origin for p in people) == ["manual", "predicted"]  # the new run sits beside it
     new = next(p for p in people if p.origin == "predicted")
     assert new.id > predicted.id  # never the id of a record an undo step names
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)  # the run: its prediction goes
+    assert [p.id for p in window.project.instances(window.current_frame_id)] == [predicted.id]
+    np.testing.assert_array_equal(_keypoints(window, predicted.id), corrected)  # the correction stays
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     np.testing.assert_array_equal(_keypoints(window, predicted.id), before)  # undo reaches the same record
-    np.testing.assert_array_equal(_keypoints(window, new.id), new.keypoints)  # and leaves the new run alone
 
 
 def test_on_an_annotated_frame_a_corrected_prediction_stays_beside_the_annotation_through_a_rerun(qtbot, tmp_path):

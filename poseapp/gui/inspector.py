@@ -28,7 +28,7 @@ class JointTable(QtWidgets.QTableWidget):
     HEADERS = ["joint", "x", "y", "flag", "score", "vis", "placed"]
     TIPS = ["joint name, in the skeleton's colour", "x in image pixels", "y in image pixels",
             "COCO visibility flag: visible, occluded or not labelled (V cycles it; 2, 1, 0 set it)",
-            "the model's confidence in the joint's place (heatmap peak)",
+            "the model's confidence in the joint's place (heatmap peak); none for a joint you placed",
             "the model's visibility score: below the occlusion threshold it predicts occluded (heatmap models read it "
             "from the heatmap peak, so it equals score there)",
             "placed by you: refinement never moves it"]
@@ -67,7 +67,8 @@ class JointTable(QtWidgets.QTableWidget):
             x, y, v = instance.keypoints[j]
             cells = [
                 name, f"{x:.1f}", f"{y:.1f}", VISIBILITY_NAMES[int(v)],
-                "" if instance.joint_scores is None else f"{instance.joint_scores[j]:.2f}",
+                # a joint the user placed is no longer where the model scored it: its old score would mislead
+                "" if instance.joint_scores is None or j in placed else f"{instance.joint_scores[j]:.2f}",
                 "" if instance.vis_scores is None else f"{instance.vis_scores[j]:.2f}",
                 "yes" if j in placed else "",  # refinement never moves these
             ]

@@ -302,13 +302,26 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
     def ask_jump(self) -> None:
         if self.model is None:
             return
-        text, ok = QtWidgets.QInputDialog.getText(self, "Jump to frame", "Row number or file name:")
+        prompt = "Frame number in this video, or file name:" if self._in_video() else "Row number or file name:"
+        text, ok = QtWidgets.QInputDialog.getText(self, "Jump to frame", prompt)
         if ok and text.strip():
             self.jump_to(text.strip())
 
+    def _in_video(self) -> bool:
+        return self.seek_bar.isVisible() and getattr(self, "_seek_source", None) is not None
+
     def jump_to(self, text: str) -> bool:
+        """A number is a frame of the video shown (a video user counts frames), else a row of the
+        list; anything else the first frame whose name contains it."""
         if self.model is None:
             return False
+        if text.isdigit() and self._in_video():
+            frame = self.project.frame_by_index(self._seek_source, int(text))
+            if frame is None:
+                self.statusBar().showMessage(f"This video has no frame {text} (0 to {self.seek_bar.slider.maximum()}).", 5000)
+                return False
+            self._go_frame(frame.id)
+            return True
         if text.isdigit():
             self._go_row(int(text))
             return True
