@@ -324,6 +324,7 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     assert f"validation PCK@0.2 {kept:.1f} on 6 held-out people" in panel.status.text()
     assert f"(the model it started from: {start['val_pck_before']:.1f}" in panel.status.text()
     assert card["training"]["initialized_from"]["val_pck@0.2_on_this_run"] == start["val_pck_before"]
+    assert panel.start_line.isVisible() and panel.start_line.value() == start["val_pck_before"]  # drawn on the PCK plot
     assert start["val_samples"] >= 3 and start["skipped_other_skeletons"] == 5
     new = window.model_panel.model_path()
     assert new != base and window.model_panel.model_box.findData(base) >= 0

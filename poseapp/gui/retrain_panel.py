@@ -48,7 +48,13 @@ class RetrainPanel(QtWidgets.QWidget):
         self.pck_plot = pg.PlotWidget(title="validation PCK@0.2 (%)")
         self.pck_plot.setLabel("bottom", "epoch")
         self.pck_curve = self.pck_plot.plot([], [], pen=pg.mkPen("#81c995", width=2), symbol="o", symbolSize=6)
+        # the starting model's figure on the same held-out people: is fine-tuning above it?
+        self.start_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#aaaaaa", style=QtCore.Qt.PenStyle.DashLine),
+                                          label="start {value:.1f}", labelOpts={"position": 0.1, "color": "#aaaaaa"})
+        self.start_line.setVisible(False)
+        self.pck_plot.addItem(self.start_line)
         for plot in (self.loss_plot, self.pck_plot):
+            plot.setMouseEnabled(x=False, y=False)  # the wheel scrolls the panel, as elsewhere in the dock
             plot.setMinimumHeight(120)
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.getAxis("left").enableAutoSIPrefix(False)
@@ -96,6 +102,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self._buffer = b""
         self.loss_curve.setData([], [])
         self.pck_curve.setData([], [])
+        self.start_line.setVisible(False)
         process = QtCore.QProcess(self)
         process.setProgram(sys.executable)
         process.setArguments(args)
@@ -121,6 +128,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self._pcks.clear()
         self.loss_curve.setData([], [])
         self.pck_curve.setData([], [])
+        self.start_line.setVisible(False)
 
     def cancel(self) -> None:
         if self.process is not None:
@@ -147,6 +155,9 @@ class RetrainPanel(QtWidgets.QWidget):
             self._steps_per_epoch = e["steps_per_epoch"]
             self._val_people = e["val_samples"]
             self._val_before = e.get("val_pck_before")
+            if isinstance(self._val_before, (int, float)):
+                self.start_line.setValue(self._val_before)
+                self.start_line.setVisible(True)
             skipped = [line for line in self._plan_text.splitlines() if line.startswith("Skips") or UNCHECKED in line]
             self.status.setText("\n".join([f"Training on {e['train_samples']} people, validating on {e['val_samples']} "
                                            f"held out ({e['device']}).", *skipped]))
