@@ -1,11 +1,12 @@
 """Render the main window on the demo project, with a model's heatmaps shown, to a PNG (offscreen).
 
 Run: .venv/bin/python scripts/screenshot.py OUT.png [--model default|FOLDER] [--frame N] [--joint NAME] [--step T]
-                                           [--size WxH] [--scene main|joints|add|retrain|occlusion|shortcuts]
+                                           [--size WxH] [--scene main|joints|add|retrain|occlusion|shortcuts|video]
 
 Scenes: main (heatmaps of a model run), joints (a selected joint named, its colour in the joint
 table legend, the hover name), add (N: the mean pose in a drawn box), retrain (the fine-tune plan
-for a small project), occlusion (chance level and the disagreement queue), shortcuts (the dialog).
+for a small project), occlusion (chance level and the disagreement queue), shortcuts (the dialog), video (the demo
+video's last frames run through the model: walkers with their track ids).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("--joint", help="show this joint's heatmap (default: all joints)")
     parser.add_argument("--step", type=int, help="iteration or stage to show (default: the last)")
     parser.add_argument("--size", default="1366x768")
-    parser.add_argument("--scene", default="main", choices=("main", "model", "joints", "add", "retrain", "occlusion", "shortcuts"))
+    parser.add_argument("--scene", default="main", choices=("main", "model", "joints", "add", "retrain", "occlusion", "shortcuts", "video"))
     args = parser.parse_args()
     app = application()
     window = MainWindow()
@@ -100,11 +101,29 @@ def _model(window, app):
     return window
 
 
+def _video(window, app):
+    """The demo video's last frames run through the model: the walkers with their track ids."""
+    from PySide6 import QtCore
+
+    window._go_row(window.model.rowCount() - 1)
+    selection = window.frame_list.selectionModel()
+    last = window.model.rowCount() - 1
+    for row in range(last - 5, last):
+        selection.select(window.model.index(row), QtCore.QItemSelectionModel.SelectionFlag.Select)
+    window.run_model_on_selection()
+    while window.job is not None:
+        app.processEvents()
+        time.sleep(0.01)
+    window._go_row(last)
+    return window
+
+
 def _shortcuts(window, app):
     return window.show_shortcuts()
 
 
-SCENES = {"model": _model, "joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts}
+SCENES = {"model": _model, "joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts,
+          "video": _video}
 
 
 if __name__ == "__main__":
