@@ -15,13 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from poseapp.core.accepting import box_iou
 from poseapp.engine.detector import Box, box_from_pose
 
 DETECT_EVERY = 4  # frames between detector runs on a video: bench/predict.py found 99% of the every-frame people at 4, 94% at 8
 MATCH_DISTANCE = 0.5  # a detection continues a track when their centres are closer than this x the box height
 MIN_MEAN_SCORE = 0.25  # a pose this unsure loses its track (it drifted off the person)
 KEEP_UNCONFIRMED_SCORE = 0.45  # a track the detector misses lives on while its pose is this sure
-SAME_PERSON_DISTANCE = 0.25  # two tracks whose centres come this close (x height) follow one person
+SAME_PERSON_DISTANCE = 0.25  # two tracks whose centres come this close (x height) ...
+SAME_PERSON_IOU = 0.4  # ... and whose boxes overlap this much follow one person. A couple walking side
+# by side has centres 0.2-0.35 heights apart too (bench/RESULTS.md, session 7), but boxes overlapping ~0.3
 # A track that ends (its pose turned unsure, or the detector missed it while it was unsure) lends
 # its id to a detection near where it was lost for this many frames: a walker whose pose is poor
 # for a moment keeps one id instead of a new one at every detector run.
@@ -146,13 +149,16 @@ def _centre_distance(a: Box, b: Box) -> float:
     return float(np.hypot(dx, dy)) / max(a[3], b[3], 1.0)
 
 
+def _same_person(a: Box, b: Box) -> bool:
+    return _centre_distance(a, b) < SAME_PERSON_DISTANCE and box_iou(a, b) >= SAME_PERSON_IOU
+
+
 def _one_detection_per_person(detections: list[tuple[Box, float]]) -> list[Box]:
-    """HOG's grouping leaves two windows on one walker now and then (bench/tracks.py found most new
-    ids of a run to be such a second window, a quarter height or less from a matched one): the
-    stronger window stands for the person, so no second skeleton and no new id appears on them."""
+    """HOG's grouping leaves two windows on one walker now and then: the stronger window stands
+    for the person, so no second skeleton and no new id appears on them."""
     kept: list[Box] = []
     for box, _ in sorted(detections, key=lambda d: -d[1]):
-        if all(_centre_distance(box, k) >= SAME_PERSON_DISTANCE for k in kept):
+        if not any(_same_person(box, k) for k in kept):
             kept.append(box)
     return kept
 
@@ -164,7 +170,7 @@ def _one_track_per_person(tracks: list[Track]) -> list[Track]:
     renamed each time the detector finds them a little off their track."""
     kept: list[Track] = []
     for track in sorted(tracks, key=lambda t: -t.score):
-        same = next((n for n, k in enumerate(kept) if _centre_distance(track.box, k.box) < SAME_PERSON_DISTANCE), None)
+        same = next((n for n, k in enumerate(kept) if _same_person(track.box, k.box)), None)
         if same is None:
             kept.append(track)
         elif track.track_id < kept[same].track_id:
