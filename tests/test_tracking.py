@@ -72,3 +72,16 @@ def test_a_newcomer_far_from_a_lost_track_gets_a_new_id_and_lost_ids_expire():
     scene.people = [(100.0, 50.0, 40.0, 100.0), (602.0, 50.0, 40.0, 100.0)]
     boxes, ids = tracker.boxes(None)
     assert ids == [3, 2]
+
+
+def test_a_couple_walking_side_by_side_stays_two_people_and_a_second_window_on_one_walker_does_not():
+    """Centres a quarter height apart are a couple as often as one walker seen twice; the boxes'
+    overlap tells them apart (a couple's windows overlap about 0.3)."""
+    scene = Scene()
+    tracker = PoseTracker(scene, detect_every=2)
+    for n in range(8):
+        left, right = (100.0 + 2 * n, 50.0, 40.0, 100.0), (122.0 + 2 * n, 50.0, 40.0, 100.0)  # 0.22 heights apart
+        scene.people = [left, right, (right[0] + 4, 52.0, 40.0, 100.0)]  # and a second window on the right walker
+        boxes, ids = tracker.boxes(None)
+        tracker.update([pose_in(b) for b in boxes])
+        assert sorted(ids) == [1, 2]
