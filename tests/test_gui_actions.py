@@ -5,6 +5,7 @@ answered the way a user would answer them (the chosen path), the rest is the rea
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -646,7 +647,7 @@ def test_joints_placed_one_by_one_survive_leaving_the_frame_and_ctrl_z_takes_bac
     assert kps[1, :2] == pytest.approx((30, 160), abs=1.5)
     assert "2 of 14 joints" in window.statusBar().currentMessage()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.current_frame_id == fid  # the undo shows where it acted
+    assert window.current_frame_id == fid, window.last_error  # the undo shows where it acted
     assert {i.id for i in window.project.instances(fid)} == before
     assert "Undid" in window.statusBar().currentMessage() and window.project.frame_name(window.project.frame(fid)) in window.statusBar().currentMessage()
 
@@ -668,3 +669,35 @@ def test_nudges_merge_into_one_undo_step_only_within_one_burst(window, qtbot, mo
     assert window.undo_stack.count() == 2
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.project.instance(inst.id).keypoints[3, 0] == pytest.approx(x + 3)
+
+
+def test_joints_placed_one_by_one_survive_a_kill_and_come_back_as_the_person(window, qtbot, tmp_path):
+    """The placed joints are on screen, so they are on disk: a kill of the window (here: the file
+    and its WAL copied as they are at that moment, which is all a kill leaves) loses none of them,
+    and the next opening adds them as the person, once."""
+    from conftest import new_window
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add_by_joints")
+    for n in range(2):
+        _click_on_canvas(window, qtbot, 20 + 10 * n, 180 - 20 * n)
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    source = window.project.path
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", crashed / f"{source.name}{suffix}")
+    second = new_window(qtbot, (1366, 768))
+    assert second.open_project(crashed / source.name)
+    new = [i for i in second.project.instances(fid) if i.id not in before]
+    assert len(new) == 1 and (new[0].keypoints[:, 2] > 0).sum() == 2
+    np.testing.assert_allclose(new[0].keypoints[:2, :2], [[20, 180], [30, 160]], atol=1)
+    assert "Recovered the person you were placing" in second.statusBar().currentMessage()
+    second.close_project()
+    third = new_window(qtbot, (1366, 768))
+    assert third.open_project(crashed / source.name)  # recovered once, not again
+    assert len([i for i in third.project.instances(fid) if i.id not in before]) == 1
+    third.close_project()

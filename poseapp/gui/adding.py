@@ -4,12 +4,18 @@ name shown (Shift+N; Esc leaves a joint not labelled). Either is one undoable ed
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 
+from poseapp.core.errors import PoseAppError
 from poseapp.core.mean_pose import mean_pose, project_mean_pose
 from poseapp.store.edits import AddInstance
 
 MEAN_POSE_SAMPLE = 500  # annotations averaged for a project's mean pose
+# The person being placed joint by joint, written to the project at every click: the joints on
+# screen survive a crash or a kill, and the next opening adds them as the person they were.
+PLACING_META = "placing_joints"
 
 
 class AddingMixin:
@@ -54,10 +60,14 @@ class AddingMixin:
         undo.setText("&Undo the last placed joint" if placing else f"&Undo {text}".strip())
         undo.setEnabled(placing or self.undo_stack.canUndo())
 
-    def stop_adding(self) -> None:
+    def stop_adding(self, keep_saved: bool = False) -> None:
+        """Out of adding; the joints saved while placing go too unless ``keep_saved`` (they are
+        about to become a person: a crash in between keeps them)."""
         if self._placing is not None:
             self._undo_means_unplace(False)
-        self._placing = None
+            self._placing = None
+            if not keep_saved:
+                self._save_placing()
         self.canvas.show_placed(None)
         self.canvas.view.set_mode(None)
         self.prompt.setVisible(False)
@@ -90,7 +100,11 @@ class AddingMixin:
             self.statusBar().showMessage("Adding a person cancelled.", 5000)
             return True
         placing["next"] -= 1
-        placing["keypoints"][placing["next"]] = 0.0
+        taken, placing["keypoints"][placing["next"]] = placing["keypoints"][placing["next"]].copy(), 0.0
+        if not self._save_placing():
+            placing["keypoints"][placing["next"]] = taken  # not saved: the joint stays, as on disk
+            placing["next"] += 1
+            return True
         self.canvas.show_placed(placing["keypoints"])
         self._prompt_next_joint()
         return True
@@ -118,6 +132,9 @@ class AddingMixin:
         placing = self._placing
         if point is not None:
             placing["keypoints"][placing["next"]] = (point[0], point[1], 2.0)
+            if not self._save_placing():  # not on disk, so not shown: the click is refused
+                placing["keypoints"][placing["next"]] = 0.0
+                return
             self.canvas.show_placed(placing["keypoints"])  # what is placed so far stays in view
         placing["next"] += 1
         if placing["next"] < len(placing["keypoints"]):
@@ -132,12 +149,61 @@ class AddingMixin:
     def _add_placed(self, placing: dict) -> bool:
         """The placed joints (at least one) as a new person on the frame they were placed on."""
         kps = placing["keypoints"].copy()
-        self.stop_adding()
+        self.stop_adding(keep_saved=True)
         labelled = kps[:, 2] > 0
         (x0, y0), (x1, y1) = kps[labelled, :2].min(axis=0), kps[labelled, :2].max(axis=0)
         pad = 0.1 * max(x1 - x0, y1 - y0, 10.0)
         bbox = (x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad)
-        return self._edit(AddInstance(self.project, placing["frame_id"], placing["skeleton"], bbox, keypoints=kps))
+        added = self._edit(AddInstance(self.project, placing["frame_id"], placing["skeleton"], bbox, keypoints=kps))
+        if added:
+            self._save_placing()  # nothing being placed any more
+        return added
+
+    def _save_placing(self) -> bool:
+        """Write the joints placed so far (or that none are) into the project; False (and the user
+        told) when that failed."""
+        if self.project is None or self.project.read_only:
+            return True
+        placing = self._placing
+        value: dict = {}  # nothing being placed (the store keeps no NULL values)
+        if placing is not None and (placing["keypoints"][:, 2] > 0).any():
+            value = {"frame_id": placing["frame_id"], "skeleton": placing["skeleton"],
+                     "keypoints": placing["keypoints"].tolist()}
+        if not value and not self.project.get_meta(PLACING_META):
+            return True
+        try:
+            self.project.set_meta(PLACING_META, value)
+        except (PoseAppError, sqlite3.Error) as exc:
+            self.report_error(f"The joint was not saved, so it was not placed: {exc}\n"
+                              f"Another program may be writing {self.project.path}, or the disk is full. Try again.")
+            return False
+        return True
+
+    def recover_placing(self) -> None:
+        """On opening: joints placed one by one when poseapp last stopped without finishing them
+        (a crash, a kill) become the person they were, as leaving the frame would have made them."""
+        if self.project is None or self.project.read_only:
+            return
+        saved = self.project.get_meta(PLACING_META)
+        if not isinstance(saved, dict) or not saved:
+            return
+        try:
+            kps = np.asarray(saved["keypoints"], dtype=np.float64)
+            frame_id, skeleton = int(saved["frame_id"]), str(saved["skeleton"])
+            done = not self.project.frame_exists(frame_id) or any(
+                np.array_equal(i.keypoints, kps) for i in self.project.instances(frame_id))
+        except (KeyError, TypeError, ValueError):
+            done = True  # unreadable: nothing to recover
+        if done:  # added already (the clearing was what did not happen), or its frame is gone
+            self._placing = None
+            self._save_placing()
+            return
+        placed = int((kps[:, 2] > 0).sum())
+        if self._add_placed({"skeleton": skeleton, "keypoints": kps, "next": len(kps), "frame_id": frame_id}):
+            name = self.project.frame_name(self.project.frame(frame_id))
+            self.statusBar().showMessage(
+                f"Recovered the person you were placing when poseapp stopped: {placed} joints on {name}; "
+                "Ctrl+Z removes it.", 15000)
 
     def _prompt_next_joint(self) -> None:
         placing = self._placing

@@ -46,6 +46,7 @@ class ProjectActionsMixin:
         self._opened(project.path)
         note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""
         self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 5000)
+        self.recover_placing()  # joints placed one by one before a crash or a kill
         missing = missing_sources(project)
         if missing:
             self.report_error(
