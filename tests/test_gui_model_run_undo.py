@@ -37,6 +37,9 @@ def test_a_model_run_is_undone_in_one_step_and_ends_the_redo_history(window, qtb
     assert window.actions_by_name["undo"].text().startswith("&Undo model run on")
 
     trigger(window, "undo")  # the second run: the first run's prediction is back, the very record
+    said = window.statusBar().currentMessage()
+    name = window.project.frame_name(window.project.frame(fid))
+    assert said == f"Undid model run on {name}."  # the frame named once, not "on NAME on NAME"
     back = predicted(window)
     assert [i.id for i in back] == [i.id for i in first] and all(b.same_as(f) for b, f in zip(back, first))
     trigger(window, "undo")  # the visibility edit was undone already; next is the first run

@@ -59,10 +59,17 @@ class EditingMixin:
         if frame_id is not None and self.project is not None and self.project.frame_exists(frame_id):
             if frame_id != self.current_frame_id:
                 self._go_frame(frame_id)
-            where = f" on {self.project.frame_name(self.project.frame(frame_id))}"
+            name = self.project.frame_name(self.project.frame(frame_id))
+            where = "" if name in text else f" on {name}"  # "model run on NAME" names it already
         self.statusBar().showMessage(f"{verb} {text}{where}.", 6000)
 
     def _committed(self, what: str, step: Callable[[], None]) -> bool:
+        if self.project is not None and self.project.read_only:  # said plainly: trying again cannot help
+            self.report_error(f"'{what}' was not made: {self.project.path.name} is {self.project.read_only_reason} in this "
+                              "window. Close it there and reopen it here (File > Recent projects) to edit.")
+            if self.current_frame_id is not None:
+                self.show_frame(self.current_frame_id)  # a dragged joint goes back to where the file has it
+            return False
         try:
             step()
         except (PoseAppError, sqlite3.Error) as exc:
