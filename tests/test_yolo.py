@@ -90,3 +90,28 @@ def test_yolo_export_writes_annotated_video_frames_as_images_and_counts_what_it_
     (small_lsp / "images" / "im0002.jpg").unlink()  # a missing image with a person on it
     counts = export_project(project, "yolo", tmp_path / "yolo2")
     assert counts["people left out: their image is missing"] == 1 and counts["missing images left out"] == 1
+
+
+def test_images_nobody_annotated_are_left_out_and_a_reviewed_empty_frame_is_a_true_negative(project, small_lsp, tmp_path):
+    """An empty label file tells Ultralytics "nobody here": written for a frame the user reviewed
+    and found empty, never for an image nobody looked at (a false negative in training)."""
+    import_source(project, small_lsp)
+    fids = project.frame_ids()
+    for inst in list(project.iter_instances()):
+        if inst.frame_id in fids[:2]:
+            project.delete_instance(inst.id)  # two images with nobody annotated ...
+    project.set_frame_state(fids[1], "reviewed")  # ... the second looked at and found empty
+    out = tmp_path / "yolo"
+    counts = export_project(project, "yolo", out)
+    assert counts["images"] == 5 and counts["images without annotations left out (not reviewed)"] == 1
+    first, second = (project.frame(f).file_name.rsplit(".", 1)[0] for f in fids[:2])
+    assert not (out / "labels" / f"{first}.txt").exists() and not (out / "images" / f"{first}.jpg").exists()
+    assert (out / "labels" / f"{second}.txt").read_text() == ""
+
+
+def test_mixed_skeletons_name_where_each_layout_is(project, small_lsp, coco_json, tmp_path):
+    import_source(project, small_lsp)
+    import_source(project, coco_json)
+    with pytest.raises(DataError) as info:
+        export_project(project, "yolo", tmp_path / "y")
+    assert "lsp14 people (e.g. on" in str(info.value) and "coco17 people (e.g. on" in str(info.value)

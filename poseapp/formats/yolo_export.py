@@ -7,6 +7,9 @@
   * Classes are the project's categories for the layout (AP-10K's horses stay ``horse``).
   * ``data.yaml`` has no ``path``: Ultralytics then takes the yaml's own folder as the root,
     which stays right when the export is moved or unzipped elsewhere.
+  * Images nobody annotated are left out (an empty label file means "nobody here" to Ultralytics,
+    a false negative for an image never looked at); a frame marked reviewed with nobody on it is
+    written with its empty label, a true negative.
   * Video frames with people are written as JPEG images (``STEM/NNNNNN.jpg``, the names COCO
     exports give them); the counts say how many, and how many people had to be left out (a
     missing image or video), so none go silently.
@@ -87,12 +90,19 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
     """Write an Ultralytics-style folder: images/, labels/ and data.yaml (see the module docstring)."""
     import yaml
 
-    skeletons = sorted({i.skeleton for i in project.iter_instances()})
+    origins = ("manual", "predicted") if include_predictions else ("manual",)
+    per_skeleton: dict[str, list[int]] = {}
+    for inst in project.iter_instances():
+        if inst.origin in origins:
+            per_skeleton.setdefault(inst.skeleton, []).append(inst.frame_id)
+    skeletons = sorted(per_skeleton)
     if len(skeletons) > 1:
-        raise DataError(project.path, f"YOLO-pose holds one keypoint layout per dataset; this project has {skeletons}")
+        where = "; ".join(f"{len(frames)} {name} people (e.g. on {project.frame_name(project.frame(frames[0]))})"
+                          for name, frames in sorted(per_skeleton.items(), key=lambda kv: len(kv[1])))
+        raise DataError(project.path, f"YOLO-pose holds one keypoint layout per dataset; this project has {skeletons}: "
+                                      f"{where}. Delete the people of one layout (or export COCO, which keeps both)")
     skeleton = project.skeleton(skeletons[0]) if skeletons else None
     classes, names = _classes(project, skeleton.name) if skeleton else ({None: 0}, {0: "person"})
-    origins = ("manual", "predicted") if include_predictions else ("manual",)
     videos = set(project.sources_with_people("video", origins))
     several = len([s for s in project.sources() if s.kind in ("folder", "image") or s.id in videos]) > 1
     counts: dict[str, Any] = {"images": 0, "labels": 0}
@@ -119,6 +129,11 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
                         continue
                     count("video frames written as images")
                 else:
+                    if not people and frame.state != "reviewed":
+                        # an empty label file tells Ultralytics "nobody here": only a frame the user
+                        # reviewed is known to be empty; an unlabelled one would teach false negatives
+                        count("images without annotations left out (not reviewed)")
+                        continue
                     original = Path(project.frame_path(frame))
                     if not original.is_file():
                         count("missing images left out")
