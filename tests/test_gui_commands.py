@@ -52,10 +52,18 @@ def test_mean_pose_for_lsp_coco_and_a_custom_skeleton():
     pose = mean_pose(custom)
     assert pose[1] == pytest.approx((0.57, 0.08)) and np.all((pose >= 0) & (pose <= 1))  # known names placed
     assert len({tuple(p) for p in pose}) == 5  # the unknown ones spread down the box, not on one spot
-    # with annotations of that skeleton in the project, their mean pose wins
+    # with enough annotations of that skeleton in the project, their typical pose wins
     kps = np.array([[10, 10, 2], [20, 10, 2], [0, 0, 2], [15, 40, 2], [15, 90, 2]], float)
-    learnt = mean_pose(custom, project_mean_pose([kps], [(0, 0, 30, 100)]))
+    learnt = mean_pose(custom, project_mean_pose([kps] * 5, [(0, 0, 30, 100)] * 5))
     assert learnt[4] == pytest.approx((0.5, 0.9)) and learnt[0] == pytest.approx((1 / 3, 0.1))
+    # one person is not enough to go by: the known names keep the standing pose
+    assert mean_pose(custom, project_mean_pose([kps], [(0, 0, 30, 100)]))[1] == pytest.approx((0.57, 0.08))
+    # a person upside down and one lying among five upright ones: the start stays upright (a mean folded it)
+    upside_down = kps.copy()
+    upside_down[:, 1] = 100 - kps[:, 1]
+    lying = kps[:, [1, 0, 2]] * (1, 0.3, 1)
+    typical = mean_pose(custom, project_mean_pose([kps] * 4 + [upside_down, lying], [(0, 0, 30, 100)] * 6))
+    assert typical[0, 1] < typical[4, 1] - 0.5 and typical[4] == pytest.approx((0.5, 0.9))
 
 
 def test_undo_restores_every_field_of_the_record(project):

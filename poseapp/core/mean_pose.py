@@ -5,6 +5,8 @@ the box, x to the right, y down; the person faces the camera, so their right is 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 STANDING = {
@@ -19,8 +21,13 @@ STANDING = {
 }
 
 
+MIN_PEOPLE = 5  # fewer annotated people than this for a joint: the standing pose is the better start
+
+
 def project_mean_pose(annotations: list[np.ndarray], boxes: list[tuple]) -> np.ndarray | None:
-    """(K, 2) box fractions averaged over annotated people (NaN where no one labelled a joint)."""
+    """(K, 2) box fractions typical of the annotated people: the median per joint, so a person
+    lying down or upside down among them does not fold everyone's start into a tangle (a mean
+    did); NaN where fewer than MIN_PEOPLE labelled the joint."""
     fractions = []
     for kps, (x, y, w, h) in zip(annotations, boxes):
         if w <= 1 or h <= 1:
@@ -31,9 +38,12 @@ def project_mean_pose(annotations: list[np.ndarray], boxes: list[tuple]) -> np.n
         fractions.append(f)
     if not fractions:
         return None
-    with np.errstate(all="ignore"):
-        mean = np.nanmean(np.stack(fractions), axis=0)
-    return mean
+    stack = np.stack(fractions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN joints stay NaN
+        typical = np.nanmedian(stack, axis=0)
+    typical[np.sum(~np.isnan(stack[:, :, 0]), axis=0) < MIN_PEOPLE] = np.nan
+    return typical
 
 
 def mean_pose(joint_names: tuple[str, ...], project_mean: np.ndarray | None = None) -> np.ndarray:

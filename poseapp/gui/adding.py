@@ -10,7 +10,7 @@ import numpy as np
 
 from poseapp.core.errors import PoseAppError
 from poseapp.core.mean_pose import mean_pose, project_mean_pose
-from poseapp.store.edits import AddInstance
+from poseapp.store.edits import PLACED, AddInstance
 
 MEAN_POSE_SAMPLE = 500  # annotations averaged for a project's mean pose
 # The person being placed joint by joint, written to the project at every click: the joints on
@@ -219,6 +219,10 @@ class AddingMixin:
     def _project_mean(self, skeleton: str) -> np.ndarray | None:
         kps, boxes = [], []
         for inst in self.project.iter_instances(origin="manual"):
+            # a person nobody placed a joint of (an N left in the mean pose, an unchecked accepted
+            # prediction) is no evidence of how people here stand: it would feed the mean back on itself
+            if inst.extra.get(PLACED) == []:
+                continue
             if inst.skeleton == skeleton and inst.bbox is not None:
                 kps.append(inst.keypoints)
                 boxes.append(inst.bbox)
