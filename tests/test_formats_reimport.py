@@ -106,3 +106,28 @@ def test_a_coco_file_naming_a_missing_video_is_refused_naming_it_or_imported_wit
     with Project.open(tmp_path / "q.poseapp", create=True) as q:
         with pytest.raises(DataError, match="poseapp_video must be"):
             import_source(q, path)
+
+
+def test_reviewed_and_edited_frames_keep_their_state_through_a_coco_export(project, coco_json, tmp_path):
+    """The COCO export is lossless for the frame states a re-import cannot derive from the people."""
+    import json
+
+    from poseapp.formats import export_project
+
+    import_source(project, coco_json)
+    fids = project.frame_ids()
+    project.set_frame_state(fids[0], "reviewed")
+    inst = project.instances(fids[1])[0]
+    project.set_keypoint(inst.id, 0, 5.0, 5.0)  # an edit: the frame becomes edited
+    out = tmp_path / "export.json"
+    export_project(project, "coco", out)
+    states = {project.frame(f).file_name: project.frame(f).state for f in fids}
+    with Project.open(tmp_path / "again.poseapp", create=True) as again:
+        import_source(again, out, image_root=coco_json.parent)
+        back = {again.frame(f).file_name: again.frame(f).state for f in again.frame_ids()}
+        assert back == states and {"reviewed", "edited"} <= set(back.values())
+        assert all("poseapp_state" not in again.frame(f).extra for f in again.frame_ids())  # a state, not a field
+        out2 = tmp_path / "export2.json"
+        export_project(again, "coco", out2)
+    strip = lambda d: {k: v for k, v in d.items() if k not in ("info",)}  # noqa: E731
+    assert strip(json.loads(out2.read_text())) == strip(json.loads(out.read_text()))

@@ -87,6 +87,8 @@ def _has_instances(project: Project, skeleton: str) -> bool:
 
 def _image_entry(project: Project, frame: Frame, ids: IdPlan, roots: dict[int, str]) -> dict[str, Any]:
     entry = dict(frame.extra)
+    if frame.state in ("reviewed", "edited"):  # what a re-import cannot tell from the people on it
+        entry["poseapp_state"] = frame.state  # (a file as imported stays identical: labelled is derived)
     if frame.file_name is not None:
         file_name = entry.pop("file_name", None) or frame.file_name
     else:  # a video frame: see the module docstring

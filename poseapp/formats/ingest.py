@@ -13,6 +13,7 @@ from poseapp.media.images import is_image_file, is_video_file, list_images, veri
 from poseapp.media.relocate import remember_location
 from poseapp.media.video import probe_video
 from poseapp.store import Frame, Instance, Project
+from poseapp.store.records import FRAME_STATES
 
 
 @dataclass
@@ -59,8 +60,11 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
         still = [image for image in batch.images if image.video is None]
         source = project.add_source("folder", batch.image_root, {"format": batch.format}) if still or not batch.images else None
         next_index = project.max_frame_index(source.id) + 1 if source is not None else 0
+        # poseapp's own export names each frame's state (reviewed, edited, ...): set, not kept as a field
+        states = {id(image): image.extra.pop("poseapp_state", None) for image in batch.images}
         video_frames = _video_frames(project, batch)
         for image in batch.images:
+            state = states[id(image)]
             if image.video is not None:
                 frame, made = video_frames[image.video]
                 frame_id = frame.id
@@ -94,6 +98,8 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
                     frame_state="labelled" if inst.origin == "manual" else "auto",
                 )
                 summary.instances += 1
+            if state in FRAME_STATES and state != project.frame(frame_id).state:
+                project.set_frame_state(frame_id, state)
     if skipped:
         summary.notes.append(f"{skipped} annotation(s) were already in the project (same file, image and annotation id) "
                              "and were skipped")
