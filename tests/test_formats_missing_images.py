@@ -34,6 +34,7 @@ def test_missing_images_are_refused_by_default_naming_only_the_cause(project, ha
     message = str(info.value)
     assert all(name in message for name in missing)
     assert "is not an image in the file" not in message  # no follow-on errors from their annotations
+    assert f"missing below {path.parent}" in message and "--images DIR" in message  # where it looked, and the way out
     assert project.frame_count() == 0
 
 

@@ -134,8 +134,9 @@ def read_coco(
     except DataError as exc:
         if missing and not allow_missing_images:
             # The window offers "import without them"; the CLI user reads the hint.
-            error = DataError(path, f"{exc.problem}\n({len(missing)} image file(s) missing: import with "
-                              "--allow-missing-images to bring their annotations in and locate the images later)")
+            error = DataError(path, f"{exc.problem}\n({len(missing)} image file(s) missing below {root}: name the folder "
+                              "they are in with --images DIR, or import with --allow-missing-images to bring their "
+                              "annotations in and locate the images later)")
             error.missing_images = missing  # type: ignore[attr-defined]
             error.image_root = root  # type: ignore[attr-defined]  # where they were looked for
             raise error from None
