@@ -241,6 +241,7 @@ def test_compare_and_shortcuts(window, qtbot, tiny_model):
     wait_job(window, qtbot)
     view = window.comparison
     assert view is not None and view.isVisible()
+    assert "models" in window.model_panel.progress.format() and "frames" not in window.model_panel.progress.format()
     assert len(view.views) == window.model_panel.model_box.count() >= 5  # three columns
     assert any("tiny-recurrent" in t for t in view.titles)
     qtbot.wait(200)  # the layout sizes the panels

@@ -15,13 +15,14 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def rate_text(done: int, total: int | None, elapsed: float) -> str:
-    """'12/80 frames · 4.1 frames/s · 17 s left' (no rate before the first frame is done)."""
-    count = f"{done}/{total} frames" if total else f"{done} frames"
+def rate_text(done: int, total: int | None, elapsed: float, unit: str = "frames") -> str:
+    """'12/80 frames · 4.1 frames/s · 17 s left' (no rate before the first one is done); ``unit``
+    names what is counted (models, for a comparison)."""
+    count = f"{done}/{total} {unit}" if total else f"{done} {unit}"
     if done <= 0 or elapsed <= 0:
         return count
     rate = done / elapsed
-    text = f"{count} · {rate:.1f} frames/s"
+    text = f"{count} · {rate:.1f} {unit}/s"
     if total and done < total:
         text += f" · {duration((total - done) / rate)} left"
     return text

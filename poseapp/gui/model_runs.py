@@ -98,7 +98,7 @@ class ModelRunsMixin:
         job.failed.connect(lambda message: self._job_failed(message) if self.project is project else None)
         job.finished.connect(self._job_finished)
         self.job = job
-        self._job_started = time.monotonic()
+        self._job_started, self._job_unit = time.monotonic(), "frames"
         self.model_panel.set_busy(True)
         self.model_panel.reset_progress(rate_text(0, len(frame_ids), 0.0))
         self.model_panel.progress.setRange(0, len(frame_ids))
@@ -141,7 +141,9 @@ class ModelRunsMixin:
         job.failed.connect(lambda message: self.report_error(f"Comparing models failed: {message}"))
         job.finished.connect(self._job_finished)
         self.job = job
+        self._job_started, self._job_unit = time.monotonic(), "models"
         self.model_panel.set_busy(True)
+        self.model_panel.reset_progress(rate_text(0, len(paths), 0.0, "models"))
         self.statusBar().showMessage(f"Running {len(paths)} models on {where}...")
         job.start()
         return job
@@ -204,7 +206,8 @@ class ModelRunsMixin:
     def _job_progress(self, done: int, total: int) -> None:
         bar = self.model_panel.progress
         bar.setRange(0, total)
-        bar.setFormat(rate_text(done, total, time.monotonic() - getattr(self, "_job_started", time.monotonic())))
+        elapsed = time.monotonic() - getattr(self, "_job_started", time.monotonic())
+        bar.setFormat(rate_text(done, total, elapsed, getattr(self, "_job_unit", "frames")))
         bar.setValue(done)
 
     def _prediction_done(self, results: list, what: str) -> None:
