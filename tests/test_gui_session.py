@@ -94,3 +94,19 @@ def test_esc_closes_the_compare_window(qtbot, tmp_path):
     qtbot.waitExposed(view)
     qtbot.keyClick(view, QtCore.Qt.Key.Key_Escape)
     assert not view.isVisible()
+
+
+def test_after_a_kill_the_project_reopens_on_the_frame_the_user_was_on(qtbot, tmp_path):
+    """The frame is written a moment after the user stops on it, not only on a clean quit: a new
+    window (all a kill leaves is what was written) reopens there."""
+    demo = ensure_demo_project(tmp_path / "a")
+    win = new_window(qtbot)
+    assert win.open_project(demo)
+    for _ in range(3):
+        qtbot.keyClick(win, QtCore.Qt.Key.Key_PageDown)
+    frame = win.current_frame_id
+    qtbot.wait(1300)  # the user stays on the frame a moment
+    # no close, no save_session: as after a kill, the settings file holds what the next opening reads
+    from poseapp.gui.settings import user_settings
+
+    assert int(user_settings().value(f"last_frame/{demo.resolve()}")) == frame

@@ -180,6 +180,10 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self._heatmap_versions = {}
         self._predictors: dict[tuple[str, str, bool], Any] = {}  # (model folder, device, flip test)
         self.job: Job | None = None
+        # the frame the user is on is written a moment after they stop on it (not at every frame of
+        # playback), so a crash or a kill reopens where they were, not where they last quit cleanly
+        self._remember_timer = QtCore.QTimer(self, singleShot=True, interval=1000)
+        self._remember_timer.timeout.connect(self.remember_frame)
         self.comparison = None  # the Compare models window, made on first use
         self._build_actions()
         self._update_title()
@@ -230,6 +234,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             if self.adding():
                 self.leave_adding()  # a person half placed is kept on the frame it was started on
         self.current_frame_id = frame_id
+        self._remember_timer.start()
         frame = self.project.frame(frame_id)
         try:
             image = self.loader.read(frame)
