@@ -85,6 +85,13 @@ def test_a_second_window_opens_a_held_project_read_only_and_names_the_holder(win
         trigger(window, "run")  # Ctrl+R: refused up front (it used to fail after the run, with a traceback)
         assert window.job is None and "could not store its predictions" in (window.last_error or "")
         assert "model runs are not saved" in banner.text()
+        window._go_row(3)
+        here = window.current_frame_id
+        holder.kill()  # the other program lets go (here: dies): the banner offers to edit here
+        holder.wait()
+        qtbot.waitUntil(lambda: "Edit here" in banner.text(), timeout=10_000)
+        banner.linkActivated.emit("reopen")  # what a click on the link sends
+        assert not window.project.read_only and not banner.isVisible() and window.current_frame_id == here
     finally:
         holder.kill()
         holder.wait()

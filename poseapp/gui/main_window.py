@@ -110,6 +110,10 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.read_only_banner.setWordWrap(True)
         self.read_only_banner.setStyleSheet("background: #ffd54f; color: black; padding: 4px; font-weight: bold")
         self.read_only_banner.setVisible(False)
+        self.read_only_banner.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.read_only_banner.linkActivated.connect(self._edit_here)
+        self._holder_watch = QtCore.QTimer(self, interval=2000)  # while read-only: has the writer let go?
+        self._holder_watch.timeout.connect(self._check_holder)
         centre_layout.addWidget(self.read_only_banner)
         self.prompt = QtWidgets.QLabel()  # what the canvas expects next while a person is added
         self.prompt.setStyleSheet("background: #00bcd4; color: black; padding: 3px; font-weight: bold")

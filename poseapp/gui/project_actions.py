@@ -3,6 +3,8 @@ and closing; errors are reported in a non-blocking message box and the status ba
 
 from __future__ import annotations
 
+from html import escape
+
 import sqlite3
 
 from pathlib import Path
@@ -71,11 +73,39 @@ class ProjectActionsMixin:
     def _show_read_only(self, project: Project | None) -> None:
         if project is None or not project.read_only:
             self.read_only_banner.setVisible(False)
+            self._holder_watch.stop()
             return
-        self.read_only_banner.setText(
+        self.read_only_banner.setText(escape(
             f"Read-only: {project.path.name} is {project.read_only_reason}. You can look, compare models and export; "
-            "edits and model runs are not saved. Close it there and reopen it here (File > Recent projects) to edit.")
+            "edits and model runs are not saved. Close it there and reopen it here (File > Recent projects) to edit."))
         self.read_only_banner.setVisible(True)
+        if (project.read_only_reason or "").startswith("open for writing in"):
+            self._holder_watch.start()  # say so when the other window lets go
+
+    def _check_holder(self) -> None:
+        """Read-only because another window writes the project: once it has let go, the banner
+        offers to edit here (a click reopens the project for writing)."""
+        from poseapp.store.writer_lock import holder_gone
+
+        project = self.project
+        if project is None or not project.read_only:
+            self._holder_watch.stop()
+            return
+        if holder_gone(project.path):
+            self._holder_watch.stop()
+            self.read_only_banner.setText(
+                f"Read-only: the program that was writing {escape(project.path.name)} has let go. "
+                "<a href='reopen'>Edit here</a> (reopens the project for writing, on this frame).")
+
+    def _edit_here(self, _link: str = "") -> bool:
+        """The banner's link: reopen the project this window shows read-only, for writing."""
+        if self.project is None:
+            return False
+        frame = self.current_frame_id
+        reopened = self.open_project(self.project.path)
+        if reopened and frame is not None and self.model is not None and self.model.row_of(frame) is not None:
+            self._go_frame(frame)
+        return reopened and not self.project.read_only
 
     def locate_source(self, source_id: int, path: str | Path) -> bool:
         """Point a source whose files moved at their new place (after checking that every frame is there)."""

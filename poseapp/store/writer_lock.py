@@ -49,6 +49,24 @@ def read_holder(project_path: str | os.PathLike) -> dict[str, Any] | None:
         return None
 
 
+def holder_gone(project_path: str | os.PathLike) -> bool:
+    """Whether the writer a read-only opening deferred to has let go: its lock file is gone (a
+    clean close unlinks it), or names a process of this host that no longer runs (a crash). Asked
+    without taking the lock, so a writer opening at that moment is never refused because of it."""
+    info = read_holder(project_path)
+    if not lock_path(project_path).exists():
+        return True
+    if not info or info.get("host") != socket.gethostname() or not isinstance(info.get("pid"), int):
+        return False
+    try:
+        os.kill(info["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _program() -> str:
     """'poseapp import', 'poseapp window', or the script's name: what the refused user is told."""
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
