@@ -201,6 +201,8 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     trigger(window, "run")
     wait_job(window, qtbot)
     assert len(predicted(window)) == 1
+    # an LSP-14 model on a COCO-17 person: said, with what accepting would do
+    assert "The model predicts lsp14, the people here are annotated in coco17" in window.statusBar().currentMessage()
     panel = window.heatmap_panel
     assert panel.stage.value() == 2
     trigger(window, "stage_prev")
@@ -216,6 +218,10 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     trigger(window, "run_selection")
     wait_job(window, qtbot)
     assert all(predicted(window, fid) for fid in chosen)
+    window._go_row(0)  # an LSP person: nothing to say
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    assert "The model predicts" not in window.statusBar().currentMessage()
 
 
 def test_run_on_source_and_cancel_from_the_menu(window, qtbot, tiny_model):

@@ -223,10 +223,24 @@ class ModelRunsMixin:
         where = what if len(results) == 1 else f"{len(results)} frames of {what}"
         small = self._too_small(results)
         self.model_panel.show_warning(small)
+        other = self._other_skeleton_note(results)
         self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}"
-                                     + (f". {small}" if small else ""), 10000)
+                                     + (f". {small}" if small else "") + (f". {other}" if other else ""), 15000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
+
+    def _other_skeleton_note(self, results: list) -> str | None:
+        """Said when the model's skeleton is not the one the frames' people are annotated in (an
+        LSP-14 model on a COCO-17 dataset): its predictions sit beside the annotations, and
+        accepting one adds a second annotation of that person in the model's skeleton."""
+        predicted = {i.skeleton for r in results for i in r.instances}
+        annotated = {i.skeleton for r in results for i in self.project.instances(r.frame_id)
+                     if i.origin == "manual"} - predicted
+        if not predicted or not annotated:
+            return None
+        model, people = ", ".join(sorted(predicted)), ", ".join(sorted(annotated))
+        return (f"The model predicts {model}, the people here are annotated in {people}: its predictions sit beside "
+                f"them, and accepting one (A) adds a {model} annotation next to the {people} one")
 
     def _push_model_run(self, results: list, what: str) -> None:
         """The run goes on the undo stack as one step (it replaced the model's earlier predictions,
