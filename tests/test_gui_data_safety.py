@@ -57,7 +57,9 @@ HOLDER = (
     "from poseapp.store import Project\n"
     "p = Project.open(sys.argv[1], program='poseapp window')\n"
     "print('held', flush=True)\n"
-    "sys.stdin.read()\n"
+    "for line in sys.stdin:  # a frame id: the holder marks it reviewed (an edit the reader should see)\n"
+    "    p.set_frame_state(int(line), 'reviewed')\n"
+    "    print('done', flush=True)\n"
 )
 
 
@@ -87,6 +89,12 @@ def test_a_second_window_opens_a_held_project_read_only_and_names_the_holder(win
         assert "model runs are not saved" in banner.text()
         window._go_row(3)
         here = window.current_frame_id
+        other = window.model.frame_id(5)
+        assert "[reviewed]" not in window.model.data(window.model.index(5))
+        holder.stdin.write(f"{other}\n")  # the writer edits: this window's list follows
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "done"
+        qtbot.waitUntil(lambda: "[reviewed]" in window.model.data(window.model.index(5)), timeout=10_000)
         holder.kill()  # the other program lets go (here: dies): the banner offers to edit here
         holder.wait()
         qtbot.waitUntil(lambda: "Edit here" in banner.text(), timeout=10_000)

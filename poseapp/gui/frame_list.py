@@ -64,6 +64,12 @@ class FrameListModel(QtCore.QAbstractListModel):
         self.broken[frame_id] = why
         self.frame_state_changed(frame_id, "")
 
+    def forget_states(self) -> None:
+        """Another program changed the project: every row reads its state again when shown."""
+        self._labels.clear()
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+
     def frame_state_changed(self, frame_id: int, state: str) -> None:
         self._labels.pop(frame_id, None)
         row = self._row_of.get(frame_id)

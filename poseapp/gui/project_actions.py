@@ -80,7 +80,8 @@ class ProjectActionsMixin:
             "edits and model runs are not saved. Close it there and reopen it here (File > Recent projects) to edit."))
         self.read_only_banner.setVisible(True)
         if (project.read_only_reason or "").startswith("open for writing in"):
-            self._holder_watch.start()  # say so when the other window lets go
+            self._seen_version = project.data_version()  # what this window read at opening
+            self._holder_watch.start()  # follow its commits, and say so when the other window lets go
 
     def _check_holder(self) -> None:
         """Read-only because another window writes the project: once it has let go, the banner
@@ -91,11 +92,25 @@ class ProjectActionsMixin:
         if project is None or not project.read_only:
             self._holder_watch.stop()
             return
+        self._follow_writer(project)
         if holder_gone(project.path):
             self._holder_watch.stop()
             self.read_only_banner.setText(
                 f"Read-only: the program that was writing {escape(project.path.name)} has let go. "
                 "<a href='reopen'>Edit here</a> (reopens the project for writing, on this frame).")
+
+    def _follow_writer(self, project: Project) -> None:
+        """Read-only beside a writer: what it commits shows here too (frame states in the list, the
+        people on the frame shown), instead of the state of the moment this window opened."""
+        version = project.data_version()
+        if version == getattr(self, "_seen_version", None):
+            return
+        self._seen_version = version
+        if self.model is None:
+            return
+        self.model.forget_states()
+        if self.current_frame_id is not None and project.frame_exists(self.current_frame_id) and not self.adding():
+            self.show_frame(self.current_frame_id)
 
     def _edit_here(self, _link: str = "") -> bool:
         """The banner's link: reopen the project this window shows read-only, for writing."""

@@ -211,6 +211,11 @@ class Project:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def data_version(self) -> int:
+        """SQLite's count of commits made by other connections: a read-only window compares it to
+        know that the writer changed the project since it last looked."""
+        return int(self._query_one("PRAGMA data_version")[0])
+
     @property
     def schema_version(self) -> int:
         return int(self._query_one("SELECT value FROM meta WHERE key = 'schema_version'")[0])
