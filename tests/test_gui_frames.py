@@ -55,9 +55,12 @@ def test_an_image_broken_after_import_is_marked_never_a_dialog_per_visit(window,
     frames = window.project.frame_count()
     window.jump_to("im0002.jpg")
     broken = window.current_frame_id
+    row = window.model.row_of(broken)
+    following = window.model.frame_id(row + 1)
     trigger(window, "remove_frames")
     assert window.project.frame_count() == frames - 1 and broken not in window.project.frame_ids()
     assert window.model.rowCount() == frames - 1
+    assert window.current_frame_id == following  # the next frame, not the list's first
     trigger(window, "undo")
     assert window.project.frame_count() == frames and broken in window.project.frame_ids()
 

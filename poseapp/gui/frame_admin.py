@@ -25,17 +25,29 @@ class FrameAdminMixin:
         source = self.project.source(self.project.frame(self.current_frame_id).source_id)
         return self._remove(self.project.frame_ids(source_id=source.id), f"remove source {Path(source.path).name}")
 
+    def _neighbour_left(self, gone: set[int]) -> int | None:
+        """The frame to show after ``gone`` leaves: the current one if it stays, else the next one
+        in the list that stays (else the one before), not the list's first frame."""
+        if self.model is None or self.current_frame_id is None:
+            return None
+        if self.current_frame_id not in gone:
+            return self.current_frame_id
+        row = self.model.row_of(self.current_frame_id) or 0
+        ordered = [self.model.frame_id(r) for r in range(self.model.rowCount())]
+        after = [f for f in ordered[row:] if f not in gone] + [f for f in reversed(ordered[:row]) if f not in gone]
+        return after[0] if after else None
+
     def _remove(self, ids: list[int], text: str) -> bool:
-        row = self.model.row_of(self.current_frame_id) if self.model is not None and self.current_frame_id is not None else 0
         gone = set(ids)
         self.selected = None
+        target = self._neighbour_left(gone)
 
-        def after() -> None:  # the list is rebuilt; the view stays near where it was
+        def after() -> None:  # the list is rebuilt; the view stays where it was, or on the next frame left
             if self.current_frame_id in gone:
                 self.current_frame_id = None
             self._refilter()
-            if self.current_frame_id is None and self.model is not None and self.model.rowCount():
-                self._go_row(min(row or 0, self.model.rowCount() - 1))
+            if target is not None and self.project.frame_exists(target) and self.current_frame_id != target:
+                self._go_frame(target)
 
         if self._edit(RemoveFrames(self.project, ids, text), after):
             self.statusBar().showMessage(f"{text[0].upper()}{text[1:]}: Ctrl+Z brings it back.", 8000)
