@@ -509,6 +509,24 @@ def test_n_then_a_drawn_box_adds_the_mean_pose_in_it(window, qtbot):
     assert {i.id for i in window.project.instances(fid)} == before
 
 
+def test_the_add_prompt_floats_over_the_canvas_without_moving_the_image(window, qtbot):
+    from test_gui_editing import frame_view
+
+    frame_view(window)
+    qtbot.wait(50)
+    view = window.canvas.view
+    height, corner = window.canvas.height(), view.mapViewToDevice(QtCore.QPointF(0, 0))
+    trigger(window, "add_by_joints")
+    qtbot.wait(50)
+    assert window.prompt.isVisible() and window.prompt.parent() is window.canvas
+    assert window.prompt.width() == window.canvas.width()
+    # The image stays where the user aimed: no canvas shrink, no shift of the scene under the cursor.
+    assert window.canvas.height() == height and view.mapViewToDevice(QtCore.QPointF(0, 0)) == corner
+    window.resize(window.width() - 100, window.height())
+    qtbot.wait(50)
+    assert window.prompt.width() == window.canvas.width()
+
+
 def test_shift_n_places_joints_one_by_one_and_esc_skips(window, qtbot):
     from test_gui_editing import frame_view
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+from PySide6 import QtCore
 
 from poseapp.core.errors import PoseAppError
 from poseapp.core.mean_pose import mean_pose, project_mean_pose
@@ -16,6 +17,21 @@ MEAN_POSE_SAMPLE = 500  # annotations averaged for a project's mean pose
 # The person being placed joint by joint, written to the project at every click: the joints on
 # screen survive a crash or a kill, and the next opening adds them as the person they were.
 PLACING_META = "placing_joints"
+
+
+class PromptWidthFollower(QtCore.QObject):
+    """Keeps the prompt floating over the canvas as wide as the canvas when the window or the
+    splitter resizes it."""
+
+    def __init__(self, prompt, parent=None) -> None:
+        super().__init__(parent)
+        self._prompt = prompt
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QtCore.QEvent.Type.Resize:
+            self._prompt.setFixedWidth(watched.width())
+            self._prompt.adjustSize()
+        return False
 
 
 class AddingMixin:
@@ -213,7 +229,11 @@ class AddingMixin:
 
     def _show_prompt(self, text: str) -> None:
         self.prompt.setText(text)
+        self.prompt.setFixedWidth(self.canvas.width())
+        self.prompt.adjustSize()
+        self.prompt.move(0, 0)
         self.prompt.setVisible(True)
+        self.prompt.raise_()
         self.statusBar().showMessage(text, 10000)
 
     def _project_mean(self, skeleton: str) -> np.ndarray | None:

@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.errors import PoseAppError
 from poseapp.core.events import FrameStateChanged, InstanceAdded, InstanceChanged, InstanceRemoved
-from poseapp.gui.adding import AddingMixin
+from poseapp.gui.adding import AddingMixin, PromptWidthFollower
 from poseapp.gui.canvas import FrameCanvas
 from poseapp.gui.editing import EditingMixin
 from poseapp.gui.frame_admin import FrameAdminMixin
@@ -115,12 +115,17 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self._holder_watch = QtCore.QTimer(self, interval=2000)  # while read-only: has the writer let go?
         self._holder_watch.timeout.connect(self._check_holder)
         centre_layout.addWidget(self.read_only_banner)
-        self.prompt = QtWidgets.QLabel()  # what the canvas expects next while a person is added
-        self.prompt.setStyleSheet("background: #00bcd4; color: black; padding: 3px; font-weight: bold")
+        # What the canvas expects next while a person is added. It floats over the canvas's top edge:
+        # in the layout it shrank the canvas as it appeared, so the image moved under the cursor
+        # between the user aiming and clicking the first joint.
+        self.prompt = QtWidgets.QLabel(self.canvas)
+        self.prompt.setObjectName("add_prompt")
+        self.prompt.setStyleSheet("background: rgba(0, 188, 212, 225); color: black; padding: 3px; font-weight: bold")
+        self.prompt.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.prompt.setVisible(False)
+        self.canvas.installEventFilter(PromptWidthFollower(self.prompt, self))
         self.canvas.view.box_drawn.connect(self._box_drawn)
         self.canvas.view.point_placed.connect(self._point_placed)
-        centre_layout.addWidget(self.prompt)
         centre_layout.addWidget(self.canvas, 1)
         centre_layout.addWidget(self.seek_bar)
         splitter = QtWidgets.QSplitter()
