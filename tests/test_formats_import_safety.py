@@ -97,13 +97,28 @@ def _png(width: int, height: int) -> bytes:
 def test_header_only_and_empty_images_are_refused(project_file, tmp_path, lsp_dir, capsys):
     folder = tmp_path / "shots"
     folder.mkdir()
+    (folder / "huge.jpg").write_bytes(_header_only_jpeg(lsp_dir / "images" / "im0001.jpg", 20000, 20000))
+    (folder / "empty.png").write_bytes(_png(0, 0))
+    err = _refused(project_file, folder, capsys, "huge.jpg", "20000 x 20000", "empty.png", "0 x 0")
+    assert "none of its 2 images can be read" in err
+    _refused(project_file, folder / "huge.jpg", capsys, "20000 x 20000")  # the file on its own
+
+
+def test_a_folder_import_leaves_out_its_unreadable_images_and_names_them(project_file, tmp_path, lsp_dir, capsys):
+    folder = tmp_path / "shots"
+    folder.mkdir()
     shutil.copy(lsp_dir / "images" / "im0002.jpg", folder / "good.jpg")
     (folder / "huge.jpg").write_bytes(_header_only_jpeg(lsp_dir / "images" / "im0001.jpg", 20000, 20000))
-    err = _refused(project_file, folder, capsys, "huge.jpg", "20000 x 20000")
-    (folder / "huge.jpg").unlink()
     (folder / "empty.png").write_bytes(_png(0, 0))
-    _refused(project_file, folder, capsys, "empty.png", "0 x 0")
-    assert err
+    frames, instances, sources = _counts(project_file)
+    assert main(["import", str(folder), "--project", str(project_file)]) == 0
+    out = capsys.readouterr().out
+    assert "1 image (1 new frame)" in out and "left out 2 unreadable images" in out
+    assert "huge.jpg: " in out and "20000 x 20000" in out and "empty.png: " in out and "0 x 0" in out
+    assert _counts(project_file) == (frames + 1, instances, sources + 1)
+    with Project.open(project_file) as project:
+        added = [f for f in map(project.frame, project.frame_ids()) if f.file_name in ("good.jpg", "huge.jpg", "empty.png")]
+    assert [f.file_name for f in added] == ["good.jpg"]
 
 
 def test_integers_too_large_for_sqlite(project_file, coco_copy, capsys):

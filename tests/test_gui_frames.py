@@ -1,4 +1,4 @@
-"""Broken images and removing frames: a truncated JPEG is refused at import and named; an image
+"""Broken images and removing frames: a truncated JPEG is left out of a folder import and named; an image
 that breaks later is marked in the list, never a dialog on every visit or import; frames and
 sources can be removed and the removal undone."""
 
@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6 import QtCore  # noqa: E402
+from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from test_gui_actions import answer_dialogs, trigger  # noqa: E402
 
@@ -23,12 +23,20 @@ def folder_with_a_truncated_jpeg(tmp_path, lsp_dir):
     return folder
 
 
-def test_a_truncated_jpeg_is_refused_at_import_and_named(window, qtbot, monkeypatch, folder_with_a_truncated_jpeg):  # noqa: F811
+def test_a_truncated_jpeg_is_left_out_of_a_folder_import_and_named(window, qtbot, monkeypatch, folder_with_a_truncated_jpeg):  # noqa: F811
     frames = window.project.frame_count()
     answer_dialogs(monkeypatch, folder_with_a_truncated_jpeg)
     trigger(window, "import_folder")
-    assert "im0004.jpg" in window.last_error and "not a readable image" in window.last_error
-    assert window.project.frame_count() == frames and window.model.rowCount() == frames
+    # The readable images come in; the cut-off one is named with its problem, in a box the user sees.
+    assert window.last_error is None
+    assert "im0004.jpg" in window.last_warning and "not a readable image" in window.last_warning
+    boxes = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]
+    assert any("im0004.jpg" in b.text() for b in boxes)
+    names = {window.project.frame(window.model.frame_id(r)).file_name for r in range(window.model.rowCount())}
+    assert window.project.frame_count() == frames + 3 and window.model.rowCount() == frames + 3
+    assert "im0004.jpg" not in names and {"im0001.jpg", "im0002.jpg", "im0003.jpg"} <= names
+    for b in boxes:
+        b.close()
 
 
 def test_an_image_broken_after_import_is_marked_never_a_dialog_per_visit(window, qtbot, monkeypatch,  # noqa: F811

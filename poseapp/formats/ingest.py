@@ -137,6 +137,22 @@ def _video_frames(project: Project, batch: ImportBatch) -> dict[tuple[str, int],
     return frames
 
 
+def _check_images(folder: Path, names: list[str]) -> tuple[list[tuple[str, tuple[int, int]]], list[tuple[str, str]]]:
+    """The folder's images that decode, with their sizes, and the others with their problems."""
+    readable, unreadable = [], []
+    for name in names:
+        try:
+            readable.append((name, verify_image(folder / name)))
+        except DataError as exc:
+            unreadable.append((name, exc.problem))
+    return readable, unreadable
+
+
+def _listed(problems: list[tuple[str, str]], shown: int = 10) -> str:
+    text = "; ".join(f"{name}: {problem}" for name, problem in problems[:shown])
+    return text + (f"; and {len(problems) - shown} more" if len(problems) > shown else "")
+
+
 def _same(new: ImportedInstance, old: Instance) -> bool:
     if new.ext_id is not None or old.ext_id is not None:
         return new.ext_id == old.ext_id and new.origin == old.origin
@@ -157,13 +173,21 @@ def _add_media(project: Project, path: Path) -> ImportSummary:
         names = list_images(path)
         if not names:
             raise DataError(path, "the folder holds no images")
-        sizes = [verify_image(path / n) for n in names]  # check all before adding any
+        readable, unreadable = _check_images(path, names)  # all checked before any is added
+        if not readable:
+            raise DataError(path, f"none of its {_count(len(names), 'image')} can be read; "
+                            + _listed(unreadable))
         with project.transaction():
             source = project.add_source("folder", path)
             start = project.max_frame_index(source.id) + 1
-            fresh = [(n, s) for n, s in zip(names, sizes) if project.frame_by_file(source.id, n) is None]
+            fresh = [(n, s) for n, s in readable if project.frame_by_file(source.id, n) is None]
             project.add_frames(source.id, [(start + i, n, w, h, None, {}) for i, (n, (w, h)) in enumerate(fresh)])
-        return ImportSummary("folder", str(path), len(names), len(fresh))
+        summary = ImportSummary("folder", str(path), len(readable), len(fresh))
+        if unreadable:
+            # One cut-off file in a folder of thousands should not cost the user the other frames;
+            # it is named, with its problem, and left out (importing the folder again adds it once fixed).
+            summary.notes.append(f"left out {_count(len(unreadable), 'unreadable image')}: " + _listed(unreadable))
+        return summary
     if is_video_file(path):
         info = probe_video(path)
         with project.transaction():

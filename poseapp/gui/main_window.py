@@ -72,6 +72,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.current_frame_id: int | None = None
         self.broken: dict[int, str] = {}  # frames whose image cannot be decoded, and why
         self.last_error: str | None = None
+        self.last_warning: str | None = None  # the last import summary with notes, for tests and the curious
         self.project_signals = ProjectSignals()
         queued = QtCore.Qt.ConnectionType.QueuedConnection
         self.project_signals.instances_edited.connect(self._on_instances_edited, queued)

@@ -211,6 +211,8 @@ class ProjectActionsMixin:
             return False
         self._refilter()
         self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
+        if summary.notes:  # what the import left out or read differently: the status bar only shows a line
+            self.report_warning(str(summary))
         return True
 
     def export_to(self, out: str | Path, fmt: str = "coco") -> bool:
@@ -253,6 +255,13 @@ class ProjectActionsMixin:
         """The GUI's ``--images``: the user names the folder the file's image names are relative to."""
         folder = file_dialogs.get_existing_directory(self, f"The folder with the images of {Path(source).name}")
         return bool(folder) and self.import_path(source, fmt, image_root=folder)
+
+    def report_warning(self, message: str) -> None:
+        """Something worked, with a part the user must know about (a file left out, say)."""
+        self.last_warning = message
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "poseapp", message, parent=self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def report_error(self, message: str) -> None:
         self.last_error = message
