@@ -203,6 +203,20 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     assert len(predicted(window)) == 1
     # an LSP-14 model on a COCO-17 person: said, with what accepting would do
     assert "The model predicts lsp14, the people here are annotated in coco17" in window.statusBar().currentMessage()
+    # A on the prediction: its joints go into the person's COCO-17 annotation, by name; one person stays
+    fid = window.current_frame_id
+    before = {i.id: i for i in window.project.instances(fid)}
+    pred = predicted(window)[0]
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_A)
+    after = window.project.instances(fid)
+    assert [i.skeleton for i in after] == ["coco17"] and pred.id not in {i.id for i in after}
+    coco, lsp = window.project.skeleton("coco17").joints, window.project.skeleton("lsp14").joints
+    assert after[0].keypoints[coco.index("left_knee"), :2] == pytest.approx(pred.keypoints[lsp.index("left_knee"), :2])
+    assert np.array_equal(after[0].keypoints[:5], before[after[0].id].keypoints[:5])  # the face as annotated
+    assert "into the coco17 annotation" in window.statusBar().currentMessage()
+    trigger(window, "undo")
+    assert {i.id for i in window.project.instances(fid)} == set(before)
     panel = window.heatmap_panel
     assert panel.stage.value() == 2
     trigger(window, "stage_prev")
@@ -302,8 +316,11 @@ def test_compare_on_a_video_frame_shows_every_panel_on_the_people(window, qtbot,
 def test_fine_tune_refuses_too_few_people_and_says_what_it_would_use(window, qtbot):
     trigger(window, "retrain")  # the demo: 6 LSP-14 people and 5 COCO-17 ones
     assert window.retrain_panel.process is None
-    assert "at least 11" in window.last_error and "(8 to train on and 3 to validate on)" in window.last_error and "has 6" in window.last_error
-    assert "5 coco17" not in window.last_error and "coco17 people in coco_000000196141.jpg" in window.last_error
+    # the COCO-17 people count, by the 12 joints they share with LSP-14; the six LSP people are
+    # validation images, which no model trains on, so 5 are left to train on
+    assert "needs at least 8 annotated lsp14 people to train on; of this project's 11, 6 are LSP validation images" in window.last_error
+    assert "so 5 are left" in window.last_error
+    assert "Counted in: 5 coco17 people, with the 12 joints coco17 shares with lsp14 by name" in window.last_error
 
 
 def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypatch, lsp_folder):
@@ -316,8 +333,10 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     trigger(window, "retrain")  # Ctrl+T
     assert window.last_error is None and panel.process is not None
     # said before it starts: the demo's six LSP people are LSP validation images (im0903 ...), which
-    # no model trains on, so they are the held-out people and the 14 imported ones train
-    assert "Trains on 14 annotated lsp14 people; validates on 6" in panel.status.text()
+    # no model trains on, so they are the held-out people; the 14 imported ones train, with the
+    # demo's 5 COCO-17 people by the 12 joints the skeletons share
+    assert "Trains on 19 annotated lsp14 people; validates on 6" in panel.status.text()
+    assert "Counted in: 5 coco17 people" in panel.status.text()
     import re
 
     said = re.search(r"validates on 6 held out \(LSP training half im0801-im1000; (\d+) labelled joints, so PCK moves "
@@ -333,7 +352,7 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     assert f"(the model it started from: {start['val_pck_before']:.1f}" in panel.status.text()
     assert card["training"]["initialized_from"]["val_pck@0.2_on_this_run"] == start["val_pck_before"]
     assert panel.start_line.isVisible() and panel.start_line.value() == start["val_pck_before"]  # drawn on the PCK plot
-    assert start["val_samples"] >= 3 and start["skipped_other_skeletons"] == 5
+    assert (start["train_samples"], start["val_samples"], start["skipped_other_skeletons"]) == (19, 6, 0)
     new = window.model_panel.model_path()
     assert new != base and window.model_panel.model_box.findData(base) >= 0
     window._go_row(6)

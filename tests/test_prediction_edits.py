@@ -93,7 +93,50 @@ def test_with_the_person_annotated_already_an_edited_prediction_stays_one_marked
     assert now.origin == "predicted" and now.extra["edited"] is True and now.extra["placed"] == [3]
     assert [i.id for i in project.instances(fid) if i.origin == "manual"] == [gt.id]  # no second copy
     accept = AcceptPrediction(project, pred.id)
-    assert "coco17 annotation of this person is kept too" in accept.text
+    assert accept.target is not None and accept.target.id == gt.id  # accepted into it, not beside it
+
+
+def test_accepting_an_lsp_prediction_on_a_coco_person_fills_the_shared_joints_and_undo_restores_both(project):
+    fid = _frame(project)[0]
+    face = _person(17)
+    face[5:, 2] = 1  # the body joints occluded in the annotation, the face visible
+    gt = project.add_instance(Instance(frame_id=fid, skeleton="coco17", keypoints=face, bbox=(40, 30, 60, 110),
+                                       extra={"placed": [0, 1, 2, 3, 4, 9]}))
+    pred = _prediction(project, fid)
+    MoveKeypoint(project, pred.id, 6, 77.0, 88.0).apply()  # the user dragged the right wrist
+    pred = project.instance(pred.id)
+    accept = AcceptPrediction(project, pred.id)
+    assert "into the coco17 annotation (12 of 14 joints by name; neck, head top have no coco17 joint)" in accept.text
+    accept.apply()
+    now = project.instances(fid)
+    assert [i.id for i in now] == [gt.id]  # one person, in the dataset's skeleton
+    merged = now[0]
+    lsp, coco = LSP14.joints, COCO17.joints
+    for i, name in enumerate(lsp[:12]):
+        j = coco.index(name)
+        assert merged.keypoints[j, :2] == pytest.approx(pred.keypoints[i, :2])
+        assert merged.keypoints[j, 2] == 2  # the model's visibility score 0.9: visible
+    assert np.array_equal(merged.keypoints[:5], face[:5])  # the face untouched
+    # the face stays placed; the right wrist the user dragged is placed; the model's joints are free
+    assert merged.extra["placed"] == [0, 1, 2, 3, 4, coco.index("right_wrist")]
+    accept.revert()
+    assert {i.id: i for i in project.instances(fid)}.keys() == {gt.id, pred.id}
+    for record in (gt, pred):
+        back = project.instance(record.id)
+        assert np.array_equal(back.keypoints, record.keypoints) and back.extra == record.extra
+        assert (back.origin, back.skeleton, back.bbox, back.model_id) == (record.origin, record.skeleton, record.bbox, record.model_id)
+
+
+def test_a_skeleton_sharing_too_few_joints_keeps_the_annotation_beside_the_prediction(project):
+    from poseapp.core.skeleton import Skeleton
+
+    hand = Skeleton(name="hand5", joints=("right_wrist", "thumb", "index", "middle", "ring"), edges=((0, 1),))
+    project.ensure_skeleton(hand)
+    fid = _frame(project)[0]
+    project.add_instance(Instance(frame_id=fid, skeleton="hand5", keypoints=_person(5), bbox=(40, 30, 60, 110)))
+    pred = _prediction(project, fid)
+    accept = AcceptPrediction(project, pred.id)
+    assert accept.target is None and "hand5 annotation of this person is kept too" in accept.text
 
 
 def test_ids_are_never_reused_after_the_newest_record_is_deleted(project, tmp_path):

@@ -83,3 +83,27 @@ def test_the_plan_says_when_held_out_people_are_predictions_nobody_corrected(tmp
     plan = plan_finetune(path, resolve_model("default"))
     assert plan.val == 3 and plan.val_unchecked == 1
     assert f"1 of the 3 held-out people are {UNCHECKED}" in plan.summary()
+
+
+def test_coco17_people_teach_an_lsp14_model_by_their_shared_joints(coco_json):
+    """The real COCO sample's people, made LSP-14 samples: each limb joint where COCO put it, the
+    neck and head top not labelled (left out of the loss and of PCK), and nothing made up."""
+    import numpy as np
+
+    from poseapp.core.skeleton import COCO17, LSP14
+    from poseapp.data.samples import in_skeleton
+
+    samples = load_samples(f"coco:{coco_json}")
+    assert len(samples) >= 5 and {s.skeleton for s in samples} == {"coco17"}
+    usable, other = in_skeleton(samples, LSP14)
+    assert all((s.keypoints[5:, 2] == 0).all() for s in other)  # left out only when no limb joint is labelled
+    left_out = {id(s) for s in other}
+    kept = [s for s in samples if id(s) not in left_out]
+    assert len(usable) == len(kept) >= 5
+    for before, after in zip(kept, usable):
+        assert after.skeleton == "lsp14" and after.keypoints.shape == (14, 3) and after.key == before.key
+        for name in LSP14.joints[:12]:
+            assert np.array_equal(after.keypoints[LSP14.joints.index(name)], before.keypoints[COCO17.joints.index(name)])
+        assert (after.keypoints[12:, 2] == 0).all()  # neck, head top: COCO has neither
+    back, _ = in_skeleton(usable, COCO17)  # and back: the face was never there, so it stays not labelled
+    assert all((b.keypoints[:5, 2] == 0).all() and np.array_equal(b.keypoints[5:], k.keypoints[5:]) for b, k in zip(back, kept))

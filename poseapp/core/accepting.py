@@ -47,6 +47,28 @@ def same_person(prediction, annotations: list, any_skeleton: bool = False) -> li
     return found
 
 
+# Accepting a prediction into an annotation of another skeleton (an LSP-14 model on COCO-17
+# people) writes the joints the two share by name; below this many shared joints the skeletons are
+# too different for that, and the prediction becomes an annotation of its own.
+MIN_SHARED_JOINTS = 6
+
+
+def shared_joints(source: tuple[str, ...], target: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(source index, target index) of each joint name the two skeletons share, in source order."""
+    where = {name: j for j, name in enumerate(target)}
+    return [(i, where[name]) for i, name in enumerate(source) if name in where]
+
+
+def merged_keypoints(source: np.ndarray, target: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """``target``'s keypoints with each shared joint taken from ``source`` (where the source has
+    it labelled); the target's own joints (a COCO face, say) stay as they are."""
+    out = np.array(target, dtype=np.float64, copy=True)
+    for i, j in pairs:
+        if source[i, 2] > 0:
+            out[j] = source[i]
+    return out
+
+
 def flags_from_visibility(keypoints: np.ndarray, vis_scores: np.ndarray | None, occluded_below: float) -> np.ndarray:
     """Keypoints with each labelled joint flagged visible (2) or occluded (1) by its visibility
     score; unchanged where the model gives no scores."""

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from poseapp.core.accepting import MIN_SHARED_JOINTS, shared_joints
 from poseapp.core.errors import DataError
+from poseapp.core.skeleton import PRESETS, Skeleton
 from poseapp.formats import IMPORTERS, detect_format, read_source
 from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
@@ -109,3 +111,34 @@ def _extent(keypoints: np.ndarray) -> tuple[float, float, float, float]:
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     return (float(x0), float(y0), float(max(x1 - x0, 1.0)), float(max(y1 - y0, 1.0)))
+
+
+def in_skeleton(samples: list[PoseSample], skeleton: Skeleton) -> tuple[list[PoseSample], list[PoseSample]]:
+    """The samples a model of ``skeleton`` can learn from, and the rest.
+
+    A person annotated in another preset skeleton that shares at least MIN_SHARED_JOINTS joint
+    names with the model's (COCO-17 people for an LSP-14 model: the 12 limb joints) comes in with
+    those joints; the model's other joints (neck, head top) are left not labelled, so the loss and
+    PCK leave them out. This is what makes corrections accepted into a COCO-17 annotation (see
+    store.edits.AcceptPrediction) teach an LSP-14 model.
+    """
+    usable, other = [], []
+    for sample in samples:
+        if sample.skeleton == skeleton.name:
+            usable.append(sample)
+            continue
+        source = PRESETS.get(sample.skeleton)
+        pairs = shared_joints(source.joints, skeleton.joints) if source is not None else []
+        if len(pairs) < MIN_SHARED_JOINTS:
+            other.append(sample)
+            continue
+        keypoints = np.zeros((skeleton.num_joints, 3))
+        for i, j in pairs:
+            keypoints[j] = sample.keypoints[i]
+        where = dict(pairs)
+        invisible = tuple(sorted(where[i] for i in sample.invisible if i in where))
+        if (keypoints[:, 2] > 0).any() or invisible:
+            usable.append(replace(sample, keypoints=keypoints, skeleton=skeleton.name, invisible=invisible))
+        else:
+            other.append(sample)
+    return usable, other

@@ -8,7 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from poseapp.data.samples import load_samples
+from poseapp.core.accepting import shared_joints
+from poseapp.core.skeleton import PRESETS
+from poseapp.data.samples import in_skeleton, load_samples
 from poseapp.data.splits import holdout_every, training_split
 from poseapp.engine.checkpoint import read_card
 
@@ -29,6 +31,7 @@ class FinetunePlan:
     val_joints: int = 0  # labelled joints of the held-out people: PCK counts joints, not people
     held_out: str = ""  # which people are held out: LSP's validation images, or every Nth sample
     val_unchecked: int = 0  # held-out people who are accepted predictions nobody corrected
+    mapped: dict[str, int] = field(default_factory=dict)  # people of other skeletons taken by shared joint names
 
     def summary(self) -> str:
         """What the run uses, the reason it cannot start first when it cannot."""
@@ -37,6 +40,10 @@ class FinetunePlan:
         lines.append(f"{verb[0]} on {self.train} annotated {self.skeleton} people; {verb[1]} on {self.val} held out "
                      f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, so PCK moves "
                      f"in steps of {100 / max(self.val_joints, 1):.1f}).")
+        for other, n in self.mapped.items():
+            shared = len(shared_joints(PRESETS[other].joints, PRESETS[self.skeleton].joints))
+            lines.append(f"Counted in: {n} {other} {'person' if n == 1 else 'people'}, with the {shared} joints "
+                         f"{other} shares with {self.skeleton} by name (their other joints are not used).")
         if self.val_unchecked:
             lines.append(f"{self.val_unchecked} of the {self.val} held-out people are {UNCHECKED}: on them "
                          "validation PCK measures agreement with a model, not accuracy.")
@@ -49,12 +56,11 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
     skeleton = read_card(model_path)["skeleton"]["name"]
     samples = load_samples(f"project:{project_path}")
     plan = FinetunePlan(skeleton)
-    usable, other = [], Counter()
-    for s in samples:
-        if s.skeleton != skeleton:
-            other[(s.key.split(":", 1)[1].split("#")[0], s.skeleton)] += 1
-        else:
-            usable.append(s)
+    usable, skipped = in_skeleton(samples, PRESETS[skeleton]) if skeleton in PRESETS else (
+        [s for s in samples if s.skeleton == skeleton], [s for s in samples if s.skeleton != skeleton])
+    other = Counter((s.key.split(":", 1)[1].split("#")[0], s.skeleton) for s in skipped)
+    left_out = {id(s) for s in skipped}
+    plan.mapped = dict(Counter(s.skeleton for s in samples if s.skeleton != skeleton and id(s) not in left_out))
     plan.skipped = [f"{n} {skel} {'person' if n == 1 else 'people'} in {where} (the model predicts {skeleton})"
                     for (where, skel), n in other.items()]
     plan.skipped_people = sum(other.values())

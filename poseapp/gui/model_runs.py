@@ -232,15 +232,15 @@ class ModelRunsMixin:
     def _other_skeleton_note(self, results: list) -> str | None:
         """Said when the model's skeleton is not the one the frames' people are annotated in (an
         LSP-14 model on a COCO-17 dataset): its predictions sit beside the annotations, and
-        accepting one adds a second annotation of that person in the model's skeleton."""
+        accepting one writes the joints the skeletons share by name into the annotation."""
         predicted = {i.skeleton for r in results for i in r.instances}
         annotated = {i.skeleton for r in results for i in self.project.instances(r.frame_id)
                      if i.origin == "manual"} - predicted
         if not predicted or not annotated:
             return None
         model, people = ", ".join(sorted(predicted)), ", ".join(sorted(annotated))
-        return (f"The model predicts {model}, the people here are annotated in {people}: its predictions sit beside "
-                f"them, and accepting one (A) adds a {model} annotation next to the {people} one")
+        return (f"The model predicts {model}, the people here are annotated in {people}: accepting a prediction (A) "
+                f"writes the joints the two share by name into the {people} annotation, and leaves its other joints as they are")
 
     def _push_model_run(self, results: list, what: str) -> None:
         """The run goes on the undo stack as one step (it replaced the model's earlier predictions,

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW, flags_from_visibility, same_person
+from poseapp.core.accepting import (
+    DEFAULT_OCCLUDED_BELOW, MIN_SHARED_JOINTS, box_iou, extent, flags_from_visibility, merged_keypoints, same_person,
+    shared_joints,
+)
 from poseapp.store.project import Project
 from poseapp.store.records import Instance
 from poseapp.store.removal import remove_frames, restore
@@ -166,7 +169,12 @@ class SetBox(_InstanceEdit):
 class AcceptPrediction(Edit):
     """A predicted instance becomes an annotation, in one step: it replaces the annotation of the
     same person (instead of adding a copy), and each joint's flag comes from the model's
-    visibility score (occluded below ``occluded_below``). The scores stay for the occlusion view."""
+    visibility score (occluded below ``occluded_below``). The scores stay for the occlusion view.
+
+    When the person is annotated in another skeleton only (an LSP-14 model's prediction on a
+    COCO-17 person), the joints the two share by name go into that annotation and the prediction
+    is removed: the person stays one annotation in the dataset's skeleton, its other joints (the
+    COCO face) untouched."""
 
     def __init__(self, project: Project, instance_id: int, occluded_below: float = DEFAULT_OCCLUDED_BELOW):
         self.project = project
@@ -174,14 +182,45 @@ class AcceptPrediction(Edit):
         self.old_state = project.frame(self.old.frame_id).state
         overlapping = same_person(self.old, project.instances(self.old.frame_id), any_skeleton=True)
         self.replaced = [i for i in overlapping if i.skeleton == self.old.skeleton]
-        # an annotation of the person in another skeleton cannot be replaced without losing joints
-        self.kept = [i for i in overlapping if i.skeleton != self.old.skeleton]
+        others = [i for i in overlapping if i.skeleton != self.old.skeleton]
         self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
-        self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "") + (
-            f" (the {self.kept[0].skeleton} annotation of this person is kept too)" if self.kept else "")
+        self.target, self.merged = self._merge_target(others) if not self.replaced else (None, None)
+        # an annotation of the person in a skeleton too different to merge into is kept beside it
+        self.kept = [i for i in others if self.target is None]
+        if self.target is not None:
+            self.text = self._merge_text()
+        else:
+            self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "") + (
+                f" (the {self.kept[0].skeleton} annotation of this person is kept too)" if self.kept else "")
+
+    def _merge_target(self, others: list[Instance]) -> tuple[Instance | None, Instance | None]:
+        """The other-skeleton annotation that overlaps most, and what it becomes with the prediction's shared joints."""
+        source = self.project.skeleton(self.old.skeleton).joints
+        pbox = extent(self.old.keypoints, self.old.bbox)
+        for target in sorted(others, key=lambda i: -box_iou(pbox, extent(i.keypoints, i.bbox))):
+            pairs = shared_joints(source, self.project.skeleton(target.skeleton).joints)
+            if len(pairs) < MIN_SHARED_JOINTS:
+                continue
+            self.pairs = pairs
+            taken = {j for i, j in pairs if self.keypoints[i, 2] > 0}
+            placed_here = {j for i, j in pairs if i in placed_joints(self.old) and j in taken}
+            placed = (placed_joints(target) - taken) | placed_here  # model joints are free for refinement
+            return target, target.copy(keypoints=merged_keypoints(self.keypoints, target.keypoints, pairs),
+                                       extra=with_placed(target, placed))
+        return None, None
+
+    def _merge_text(self) -> str:
+        source = self.project.skeleton(self.old.skeleton).joints
+        left = [source[i].replace("_", " ") for i in range(len(source)) if i not in {i for i, _ in self.pairs}]
+        return (f"accept prediction into the {self.target.skeleton} annotation ({len(self.pairs)} of {len(source)} "
+                "joints by name" + (f"; {', '.join(left)} have no {self.target.skeleton} joint" if left else "") + ")")
 
     def apply(self) -> None:
         with self.project.transaction():
+            if self.target is not None:
+                self.project.update_instance(self.target.id, keypoints=self.merged.keypoints, extra=self.merged.extra)
+                self.project.delete_instance(self.old.id, frame_state=None)
+                return
             for inst in self.replaced:
                 self.project.delete_instance(inst.id, frame_state=None)
             # the joints the user placed stay placed; the rest stay free for refinement
@@ -190,9 +229,13 @@ class AcceptPrediction(Edit):
 
     def revert(self) -> None:
         with self.project.transaction():
-            self.project.restore_instance(self.old)
-            for inst in self.replaced:
-                self.project.add_instance(inst, frame_state=None)  # same id as before
+            if self.target is not None:
+                self.project.restore_instance(self.target)
+                self.project.add_instance(self.old, frame_state=None)  # same id as before
+            else:
+                self.project.restore_instance(self.old)
+                for inst in self.replaced:
+                    self.project.add_instance(inst, frame_state=None)  # same id as before
             self.project.set_frame_state(self.old.frame_id, self.old_state)
 
 
