@@ -10,6 +10,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+# The window loads PyTorch in a thread after it opens (gui/runtime_loader.py). The tests load it
+# first, so that every window's model panel is ready the moment it exists; the background path has
+# its own test, in a fresh interpreter (tests/test_gui_startup.py).
+import poseapp.models  # noqa: E402, F401
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("POSEAPP_DATA", REPO.parent / "shared" / "data"))
 

@@ -203,6 +203,9 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     assert len(predicted(window)) == 1
     # an LSP-14 model on a COCO-17 person: said, with what accepting would do
     assert "The model predicts lsp14, the people here are annotated in coco17" in window.statusBar().currentMessage()
+    # and in the model panel, which keeps it (the status bar cuts it off at 1366 px and clears it)
+    assert "A (accept) writes the joints the two share by name into the coco17 annotation" in window.model_panel.warning.text()
+    assert ".." not in window.statusBar().currentMessage()
     # A on the prediction: its joints go into the person's COCO-17 annotation, by name; one person stays
     fid = window.current_frame_id
     before = {i.id: i for i in window.project.instances(fid)}
@@ -318,9 +321,9 @@ def test_fine_tune_refuses_too_few_people_and_says_what_it_would_use(window, qtb
     assert window.retrain_panel.process is None
     # the COCO-17 people count, by the 12 joints they share with LSP-14; the six LSP people are
     # validation images, which no model trains on, so 5 are left to train on
-    assert "needs at least 8 annotated lsp14 people to train on; of this project's 11, 6 are LSP validation images" in window.last_error
+    assert "needs at least 8 annotated people to train on; of this project's 11 that the lsp14 model can learn from, 6 are LSP validation images" in window.last_error
     assert "so 5 are left" in window.last_error
-    assert "Counted in: 5 coco17 people, with the 12 joints coco17 shares with lsp14 by name" in window.last_error
+    assert "5 of these 11 are coco17 people: the lsp14 model learns from the 12 joints coco17 shares with it by name" in window.last_error
 
 
 def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypatch, lsp_folder):
@@ -335,8 +338,8 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     # said before it starts: the demo's six LSP people are LSP validation images (im0903 ...), which
     # no model trains on, so they are the held-out people; the 14 imported ones train, with the
     # demo's 5 COCO-17 people by the 12 joints the skeletons share
-    assert "Trains on 19 annotated lsp14 people; validates on 6" in panel.status.text()
-    assert "Counted in: 5 coco17 people" in panel.status.text()
+    assert "Trains on 19 annotated people; validates on 6" in panel.status.text()
+    assert "5 of these 25 are coco17 people: the lsp14 model learns from the 12 joints coco17 shares with it by name" in panel.status.text()
     import re
 
     said = re.search(r"validates on 6 held out \(LSP training half im0801-im1000; (\d+) labelled joints, so PCK moves "
@@ -541,9 +544,18 @@ def test_the_add_prompt_floats_over_the_canvas_without_moving_the_image(window, 
     assert window.prompt.width() == window.canvas.width()
     # The image stays where the user aimed: no canvas shrink, no shift of the scene under the cursor.
     assert window.canvas.height() == height and view.mapViewToDevice(QtCore.QPointF(0, 0)) == corner
-    window.resize(window.width() - 100, window.height())
+    # the cursor coming near it (a joint under it when zoomed in) sends it to the other edge, and back
+    viewport = window.canvas.viewport()
+    qtbot.mouseMove(viewport, QtCore.QPoint(viewport.width() // 2, 5))
+    qtbot.wait(20)
+    assert window.prompt.y() == window.canvas.height() - window.prompt.height() > 0
+    qtbot.mouseMove(viewport, QtCore.QPoint(viewport.width() // 2, viewport.height() - 5))
+    qtbot.wait(20)
+    assert window.prompt.y() == 0
+    window.resize(700, window.height())  # narrow: the text wraps instead of being cut off
     qtbot.wait(50)
     assert window.prompt.width() == window.canvas.width()
+    assert window.prompt.height() >= window.prompt.sizeHint().height() and window.prompt.wordWrap()
 
 
 def test_shift_n_places_joints_one_by_one_and_esc_skips(window, qtbot):
@@ -583,7 +595,7 @@ def test_finetune_on_the_command_line_refuses_a_one_person_project_clearly(tmp_p
     code = main(["finetune", "--model", str(resolve_model("default")), "--project", str(tmp_path / "one.poseapp"),
                  "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert code != 0 and "at least 11 annotated lsp14 people" in err and "has 1" in err and "Traceback" not in err
+    assert code != 0 and "at least 11 annotated people that the lsp14 model can learn from" in err and "has 1" in err and "Traceback" not in err
 
 
 def test_predictions_imported_from_another_tool_are_compared_with_ours(window, qtbot, monkeypatch, tmp_path):

@@ -138,7 +138,7 @@ def test_a_person_too_small_for_the_model_is_said_so(window, qtbot, monkeypatch,
     wait_job(window, qtbot)
     assert window.model_panel.warning.isVisible()
     assert "too small for the model" in window.model_panel.warning.text() and "128 px" in window.model_panel.warning.text()
-    window._go_row(6)  # a normal photo: no warning
+    window._go_row(0)  # a normal LSP photo, annotated in the model's skeleton: no warning
     trigger(window, "run")
     wait_job(window, qtbot)
     assert not window.model_panel.warning.isVisible()

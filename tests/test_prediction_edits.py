@@ -211,3 +211,39 @@ def test_undoing_a_run_keeps_a_prediction_the_user_edited_while_the_run_went_on(
     ids = {i.id for i in project.instances(fid)}
     assert ids == {before.id, new.id}  # the user's edit stays; the replaced prediction is back beside it
     assert project.instance(new.id).keypoints[2, 0] == 60.0
+
+
+@pytest.mark.parametrize("annotated_in", [None, "coco17"])
+def test_a_flag_the_user_set_on_a_prediction_survives_accepting_it(project, annotated_in):
+    """The model's visibility score (0.9: visible) decides the flags of the joints nobody looked
+    at; the one the user set to occluded stays occluded, as a plain accept and as a merge."""
+    fid = _frame(project)[0]
+    if annotated_in:
+        project.add_instance(Instance(frame_id=fid, skeleton=annotated_in, keypoints=_person(17), bbox=(40, 30, 60, 110)))
+    pred = _prediction(project, fid)
+    SetVisibility(project, pred.id, LSP14.joints.index("left_wrist"), 1).apply()
+    accept = AcceptPrediction(project, pred.id)
+    accept.apply()
+    person = next(i for i in project.instances(fid) if i.origin == "manual")
+    names = project.skeleton(person.skeleton).joints
+    assert person.keypoints[names.index("left_wrist"), 2] == 1
+    assert person.keypoints[names.index("right_wrist"), 2] == 2
+
+
+def test_accepting_an_lsp_prediction_of_an_unannotated_person_on_a_coco_frame_makes_a_coco_annotation(project):
+    fid = _frame(project)[0]
+    other = project.add_instance(Instance(frame_id=fid, skeleton="coco17", keypoints=_person(17, x0=400.0),
+                                          bbox=(390, 30, 60, 110), category_id=1))
+    pred = _prediction(project, fid)  # nobody annotated where it is
+    accept = AcceptPrediction(project, pred.id)
+    assert "as a new coco17 annotation, as this frame's people are (12 of 14 joints by name" in accept.text
+    accept.apply()
+    new = next(i for i in project.instances(fid) if i.id != other.id)
+    assert [i.skeleton for i in project.instances(fid)] == ["coco17", "coco17"] and pred.id != new.id
+    assert new.origin == "manual" and new.category_id == 1 and (new.keypoints[:5, 2] == 0).all()
+    for i, name in enumerate(LSP14.joints[:12]):
+        assert new.keypoints[COCO17.joints.index(name), :2] == pytest.approx(pred.keypoints[i, :2])
+    accept.revert()
+    assert {i.id for i in project.instances(fid)} == {other.id, pred.id}
+    accept.apply()  # redo: the same record, under the same id
+    assert {i.id for i in project.instances(fid)} == {other.id, new.id}

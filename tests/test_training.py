@@ -233,6 +233,28 @@ def test_finetune_takes_the_default_model_by_name_and_writes_to_the_users_models
     assert json.loads((out / ckpt.CARD).read_text())["training"]["data"] == [f"project:{project}"]
 
 
+def test_finetune_of_the_lsp14_default_on_a_coco17_only_project_trains_on_the_shared_joints(tmp_path, coco_json, monkeypatch):
+    """The annotation loop on a COCO dataset: its people teach the LSP-14 model by their 12 limb
+    joints. Nobody has a neck or head top, so the card measures no head group (it crashed writing
+    a NaN there) and says what it measured."""
+    from poseapp.cli import main
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    monkeypatch.setenv("POSEAPP_HOME", str(tmp_path / "home"))
+    project = tmp_path / "coco.poseapp"
+    with Project.open(project, create=True) as p:
+        import_source(p, coco_json)
+    out = tmp_path / "ft"
+    assert main(["finetune", "--model", "default", "--project", str(project), "--epochs", "1", "--batch-size", "4",
+                 "--out", str(out)]) == 0
+    card = json.loads((out / ckpt.CARD).read_text())
+    assert card["training"]["train_samples"] >= 8 and card["training"]["val_samples"] >= 3
+    val = card["metrics"]["validation_crops"]["pck@0.2"]
+    assert "head" not in val and {"shoulder", "elbow", "wrist", "hip", "knee", "ankle"} <= set(val)
+    assert 0.0 <= val["total"] <= 100.0
+
+
 def test_every_shipped_config_parses():
     import glob
 

@@ -33,3 +33,14 @@ def positive_number(text: str) -> float:
 
 
 positive_number.__name__ = "number > 0"
+
+
+def architecture(text: str) -> str:
+    """A registered architecture and variant (recurrent-lite, ...). Checked when given rather than
+    as argparse choices: the registry imports torch, and `poseapp` alone (the window) need not wait for it."""
+    from poseapp.models import available_models
+
+    names = available_models()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"unknown model {text!r}; known: {', '.join(names)}")
+    return text

@@ -6,15 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from poseapp.cli.arguments import integer, positive_number
+from poseapp.cli.arguments import architecture, integer, positive_number
 from poseapp.core.errors import DataError
-from poseapp.models import available_models
 
 
 def register(sub: argparse._SubParsersAction) -> dict:
     t = sub.add_parser("train", help="train a model; progress as JSON lines; resumes from OUT/train_state.pt")
     t.add_argument("--config", help="training config JSON (see configs/); options below override it")
-    t.add_argument("--model", choices=available_models(), help="architecture and variant")
+    t.add_argument("--model", type=architecture, help="architecture and variant, e.g. recurrent-lite (an unknown name lists them)")
     t.add_argument("--data", nargs="+", help="lsp:DIR lspet:DIR coco:FILE yolo:DIR project:FILE (or plain paths)")
     t.add_argument("--out", required=True, help="model folder to write, e.g. models/recurrent-lite")
     t.add_argument("--epochs", type=integer(1), help="passes over the training data (default: the config's, else 40)")

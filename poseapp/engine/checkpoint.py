@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,28 +16,26 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save
 
-from poseapp.core.atomic import atomic_open, write_bytes_atomic, write_json_atomic
+from poseapp.core.atomic import atomic_open, write_bytes_atomic
 from poseapp.core.errors import DataError
-from poseapp.core.skeleton import PRESETS, Skeleton
+from poseapp.core.skeleton import PRESETS
+
+# the folder's layout and card reading need no torch: they live in model_folder, which the window imports
+from poseapp.engine.model_folder import (  # noqa: F401
+    CARD,
+    STATE,
+    WEIGHTS,
+    model_dir,
+    read_card,
+    skeleton_of,
+    write_card,
+)
 from poseapp.models import build_model, config_from_dict, config_to_dict
-
-WEIGHTS = "weights.safetensors"
-CARD = "card.json"
-STATE = "train_state.pt"
-
-
-def model_dir(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    return path.parent if path.suffix in (".safetensors", ".json") else path
 
 
 def save_weights(model: torch.nn.Module, folder: Path, name: str = WEIGHTS) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     write_bytes_atomic(folder / name, save(tensors))
-
-
-def write_card(folder: Path, card: dict[str, Any]) -> None:
-    write_json_atomic(folder / CARD, card, indent=2)
 
 
 def make_card(model, name: str, **extra: Any) -> dict[str, Any]:
@@ -97,25 +94,6 @@ def widen_tensor(old: torch.Tensor, shape: tuple[int, ...], name: str = "a weigh
     raise ValueError(f"{name} is {tuple(old.shape)} in the parent and {shape} here: only added input channels can be widened")
 
 
-def read_card(path: str | os.PathLike) -> dict[str, Any]:
-    folder = model_dir(path)
-    card_path = folder / CARD
-    if not card_path.is_file():
-        raise DataError(card_path, "no model card here: not a poseapp model folder")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(card_path, f"the model card is not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    if not isinstance(card, dict):
-        raise DataError(card_path, "the model card is not a JSON object")
-    for key, kind in (("architecture", str), ("config", dict), ("skeleton", dict)):
-        if key not in card:
-            raise DataError(card_path, f"the model card has no '{key}'")
-        if not isinstance(card[key], kind):
-            raise DataError(card_path, f"the model card's '{key}' should be a {'string' if kind is str else 'JSON object'}")
-    return card
-
-
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expect_skeleton: str | None = None,
                expect_architecture: str | None = None):
     """(model in eval mode, card). Checks architecture and skeleton before touching the weights."""
@@ -172,8 +150,3 @@ def load_state(folder: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def skeleton_of(card: dict[str, Any]) -> Skeleton:
-    data = card["skeleton"]
-    return PRESETS.get(data.get("name")) or Skeleton.from_dict(data)

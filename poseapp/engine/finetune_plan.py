@@ -12,7 +12,7 @@ from poseapp.core.accepting import shared_joints
 from poseapp.core.skeleton import PRESETS
 from poseapp.data.samples import in_skeleton, load_samples
 from poseapp.data.splits import holdout_every, training_split
-from poseapp.engine.checkpoint import read_card
+from poseapp.engine.model_folder import read_card
 
 MIN_VALIDATION = 3
 MIN_TRAINING = 8
@@ -37,13 +37,15 @@ class FinetunePlan:
         """What the run uses, the reason it cannot start first when it cannot."""
         verb = ("Would train", "would validate", "Would skip") if self.problem else ("Trains", "validates", "Skips")
         lines = [self.problem] if self.problem else []
-        lines.append(f"{verb[0]} on {self.train} annotated {self.skeleton} people; {verb[1]} on {self.val} held out "
+        who = "people" if self.mapped else f"{self.skeleton} people"  # not all of them lsp14: said below
+        lines.append(f"{verb[0]} on {self.train} annotated {who}; {verb[1]} on {self.val} held out "
                      f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, so PCK moves "
                      f"in steps of {100 / max(self.val_joints, 1):.1f}).")
         for other, n in self.mapped.items():
             shared = len(shared_joints(PRESETS[other].joints, PRESETS[self.skeleton].joints))
-            lines.append(f"Counted in: {n} {other} {'person' if n == 1 else 'people'}, with the {shared} joints "
-                         f"{other} shares with {self.skeleton} by name (their other joints are not used).")
+            lines.append(f"{n} of these {self.train + self.val} {'is a' if n == 1 else 'are'} {other} "
+                         f"{'person' if n == 1 else 'people'}: the {self.skeleton} model learns from the {shared} joints "
+                         f"{other} shares with it by name.")
         if self.val_unchecked:
             lines.append(f"{self.val_unchecked} of the {self.val} held-out people are {UNCHECKED}: on them "
                          "validation PCK measures agreement with a model, not accuracy.")
@@ -70,11 +72,11 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
         plan.val_joints = int(sum((s.keypoints[:, 2] > 0).sum() for s in val))
         plan.val_unchecked = sum(s.unchecked for s in val)
     if usable and len(usable) >= MIN_PEOPLE and plan.train < MIN_TRAINING:
-        plan.problem = (f"Fine-tuning needs at least {MIN_TRAINING} annotated {skeleton} people to train on; of this "
-                        f"project's {len(usable)}, {plan.val} are LSP validation images (im0801-im1000), which no model "
+        plan.problem = (f"Fine-tuning needs at least {MIN_TRAINING} annotated people to train on; of this project's "
+                        f"{len(usable)} that the {skeleton} model can learn from, {plan.val} are LSP validation images (im0801-im1000), which no model "
                         f"trains on, so {plan.train} are left. Annotate or accept more predictions first.")
     if len(usable) < MIN_PEOPLE:
-        plan.problem = (f"Fine-tuning needs at least {MIN_PEOPLE} annotated {skeleton} people "
-                        f"({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on); this project has {len(usable)}. "
+        plan.problem = (f"Fine-tuning needs at least {MIN_PEOPLE} annotated people that the {skeleton} model can learn "
+                        f"from ({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on); this project has {len(usable)}. "
                         "Annotate or accept more predictions first.")
     return plan

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from poseapp.core.atomic import atomic_open
-from poseapp.engine.checkpoint import CARD, read_card, write_card
+from poseapp.engine.model_folder import CARD, read_card, write_card
 
 GROUPS = ("head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "total")
 
 
 def _pck_rows(per_iteration: list[dict[str, Any]], key: str = "pck@0.2") -> list[str]:
+    """One row per stage; "-" where nobody had that group labelled (the neck and head top of COCO people)."""
     rows = ["| stage | " + " | ".join(g.capitalize() for g in GROUPS) + " |", "| --- |" + " ---: |" * len(GROUPS)]
     for stage in per_iteration:
         table = stage[key]
-        rows.append(f"| {stage['stage']} | " + " | ".join(f"{table.get(g, float('nan')):.1f}" for g in GROUPS) + " |")
+        rows.append(f"| {stage['stage']} | " + " | ".join(f"{table[g]:.1f}" if g in table else "-" for g in GROUPS) + " |")
     return rows
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from poseapp.core.errors import DataError
 from poseapp.demo import data_home
-from poseapp.engine.checkpoint import CARD, model_dir
+from poseapp.engine.model_folder import CARD, model_dir
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "models"
 

@@ -29,8 +29,11 @@ class PromptWidthFollower(QtCore.QObject):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QtCore.QEvent.Type.Resize:
+            at_bottom = self._prompt.y() != 0
             self._prompt.setFixedWidth(watched.width())
             self._prompt.adjustSize()
+            if at_bottom:
+                self._prompt.move(0, watched.height() - self._prompt.height())
         return False
 
 
@@ -228,13 +231,27 @@ class AddingMixin:
         self._show_prompt(f"Click the {names[n].replace('_', ' ')} ({n + 1} of {len(names)}); Esc: not labelled.")
 
     def _show_prompt(self, text: str) -> None:
+        at_bottom = self.prompt.isVisible() and self.prompt.y() != 0  # moved out of the cursor's way: stays
         self.prompt.setText(text)
         self.prompt.setFixedWidth(self.canvas.width())
         self.prompt.adjustSize()
-        self.prompt.move(0, 0)
+        self.prompt.move(0, self.canvas.height() - self.prompt.height() if at_bottom else 0)
         self.prompt.setVisible(True)
         self.prompt.raise_()
         self.statusBar().showMessage(text, 10000)
+
+    def _prompt_out_of_the_way(self, scene_pos) -> None:
+        """The prompt lies over the image; when the cursor comes near it (a joint to click under
+        it, zoomed in), it moves to the other edge of the canvas."""
+        if not self.prompt.isVisible():
+            return
+        y = self.canvas.mapFromScene(scene_pos).y()
+        height, bottom = self.prompt.height(), self.canvas.height() - self.prompt.height()
+        margin = 24
+        if self.prompt.y() == 0 and y < height + margin:
+            self.prompt.move(0, bottom)
+        elif self.prompt.y() != 0 and y > bottom - margin:
+            self.prompt.move(0, 0)
 
     def _project_mean(self, skeleton: str) -> np.ndarray | None:
         kps, boxes = [], []

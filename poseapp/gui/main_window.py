@@ -23,6 +23,7 @@ from poseapp.gui.model_runs import ModelRunsMixin
 from poseapp.gui.project_actions import ProjectActionsMixin
 from poseapp.gui.refining import RefiningMixin
 from poseapp.gui.retrain_panel import RetrainPanel
+from poseapp.gui.runtime_loader import RuntimeLoader
 from poseapp.gui.seek_bar import SeekBar
 from poseapp.gui.session import SessionMixin
 from poseapp.media.frames import FrameLoader
@@ -123,8 +124,10 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.prompt.setObjectName("add_prompt")
         self.prompt.setStyleSheet("background: rgba(0, 188, 212, 225); color: black; padding: 3px; font-weight: bold")
         self.prompt.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.prompt.setWordWrap(True)  # a narrow window wraps it instead of cutting it off
         self.prompt.setVisible(False)
         self.canvas.installEventFilter(PromptWidthFollower(self.prompt, self))
+        self.canvas.scene().sigMouseMoved.connect(self._prompt_out_of_the_way)
         self.canvas.view.box_drawn.connect(self._box_drawn)
         self.canvas.view.point_placed.connect(self._point_placed)
         centre_layout.addWidget(self.canvas, 1)
@@ -198,6 +201,10 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self._build_actions()
         self._update_title()
         self.statusBar().showMessage("Open a project (Ctrl+O) or create one (Ctrl+N), then import data (Ctrl+I).")
+        self.runtime_loader = RuntimeLoader(self)  # PyTorch, in a thread, after the window opens
+        self.runtime_loader.loaded.connect(self.model_panel.runtime_loaded)
+        self.runtime_loader.failed.connect(self.report_error)
+        self.runtime_loader.start()
 
     # ------------------------------------------------------------------ navigation and drawing
     def _refilter(self) -> None:

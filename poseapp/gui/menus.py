@@ -116,6 +116,7 @@ class MenusMixin:
         menu.addSeparator()
         self._checkbox_action(act, "flip_toggle", "&Flip test (the mirrored image too)", self.model_panel.flip_box, menu)
         self._checkbox_action(act, "refine_toggle", "Refine other joints after a &correction", self.model_panel.refine_box, menu)
+        self.model_panel.refine_available.connect(self.actions_by_name["refine_toggle"].setEnabled)
         act("refine", "R&efine the selected person again (placed joints as hints)", "E", self.refine_selected, menu)
 
     def _checkbox_action(self, act: Callable, name: str, text: str, box: QtWidgets.QCheckBox, menu: QtWidgets.QMenu) -> None:

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from PySide6 import QtCore, QtWidgets
 
 from poseapp.gui import file_dialogs
 
 from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW
-from poseapp.engine.checkpoint import model_dir, read_card
+from poseapp.engine.model_folder import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
-from poseapp.models.registry import model_class
 
 
 class ModelPanel(QtWidgets.QGroupBox):
     run_frame = QtCore.Signal()
     run_source = QtCore.Signal()
     cancel = QtCore.Signal()
+    refine_available = QtCore.Signal(bool)  # the chosen model takes hints (and PyTorch has loaded)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Model", parent)
@@ -42,9 +41,9 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.device_box = QtWidgets.QComboBox()
         self.device_box.addItem("auto", "auto")
         self.device_box.addItem("CPU", "cpu")
-        if torch.cuda.is_available():
-            for i in range(torch.cuda.device_count()):
-                self.device_box.addItem(f"CUDA {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}")
+        # PyTorch (about 2.5 s to import) loads after the window opens; CUDA devices and whether
+        # the model takes hints are filled in then (runtime_loaded)
+        self.runtime_ready = False
         self.iterations = QtWidgets.QSpinBox()
         self.iterations.setRange(0, 8)
         self.iterations.setToolTip("Recurrent models: iterations of the recurrent module (0 = feed-forward only)")
@@ -80,7 +79,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress.setValue(0)
         self.info = QtWidgets.QLabel()
         self.info.setWordWrap(True)
-        self.warning = QtWidgets.QLabel()  # about the last run: people too small for the model
+        self.warning = QtWidgets.QLabel()  # about the last run: people too small for the model, another skeleton
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #f28b82")
         self.warning.setVisible(False)
@@ -231,14 +230,42 @@ class ModelPanel(QtWidgets.QGroupBox):
             + (f" ({pck_flip:.1f} with flip test)" if pck_flip is not None else "")
         )
 
+    def runtime_loaded(self) -> None:
+        """PyTorch is imported: list its CUDA devices and say what the chosen model offers."""
+        if self.runtime_ready:
+            return
+        import torch
+
+        self.runtime_ready = True
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                self.device_box.addItem(f"CUDA {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}")
+        path = self.model_path()
+        try:
+            self._show_refining(read_card(path) if path else None)
+        except Exception:  # noqa: BLE001 - the card's problem is shown by _model_changed already
+            self._show_refining(None)
+
     def _show_refining(self, card: dict | None) -> None:
         """Refinement is offered for models that take hints; the note says when the model was not
         trained with hints (it then has never seen a ground-truth map in its input, and may follow less)."""
-        try:
-            self.takes_hints = card is not None and bool(model_class(card["architecture"]).supports_hints)
-        except (KeyError, TypeError):
+        if card is not None and not self.runtime_ready:
             self.takes_hints = False
+            self.refine_box.setEnabled(False)
+            self.refine_note.setText("Loading PyTorch ...")
+            self.refine_note.setVisible(True)
+            self.refine_available.emit(False)
+            return
+        self.takes_hints = False
+        if card is not None:
+            from poseapp.models.registry import model_class  # after runtime_loaded: no wait
+
+            try:
+                self.takes_hints = bool(model_class(card["architecture"]).supports_hints)
+            except (KeyError, TypeError):
+                pass
         self.refine_box.setEnabled(self.takes_hints)
+        self.refine_available.emit(self.takes_hints)
         hints = ((card or {}).get("training") or {}).get("config", {}).get("hints") or 0
         if card is None:
             note = ""

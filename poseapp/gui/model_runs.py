@@ -19,6 +19,7 @@ class ModelRunsMixin:
 
     def _predictor(self, path: str, device: str, flip_test: bool | None = None):
         """The loaded model, shared by every job; flip test as the model panel says unless given."""
+        self.runtime_loader.wait()
         from poseapp.engine.predictor import Predictor
 
         if flip_test is None:
@@ -70,6 +71,7 @@ class ModelRunsMixin:
         if path is None:
             self.report_error("No model to run: train one with `poseapp train` or choose a model folder.")
             return None
+        self.runtime_loader.wait()
         from poseapp.engine.frame_runner import predict_frames
         from poseapp.media.frames import FrameLoader
 
@@ -117,6 +119,7 @@ class ModelRunsMixin:
         if not paths:
             self.report_error("No models to compare: train one with `poseapp train` or add a model folder.")
             return None
+        self.runtime_loader.wait()
         from poseapp.engine.comparison import compare_models, stored_runs
         from poseapp.engine.frame_runner import FrameBoxes, person_boxes
 
@@ -222,10 +225,11 @@ class ModelRunsMixin:
         cancelled = self.job is not None and self.job.was_cancelled
         where = what if len(results) == 1 else f"{len(results)} frames of {what}"
         small = self._too_small(results)
-        self.model_panel.show_warning(small)
         other = self._other_skeleton_note(results)
-        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}"
-                                     + (f". {small}" if small else "") + (f". {other}" if other else ""), 15000)
+        # in the panel too: at 1366 px the status bar cuts these off, and it clears after 15 s
+        self.model_panel.show_warning("\n".join(note for note in (small, other) if note))
+        said = f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}."
+        self.statusBar().showMessage(" ".join(note for note in (said, small, other) if note), 15000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
 
@@ -239,8 +243,8 @@ class ModelRunsMixin:
         if not predicted or not annotated:
             return None
         model, people = ", ".join(sorted(predicted)), ", ".join(sorted(annotated))
-        return (f"The model predicts {model}, the people here are annotated in {people}: accepting a prediction (A) "
-                f"writes the joints the two share by name into the {people} annotation, and leaves its other joints as they are")
+        return (f"The model predicts {model}, the people here are annotated in {people}: A (accept) writes the joints "
+                f"the two share by name into the {people} annotation.")
 
     def _push_model_run(self, results: list, what: str) -> None:
         """The run goes on the undo stack as one step (it replaced the model's earlier predictions,
@@ -269,6 +273,7 @@ class ModelRunsMixin:
         size = self.model_panel.input_size()
         if not size:
             return None
+        self.runtime_loader.wait()
         from poseapp.engine.inference import too_small
 
         small = [(r.frame_id, max(i.bbox[2], i.bbox[3])) for r in results for i in r.instances

@@ -17,6 +17,7 @@ from poseapp.store.removal import remove_frames, restore
 VISIBILITY_CYCLE = {2: 1, 1: 0, 0: 2}  # visible -> occluded -> not labelled -> visible
 VISIBILITY_NAMES = {0: "not labelled", 1: "occluded", 2: "visible"}
 PLACED = "placed"  # instance.extra key: the joints the user put in place, which refinement never moves
+FLAGGED = "flagged"  # instance.extra key: joints whose visibility flag the user set (accepting keeps them)
 EDITED = "edited"  # instance.extra key: a prediction the user edited that stays a prediction (see claimed)
 
 
@@ -155,9 +156,11 @@ class SetVisibility(_InstanceEdit):
         inst = project.instance(instance_id)
         kps = inst.keypoints.copy()
         kps[joint, 2] = v
-        changes = {"keypoints": kps}
-        if v == 0 and joint in placed_joints(inst):  # not labelled: no longer a place the user gave
-            changes["extra"] = with_placed(inst, placed_joints(inst) - {joint})
+        placed = placed_joints(inst)
+        if v == 0:  # not labelled: no longer a place the user gave
+            placed -= {joint}
+        extra = {**with_placed(inst, placed), FLAGGED: sorted({int(j) for j in inst.extra.get(FLAGGED, [])} | {joint})}
+        changes = {"keypoints": kps, "extra": extra}
         super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", **changes)
 
 
@@ -184,11 +187,16 @@ class AcceptPrediction(Edit):
         self.replaced = [i for i in overlapping if i.skeleton == self.old.skeleton]
         others = [i for i in overlapping if i.skeleton != self.old.skeleton]
         self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
+        for j in self.old.extra.get(FLAGGED, []):  # a flag the user set is theirs, not the model's score's
+            self.keypoints[int(j), 2] = self.old.keypoints[int(j), 2]
         self.target, self.merged = self._merge_target(others) if not self.replaced else (None, None)
         # an annotation of the person in a skeleton too different to merge into is kept beside it
         self.kept = [i for i in others if self.target is None]
+        self.new_person = self._in_frame_skeleton() if not overlapping else None
         if self.target is not None:
             self.text = self._merge_text()
+        elif self.new_person is not None:
+            self.text = self._merge_text(self.new_person.skeleton, new=True)
         else:
             self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "") + (
                 f" (the {self.kept[0].skeleton} annotation of this person is kept too)" if self.kept else "")
@@ -209,17 +217,42 @@ class AcceptPrediction(Edit):
                                        extra=with_placed(target, placed))
         return None, None
 
-    def _merge_text(self) -> str:
+    def _in_frame_skeleton(self) -> Instance | None:
+        """A person nobody annotated yet, on a frame whose people are annotated in another skeleton
+        (a COCO-17 dataset): the prediction becomes a new annotation in that skeleton, by the
+        joints the two share, so the dataset keeps one skeleton (its export one category)."""
+        manual = [i for i in self.project.instances(self.old.frame_id) if i.origin == "manual"]
+        others = {i.skeleton: i for i in manual}
+        if len(others) != 1 or self.old.skeleton in others:  # people of the model's own skeleton here: stay in it
+            return None
+        (skeleton, example), = others.items()
+        target = self.project.skeleton(skeleton)
+        pairs = shared_joints(self.project.skeleton(self.old.skeleton).joints, target.joints)
+        if len(pairs) < MIN_SHARED_JOINTS:
+            return None
+        self.pairs = pairs
+        placed = {j for i, j in pairs if i in placed_joints(self.old) and self.keypoints[i, 2] > 0}
+        return Instance(self.old.frame_id, skeleton, merged_keypoints(self.keypoints, np.zeros((target.num_joints, 3)), pairs),
+                        bbox=self.old.bbox, origin="manual", category_id=example.category_id, model_id=self.old.model_id,
+                        extra={PLACED: sorted(placed)})
+
+    def _merge_text(self, skeleton: str | None = None, new: bool = False) -> str:
+        skeleton = skeleton or self.target.skeleton
         source = self.project.skeleton(self.old.skeleton).joints
         left = [source[i].replace("_", " ") for i in range(len(source)) if i not in {i for i, _ in self.pairs}]
-        return (f"accept prediction into the {self.target.skeleton} annotation ({len(self.pairs)} of {len(source)} "
-                "joints by name" + (f"; {', '.join(left)} have no {self.target.skeleton} joint" if left else "") + ")")
+        into = f"as a new {skeleton} annotation, as this frame's people are" if new else f"into the {skeleton} annotation"
+        return (f"accept prediction {into} ({len(self.pairs)} of {len(source)} "
+                "joints by name" + (f"; {', '.join(left)} have no {skeleton} joint" if left else "") + ")")
 
     def apply(self) -> None:
         with self.project.transaction():
             if self.target is not None:
                 self.project.update_instance(self.target.id, keypoints=self.merged.keypoints, extra=self.merged.extra)
                 self.project.delete_instance(self.old.id, frame_state=None)
+                return
+            if self.new_person is not None:
+                self.project.delete_instance(self.old.id, frame_state=None)
+                self.new_person = self.project.add_instance(self.new_person)  # its id kept for redo
                 return
             for inst in self.replaced:
                 self.project.delete_instance(inst.id, frame_state=None)
@@ -232,6 +265,9 @@ class AcceptPrediction(Edit):
             if self.target is not None:
                 self.project.restore_instance(self.target)
                 self.project.add_instance(self.old, frame_state=None)  # same id as before
+            elif self.new_person is not None:
+                self.project.delete_instance(self.new_person.id, frame_state=None)
+                self.project.add_instance(self.old, frame_state=None)
             else:
                 self.project.restore_instance(self.old)
                 for inst in self.replaced:
