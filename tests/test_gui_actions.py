@@ -202,9 +202,9 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     wait_job(window, qtbot)
     assert len(predicted(window)) == 1
     # an LSP-14 model on a COCO-17 person: said, with what accepting would do
-    assert "The model predicts lsp14, the people here are annotated in coco17" in window.statusBar().currentMessage()
+    assert "Model lsp14, people here coco17" in window.statusBar().currentMessage()
     # and in the model panel, which keeps it (the status bar cuts it off at 1366 px and clears it)
-    assert "A (accept) writes the joints the two share by name into the coco17 annotation" in window.model_panel.warning.text()
+    assert "A (accept) writes the joints they share into the coco17 annotation" in window.model_panel.warning.text()
     assert ".." not in window.statusBar().currentMessage()
     # A on the prediction: its joints go into the person's COCO-17 annotation, by name; one person stays
     fid = window.current_frame_id

@@ -243,8 +243,7 @@ class ModelRunsMixin:
         if not predicted or not annotated:
             return None
         model, people = ", ".join(sorted(predicted)), ", ".join(sorted(annotated))
-        return (f"The model predicts {model}, the people here are annotated in {people}: A (accept) writes the joints "
-                f"the two share by name into the {people} annotation.")
+        return f"Model {model}, people here {people}: A (accept) writes the joints they share into the {people} annotation."
 
     def _push_model_run(self, results: list, what: str) -> None:
         """The run goes on the undo stack as one step (it replaced the model's earlier predictions,
