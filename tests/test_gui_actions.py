@@ -316,6 +316,20 @@ def test_compare_on_a_video_frame_shows_every_panel_on_the_people(window, qtbot,
     _each_panel_fits_the_people(window.comparison)
 
 
+def test_clicking_the_retrain_tab_shows_the_plan_before_anything_starts(window, qtbot):
+    from PySide6 import QtWidgets
+
+    bar = next(b for b in window.findChildren(QtWidgets.QTabBar)
+               if "Retrain" in [b.tabText(i) for i in range(b.count())] and b.isVisible())
+    index = [bar.tabText(i) for i in range(bar.count())].index("Retrain")
+    qtbot.mouseClick(bar, QtCore.Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    qtbot.waitUntil(lambda: "Fine-tuning recurrent-lite here" in window.retrain_panel.status.text(), timeout=10_000)
+    text = window.retrain_panel.status.text()
+    # the demo's plan: what it would train and validate on, and why it cannot start yet
+    assert "Fine-tuning needs at least 8 annotated people to train on" in text and "validate on 6" in text
+    assert window.retrain_panel.process is None and window.last_error is None  # nothing started, no dialog
+
+
 def test_fine_tune_refuses_too_few_people_and_says_what_it_would_use(window, qtbot):
     trigger(window, "retrain")  # the demo: 6 LSP-14 people and 5 COCO-17 ones
     assert window.retrain_panel.process is None

@@ -179,6 +179,8 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.retrain_panel.start_button.clicked.connect(lambda _checked=False: self.start_retrain())
         self.retrain_panel.model_ready.connect(self._retrained)
         self.retrain_panel.failed.connect(lambda message: self.report_error(f"Fine-tuning failed: {message}"))
+        # the plan (what it trains and validates on, what it skips) is read before Ctrl+T, not after
+        retrain_dock.visibilityChanged.connect(lambda shown: shown and self.preview_retrain())
         joints_dock.raise_()
         self.occlusion_dock = occlusion_dock
         occlusion_dock.visibilityChanged.connect(lambda shown: shown and self.project is not None and self.occlusion_view.refresh(self.project))

@@ -183,6 +183,21 @@ class ModelRunsMixin:
             return False
         return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path), plan.summary())
 
+    def preview_retrain(self) -> None:
+        """The Retrain tab, opened: what fine-tuning the selected model here would use, before it starts."""
+        from poseapp.engine.finetune_plan import plan_finetune
+
+        panel = self.retrain_panel
+        if panel.process is not None or panel.events or self.project is None or self.model_panel.model_path() is None:
+            return  # a run is going on or has reported: its figures stay
+        try:
+            plan = plan_finetune(self.project.path, self.model_panel.model_path())
+        except PoseAppError as exc:
+            panel.status.setText(f"Cannot fine-tune: {exc}")
+            return
+        panel.status.setText(f"Fine-tuning {Path(self.model_panel.model_path()).name} here (Ctrl+T or the button):\n"
+                             + plan.summary())
+
     def _retrained(self, folder: str, finished: bool) -> None:
         # a finished run's model is selected, ready to compare with the old one on the same frames;
         # a stopped one is only listed: the user stopped it, and the model they work with stays

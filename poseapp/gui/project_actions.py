@@ -57,6 +57,8 @@ class ProjectActionsMixin:
                 + "\nTheir frames stay in the project with all annotations. Use File > Locate missing sources... "
                 "to point at where they are now."
             )
+        if self.retrain_dock.isVisible() and not self.retrain_dock.visibleRegion().isEmpty():
+            self.preview_retrain()  # the Retrain tab is in front: its plan is this project's
         return True
 
     @staticmethod
