@@ -382,6 +382,21 @@ def test_mark_reviewed_is_undoable(window, qtbot):
     assert window.project.frame(fid).state == "labelled"
 
 
+def test_r_on_a_frame_of_unaccepted_predictions_says_what_exports_will_do(window, qtbot):
+    from poseapp.store import Instance
+
+    fid = window.current_frame_id
+    for person in window.project.instances(fid):  # the annotation becomes a prediction nobody accepted
+        window.project.delete_instance(person.id)
+        window.project.add_instance(Instance(frame_id=fid, skeleton=person.skeleton, keypoints=person.keypoints,
+                                             bbox=person.bbox, origin="predicted", model_id="m"))
+    window.show_frame(fid)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
+    assert window.project.frame(fid).state == "reviewed"
+    said = window.statusBar().currentMessage()
+    assert "1 person is a prediction nobody accepted: exports leave this frame out until you accept them (A)" in said
+
+
 def test_a_moved_source_is_reported_once_and_located_from_the_file_menu(qtbot, tmp_path, small_lsp):
     from poseapp.formats import import_source
     from poseapp.store import Project

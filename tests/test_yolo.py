@@ -109,6 +109,25 @@ def test_images_nobody_annotated_are_left_out_and_a_reviewed_empty_frame_is_a_tr
     assert (out / "labels" / f"{second}.txt").read_text() == ""
 
 
+def test_a_reviewed_frame_holding_only_unaccepted_predictions_is_not_written_as_empty(project, small_lsp, tmp_path):
+    """R on a frame whose person the model found but nobody accepted: an empty label file would
+    say "nobody here" about a visible person. It is left out and counted instead."""
+    from poseapp.store import Instance
+
+    import_source(project, small_lsp)
+    fid = project.frame_ids()[0]
+    person = project.instances(fid)[0]
+    project.delete_instance(person.id)
+    project.add_instance(Instance(frame_id=fid, skeleton=person.skeleton, keypoints=person.keypoints, bbox=person.bbox,
+                                  origin="predicted", model_id="m"))
+    project.set_frame_state(fid, "reviewed")
+    out = tmp_path / "yolo"
+    counts = export_project(project, "yolo", out)
+    assert counts["reviewed images left out: their people are unaccepted predictions"] == 1
+    stem = project.frame(fid).file_name.rsplit(".", 1)[0]
+    assert not (out / "labels" / f"{stem}.txt").exists() and not (out / "images" / f"{stem}.jpg").exists()
+
+
 def test_mixed_skeletons_name_where_each_layout_is(project, small_lsp, coco_json, tmp_path):
     import_source(project, small_lsp)
     import_source(project, coco_json)

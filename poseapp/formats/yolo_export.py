@@ -115,7 +115,8 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
         with export_folder(out, project.path) as tmp:
             for frame_id in project.frame_ids():
                 frame = project.frame(frame_id)
-                people = [i for i in project.instances(frame_id) if i.origin in origins and i.box_or_keypoint_extent()]
+                everyone = project.instances(frame_id)
+                people = [i for i in everyone if i.origin in origins and i.box_or_keypoint_extent()]
                 if frame.file_name is None:  # a video frame: written as an image when it has people
                     if not people:
                         count("video frames without people left out")
@@ -133,6 +134,10 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
                         # an empty label file tells Ultralytics "nobody here": only a frame the user
                         # reviewed is known to be empty; an unlabelled one would teach false negatives
                         count("images without annotations left out (not reviewed)")
+                        continue
+                    if not people and any(i.origin not in origins for i in everyone):
+                        # reviewed, but the people on it are predictions nobody accepted: not empty
+                        count("reviewed images left out: their people are unaccepted predictions")
                         continue
                     original = Path(project.frame_path(frame))
                     if not original.is_file():

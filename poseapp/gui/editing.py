@@ -284,4 +284,13 @@ class EditingMixin:
 
     def mark_reviewed(self) -> None:
         if self.project is not None and self.current_frame_id is not None:
-            self._edit(SetFrameState(self.project, self.current_frame_id, "reviewed"))
+            if not self._edit(SetFrameState(self.project, self.current_frame_id, "reviewed")):
+                return
+            people = self.project.instances(self.current_frame_id)
+            waiting = sum(i.origin == "predicted" for i in people)
+            if waiting and not any(i.origin == "manual" for i in people):
+                # a reviewed frame with no annotation means "nobody here" to a dataset
+                self.statusBar().showMessage(
+                    f"Marked reviewed, but its {waiting} {'person is a prediction' if waiting == 1 else 'people are predictions'} "
+                    "nobody accepted: exports leave this frame out until you accept them (A) or delete them. "
+                    "Ctrl+Z undoes the mark.", 15000)
