@@ -310,7 +310,7 @@ def test_joint_table_and_occlusion_queue(window, qtbot):
     assert window.selected != first
 
 
-def test_video_seek_bar_marks_and_play(window, qtbot):
+def test_video_seek_bar_marks_and_play(window, qtbot, monkeypatch):
     assert not window.seek_bar.isVisible()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
     bar = window.seek_bar
@@ -321,6 +321,12 @@ def test_video_seek_bar_marks_and_play(window, qtbot):
     assert abs(window.project.frame(window.current_frame_id).index - 59) <= 3
     assert window.jump_to("33") and window.project.frame(window.current_frame_id).index == 33  # Ctrl+G: a frame number
     assert not window.jump_to("80") and "no frame 80 (0 to 79)" in window.statusBar().currentMessage()
+    from test_gui_actions import answer_dialogs, trigger
+
+    for said, index in (("frame 21", 21), ("#22", 22), ("Frame 23", 23)):  # as the status bar and the list name them
+        answer_dialogs(monkeypatch, text=said)
+        trigger(window, "jump")  # Ctrl+G, typed into its box
+        assert window.project.frame(window.current_frame_id).index == index
     bar.slider.setValue(10)  # scrubbing shows that frame
     frame = window.project.frame(window.current_frame_id)
     assert frame.index == 10 and window.canvas.image_item.image.shape == (576, 768, 3)

@@ -82,6 +82,7 @@ def test_a_second_window_opens_a_held_project_read_only_and_names_the_holder(win
         assert window.undo_stack.count() == 0
         assert "was not made" in (window.last_error or "") and str(holder.pid) in window.last_error
         assert "disk is full" not in window.last_error and "reopen it here" in window.last_error  # not "try again"
+        assert "this window cannot save to" in window.last_error and "in this window" not in window.last_error
         np.testing.assert_array_equal(window.project.instance(inst.id).keypoints, before)
         window.last_error = None
         trigger(window, "run")  # Ctrl+R: refused up front (it used to fail after the run, with a traceback)

@@ -247,3 +247,16 @@ def test_accepting_an_lsp_prediction_of_an_unannotated_person_on_a_coco_frame_ma
     assert {i.id for i in project.instances(fid)} == {other.id, pred.id}
     accept.apply()  # redo: the same record, under the same id
     assert {i.id for i in project.instances(fid)} == {other.id, new.id}
+
+
+def test_a_joint_set_not_labelled_and_back_stays_where_the_user_left_it(project):
+    """Drag, then 0, then 2: the joint is the user's again at the dragged place, so a refinement
+    (which moves only joints nobody placed) leaves it there."""
+    fid = _frame(project)[0]
+    pred = _prediction(project, fid)
+    MoveKeypoint(project, pred.id, 6, 77.0, 88.0).apply()
+    SetVisibility(project, pred.id, 6, 0).apply()
+    assert 6 not in placed_joints(project.instance(pred.id))
+    SetVisibility(project, pred.id, 6, 2).apply()
+    now = project.instance(pred.id)
+    assert 6 in placed_joints(now) and tuple(now.keypoints[6]) == (77.0, 88.0, 2.0)

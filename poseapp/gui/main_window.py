@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -339,6 +340,8 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         list; anything else the first frame whose name contains it."""
         if self.model is None:
             return False
+        # "frame 54" and "#54" as the status bar and the list name a video frame
+        text = re.sub(r"^(?:frame\s*|#\s*)(\d+)$", r"\1", text.strip(), flags=re.IGNORECASE)
         if text.isdigit() and self._in_video():
             frame = self.project.frame_by_index(self._seek_source, int(text))
             if frame is None:

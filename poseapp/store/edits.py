@@ -159,6 +159,8 @@ class SetVisibility(_InstanceEdit):
         placed = placed_joints(inst)
         if v == 0:  # not labelled: no longer a place the user gave
             placed -= {joint}
+        elif inst.keypoints[joint, 2] == 0:  # labelled again, by the user, where it stands: refinement keeps it there
+            placed |= {joint}
         extra = {**with_placed(inst, placed), FLAGGED: sorted({int(j) for j in inst.extra.get(FLAGGED, [])} | {joint})}
         changes = {"keypoints": kps, "extra": extra}
         super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", **changes)
