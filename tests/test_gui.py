@@ -182,7 +182,10 @@ def test_run_on_a_video_in_the_background_can_be_cancelled(window, qtbot, tiny_m
     video = window.project.frame(window.current_frame_id).source_id
     predicted = {i.frame_id for fid in window.project.frame_ids(source_id=video) for i in window.project.instances(fid)}
     assert 1 <= len(predicted) < 80  # stopped part-way
-    assert "Cancelled" in window.statusBar().currentMessage()
+    said = window.statusBar().currentMessage()
+    assert "Cancelled" in said
+    # where to go on from: the first frame it did not reach
+    assert "It stopped before pedestrians.mp4 frame " in said and "Ctrl+Shift+R" in said, said
 
 
 def _to_viewport(window, x, y):

@@ -244,9 +244,22 @@ class ModelRunsMixin:
         # in the panel too: at 1366 px the status bar cuts these off, and it clears after 15 s
         self.model_panel.show_warning("\n".join(note for note in (small, other) if note))
         said = f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}."
-        self.statusBar().showMessage(" ".join(note for note in (said, small, other) if note), 15000)
+        resume = self._where_to_resume(results) if cancelled else None
+        self.statusBar().showMessage(" ".join(note for note in (said, resume, small, other) if note), 30000 if resume else 15000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
+
+    def _where_to_resume(self, results: list) -> str | None:
+        """A cancelled run over a source: the frame it stopped before, and the keys that go on from it."""
+        if not results or self.project is None:
+            return None
+        last = max(results, key=lambda r: (self.project.frame(r.frame_id).source_id, self.project.frame(r.frame_id).index))
+        following = self.project.step_frame(last.frame_id, 1)
+        if following is None or following.source_id != self.project.frame(last.frame_id).source_id:
+            return None
+        name = self.project.frame_name(following)
+        return (f"It stopped before {name}: Ctrl+G there, then Ctrl+Shift+R (with \"Run on source from the current "
+                "frame on\" ticked) goes on.")
 
     def _other_skeleton_note(self, results: list) -> str | None:
         """Said when the model's skeleton is not the one the frames' people are annotated in (an
