@@ -261,3 +261,29 @@ def test_mirroring_keypoints_twice_gives_them_back_and_swaps_sides_once():
     once = mirror_keypoints(points, perm, 128, axis=2)
     assert np.allclose(once[..., perm[0], 0], 127 - points[..., 0, 0])
     assert np.allclose(mirror_keypoints(once, perm, 128, axis=2), points)
+
+
+def test_a_run_over_a_video_frame_with_annotations_keeps_the_track_ids_going(project, video_path):
+    """Frames 0-7 run, a person on frame 4 accepted (an annotation now), then frames 0-7 run again:
+    the predictions on frame 4, boxed by its annotations, carry track ids, and they are the ids
+    the same walkers have on frames 3 and 5 (they used to have none, and the tracker restarted)."""
+    from poseapp.engine.frame_runner import predict_frames
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.formats.ingest import add_media
+    from poseapp.store.edits import AcceptPrediction
+
+    predictor = Predictor.from_path(resolve_model("default"))
+    add_media(project, video_path)
+    source = project.sources()[0].id
+    frames = [project.frame_by_index(source, i).id for i in range(8)]
+    predict_frames(project, frames, predictor, keep_heatmaps=False)
+    walker = max(project.instances(frames[4]), key=lambda i: i.score)
+    AcceptPrediction(project, walker.id).apply()
+    predict_frames(project, frames, predictor, keep_heatmaps=False)
+
+    def ids(frame_id):
+        return {i.extra.get("track_id") for i in project.instances(frame_id) if i.origin == "predicted"}
+
+    on_annotated = ids(frames[4])
+    assert on_annotated and None not in on_annotated
+    assert on_annotated <= ids(frames[3]) | ids(frames[5])

@@ -85,3 +85,22 @@ def test_a_couple_walking_side_by_side_stays_two_people_and_a_second_window_on_o
         boxes, ids = tracker.boxes(None)
         tracker.update([pose_in(b) for b in boxes])
         assert sorted(ids) == [1, 2]
+
+
+def test_a_pose_that_jumps_onto_something_much_bigger_ends_its_track():
+    """A walker's pose that drifts onto a lamp post above them (box 52 x 77 -> 149 x 298 in the
+    pedestrian video) is not followed there: the track ends, and the walker, detected again,
+    takes the id back."""
+    scene = Scene()
+    tracker = PoseTracker(scene, detect_every=4)
+    walker = (100.0, 150.0, 40.0, 100.0)
+    scene.people = [walker]
+    boxes, ids = tracker.boxes(None)
+    tracker.update([pose_in(walker)])
+    assert ids == [1]
+    boxes, ids = tracker.boxes(None)  # a tracked frame: the pose lands on a lamp post four times the size
+    post = (60.0, 0.0, 120.0, 300.0)
+    tracker.update([pose_in(post)])
+    assert tracker.tracks == [] and [t.track_id for t, _ in tracker.lost] == [1]
+    boxes, ids = tracker.boxes(None)  # nobody followed: the detector runs, finds the walker, id 1 again
+    assert boxes == [walker] and ids == [1]

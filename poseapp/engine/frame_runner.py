@@ -43,11 +43,22 @@ class FrameBoxes:
         self._active: PoseTracker | None = None
         self.track_ids: list[int] | None = None
 
-    def boxes(self, frame: Frame, image: np.ndarray) -> list[tuple]:
+    def given(self, frame: Frame, boxes: list[tuple]) -> None:
+        """The frame's people are annotated and their boxes are used: on a video, they take the track
+        ids of the people followed (``track_ids``), and the tracker goes on from them."""
+        tracker = self._tracker(frame, self._source(frame)) if frame.file_name is None else None
+        self._active = tracker
+        self.track_ids = tracker.boxes_given(list(boxes))[1] if tracker is not None else None
+
+    def _source(self, frame: Frame) -> BoxSource:
         is_video = frame.file_name is None
         if is_video not in self._sources:
             self._sources[is_video] = BoxSource(self.mode, upscale=detector_upscale(is_video))
-        source = self._sources[is_video]
+        return self._sources[is_video]
+
+    def boxes(self, frame: Frame, image: np.ndarray) -> list[tuple]:
+        is_video = frame.file_name is None
+        source = self._source(frame)
         tracker = self._tracker(frame, source) if is_video else None
         self._active = tracker
         if tracker is None:
@@ -86,8 +97,8 @@ class FrameBoxes:
 
 
 def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:
-    """Boxes from the frame's annotations; else from the detector (``detector.track_ids`` then names
-    the people in video); else the whole image."""
+    """Boxes from the frame's annotations; else from the detector; else the whole image. On a video,
+    ``detector.track_ids`` then names the person in each box (annotated ones too)."""
     if detector is not None:
         detector.track_ids = None
     boxes = []
@@ -97,6 +108,8 @@ def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: Fr
             if box is not None and box[2] > 1 and box[3] > 1:
                 boxes.append(box)
     if boxes:
+        if detector is not None:
+            detector.given(frame, boxes)
         return boxes
     return (detector or FrameBoxes("whole")).boxes(frame, image)
 

@@ -29,6 +29,11 @@ SAME_PERSON_IOU = 0.4  # ... and whose boxes overlap this much follow one person
 # its id to a detection near where it was lost for this many frames: a walker whose pose is poor
 # for a moment keeps one id instead of a new one at every detector run.
 LOST_FRAMES = 3 * DETECT_EVERY
+# A pose whose box is this many times the height of the box it was looked for in has jumped onto
+# something else (a lamp post above a walker, 77 -> 298 px). The width is no guide (a side-on
+# walker's arms swing out, 10 -> 69 px), and on the first 300 frames of the video the largest
+# height change is 1.7x, a collapsed 24 px pose recovering, which stays followed.
+MAX_HEIGHT_GROWTH = 2.5
 
 
 @dataclass
@@ -65,6 +70,19 @@ class PoseTracker:
         boxes, ids = self._match(_one_detection_per_person(self._detect(image)))
         self._pending, self._pending_boxes = ids, list(boxes)
         return boxes, list(ids)
+
+    def boxes_given(self, people: list[Box]) -> tuple[list[Box], list[int]]:
+        """A frame whose people are annotated: their boxes stand in for this frame's detections and
+        take track ids as a detector's would, so predictions on it (beside the annotations) carry
+        the ids of the frames around it. A followed person nobody annotated here waits among the
+        lost, to take their id back on the next frame's detection."""
+        self.lost = [(t, age + 1) for t, age in self.lost if age + 1 <= LOST_FRAMES]
+        self._frames_since_detection = 1
+        boxes, ids = self._match(list(people))
+        n = len(people)
+        self.lost += [(Track(track_id, box), 0) for box, track_id in zip(boxes[n:], ids[n:])]
+        self._pending, self._pending_boxes = ids[:n], list(boxes[:n])
+        return list(boxes[:n]), list(ids[:n])
 
     def _match(self, detections: list[Box]) -> tuple[list[Box], list[int]]:
         """Each detection takes the id of the nearest track (greedy, closest pairs first), by centre
@@ -118,6 +136,8 @@ class PoseTracker:
         tracks = []
         for track_id, used_box, pred in zip(self._pending, self._pending_boxes, predictions):
             box = box_from_pose(pred.keypoints, pred.scores) if pred.score >= MIN_MEAN_SCORE else None
+            if box is not None and box[3] > MAX_HEIGHT_GROWTH * used_box[3]:
+                box = None  # drifted off the person: followed no further
             if box is None:  # lost here: its id waits near the box it was last looked for in
                 self.lost.append((Track(track_id, used_box, pred.score), 0))
             else:
