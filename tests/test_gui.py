@@ -387,6 +387,12 @@ def test_mark_reviewed_is_undoable(window, qtbot):
     fid = window.current_frame_id
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
     assert window.project.frame(fid).state == "reviewed"
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Tab)  # a joint, nudged: the review mark goes, and it is said
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Right)
+    assert window.project.frame(fid).state == "edited"
+    assert "no longer marked reviewed (edited now; R marks it again)" in window.statusBar().currentMessage()
+    window.undo_stack.undo()
+    assert window.project.frame(fid).state == "reviewed"
     window.undo_stack.undo()
     assert window.project.frame(fid).state == "labelled"
 

@@ -23,10 +23,15 @@ class EditingMixin:
         """Make an edit: saved first, then on the undo stack; if the save fails, neither."""
         command = StoreCommand(edit, after)
         text = command.text()  # read now: a command merged into the one before it is deleted by the stack
+        frame_id = self.current_frame_id
+        was_reviewed = frame_id is not None and self.project is not None and self.project.frame(frame_id).state == "reviewed"
         if not self._committed(text, lambda: push_applied(self.undo_stack, command)):
             return False
         # what was done, in place of whatever the status bar said before it (a selection, a prompt)
-        self.statusBar().showMessage(f"{text[:1].upper()}{text[1:]}; Ctrl+Z undoes it.", 6000)
+        message = f"{text[:1].upper()}{text[1:]}; Ctrl+Z undoes it."
+        if was_reviewed and self.project.frame_exists(frame_id) and self.project.frame(frame_id).state != "reviewed":
+            message += f" The frame is no longer marked reviewed ({self.project.frame(frame_id).state} now; R marks it again)."
+        self.statusBar().showMessage(message, 8000)
         return True
 
     def undo_edit(self) -> bool:
