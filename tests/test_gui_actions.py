@@ -87,6 +87,8 @@ def test_exports(window, monkeypatch, tmp_path, lsp_folder):
     answer_dialogs(monkeypatch, tmp_path / "ann.json")
     trigger(window, "export")
     assert len(json.loads((tmp_path / "ann.json").read_text())["annotations"]) == window.project.instance_count("manual") == 12
+    said = window.statusBar().currentMessage()
+    assert said.startswith(f"Wrote {tmp_path / 'ann.json'}: ") and "computed" not in said  # COCO's filled-in fields: CLI only
     fid = window.current_frame_id
     manual = window.project.instances(fid)[0]
     window.project.add_instance(Instance(fid, "lsp14", manual.keypoints, origin="predicted", model_id="m", score=0.8))

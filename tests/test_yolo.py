@@ -134,3 +134,16 @@ def test_mixed_skeletons_name_where_each_layout_is(project, small_lsp, coco_json
     with pytest.raises(DataError) as info:
         export_project(project, "yolo", tmp_path / "y")
     assert "lsp14 people (e.g. on" in str(info.value) and "coco17 people (e.g. on" in str(info.value)
+
+
+def test_a_project_with_nobody_annotated_is_refused_with_the_way_out(project, small_lsp, tmp_path):
+    """kpt_shape [0, 3] made a dataset no pose model trains on; now nothing is written and the
+    message says how to get people into it."""
+    import_source(project, small_lsp)
+    for inst in list(project.iter_instances()):
+        project.delete_instance(inst.id)
+    out = tmp_path / "yolo"
+    with pytest.raises(DataError) as info:
+        export_project(project, "yolo", out)
+    assert "no annotated people to export" in str(info.value) and "--include-predictions" in str(info.value)
+    assert not out.exists()

@@ -101,8 +101,13 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
                           for name, frames in sorted(per_skeleton.items(), key=lambda kv: len(kv[1])))
         raise DataError(project.path, f"YOLO-pose holds one keypoint layout per dataset; this project has {skeletons}: "
                                       f"{where}. Delete the people of one layout (or export COCO, which keeps both)")
-    skeleton = project.skeleton(skeletons[0]) if skeletons else None
-    classes, names = _classes(project, skeleton.name) if skeleton else ({None: 0}, {0: "person"})
+    if not skeletons:
+        # kpt_shape [0, 3] would make a dataset Ultralytics cannot train a pose model on
+        raise DataError(project.path, "no annotated people to export: a YOLO-pose dataset needs its people's keypoint "
+                                      "layout" + ("" if include_predictions else "; accept predictions (A), or export them "
+                                                  "too (poseapp export --include-predictions)"))
+    skeleton = project.skeleton(skeletons[0])
+    classes, names = _classes(project, skeleton.name)
     videos = set(project.sources_with_people("video", origins))
     several = len([s for s in project.sources() if s.kind in ("folder", "image") or s.id in videos]) > 1
     counts: dict[str, Any] = {"images": 0, "labels": 0}
@@ -160,10 +165,10 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
                 counts["labels"] += len(lines)
             config = {
                 "train": "images", "val": "images",
-                "kpt_shape": [skeleton.num_joints if skeleton else 0, 3],
-                "flip_idx": skeleton.flip_permutation() if skeleton else [],
+                "kpt_shape": [skeleton.num_joints, 3],
+                "flip_idx": skeleton.flip_permutation(),
                 "names": names,
-                "kpt_names": {c: list(skeleton.joints) for c in names} if skeleton else {},
+                "kpt_names": {c: list(skeleton.joints) for c in names},
             }
             (tmp / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     finally:

@@ -226,8 +226,10 @@ class ProjectActionsMixin:
         except (PoseAppError, OSError) as exc:
             self.report_error(f"Export to {out} failed: {exc}")
             return False
+        # "computed area" and the like say which COCO fields were filled in: for the CLI's JSON, not a user
+        said = {k: n for k, n in counts.items() if not k.startswith("computed ")}
         self.statusBar().showMessage(
-            f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()), 8000
+            f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in said.items()), 8000
         )
         return True
 
