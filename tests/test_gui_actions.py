@@ -197,6 +197,17 @@ def test_go_actions_move_through_the_frames(window, qtbot, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------- Model menu
+def test_the_runs_note_is_scrolled_into_view_at_1366x768(window, qtbot, tiny_model):
+    window.resize(1366, 768)
+    window.model_panel.add_model(tiny_model)
+    window._go_row(6)  # an LSP-14 model on COCO-17 people: a note in the panel, below the dock's fold
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    warning = window.model_panel.warning
+    assert "coco17" in warning.text()
+    qtbot.waitUntil(lambda: warning.visibleRegion().boundingRect() == warning.rect(), timeout=5000)  # whole
+
+
 def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     window._go_row(6)

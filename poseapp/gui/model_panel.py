@@ -152,6 +152,15 @@ class ModelPanel(QtWidgets.QGroupBox):
     def show_warning(self, text: str | None) -> None:
         self.warning.setText(text or "")
         self.warning.setVisible(bool(text))
+        if text:  # at 1366x768 it lies below the dock's fold: scrolled into view once laid out
+            QtCore.QTimer.singleShot(0, self._scroll_to_warning)
+
+    def _scroll_to_warning(self) -> None:
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QtWidgets.QScrollArea):
+            area = area.parentWidget()
+        if area is not None and self.warning.isVisible():
+            area.ensureWidgetVisible(self.warning)
 
     def model_path(self) -> str | None:
         return self.model_box.currentData()
