@@ -95,7 +95,8 @@ def test_coco17_people_teach_an_lsp14_model_by_their_shared_joints(coco_json):
 
     samples = load_samples(f"coco:{coco_json}")
     assert len(samples) >= 5 and {s.skeleton for s in samples} == {"coco17"}
-    usable, other = in_skeleton(samples, LSP14)
+    usable, other, mapped = in_skeleton(samples, "lsp14")
+    assert mapped == {"coco17": len(usable)}
     assert all((s.keypoints[5:, 2] == 0).all() for s in other)  # left out only when no limb joint is labelled
     left_out = {id(s) for s in other}
     kept = [s for s in samples if id(s) not in left_out]
@@ -105,5 +106,5 @@ def test_coco17_people_teach_an_lsp14_model_by_their_shared_joints(coco_json):
         for name in LSP14.joints[:12]:
             assert np.array_equal(after.keypoints[LSP14.joints.index(name)], before.keypoints[COCO17.joints.index(name)])
         assert (after.keypoints[12:, 2] == 0).all()  # neck, head top: COCO has neither
-    back, _ = in_skeleton(usable, COCO17)  # and back: the face was never there, so it stays not labelled
+    back, _, _ = in_skeleton(usable, "coco17")  # and back: the face was never there, so it stays not labelled
     assert all((b.keypoints[:5, 2] == 0).all() and np.array_equal(b.keypoints[5:], k.keypoints[5:]) for b, k in zip(back, kept))

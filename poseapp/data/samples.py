@@ -6,14 +6,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from poseapp.core.accepting import MIN_SHARED_JOINTS, shared_joints
+from poseapp.core.accepting import MIN_SHARED_JOINTS, merged_keypoints, shared_joints
 from poseapp.core.errors import DataError
-from poseapp.core.skeleton import PRESETS, Skeleton
+from poseapp.core.skeleton import PRESETS
 from poseapp.formats import IMPORTERS, detect_format, read_source
 from poseapp.media.relocate import follow_moved_project, missing_sources
 from poseapp.store import Project
@@ -113,32 +114,38 @@ def _extent(keypoints: np.ndarray) -> tuple[float, float, float, float]:
     return (float(x0), float(y0), float(max(x1 - x0, 1.0)), float(max(y1 - y0, 1.0)))
 
 
-def in_skeleton(samples: list[PoseSample], skeleton: Skeleton) -> tuple[list[PoseSample], list[PoseSample]]:
-    """The samples a model of ``skeleton`` can learn from, and the rest.
+def in_skeleton(samples: list[PoseSample], skeleton: str) -> tuple[list[PoseSample], list[PoseSample], dict[str, int]]:
+    """The samples a model of the ``skeleton`` named can learn from, the rest, and how many of the
+    first came from each other skeleton.
 
     A person annotated in another preset skeleton that shares at least MIN_SHARED_JOINTS joint
     names with the model's (COCO-17 people for an LSP-14 model: the 12 limb joints) comes in with
     those joints; the model's other joints (neck, head top) are left not labelled, so the loss and
     PCK leave them out. This is what makes corrections accepted into a COCO-17 annotation (see
-    store.edits.AcceptPrediction) teach an LSP-14 model.
+    store.edits.AcceptPrediction) teach an LSP-14 model. A skeleton that is no preset takes its own people only.
     """
-    usable, other = [], []
+    usable, other, mapped = [], [], Counter()
     for sample in samples:
-        if sample.skeleton == skeleton.name:
+        if sample.skeleton == skeleton:
             usable.append(sample)
-            continue
-        source = PRESETS.get(sample.skeleton)
-        pairs = shared_joints(source.joints, skeleton.joints) if source is not None else []
-        if len(pairs) < MIN_SHARED_JOINTS:
-            other.append(sample)
-            continue
-        keypoints = np.zeros((skeleton.num_joints, 3))
-        for i, j in pairs:
-            keypoints[j] = sample.keypoints[i]
-        where = dict(pairs)
-        invisible = tuple(sorted(where[i] for i in sample.invisible if i in where))
-        if (keypoints[:, 2] > 0).any() or invisible:
-            usable.append(replace(sample, keypoints=keypoints, skeleton=skeleton.name, invisible=invisible))
+        elif (converted := _by_joint_names(sample, skeleton)) is not None:
+            usable.append(converted)
+            mapped[sample.skeleton] += 1
         else:
             other.append(sample)
-    return usable, other
+    return usable, other, dict(mapped)
+
+
+def _by_joint_names(sample: PoseSample, skeleton: str) -> PoseSample | None:
+    """``sample`` in the preset ``skeleton``, by the joints the two share; None when they share too
+    few, either is no preset, or none of the shared joints is labelled."""
+    source, target = PRESETS.get(sample.skeleton), PRESETS.get(skeleton)
+    pairs = shared_joints(source.joints, target.joints) if source is not None and target is not None else []
+    if len(pairs) < MIN_SHARED_JOINTS:
+        return None
+    keypoints = merged_keypoints(sample.keypoints, np.zeros((target.num_joints, 3)), pairs)
+    where = dict(pairs)
+    invisible = tuple(sorted(where[i] for i in sample.invisible if i in where))
+    if not (keypoints[:, 2] > 0).any() and not invisible:
+        return None
+    return replace(sample, keypoints=keypoints, skeleton=skeleton, invisible=invisible)

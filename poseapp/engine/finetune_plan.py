@@ -58,11 +58,8 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
     skeleton = read_card(model_path)["skeleton"]["name"]
     samples = load_samples(f"project:{project_path}")
     plan = FinetunePlan(skeleton)
-    usable, skipped = in_skeleton(samples, PRESETS[skeleton]) if skeleton in PRESETS else (
-        [s for s in samples if s.skeleton == skeleton], [s for s in samples if s.skeleton != skeleton])
+    usable, skipped, plan.mapped = in_skeleton(samples, skeleton)
     other = Counter((s.key.split(":", 1)[1].split("#")[0], s.skeleton) for s in skipped)
-    left_out = {id(s) for s in skipped}
-    plan.mapped = dict(Counter(s.skeleton for s in samples if s.skeleton != skeleton and id(s) not in left_out))
     plan.skipped = [f"{n} {skel} {'person' if n == 1 else 'people'} in {where} (the model predicts {skeleton})"
                     for (where, skel), n in other.items()]
     plan.skipped_people = sum(other.values())

@@ -23,7 +23,6 @@ import torch
 import torch.distributed as dist
 
 from poseapp.core.errors import DataError, PoseAppError
-from poseapp.core.skeleton import PRESETS
 from poseapp.data.samples import PoseSample, in_skeleton, load_samples
 from poseapp.data.splits import training_split
 from poseapp.engine import checkpoint as ckpt
@@ -94,8 +93,7 @@ class Trainer:
             samples = [s for spec in self.config.data for s in load_samples(spec)]
         # a project may hold people of several skeletons: train on the model's own
         skeleton = make_config(self.config.model, **self.config.model_overrides).skeleton
-        samples, other = in_skeleton(samples, PRESETS[skeleton]) if skeleton in PRESETS else (
-            [s for s in samples if s.skeleton == skeleton], [s for s in samples if s.skeleton != skeleton])
+        samples, other, _ = in_skeleton(samples, skeleton)
         self.skipped_other_skeletons = len(other)
         if not samples:
             raise PoseAppError(f"no annotated people with the {skeleton} skeleton in {', '.join(self.config.data)}")
