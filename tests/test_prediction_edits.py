@@ -234,13 +234,14 @@ def test_accepting_an_lsp_prediction_of_an_unannotated_person_on_a_coco_frame_ma
     fid = _frame(project)[0]
     other = project.add_instance(Instance(frame_id=fid, skeleton="coco17", keypoints=_person(17, x0=400.0),
                                           bbox=(390, 30, 60, 110), category_id=1))
-    pred = _prediction(project, fid)  # nobody annotated where it is
+    pred = project.update_instance(_prediction(project, fid).id, extra={"track_id": 7})  # nobody annotated where it is
     accept = AcceptPrediction(project, pred.id)
     assert "as a new coco17 annotation, as this frame's people are (12 of 14 joints by name" in accept.text
     accept.apply()
     new = next(i for i in project.instances(fid) if i.id != other.id)
     assert [i.skeleton for i in project.instances(fid)] == ["coco17", "coco17"] and pred.id != new.id
     assert new.origin == "manual" and new.category_id == 1 and (new.keypoints[:5, 2] == 0).all()
+    assert new.extra["track_id"] == 7  # the walker keeps their id in a video
     for i, name in enumerate(LSP14.joints[:12]):
         assert new.keypoints[COCO17.joints.index(name), :2] == pytest.approx(pred.keypoints[i, :2])
     accept.revert()

@@ -236,7 +236,7 @@ class AcceptPrediction(Edit):
         placed = {j for i, j in pairs if i in placed_joints(self.old) and self.keypoints[i, 2] > 0}
         return Instance(self.old.frame_id, skeleton, merged_keypoints(self.keypoints, np.zeros((target.num_joints, 3)), pairs),
                         bbox=self.old.bbox, origin="manual", category_id=example.category_id, model_id=self.old.model_id,
-                        extra={PLACED: sorted(placed)})
+                        extra={PLACED: sorted(placed), **{k: v for k, v in self.old.extra.items() if k == "track_id"}})
 
     def _merge_text(self, skeleton: str | None = None, new: bool = False) -> str:
         skeleton = skeleton or self.target.skeleton
