@@ -145,6 +145,12 @@ def test_edit_actions_change_the_project_and_undo_redo_them(window, qtbot, monke
     frame_view(window)
     _drag(window, qtbot, (20, 30), (90, 180))
     assert len(project.instances(fid)) == 2
+    added = next(i for i in project.instances(fid) if i.id != inst.id)
+    from test_gui_editing import click
+
+    qtbot.waitUntil(lambda: added.id in window.canvas._drawn, timeout=5000)
+    click(window, qtbot, *added.keypoints[0, :2])  # R let go of the selection: the user clicks the new person
+    assert window.selected is not None and window.selected[0] == added.id
     trigger(window, "rebox")
     assert window.canvas._box_roi is not None
     trigger(window, "delete")
@@ -383,8 +389,12 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     assert card["training"]["initialized_from"]["val_pck@0.2_on_this_run"] == start["val_pck_before"]
     assert panel.start_line.isVisible() and panel.start_line.value() == start["val_pck_before"]  # drawn on the PCK plot
     assert (start["train_samples"], start["val_samples"], start["skipped_other_skeletons"]) == (19, 6, 0)
-    new = window.model_panel.model_path()
-    assert new != base and window.model_panel.model_box.findData(base) >= 0
+    new = str(panel.out)
+    assert new != base and window.model_panel.model_box.findData(base) >= 0 and window.model_panel.model_box.findData(new) >= 0
+    # put to work only when it beat its start on the held-out people; else listed, the old one stays
+    helped = kept > start["val_pck_before"]
+    assert (window.model_panel.model_path() == new) == helped
+    assert helped or "not selected: the model you work with stays" in panel.status.text()
     window._go_row(6)
     trigger(window, "compare")
     wait_job(window, qtbot)

@@ -211,3 +211,50 @@ def test_dragging_a_pile_moves_the_joint_chosen_in_the_table(window, qtbot):
         moved = window.project.instance(inst.id).keypoints
         assert moved[joint, 0] == pytest.approx(x + 20, abs=1.5), joint
     assert not np.allclose(moved[1, :2], moved[4, :2])
+
+
+def test_on_a_pile_the_hover_names_the_joint_a_drag_there_moves(window, qtbot):
+    inst = window.project.instances(window.current_frame_id)[0]
+    kps = inst.keypoints.copy()
+    kps[0, :2] = kps[5, :2] + (0.8, 0.0)  # both ankles on one spot
+    window.project.update_instance(inst.id, keypoints=kps)
+    qtbot.waitUntil(lambda: np.allclose(window.canvas._drawn[inst.id]["keypoints"][0, :2], kps[0, :2]))
+    frame_view(window)
+    names = window.project.skeleton(inst.skeleton).joints
+    for aim in (0, 5):  # from either ankle's exact spot
+        spot = kps[aim, :2]
+        qtbot.mouseMove(window.canvas.viewport(), pos=viewport_pos(window, *spot))
+        qtbot.waitUntil(lambda: window.canvas.hover_label.isVisible())
+        named = window.canvas.hover_label.toPlainText()
+        _drag(window, qtbot, tuple(spot), (spot[0] + 25, spot[1] - 10))
+        moved = window.project.instance(inst.id).keypoints
+        dragged = [names[j] for j in (0, 5) if abs(moved[j, 0] - kps[j, 0]) > 10]
+        assert dragged == [named], aim  # what the name says is what the drag moves
+        window.undo_stack.undo()
+        window.deselect()
+
+
+def test_pressing_a_joints_own_flag_again_confirms_it_and_r_frees_the_arrow_keys(window, qtbot):
+    from poseapp.store.edits import placed_joints
+    from poseapp.store import Instance
+
+    fid = window.current_frame_id
+    person = window.project.instances(fid)[0]
+    window.project.delete_instance(person.id)
+    pred = window.project.add_instance(Instance(frame_id=fid, skeleton=person.skeleton, keypoints=person.keypoints,
+                                                bbox=person.bbox, origin="predicted", model_id="recurrent-lite"))
+    window.show_frame(fid)
+    joint = int(np.flatnonzero(pred.keypoints[:, 2] == 2)[0])
+    window.select_joint(pred.id, joint)
+    assert "predicted instance" in window.statusBar().currentMessage() and "by recurrent-lite" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_2)  # visible already: "this one is right"
+    now = window.project.instance(pred.id)
+    assert joint in placed_joints(now) and now.keypoints[joint, 2] == 2 and np.array_equal(now.keypoints, pred.keypoints)
+    assert "confirmed where it is" in window.statusBar().currentMessage()
+    window.undo_stack.undo()
+    assert joint not in placed_joints(window.project.instance(pred.id))
+    window.select_joint(pred.id, joint)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R)  # reviewed: the selection goes, so Right is the next frame
+    assert window.selected is None
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
+    assert window.current_frame_id != fid and window.project.frame(fid).state == "reviewed"

@@ -11,7 +11,7 @@ import numpy as np
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import StoreCommand, push_applied, redo_applied, undo_applied
 from poseapp.store.edits import (
-    VISIBILITY_NAMES, AcceptPrediction, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
+    VISIBILITY_NAMES, AcceptPrediction, ConfirmJoint, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
     SetVisibility, next_visibility, placed_joints,
 )
 
@@ -105,8 +105,10 @@ class EditingMixin:
             name = self.project.skeleton(inst.skeleton).joints[joint]
             score = f", score {inst.joint_scores[joint]:.2f}" if inst.joint_scores is not None else ""
             track = f" (track #{inst.extra['track_id']})" if "track_id" in inst.extra else ""
+            # which model made it: several models' predictions can lie on one person, drawn alike
+            by = f" by {inst.model_id}" if inst.origin == "predicted" and inst.model_id else ""
             self.statusBar().showMessage(
-                f"{inst.origin} instance {instance_id}{track}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
+                f"{inst.origin} instance {instance_id}{by}{track}: {name} at ({inst.keypoints[joint, 0]:.1f}, {inst.keypoints[joint, 1]:.1f}), "
                 f"{VISIBILITY_NAMES[int(inst.keypoints[joint, 2])]}{score}", 10000)
 
     def _refresh_joint_table(self) -> None:
@@ -221,8 +223,12 @@ class EditingMixin:
             return
         instance_id, joint = self.selected
         name = self._joint_name(instance_id, joint)
-        if int(self.project.instance(instance_id).keypoints[joint, 2]) == v:
-            self.statusBar().showMessage(f"{name} is {VISIBILITY_NAMES[v]} already.", 5000)
+        inst = self.project.instance(instance_id)
+        if int(inst.keypoints[joint, 2]) == v:
+            if v == 0 or joint in placed_joints(inst):
+                self.statusBar().showMessage(f"{name} is {VISIBILITY_NAMES[v]} already.", 5000)
+            else:  # the same flag again: "this one is right", so no refinement moves it
+                self._edit(ConfirmJoint(self.project, instance_id, joint, name))
             return
         edit = SetVisibility(self.project, instance_id, joint, v, name)
         if v == 0:  # the joint leaves the hints: the rest follow the joints still placed
@@ -293,6 +299,8 @@ class EditingMixin:
         if self.project is not None and self.current_frame_id is not None:
             if not self._edit(SetFrameState(self.project, self.current_frame_id, "reviewed")):
                 return
+            # done with this frame: the arrow keys go to the next one again, not nudge the last joint
+            self.deselect()
             people = self.project.instances(self.current_frame_id)
             waiting = sum(i.origin == "predicted" for i in people)
             if waiting and not any(i.origin == "manual" for i in people):

@@ -74,7 +74,7 @@ class JointsItem(pg.ScatterPlotItem):
         return self._joints.index(mine[0]) if mine else self._index_at(pos)
 
     def hoverEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph name)
-        index = None if ev.isExit() else self._index_at(ev.pos())
+        index = None if ev.isExit() else self._drag_index(ev.pos())  # the name of the joint a drag here moves
         if index is None:
             self.canvas.show_hover(None)
         else:

@@ -198,12 +198,13 @@ class ModelRunsMixin:
         panel.status.setText(f"Fine-tuning {Path(self.model_panel.model_path()).name} here (Ctrl+T or the button):\n"
                              + plan.summary())
 
-    def _retrained(self, folder: str, finished: bool) -> None:
-        # a finished run's model is selected, ready to compare with the old one on the same frames;
-        # a stopped one is only listed: the user stopped it, and the model they work with stays
-        self.model_panel.add_model(folder, select=finished)
+    def _retrained(self, folder: str, selected: bool) -> None:
+        # a finished run's model that beat its start is selected, ready to compare with the old one
+        # on the same frames; a stopped one, or one that did not help, is only listed: the model
+        # the user works with stays
+        self.model_panel.add_model(folder, select=selected)
         self.statusBar().showMessage(f"New model {Path(folder).name} is in the model list"
-                                     + ("." if finished else " (stopped early, not selected)."), 8000)
+                                     + (" and selected." if selected else " (not selected: see the Retrain tab)."), 8000)
 
     def escape(self) -> None:
         """Esc: skip a joint (or stop) while adding a person, else drop the joint selection, else

@@ -173,14 +173,15 @@ class RetrainPanel(QtWidgets.QWidget):
             self._pcks.append((e["epoch"] + 1, e["val"]["pck@0.2"]["total"]))
             self.pck_curve.setData([s for s, _ in self._pcks], [v for _, v in self._pcks])
 
-    def _kept_model_note(self) -> str:
+    def _kept_model_note(self) -> tuple[str, bool]:
         """The validation figure of the weights the new model holds (its card's; which epoch they
-        are from is the run's ``keep``), beside the starting model's on the same people."""
+        are from is the run's ``keep``), beside the starting model's on the same people; and
+        whether it beat the starting model there (True when there is nothing to compare)."""
         try:
             card = json.loads((self.out / "card.json").read_text(encoding="utf-8"))
             kept = float(card["metrics"]["validation_crops"]["pck@0.2"]["total"])
         except (OSError, ValueError, KeyError, TypeError):
-            return ""
+            return "", True
         people = getattr(self, "_val_people", 0)
         note = f": validation PCK@0.2 {kept:.1f} on {people} held-out {'person' if people == 1 else 'people'}"
         before = getattr(self, "_val_before", None)
@@ -188,7 +189,8 @@ class RetrainPanel(QtWidgets.QWidget):
             note += f" (the model it started from: {before:.1f}"
             note += ", so fine-tuning did not help on them)" if kept <= before else ")"
         unchecked = [line for line in self._plan_text.splitlines() if UNCHECKED in line]
-        return note + (". " + unchecked[0].rstrip(".") if unchecked else "")
+        helped = not isinstance(before, (int, float)) or kept > before
+        return note + (". " + unchecked[0].rstrip(".") if unchecked else ""), helped
 
     def _finished(self, code: int, _status) -> None:
         self._read()
@@ -204,11 +206,14 @@ class RetrainPanel(QtWidgets.QWidget):
             self.progress.setValue(0)
         # else the bar stays where the run stopped: the work done is not hidden
         if self.out is not None and (self.out / "card.json").is_file():
-            note = self._kept_model_note()
+            note, helped = self._kept_model_note()
             epochs = sum(e.get("event") == "epoch" for e in self.events)
             done = "Done; " if code == 0 else f"Stopped early after {epochs} of {self.epochs.value()} epoch(s); "
-            self.status.setText(done + f"new model {self.out.name}{note}" + ("." if code == 0 else "; in the model list (not selected)."))
-            self.model_ready.emit(str(self.out), code == 0)
+            # a model that did not beat its start on the held-out people is offered, not put to work
+            select = code == 0 and helped
+            self.status.setText(done + f"new model {self.out.name}{note}"
+                                + ("." if select else "; in the model list (not selected: the model you work with stays)."))
+            self.model_ready.emit(str(self.out), select)
         elif self._cancelling:
             self.status.setText("Cancelled before the first epoch ended: no new model was saved.")
         else:

@@ -166,6 +166,17 @@ class SetVisibility(_InstanceEdit):
         super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", **changes)
 
 
+class ConfirmJoint(_InstanceEdit):
+    """The user says a joint is right where it is, with the flag it has (2 or 1 pressed again): it
+    becomes placed, so a refinement after the next drag leaves it alone, as it does a dragged joint."""
+
+    def __init__(self, project: Project, instance_id: int, joint: int, joint_name: str = ""):
+        inst = project.instance(instance_id)
+        extra = {**with_placed(inst, placed_joints(inst) | {joint}),
+                 FLAGGED: sorted({int(j) for j in inst.extra.get(FLAGGED, [])} | {joint})}
+        super().__init__(project, instance_id, f"{joint_name or joint}: confirmed where it is", extra=extra)
+
+
 class SetBox(_InstanceEdit):
     def __init__(self, project: Project, instance_id: int, bbox: tuple[float, float, float, float]):
         super().__init__(project, instance_id, "re-box instance", bbox=tuple(float(v) for v in bbox))
