@@ -53,12 +53,15 @@ def test_recent_projects_close_and_reopening_where_the_user_left(qtbot, tmp_path
     assert win.project.path == demo and win.current_frame_id == frame  # back on the frame it showed
     win.actions_by_name["close"].trigger()
     assert win.project is None and win.windowTitle() == "poseapp" and win.model is None
+    assert win.statusBar().currentMessage() == "Closed demo.poseapp."
     assert win.open_project(demo)
     from conftest import make_model_folder
 
     chosen = make_model_folder(tmp_path / "models" / "my-finetuned", seed=3)  # e.g. a model fine-tuned here
     win.model_panel.add_model(chosen)
     win.resize(760, 600)  # within the offscreen screen (800x800): Qt fits restored windows to the screen
+    win.retrain_panel.epochs.setValue(25)  # fine-tuning settings the user chose
+    win.retrain_panel.time_limit.setValue(3.5)
     win.close()  # the session is saved on closing
 
     again = new_window(qtbot)
@@ -66,6 +69,7 @@ def test_recent_projects_close_and_reopening_where_the_user_left(qtbot, tmp_path
     assert again.project.path == demo and again.current_frame_id == frame
     assert (again.width(), again.height()) == (760, 600)
     assert again.model_panel.model_path() == str(chosen)  # the model chosen for this project, again
+    assert (again.retrain_panel.epochs.value(), again.retrain_panel.time_limit.value()) == (25, 3.5)
     again.close()
 
 

@@ -162,6 +162,7 @@ class ProjectActionsMixin:
         if self.project is not None and self.adding():
             self.leave_adding()  # joints placed one by one are kept, as on leaving the frame
         self.remember_frame()
+        closed = self.project.path.name if self.project is not None else None
         for signal, callback in self._listeners:
             signal.disconnect(callback)
         self._listeners.clear()
@@ -186,6 +187,8 @@ class ProjectActionsMixin:
         self.joint_table.show_instance(None, [])
         self.frame_info.setText("")
         self._update_title()
+        if closed is not None:  # "Opened ..." must not stay on show for a closed project
+            self.statusBar().showMessage(f"Closed {closed}.", 5000)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         if self.retrain_panel.process is not None:

@@ -56,6 +56,10 @@ class SessionMixin:
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
         settings.setValue("last_project", str(self.project.path.resolve()) if self.project is not None else "")
+        panel = self.retrain_panel  # the fine-tuning settings a user chose stay chosen
+        settings.setValue("retrain/epochs", panel.epochs.value())
+        settings.setValue("retrain/lr", panel.lr.value())
+        settings.setValue("retrain/minutes", panel.time_limit.value())
         self.remember_frame()
         settings.sync()
 
@@ -67,6 +71,14 @@ class SessionMixin:
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        panel = self.retrain_panel
+        for key, box, kind in (("epochs", panel.epochs, int), ("lr", panel.lr, float), ("minutes", panel.time_limit, float)):
+            value = settings.value(f"retrain/{key}")
+            try:
+                if value is not None:
+                    box.setValue(kind(value))  # the box clamps it to its range
+            except (TypeError, ValueError):
+                pass  # a hand-edited settings file: the default stays
         last = settings.value("last_project") or ""
         return bool(open_last and last and Path(last).exists() and self.open_project(last))
 
