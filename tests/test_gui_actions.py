@@ -539,6 +539,20 @@ def _drag_on_canvas(window, qtbot, start, end, steps=6):
     _drag(window, qtbot, start, end, steps)
 
 
+def _start_placing_joints(window, qtbot, clicks):
+    """Shift+N on the frame shown (the whole image in view), then ``clicks`` joints clicked;
+    returns the frame and the ids of the people it had before."""
+    from test_gui_editing import frame_view
+
+    fid = window.current_frame_id
+    frame_view(window)
+    before = {i.id for i in window.project.instances(fid)}
+    trigger(window, "add_by_joints")
+    for n in range(clicks):
+        _click_on_canvas(window, qtbot, 20 + 10 * n, 180 - 20 * n)
+    return fid, before
+
+
 def _click_on_canvas(window, qtbot, x, y):
     from test_gui_editing import click
 
@@ -720,14 +734,7 @@ def test_joints_placed_one_by_one_survive_leaving_the_frame_and_ctrl_z_takes_bac
     """Shift+N, three joints clicked, Ctrl+Z (the third goes back), then Right (next frame): the
     two placed joints become a person on the frame they were placed on, one undo step, and the
     status bar says so; Ctrl+Z from the next frame goes back there and removes it."""
-    from test_gui_editing import frame_view
-
-    fid = window.current_frame_id
-    frame_view(window)
-    before = {i.id for i in window.project.instances(fid)}
-    trigger(window, "add_by_joints")
-    for n in range(3):
-        _click_on_canvas(window, qtbot, 20 + 10 * n, 180 - 20 * n)
+    fid, before = _start_placing_joints(window, qtbot, 3)
     assert "(4 of 14)" in window.prompt.text()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert "(3 of 14)" in window.prompt.text() and window.undo_stack.count() == 0  # no earlier edit undone
@@ -769,14 +776,8 @@ def test_joints_placed_one_by_one_survive_a_kill_and_come_back_as_the_person(win
     and its WAL copied as they are at that moment, which is all a kill leaves) loses none of them,
     and the next opening adds them as the person, once."""
     from conftest import new_window
-    from test_gui_editing import frame_view
 
-    fid = window.current_frame_id
-    frame_view(window)
-    before = {i.id for i in window.project.instances(fid)}
-    trigger(window, "add_by_joints")
-    for n in range(2):
-        _click_on_canvas(window, qtbot, 20 + 10 * n, 180 - 20 * n)
+    fid, before = _start_placing_joints(window, qtbot, 2)
     crashed = tmp_path / "crashed"
     crashed.mkdir()
     source = window.project.path

@@ -35,13 +35,18 @@ def test_no_message_when_qt_will_not_use_xcb_or_nothing_is_missing():
     assert platform_problem({"DISPLAY": "remote:0"}, "linux", run=lambda *a, **k: found, find_library=lambda n: n) is None
 
 
+def _start_poseapp_on_xcb(display: str, home: Path) -> subprocess.CompletedProcess:
+    """`poseapp gui` as a user's shell starts it, on X at ``display``."""
+    repo = Path(__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "xcb", "DISPLAY": display, "POSEAPP_HOME": str(home),
+           "PYTHONPATH": str(repo)}
+    return subprocess.run([sys.executable, "-m", "poseapp", "gui"], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=str(repo))
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not missing_xcb_libraries(), reason="this machine has every xcb library")
 def test_poseapp_on_this_machine_prints_the_packages_instead_of_qts_abort(tmp_path):
-    repo = Path(__file__).resolve().parent.parent
-    env = {"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":0", "POSEAPP_HOME": str(tmp_path),
-           "PYTHONPATH": str(repo)}
-    out = subprocess.run([sys.executable, "-m", "poseapp", "gui"], capture_output=True, text=True, timeout=120, env=env,
-                         cwd=str(repo))
+    out = _start_poseapp_on_xcb(":0", tmp_path)
     assert out.returncode == 1
     assert "sudo apt-get install" in out.stderr and "could not load the Qt platform plugin" not in out.stderr
 
@@ -57,11 +62,7 @@ def test_no_x_server_is_said_plainly_instead_of_qts_abort(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or Path("/tmp/.X11-unix/X97").exists(), reason="display :97 exists")
 def test_poseapp_without_an_x_server_says_so_and_exits_1(tmp_path):
-    repo = Path(__file__).resolve().parent.parent
-    env = {"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "xcb", "DISPLAY": ":97", "POSEAPP_HOME": str(tmp_path),
-           "PYTHONPATH": str(repo)}
-    out = subprocess.run([sys.executable, "-m", "poseapp", "gui"], capture_output=True, text=True, timeout=120, env=env,
-                         cwd=str(repo))
+    out = _start_poseapp_on_xcb(":97", tmp_path)
     assert out.returncode == 1, out.stderr
     assert ("no X server answers at DISPLAY=:97" in out.stderr or "sudo apt-get install" in out.stderr)
     assert "could not load the Qt platform plugin" not in out.stderr and "Traceback" not in out.stderr
