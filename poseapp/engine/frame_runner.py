@@ -95,6 +95,23 @@ class FrameBoxes:
         if self._active is not None:
             self._active.update(predictions)
 
+    def keep_earlier_ids(self, predictions: list[PersonPrediction], earlier: list[Instance]) -> None:
+        """A re-run over frames a run predicted before: each person found where an earlier
+        prediction with a track id was (box IoU >= SAME_PERSON_IOU) goes on under that id, so
+        re-running a model does not rename every walker (an accepted person keeps theirs)."""
+        if self._active is None or self.track_ids is None:
+            return
+        wanted = {}
+        for new_id, pred in zip(self.track_ids, predictions):
+            for old in earlier:
+                old_id = old.extra.get("track_id")
+                if isinstance(old_id, int) and not isinstance(old_id, bool) and old.bbox is not None \
+                        and box_iou(pred.box, old.bbox) >= SAME_PERSON_IOU and old_id not in wanted.values():
+                    wanted[new_id] = old_id
+                    break
+        made = self._active.rename(wanted)
+        self.track_ids = [made.get(i, i) for i in self.track_ids]
+
 
 def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:
     """Boxes from the frame's annotations; else from the detector; else the whole image. On a video,
@@ -138,9 +155,10 @@ def predict_frames(
         image = loader.read(frame)
         boxes = person_boxes(project, frame, image, detector)
         preds = predictor.predict(image, boxes, iterations=iterations, keep_heatmaps=keep_heatmaps, keep_cache=keep_cache)
-        track_ids = detector.track_ids if detector is not None else None
-        if track_ids is not None:
+        if detector is not None and detector.track_ids is not None:
             detector.update(preds)
+            detector.keep_earlier_ids(preds, [i for i in project.instances(fid) if i.origin == "predicted" or "track_id" in i.extra])
+        track_ids = detector.track_ids if detector is not None else None
         with project.transaction():
             old_state = project.frame(fid).state
             edited, replaced = [], []

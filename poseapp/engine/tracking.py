@@ -58,6 +58,7 @@ class PoseTracker:
         self._pending: list[int] = []
         self._pending_boxes: list[Box] = []
         self.lost: list[tuple[Track, int]] = []  # (track as last seen, frames since): ids a detection may take back
+        self._carried: list[Track] = []  # followed people a frame's annotations left out (boxes_given)
 
     def boxes(self, image: np.ndarray) -> tuple[list[Box], list[int]]:
         self.lost = [(t, age + 1) for t, age in self.lost if age + 1 <= LOST_FRAMES]
@@ -77,10 +78,12 @@ class PoseTracker:
         the ids of the frames around it. A followed person nobody annotated here waits among the
         lost, to take their id back on the next frame's detection."""
         self.lost = [(t, age + 1) for t, age in self.lost if age + 1 <= LOST_FRAMES]
-        self._frames_since_detection = 1
+        self._frames_since_detection = 1  # the annotations stand for a detector run
         boxes, ids = self._match(list(people))
         n = len(people)
-        self.lost += [(Track(track_id, box), 0) for box, track_id in zip(boxes[n:], ids[n:])]
+        # people followed but not annotated here get no prediction on this frame; they are
+        # followed on from where they were (HOG misses some of them on the next detector frames)
+        self._carried = [Track(track_id, box) for box, track_id in zip(boxes[n:], ids[n:])]
         self._pending, self._pending_boxes = ids[:n], list(boxes[:n])
         return list(boxes[:n]), list(ids[:n])
 
@@ -142,9 +145,25 @@ class PoseTracker:
                 self.lost.append((Track(track_id, used_box, pred.score), 0))
             else:
                 tracks.append(Track(track_id, box, pred.score))
-        self.tracks = _one_track_per_person(tracks)
+        self.tracks = _one_track_per_person(tracks + self._carried)
+        self._carried = []
         if not self.tracks:
             self._frames_since_detection = self.detect_every  # nobody left to follow: detect next frame
+
+    def rename(self, ids: dict[int, int]) -> dict[int, int]:
+        """Follow people on under other ids (a re-run giving each walker the id an earlier run gave
+        them); an id some other followed person has is not taken. Returns the renames made."""
+        taken = {t.track_id for t in self.tracks} | {t.track_id for t, _ in self.lost}
+        made = {}
+        for new, old in ids.items():
+            if old in taken or new == old:
+                continue
+            for track in self.tracks + [t for t, _ in self.lost]:
+                if track.track_id == new:
+                    track.track_id = old
+            taken = (taken - {new}) | {old}
+            made[new] = old
+        return made
 
     def continue_from(self, tracks: list[Track], next_id: int) -> None:
         """Go on from people already followed (a run that starts where an earlier one stopped):
@@ -157,6 +176,7 @@ class PoseTracker:
     def reset(self) -> None:
         self.tracks = []
         self.lost = []
+        self._carried = []
         self._pending = []
         self._pending_boxes = []
         self._frames_since_detection = self.detect_every
