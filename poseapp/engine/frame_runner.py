@@ -84,9 +84,9 @@ class FrameBoxes:
         before = self.project.frame_by_index(frame.source_id, frame.index - 1) if frame.index > 0 else None
         tracks = []
         for inst in self.project.instances(before.id) if before is not None else ():
-            track_id = inst.extra.get("track_id")
+            track_id = stored_track_id(inst)
             box = box_from_pose(inst.keypoints, inst.joint_scores)
-            if isinstance(track_id, int) and not isinstance(track_id, bool) and box is not None:
+            if track_id is not None and box is not None:
                 tracks.append(Track(track_id, box, inst.score if inst.score is not None else 1.0))
         return tracks
 
@@ -104,13 +104,19 @@ class FrameBoxes:
         wanted = {}
         for new_id, pred in zip(self.track_ids, predictions):
             for old in earlier:
-                old_id = old.extra.get("track_id")
-                if isinstance(old_id, int) and not isinstance(old_id, bool) and old.bbox is not None \
+                old_id = stored_track_id(old)
+                if old_id is not None and old.bbox is not None \
                         and box_iou(pred.box, old.bbox) >= SAME_PERSON_IOU and old_id not in wanted.values():
                     wanted[new_id] = old_id
                     break
         made = self._active.rename(wanted)
         self.track_ids = [made.get(i, i) for i in self.track_ids]
+
+
+def stored_track_id(instance: Instance) -> int | None:
+    """The track id a record carries (a whole number in ``extra``; anything else is no id)."""
+    track_id = instance.extra.get("track_id")
+    return track_id if isinstance(track_id, int) and not isinstance(track_id, bool) else None
 
 
 def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:

@@ -70,10 +70,9 @@ class EditingMixin:
 
     def _committed(self, what: str, step: Callable[[], None]) -> bool:
         if self.project is not None and self.project.read_only:  # said plainly: trying again cannot help
-            reason = self.project.read_only_reason
-            held = (reason or "").startswith("open for writing in")
-            self.report_error(f"'{what}' was not made: this window cannot save to {self.project.path.name}, which is {reason}."
-                              + (" Close it there and reopen it here (File > Recent projects) to edit." if held else ""))
+            self.report_error(f"'{what}' was not made: this window cannot save to {self.project.path.name}, which is "
+                              f"{self.project.read_only_reason}."
+                              + (" Close it there and reopen it here (File > Recent projects) to edit." if self._held_elsewhere() else ""))
             if self.current_frame_id is not None:
                 self.show_frame(self.current_frame_id)  # a dragged joint goes back to where the file has it
             return False

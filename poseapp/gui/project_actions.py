@@ -20,6 +20,8 @@ from poseapp.media.relocate import follow_moved_project, missing_sources, reloca
 from poseapp.store import Project
 from poseapp.store.project_file import PROJECT_SUFFIX
 
+HELD_ELSEWHERE = "open for writing in"  # how read_only_reason starts when another process holds the project
+
 
 class ProjectActionsMixin:
     """Project file actions of ``MainWindow``."""
@@ -69,8 +71,12 @@ class ProjectActionsMixin:
             return Project.open(path, create=create, program="poseapp window")
         except ProjectLockedError as exc:
             project = Project.open(path, read_only=True)
-            project.read_only_reason = f"open for writing in {exc.holder_text}"
+            project.read_only_reason = f"{HELD_ELSEWHERE} {exc.holder_text}"
             return project
+
+    def _held_elsewhere(self) -> bool:
+        """Read-only because another poseapp writes the project (not a read-only file)."""
+        return self.project is not None and (self.project.read_only_reason or "").startswith(HELD_ELSEWHERE)
 
     def _show_read_only(self, project: Project | None) -> None:
         if project is None or not project.read_only:
@@ -81,7 +87,7 @@ class ProjectActionsMixin:
             f"Read-only: {project.path.name} is {project.read_only_reason}. You can look, compare models and export; "
             "edits and model runs are not saved. Close it there and reopen it here (File > Recent projects) to edit."))
         self.read_only_banner.setVisible(True)
-        if (project.read_only_reason or "").startswith("open for writing in"):
+        if (project.read_only_reason or "").startswith(HELD_ELSEWHERE):
             self._seen_version = project.data_version()  # what this window read at opening
             self._holder_watch.start()  # follow its commits, and say so when the other window lets go
 
