@@ -307,10 +307,10 @@ def test_running_the_model_again_keeps_a_corrected_prediction_and_undo_still_rea
     kept = window.project.instance(predicted.id)
     np.testing.assert_array_equal(kept.keypoints, corrected)
     assert tuple(kept.keypoints[R_WRIST, :2]) == wrist and kept.origin == "manual"
-    assert sorted(p.origin for p in people) == ["manual", "predicted"]  # the new run sits beside it
-    new = next(p for p in people if p.origin == "predicted")
-    assert new.id > predicted.id  # never the id of a record an undo step names
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)  # the run: its prediction goes
+    # the corrected person is followed by their annotation, not predicted a second time
+    assert [p.id for p in people] == [predicted.id]
+    assert window.undo_stack.undoText().startswith("model run"), window.undo_stack.undoText()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)  # the run
     assert [p.id for p in window.project.instances(window.current_frame_id)] == [predicted.id]
     np.testing.assert_array_equal(_keypoints(window, predicted.id), corrected)  # the correction stays
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)

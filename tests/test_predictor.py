@@ -265,9 +265,9 @@ def test_mirroring_keypoints_twice_gives_them_back_and_swaps_sides_once():
 
 def test_a_run_over_a_video_frame_with_annotations_keeps_the_track_ids_going(project, video_path):
     """Frames 0-7 run, a person on frame 4 accepted (an annotation now), then frames 0-7 run again:
-    the predictions on frame 4, boxed by its annotations, carry track ids, and they are the ids
-    the same walkers have on frames 3 and 5 (they used to have none, and the tracker restarted);
-    the re-run gives every walker the id the first run gave them (it used to number them anew)."""
+    every walker the first run found is still on every frame (the re-run used to keep only the
+    accepted walker on frame 4 and the frames after it, and predict that walker a second time),
+    nobody is predicted twice, and every walker keeps the id the first run gave them."""
     from poseapp.engine.frame_runner import predict_frames
     from poseapp.engine.zoo import resolve_model
     from poseapp.formats.ingest import add_media
@@ -280,15 +280,14 @@ def test_a_run_over_a_video_frame_with_annotations_keeps_the_track_ids_going(pro
     predict_frames(project, frames, predictor, keep_heatmaps=False)
 
     def ids(frame_id):
-        return {i.extra.get("track_id") for i in project.instances(frame_id) if i.origin == "predicted"}
+        return sorted(i.extra.get("track_id") for i in project.instances(frame_id))
 
     first = {f: ids(f) for f in frames}
+    assert all(len(first[f]) >= 3 for f in frames), first
     walker = max(project.instances(frames[4]), key=lambda i: i.score)
     AcceptPrediction(project, walker.id).apply()
     predict_frames(project, frames, predictor, keep_heatmaps=False)
-    on_annotated = ids(frames[4])
-    assert on_annotated and None not in on_annotated
-    assert on_annotated <= ids(frames[3]) | ids(frames[5])
-    # the re-run keeps each walker's id: the accepted one's, and the others' on every frame
-    assert project.instance(walker.id).extra["track_id"] in on_annotated
-    assert all(ids(f) == first[f] for f in frames if f != frames[4]), str(({f: ids(f) for f in frames}, first))
+    again = {f: ids(f) for f in frames}
+    assert again == first, (again, first)  # the same people under the same ids; one record each
+    accepted = project.instance(walker.id)
+    assert accepted.origin == "manual" and accepted.extra["track_id"] in first[frames[4]]

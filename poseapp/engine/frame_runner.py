@@ -11,7 +11,7 @@ import numpy as np
 from poseapp.core.accepting import SAME_PERSON_IOU, box_iou, extent
 from poseapp.engine.detector import box_from_pose, detector_upscale
 from poseapp.engine.inference import BoxSource
-from poseapp.engine.tracking import PoseTracker, Track
+from poseapp.engine.tracking import PoseTracker, Track, covers
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
 from poseapp.store import Frame, Instance, Project
@@ -25,15 +25,17 @@ class FrameResult:
     instances: list[Instance]  # the predictions as stored
     replaced: list[Instance] = field(default_factory=list)  # the model's earlier predictions it deleted
     old_state: str = "unlabelled"  # the frame's state before the run (what an undo puts back)
+    whole_image: bool = False  # nobody was found: the prediction is a guess in the whole picture
 
 
 class FrameBoxes:
-    """Detector boxes for project frames, at the scale ``poseapp predict`` uses for the same kind
+    """Person boxes for project frames, at the scale ``poseapp predict`` uses for the same kind
     of source (video frames are upscaled), so the GUI and the CLI find the same people. On
     consecutive frames of a video, people are followed by their poses between detector runs
     (engine/tracking.py), and ``track_ids`` names the person in each box of the last call. With
     ``project``, a run that starts mid-video goes on with the tracks stored on the frame before,
-    and new people get ids after every id stored in the video, so one id never names two people."""
+    and new people get ids after every id stored in the video, so one id never names two people.
+    ``whole_image`` says the last call found nobody and fell back to the whole picture."""
 
     def __init__(self, mode: str = "hog", project: Project | None = None):
         self.mode = mode
@@ -42,13 +44,7 @@ class FrameBoxes:
         self._trackers: dict[int, tuple[PoseTracker, int]] = {}  # video source id -> (tracker, last frame index)
         self._active: PoseTracker | None = None
         self.track_ids: list[int] | None = None
-
-    def given(self, frame: Frame, boxes: list[tuple]) -> None:
-        """The frame's people are annotated and their boxes are used: on a video, they take the track
-        ids of the people followed (``track_ids``), and the tracker goes on from them."""
-        tracker = self._tracker(frame, self._source(frame)) if frame.file_name is None else None
-        self._active = tracker
-        self.track_ids = tracker.boxes_given(list(boxes))[1] if tracker is not None else None
+        self.whole_image = False
 
     def _source(self, frame: Frame) -> BoxSource:
         is_video = frame.file_name is None
@@ -56,16 +52,27 @@ class FrameBoxes:
             self._sources[is_video] = BoxSource(self.mode, upscale=detector_upscale(is_video))
         return self._sources[is_video]
 
-    def boxes(self, frame: Frame, image: np.ndarray) -> list[tuple]:
+    def boxes(self, frame: Frame, image: np.ndarray, annotated: list[tuple] = ()) -> list[tuple]:
+        """Everybody on the frame: the ``annotated`` people's boxes first, then the detected (or,
+        in video, followed) people those boxes do not cover. The whole image only when there is
+        nobody at all (``whole_image`` then says so)."""
+        annotated = list(annotated)
         is_video = frame.file_name is None
         source = self._source(frame)
         tracker = self._tracker(frame, source) if is_video else None
         self._active = tracker
-        if tracker is None:
-            self.track_ids = None
-            return source.boxes(image)
-        boxes, self.track_ids = tracker.boxes(image)
-        return boxes
+        self.whole_image = False
+        if tracker is not None:
+            boxes, self.track_ids = tracker.boxes(image, annotated)
+            return boxes
+        self.track_ids = None
+        found = [box for box, _ in source.detect(image)] if source.detector is not None else []
+        boxes = annotated + [b for b in found if not any(covers(a, b) for a in annotated)]
+        if boxes:
+            return boxes
+        self.whole_image = True
+        source.whole_image_fallbacks += source.detector is not None
+        return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
 
     def _tracker(self, frame: Frame, source: BoxSource) -> PoseTracker | None:
         tracker, last = self._trackers.get(frame.source_id, (None, None))
@@ -95,18 +102,18 @@ class FrameBoxes:
         if self._active is not None:
             self._active.update(predictions)
 
-    def keep_earlier_ids(self, predictions: list[PersonPrediction], earlier: list[Instance]) -> None:
-        """A re-run over frames a run predicted before: each person found where an earlier
-        prediction with a track id was (box IoU >= SAME_PERSON_IOU) goes on under that id, so
-        re-running a model does not rename every walker (an accepted person keeps theirs)."""
+    def keep_earlier_ids(self, boxes: list[tuple], earlier: list[Instance]) -> None:
+        """A re-run over frames a run predicted before: each person in ``boxes`` (the last call's)
+        where an earlier record with a track id was (box IoU >= SAME_PERSON_IOU) goes on under
+        that id, so re-running a model does not rename every walker (an accepted person keeps theirs)."""
         if self._active is None or self.track_ids is None:
             return
         wanted = {}
-        for new_id, pred in zip(self.track_ids, predictions):
+        for new_id, box in zip(self.track_ids, boxes):
             for old in earlier:
                 old_id = stored_track_id(old)
                 if old_id is not None and old.bbox is not None \
-                        and box_iou(pred.box, old.bbox) >= SAME_PERSON_IOU and old_id not in wanted.values():
+                        and box_iou(box, old.bbox) >= SAME_PERSON_IOU and old_id not in wanted.values():
                     wanted[new_id] = old_id
                     break
         made = self._active.rename(wanted)
@@ -119,22 +126,65 @@ def stored_track_id(instance: Instance) -> int | None:
     return track_id if isinstance(track_id, int) and not isinstance(track_id, bool) else None
 
 
-def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:
-    """Boxes from the frame's annotations; else from the detector; else the whole image. On a video,
-    ``detector.track_ids`` then names the person in each box (annotated ones too)."""
-    if detector is not None:
-        detector.track_ids = None
-    boxes = []
-    for inst in project.instances(frame.id):
+# A stored prediction made in the whole picture because nobody was found (instance.extra key):
+# the window says so on the frame, and a re-run replaces it whatever it finds.
+WHOLE_IMAGE = "whole_image"
+
+
+def annotated_people(project: Project, frame_id: int) -> list[tuple[Instance, tuple]]:
+    """The frame's annotations with a usable box (the one drawn, else their joints' extent)."""
+    people = []
+    for inst in project.instances(frame_id):
         if inst.origin == "manual":
             box = inst.box_or_keypoint_extent()
             if box is not None and box[2] > 1 and box[3] > 1:
-                boxes.append(box)
-    if boxes:
-        if detector is not None:
-            detector.given(frame, boxes)
-        return boxes
-    return (detector or FrameBoxes("whole")).boxes(frame, image)
+                people.append((inst, box))
+    return people
+
+
+def is_correction(instance: Instance) -> bool:
+    """An annotation the user made from a model's prediction (accepted or edited): a model run
+    follows that person by it and predicts them no more, so no second skeleton lands on them.
+    Imported and hand-placed people are still predicted, to compare and to merge (Accept)."""
+    return instance.origin == "manual" and instance.model_id is not None
+
+
+def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:
+    """Everybody on the frame: the annotated people's boxes, then the detected people they do not
+    cover (without ``detector``, the annotations alone); the whole image when nobody is found."""
+    boxes = [box for _, box in annotated_people(project, frame.id)]
+    if detector is None:
+        return boxes or FrameBoxes("whole").boxes(frame, image)
+    return detector.boxes(frame, image, boxes)
+
+
+@dataclass
+class AnnotatedPose:
+    """An annotated person as the tracker sees a pose: where their labelled joints are."""
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+    score: float = 1.0
+
+    @classmethod
+    def of(cls, instance: Instance) -> "AnnotatedPose":
+        return cls(instance.keypoints, (instance.keypoints[:, 2] > 0).astype(float))
+
+
+def _same_person(a: tuple, b: tuple) -> bool:
+    return box_iou(a, b) >= SAME_PERSON_IOU or covers(a, b) or covers(b, a)
+
+
+def _replaced_by(old: Instance, new: list[tuple[PersonPrediction, int | None]]) -> bool:
+    """Whether a run's new predictions take the place of ``old`` (one of the model's own): the
+    same walker (track id) or the same box; a whole-image guess is always replaced."""
+    if old.extra.get(WHOLE_IMAGE):
+        return True
+    old_id, old_box = stored_track_id(old), extent(old.keypoints, old.bbox)
+    return any(
+        (old_id is not None and old_id == track_id) or (old_box is not None and _same_person(old_box, p.box))
+        for p, track_id in new
+    )
 
 
 def predict_frames(
@@ -143,10 +193,13 @@ def predict_frames(
     progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
     keep_cache: bool = False,
 ) -> list[FrameResult]:
-    """Predict each frame; the model's earlier predictions on a frame are replaced (one commit per
-    frame), except those the user edited (a prediction marked edited is kept, and no new one is
-    added over it; an edited prediction without an annotation of its person became an annotation).
-    ``keep_cache``: each prediction keeps what ``Predictor.refine`` needs (models that take hints only)."""
+    """Predict each frame (one commit per frame). The model's earlier predictions on a frame are
+    replaced person by person: one the run predicts again (same track id or box) gives way to the
+    new one; one it does not find again stays (a re-run never removes a person it did not
+    predict again); one the user edited is kept, and nothing new is added over it. Annotated
+    people are boxed by their annotation; those made from a model's prediction are followed but
+    not predicted again (``is_correction``). ``keep_cache``: each prediction keeps what
+    ``Predictor.refine`` needs (models that take hints only)."""
     keep_cache = keep_cache and getattr(predictor.model, "supports_hints", False)
     frame_ids = list(frame_ids)
     loader = loader or FrameLoader(project)
@@ -159,32 +212,48 @@ def predict_frames(
             break
         frame = project.frame(fid)
         image = loader.read(frame)
+        annotated = annotated_people(project, fid)
         boxes = person_boxes(project, frame, image, detector)
-        preds = predictor.predict(image, boxes, iterations=iterations, keep_heatmaps=keep_heatmaps, keep_cache=keep_cache)
+        whole_image = detector.whole_image if detector is not None else not annotated
+        # boxes[:len(annotated)] are the annotated people's; corrections are followed, not predicted
+        todo = [i for i in range(len(boxes)) if i >= len(annotated) or not is_correction(annotated[i][0])]
+        found = predictor.predict(image, [boxes[i] for i in todo], iterations=iterations, keep_heatmaps=keep_heatmaps,
+                                  keep_cache=keep_cache)
+        by_box = dict(zip(todo, found))
+        track_ids = None
         if detector is not None and detector.track_ids is not None:
-            detector.update(preds)
-            detector.keep_earlier_ids(preds, [i for i in project.instances(fid) if i.origin == "predicted" or "track_id" in i.extra])
-        track_ids = detector.track_ids if detector is not None else None
+            detector.update([by_box[i] if i in by_box else AnnotatedPose.of(annotated[i][0]) for i in range(len(boxes))])
+            detector.keep_earlier_ids(boxes, [i for i in project.instances(fid) if i.origin == "predicted" or "track_id" in i.extra])
+            track_ids = [detector.track_ids[i] for i in todo]
+        preds = list(zip(found, track_ids if track_ids is not None else [None] * len(found)))
         with project.transaction():
             old_state = project.frame(fid).state
-            edited, replaced = [], []
-            for old in project.instances(fid):
-                if old.origin == "predicted" and old.model_id == predictor.model_id:
-                    if is_edited_prediction(old):  # the user's edits are never replaced by a run
-                        edited.append(old)
-                    else:
-                        replaced.append(project.delete_instance(old.id, frame_state=None))
+            own = [o for o in project.instances(fid) if o.origin == "predicted" and o.model_id == predictor.model_id]
+            edited = [o for o in own if is_edited_prediction(o)]
             kept_boxes = [b for b in (extent(e.keypoints, e.bbox) for e in edited) if b is not None]
-            new = [(n, p) for n, p in enumerate(preds) if not any(box_iou(p.box, b) >= SAME_PERSON_IOU for b in kept_boxes)]
+            new = [(p, t) for p, t in preds if not any(box_iou(p.box, b) >= SAME_PERSON_IOU for b in kept_boxes)]
+            replaced = [
+                project.delete_instance(old.id, frame_state=None)
+                for old in own if old not in edited and _replaced_by(old, new)
+            ]
             stored = [
                 project.add_instance(Instance(
                     frame_id=fid, skeleton=skeleton.name, keypoints=p.keypoints, bbox=p.box, origin="predicted",
                     model_id=predictor.model_id, score=p.score, joint_scores=p.scores, vis_scores=p.visibility,
-                    extra={"track_id": track_ids[n]} if track_ids is not None else {},
+                    extra=_prediction_extra(track_id, whole_image),
                 ))
-                for n, p in new
+                for p, track_id in new
             ]
-        results.append(FrameResult(fid, [p for _, p in new], stored, replaced, old_state))
+        results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results
+
+
+def _prediction_extra(track_id: int | None, whole_image: bool) -> dict:
+    extra: dict = {}
+    if track_id is not None:
+        extra["track_id"] = track_id
+    if whole_image:
+        extra[WHOLE_IMAGE] = True
+    return extra

@@ -58,34 +58,30 @@ class PoseTracker:
         self._pending: list[int] = []
         self._pending_boxes: list[Box] = []
         self.lost: list[tuple[Track, int]] = []  # (track as last seen, frames since): ids a detection may take back
-        self._carried: list[Track] = []  # followed people a frame's annotations left out (boxes_given)
 
-    def boxes(self, image: np.ndarray) -> tuple[list[Box], list[int]]:
+    def boxes(self, image: np.ndarray, annotated: list[Box] = ()) -> tuple[list[Box], list[int]]:
+        """(boxes to estimate poses in, their track ids) for the next frame. ``annotated``: the
+        boxes of people annotated on this frame. They come first, in their order, and stand in for
+        the detection or followed box of the same person (taking that person's id), so a corrected
+        walker is neither lost nor found twice; everybody else on the frame is detected or
+        followed as on any other frame (a correction on one walker never hides the others)."""
         self.lost = [(t, age + 1) for t, age in self.lost if age + 1 <= LOST_FRAMES]
-        if self.tracks and self._frames_since_detection < self.detect_every:
+        following = bool(self.tracks) and self._frames_since_detection < self.detect_every
+        if following and not annotated:
             self._frames_since_detection += 1
             self._pending = [t.track_id for t in self.tracks]
             self._pending_boxes = [t.box for t in self.tracks]
             return [t.box for t in self.tracks], list(self._pending)
-        self._frames_since_detection = 1
-        boxes, ids = self._match(_one_detection_per_person(self._detect(image)))
+        if following:
+            self._frames_since_detection += 1
+            found = [t.box for t in self.tracks]
+        else:
+            self._frames_since_detection = 1
+            found = _one_detection_per_person(self._detect(image))
+        people = list(annotated) + [b for b in found if not any(covers(a, b) for a in annotated)]
+        boxes, ids = self._match(people)
         self._pending, self._pending_boxes = ids, list(boxes)
         return boxes, list(ids)
-
-    def boxes_given(self, people: list[Box]) -> tuple[list[Box], list[int]]:
-        """A frame whose people are annotated: their boxes stand in for this frame's detections and
-        take track ids as a detector's would, so predictions on it (beside the annotations) carry
-        the ids of the frames around it. A followed person nobody annotated here waits among the
-        lost, to take their id back on the next frame's detection."""
-        self.lost = [(t, age + 1) for t, age in self.lost if age + 1 <= LOST_FRAMES]
-        self._frames_since_detection = 1  # the annotations stand for a detector run
-        boxes, ids = self._match(list(people))
-        n = len(people)
-        # people followed but not annotated here get no prediction on this frame; they are
-        # followed on from where they were (HOG misses some of them on the next detector frames)
-        self._carried = [Track(track_id, box) for box, track_id in zip(boxes[n:], ids[n:])]
-        self._pending, self._pending_boxes = ids[:n], list(boxes[:n])
-        return list(boxes[:n]), list(ids[:n])
 
     def _match(self, detections: list[Box]) -> tuple[list[Box], list[int]]:
         """Each detection takes the id of the nearest track (greedy, closest pairs first), by centre
@@ -145,8 +141,7 @@ class PoseTracker:
                 self.lost.append((Track(track_id, used_box, pred.score), 0))
             else:
                 tracks.append(Track(track_id, box, pred.score))
-        self.tracks = _one_track_per_person(tracks + self._carried)
-        self._carried = []
+        self.tracks = _one_track_per_person(tracks)
         if not self.tracks:
             self._frames_since_detection = self.detect_every  # nobody left to follow: detect next frame
 
@@ -176,7 +171,6 @@ class PoseTracker:
     def reset(self) -> None:
         self.tracks = []
         self.lost = []
-        self._carried = []
         self._pending = []
         self._pending_boxes = []
         self._frames_since_detection = self.detect_every
@@ -191,6 +185,21 @@ def _centre_distance(a: Box, b: Box) -> float:
 
 def _same_person(a: Box, b: Box) -> bool:
     return _centre_distance(a, b) < SAME_PERSON_DISTANCE and box_iou(a, b) >= SAME_PERSON_IOU
+
+
+# An annotated person's box (the padded extent of their joints, or the box the user drew) and a
+# detector window on the same person differ in shape (HOG's window is 1:2 and padded), so IoU
+# alone misses them; most of the smaller box inside the other, with close centres, finds them,
+# while a couple walking side by side (boxes overlapping by a third of one) stays two people.
+COVERED_FRACTION = 0.6
+
+
+def covers(annotated: Box, box: Box) -> bool:
+    """``box`` (a detection or followed box) shows the person annotated in ``annotated``."""
+    iw = max(0.0, min(annotated[0] + annotated[2], box[0] + box[2]) - max(annotated[0], box[0]))
+    ih = max(0.0, min(annotated[1] + annotated[3], box[1] + box[3]) - max(annotated[1], box[1]))
+    smaller = min(annotated[2] * annotated[3], box[2] * box[3])
+    return smaller > 0 and iw * ih / smaller >= COVERED_FRACTION and _centre_distance(annotated, box) < SAME_PERSON_DISTANCE
 
 
 def _one_detection_per_person(detections: list[tuple[Box, float]]) -> list[Box]:
