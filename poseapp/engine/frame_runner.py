@@ -15,6 +15,7 @@ from poseapp.engine.tracking import PoseTracker, Track, covers
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
 from poseapp.store import Frame, Instance, Project
+from poseapp.store.records import CROP_BOX, WHOLE_IMAGE
 from poseapp.store.edits import is_edited_prediction
 
 
@@ -124,11 +125,6 @@ def stored_track_id(instance: Instance) -> int | None:
     """The track id a record carries (a whole number in ``extra``; anything else is no id)."""
     track_id = instance.extra.get("track_id")
     return track_id if isinstance(track_id, int) and not isinstance(track_id, bool) else None
-
-
-# A stored prediction made in the whole picture because nobody was found (instance.extra key):
-# the window says so on the frame, and a re-run replaces it whatever it finds.
-WHOLE_IMAGE = "whole_image"
 
 
 def annotated_people(project: Project, frame_id: int) -> list[tuple[Instance, tuple]]:
@@ -251,7 +247,7 @@ def predict_frames(
 
 
 def _prediction_extra(track_id: int | None, whole_image: bool) -> dict:
-    extra: dict = {}
+    extra: dict = {CROP_BOX: True}
     if track_id is not None:
         extra["track_id"] = track_id
     if whole_image:

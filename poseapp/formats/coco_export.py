@@ -118,7 +118,7 @@ def annotation_entry(
     computed = computed if computed is not None else {}
     coco = inst.extra.get("_coco") or {}
     entry = {k: v for k, v in inst.extra.items() if k != "_coco"}
-    bbox = inst.bbox if inst.bbox is not None else inst.box_or_keypoint_extent(0.0) or (0.0, 0.0, 0.0, 0.0)
+    bbox = inst.person_box() or (0.0, 0.0, 0.0, 0.0)
     original = coco.get("num_keypoints")
     if original is not None and original[1] == inst.num_labelled:
         num = original[0]  # the file's own count, while the joints are as imported

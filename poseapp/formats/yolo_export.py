@@ -71,7 +71,7 @@ def _clip(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 def label_line(inst, cls: int, width: int, height: int) -> tuple[str, int]:
     """One label line and how many of its values had to be clipped into [0, 1]."""
-    x, y, w, h = inst.box_or_keypoint_extent()
+    x, y, w, h = inst.person_box()
     x0, y0 = np.clip([x / width, y / height], 0.0, 1.0)
     x1, y1 = np.clip([(x + w) / width, (y + h) / height], 0.0, 1.0)
     clipped = int((x0, y0, x1, y1) != (x / width, y / height, (x + w) / width, (y + h) / height))
@@ -121,7 +121,7 @@ def export_yolo(project: Project, out: str | Path, include_predictions: bool = F
             for frame_id in project.frame_ids():
                 frame = project.frame(frame_id)
                 everyone = project.instances(frame_id)
-                people = [i for i in everyone if i.origin in origins and i.box_or_keypoint_extent()]
+                people = [i for i in everyone if i.origin in origins and i.person_box()]
                 if frame.file_name is None:  # a video frame: written as an image when it has people
                     if not people:
                         count("video frames without people left out")

@@ -11,6 +11,7 @@ from poseapp.gui.joints_item import JointsItem, OverlayPoints, joint_colour, tak
 from poseapp.gui.view_box import DrawingViewBox
 from poseapp.store import Instance
 from poseapp.store.edits import PLACED
+from poseapp.store.records import WHOLE_IMAGE
 
 SIDE_COLOURS = {"left": (66, 133, 244), "right": (244, 120, 46), "centre": (52, 199, 89)}
 PLACED_SYMBOL = "s"  # joints the user placed (refinement never moves them) are drawn as squares
@@ -81,6 +82,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setPos(-0.5, -0.5)
         self.view.addItem(self.image_item)
         self._overlay: list[QtWidgets.QGraphicsItem] = []
+        self.whole_image_note: pg.TextItem | None = None  # the frame's "no person found" note, when shown
         self.track_labels: list[pg.TextItem] = []  # "#id" of each person followed through a video
         self._heat_images: list[pg.ImageItem] = []
         self._stage_items: list[tuple[pg.ScatterPlotItem, pg.PlotCurveItem]] = []
@@ -117,6 +119,19 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self._clear_overlay()
         for inst in instances:
             self._draw_instance(inst, skeletons[inst.skeleton])
+        self._note_whole_image(instances)
+
+    # said on a frame whose prediction was made in the whole picture because nobody was found there
+    WHOLE_IMAGE_NOTE = "No person found here: this pose is a guess in the whole image. N draws a person's box."
+
+    def _note_whole_image(self, instances: list[Instance]) -> None:
+        self.whole_image_note = None
+        if any(inst.extra.get(WHOLE_IMAGE) for inst in instances):
+            note = pg.TextItem(self.WHOLE_IMAGE_NOTE, color="#ffd27f", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
+            note.setPos(0.0, 0.0)
+            note.setZValue(30)
+            self.whole_image_note = note
+            self._add(take_no_clicks(note))
 
     def fit_image(self) -> None:
         """Fit the view to the image alone: the last frame's heatmaps and people, still drawn

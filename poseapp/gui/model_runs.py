@@ -245,6 +245,10 @@ class ModelRunsMixin:
         # in the panel too: at 1366 px the status bar cuts these off, and it clears after 15 s
         self.model_panel.show_warning("\n".join(note for note in (small, other) if note))
         said = f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}."
+        guessed = sum(r.whole_image for r in results if r.predictions)
+        if guessed:  # nobody found: the pose is a guess in the whole picture, which is no person's box
+            said = said[:-1] + (f"; on {guessed} of the frames nobody was found and the whole image was used "
+                                "(N draws a person's box).")
         resume = self._where_to_resume(results) if cancelled else None
         self.statusBar().showMessage(" ".join(note for note in (said, resume, small, other) if note), 30000 if resume else 15000)
         if self.current_frame_id is not None:

@@ -11,7 +11,7 @@ from poseapp.core.accepting import (
     shared_joints,
 )
 from poseapp.store.project import Project
-from poseapp.store.records import Instance
+from poseapp.store.records import CROP_BOX, WHOLE_IMAGE, Instance
 from poseapp.store.removal import remove_frames, restore
 
 VISIBILITY_CYCLE = {2: 1, 1: 0, 0: 2}  # visible -> occluded -> not labelled -> visible
@@ -179,7 +179,9 @@ class ConfirmJoint(_InstanceEdit):
 
 class SetBox(_InstanceEdit):
     def __init__(self, project: Project, instance_id: int, bbox: tuple[float, float, float, float]):
-        super().__init__(project, instance_id, "re-box instance", bbox=tuple(float(v) for v in bbox))
+        extra = {k: v for k, v in project.instance(instance_id).extra.items() if k not in (CROP_BOX, WHOLE_IMAGE)}
+        # a box the user drew is the person's box from now on (no longer a model's crop)
+        super().__init__(project, instance_id, "re-box instance", bbox=tuple(float(v) for v in bbox), extra=extra)
 
 
 class AcceptPrediction(Edit):
@@ -247,7 +249,7 @@ class AcceptPrediction(Edit):
         placed = {j for i, j in pairs if i in placed_joints(self.old) and self.keypoints[i, 2] > 0}
         return Instance(self.old.frame_id, skeleton, merged_keypoints(self.keypoints, np.zeros((target.num_joints, 3)), pairs),
                         bbox=self.old.bbox, origin="manual", category_id=example.category_id, model_id=self.old.model_id,
-                        extra={PLACED: sorted(placed), **{k: v for k, v in self.old.extra.items() if k == "track_id"}})
+                        extra={PLACED: sorted(placed), **{k: v for k, v in self.old.extra.items() if k in ("track_id", CROP_BOX)}})
 
     def _merge_text(self, skeleton: str | None = None, new: bool = False) -> str:
         skeleton = skeleton or self.target.skeleton
