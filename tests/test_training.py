@@ -3,6 +3,7 @@ DDP with two CPU processes (gloo); fine-tuning on a project's annotations."""
 
 import io
 import json
+from pathlib import Path
 import os
 import shutil
 import subprocess
@@ -261,6 +262,8 @@ def test_every_shipped_config_parses():
     configs = sorted(glob.glob(os.path.join(REPO, "configs", "*.json")))
     assert len(configs) >= 5
     for path in configs:
+        if json.loads(Path(path).read_text()).get("task") == "person-detector":
+            continue  # the person detector's own trainer reads these (poseapp/detection)
         cfg = TrainConfig.from_file(path)
         assert cfg.data and cfg.epochs > 0, path
 

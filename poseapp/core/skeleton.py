@@ -202,3 +202,8 @@ def preset_for_joint_count(k: int) -> Skeleton | None:
     """The preset with ``k`` joints, for formats that carry no joint names (YOLO-pose)."""
     matches = [s for s in PRESETS.values() if s.num_joints == k]
     return matches[0] if len(matches) == 1 else None
+
+
+def skeleton_of(config: Any) -> Skeleton:
+    """The skeleton a model config names (its ``skeleton`` field)."""
+    return preset(config.skeleton)

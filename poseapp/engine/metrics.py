@@ -11,9 +11,11 @@ GROUP_ORDER = ("head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
 def torso_sizes(gt: np.ndarray, skeleton: Skeleton) -> np.ndarray:
-    """LSP's torso: left shoulder to right hip (N,)."""
+    """LSP's torso: left shoulder to right hip (N,); 0 (the person is not measured) where either
+    is not labelled, as on a COCO person cut off at the waist, whose unlabelled hip sits at (0, 0)."""
     ls, rh = skeleton.index("left_shoulder"), skeleton.index("right_hip")
-    return np.linalg.norm(gt[:, ls, :2] - gt[:, rh, :2], axis=1)
+    both = (gt[:, ls, 2] > 0) & (gt[:, rh, 2] > 0) if gt.shape[-1] > 2 else True
+    return np.where(both, np.linalg.norm(gt[:, ls, :2] - gt[:, rh, :2], axis=1), 0.0)
 
 
 def head_sizes(gt: np.ndarray, skeleton: Skeleton) -> np.ndarray | None:

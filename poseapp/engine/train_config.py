@@ -67,6 +67,13 @@ class TrainConfig:
     hint_limb_ends: str = "truth"
     train_eval: int = 200  # training samples (un-augmented) evaluated each epoch, to tell underfitting from overfitting
     threads: int | None = None  # torch CPU threads (None: torch's default)
+    # Joints a dataset lacks, from a labels file (poseapp/data/extra_labels.py: the face joints of
+    # LSP and LSPET people for a COCO-17 model), used where their score reaches extra_label_min_score.
+    extra_labels: str | None = None
+    extra_label_min_score: float = 0.5
+    # Training people of a kind (the part of a sample's key before ':', e.g. "coco") seen this many
+    # times an epoch: 69 COCO people among 11,000 LSP athletes would otherwise be lost in them.
+    oversample: dict[str, int] = field(default_factory=dict)
     # NHWC tensors: oneDNN's bf16 convolutions run about 1.8x faster so at widths 32/64/128 (bench/RESULTS.md)
     channels_last: bool = True
 
@@ -103,6 +110,11 @@ class TrainConfig:
             raise ValueError("weight_decay, warmup_steps and train_eval must not be negative")
         if self.max_minutes is not None and self.max_minutes < 0:
             raise ValueError("max_minutes must not be negative")
+        if not 0.0 <= self.extra_label_min_score <= 1.0:
+            raise ValueError("extra_label_min_score is a label score in [0, 1]")
+        for kind, times in self.oversample.items():
+            if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+                raise ValueError(f"oversample[{kind!r}] must be a whole number of times, 1 or more, not {times!r}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError("ema_decay must lie in [0, 1): 0 is off, 0.999 a usual value")
         if not 0.0 <= self.hints <= 1.0:

@@ -23,6 +23,7 @@ import torch
 import torch.distributed as dist
 
 from poseapp.core.errors import DataError, PoseAppError
+from poseapp.data.extra_labels import add_extra_labels
 from poseapp.data.samples import PoseSample, in_skeleton, load_samples
 from poseapp.data.splits import training_split
 from poseapp.engine import checkpoint as ckpt
@@ -82,6 +83,7 @@ class Trainer:
         self._samples = samples
         self._stop = False
         self.skipped_other_skeletons = 0
+        self.extra_labelled = 0  # joints filled in from config.extra_labels
         self.parent: dict[str, Any] | None = None  # the model a fine-tuning run started from
 
     # ------------------------------------------------------------------ set-up
@@ -97,9 +99,13 @@ class Trainer:
         self.skipped_other_skeletons = len(other)
         if not samples:
             raise PoseAppError(f"no annotated people with the {skeleton} skeleton in {', '.join(self.config.data)}")
+        if self.config.extra_labels:
+            samples, self.extra_labelled = add_extra_labels(samples, self.config.extra_labels, self.config.extra_label_min_score)
         train, val, self.validation_split = training_split(samples)
         if self.config.max_train:
             train = train[: self.config.max_train]
+        if self.config.oversample:
+            train = [s for s in train for _ in range(self.config.oversample.get(s.key.partition(":")[0], 1))]
         if self.config.max_val:
             val = val[: self.config.max_val]
         return train, val
@@ -111,6 +117,9 @@ class Trainer:
             if card["architecture"] != resolve(cfg.model)[0]:
                 raise PoseAppError(f"{cfg.init_from} is a {card['architecture']} model; the config asks for {cfg.model}")
             self.parent = _lineage(cfg.init_from, card)
+            skeleton = cfg.model_overrides.get("skeleton", model.config.skeleton)
+            if skeleton != model.config.skeleton:  # transfer to another skeleton: joints kept by name
+                return self._transfer(model, card).to(self.device)
             if cfg.model_overrides:
                 try:
                     wider = build_model(override_config(model.config, **cfg.model_overrides))
@@ -121,6 +130,21 @@ class Trainer:
         else:
             model = build_model(make_config(cfg.model, **cfg.model_overrides))
         return model.to(self.device)
+
+    def _transfer(self, parent, card: dict[str, Any]):
+        """A model of the config's skeleton, started from ``parent`` of another (engine/transfer.py)."""
+        from poseapp.core.skeleton import skeleton_of
+        from poseapp.engine.transfer import transfer_weights
+
+        cfg = self.config
+        try:
+            model = build_model(override_config(parent.config, **cfg.model_overrides))
+            moved = transfer_weights(model, parent, skeleton_of(model.config), skeleton_of(parent.config))
+        except (KeyError, TypeError, ValueError, NotImplementedError) as exc:
+            raise PoseAppError(f"{cfg.init_from} cannot start a {cfg.model_overrides.get('skeleton')} model: {exc}") from None
+        self.parent["skeleton"] = parent.config.skeleton
+        self.parent["transfer"] = moved.to_card()
+        return model
 
     def _phase(self, epoch: int) -> tuple[str, dict[str, Any]]:
         """The model's schedule: which parts train in this epoch and which loss terms apply."""
@@ -149,6 +173,7 @@ class Trainer:
             "start", model=cfg.model, architecture=self.model.registry_name, device=str(self.device),
             amp=str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off", world_size=self.world,
             train_samples=len(self.train), val_samples=len(self.val), skipped_other_skeletons=self.skipped_other_skeletons,
+            validation_split=self.validation_split, **({"extra_labelled_joints": self.extra_labelled} if cfg.extra_labels else {}),
             epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch, total_steps=self.total_steps,
             image_load_s=round(self._load_s, 1), out=str(self.out), threads=torch.get_num_threads(),
             channels_last=self.channels_last,

@@ -35,6 +35,11 @@ class PoseModel(nn.Module):
     def codec(self):
         raise NotImplementedError
 
+    def map_channel_slots(self) -> list[tuple[str, int, int, str]]:
+        """(weight name, dimension, offset, 'maps' or 'joints') of each weight whose channels are
+        the skeleton's joints (and limbs), for transfer to another skeleton (engine/transfer.py)."""
+        raise NotImplementedError(f"{self.registry_name} models cannot move to another skeleton yet")
+
     def stage_names(self, num_stages: int) -> list[str]:
         return [f"stage {i + 1}" for i in range(num_stages)]
 

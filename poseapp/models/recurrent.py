@@ -113,6 +113,16 @@ class RecurrentPoseNet(PoseModel):
             nn.Conv2d(config.recurrent_width, c, 1),
         )
 
+    def map_channel_slots(self) -> list[tuple[str, int, int, str]]:
+        """(weight, dimension, offset, 'maps' or 'joints'): where the skeleton's map channels sit
+        (engine/transfer.py moves them between skeletons by joint name)."""
+        w3, c = self.config.widths[2], self.config.num_maps
+        slots = [("layer7.weight", 0, 0, "maps"), ("layer7.bias", 0, 0, "maps"), ("recurrent.0.0.weight", 1, w3, "maps"),
+                 ("recurrent.2.weight", 0, 0, "maps"), ("recurrent.2.bias", 0, 0, "maps")]
+        if self.config.hint_input:
+            slots.append(("recurrent.0.0.weight", 1, w3 + c, "joints"))
+        return slots
+
     def codec(self) -> KeypointPartCodec:
         cfg = self.config
         size = cfg.input_size

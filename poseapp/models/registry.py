@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from poseapp.core.skeleton import PRESETS
 from poseapp.core.typed_fields import check_field_types
 
 _REGISTRY: dict[str, tuple[type, type]] = {}
@@ -126,6 +127,9 @@ class BaseConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self)  # every architecture's fields, from their annotations
+        known = PRESETS.get(self.skeleton)
+        if known is not None and known.num_joints != self.num_joints:
+            raise ValueError(f"num_joints is {self.num_joints} but the {self.skeleton} skeleton has {known.num_joints} joints")
 
     @classmethod
     def variant(cls, name: str):

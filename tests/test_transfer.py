@@ -1,0 +1,80 @@
+"""A model of another skeleton started from a trained one (issue #26 item 2), and the data a
+COCO-17 model trains on: COCO's held-out photos, extra joint labels, oversampling."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from poseapp.core.skeleton import COCO17, LSP14
+from poseapp.data import load_samples
+from poseapp.data.splits import is_coco_validation, training_split
+from poseapp.engine import checkpoint as ckpt
+from poseapp.engine.metrics import pck_table
+from poseapp.engine.transfer import transfer_weights
+from poseapp.engine.zoo import resolve_model
+from poseapp.models import build_model
+from poseapp.models.registry import override_config
+
+
+def test_a_coco17_model_from_the_shipped_lsp14_one_keeps_the_shared_joints_channels():
+    parent, _ = ckpt.load_model(resolve_model("default"))
+    model = build_model(override_config(parent.config, skeleton="coco17", num_joints=17)).eval()
+    moved = transfer_weights(model, parent, COCO17, LSP14)
+    assert len(moved.joints) == 12 and moved.new_joints == ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+    x = torch.rand(2, 3, parent.config.input_size, parent.config.input_size)
+    with torch.no_grad():
+        before, after = parent(x), model(x)
+    assert after.shape[2] == 17 + len(COCO17.edges)
+    for name in moved.joints:  # the feed-forward maps of a kept joint are the parent's, exactly
+        torch.testing.assert_close(after[:, 0, COCO17.index(name)], before[:, 0, LSP14.index(name)])
+
+
+def test_a_transfer_refuses_other_widths_with_a_clear_reason():
+    parent = build_model("recurrent-lite")
+    other = build_model(override_config(parent.config, skeleton="coco17", num_joints=17, fusion_width=32))
+    with pytest.raises(ValueError, match="only the skeleton may differ"):
+        transfer_weights(other, parent, COCO17, LSP14)
+
+
+def test_a_skeleton_and_a_joint_count_that_disagree_are_refused():
+    with pytest.raises(ValueError, match="coco17 skeleton has 17 joints"):
+        override_config(build_model("recurrent-lite").config, skeleton="coco17")
+
+
+def test_training_from_lsp14_to_coco17_records_the_parent_and_the_joint_mapping(tmp_path, data_dir):
+    from poseapp.engine.train_config import TrainConfig
+    from poseapp.engine.trainer import Trainer
+
+    config = TrainConfig(
+        model="recurrent-lite", init_from=str(resolve_model("default")), model_overrides={"skeleton": "coco17", "num_joints": 17},
+        data=(f"coco:{data_dir / 'coco_mini_train' / 'person_keypoints_train2017.json'}",), epochs=1, batch_size=4,
+        max_train=8, oversample={"coco": 2}, train_eval=0, threads=1,
+    )
+    trainer = Trainer(config, tmp_path / "run")
+    trainer.run()
+    assert len(trainer.train) == 16  # 8 people, each twice
+    assert not any(is_coco_validation(s) for s in trainer.train) and all(is_coco_validation(s) for s in trainer.val)
+    card = json.loads((tmp_path / "run" / "card.json").read_text())
+    parent = card["training"]["initialized_from"]
+    assert parent["skeleton"] == "lsp14" and parent["transfer"]["new_joints"][0] == "nose"
+    assert card["skeleton"]["name"] == "coco17"
+
+
+def test_held_out_coco_photos_never_train(data_dir):
+    samples = load_samples(f"coco:{data_dir / 'coco_mini_train' / 'person_keypoints_train2017.json'}")
+    train, val, how = training_split(samples)
+    assert len(val) == 17 and len(train) == 69 and "held-out COCO photos (17 people)" in how
+    names = {s.image_path.rsplit("/", 1)[-1] for s in val}
+    assert not names & {s.image_path.rsplit("/", 1)[-1] for s in train}
+
+
+def test_pck_leaves_out_a_person_whose_torso_is_not_labelled():
+    gt = np.zeros((1, 17, 3))
+    gt[0, COCO17.index("left_shoulder")] = (50, 50, 2)
+    gt[0, COCO17.index("left_elbow")] = (60, 80, 2)  # the hips are cut off by the frame
+    pred = gt.copy()
+    pred[0, :, 0] += 40  # 40 px off: 'correct' against a torso measured to (0, 0)
+    table = pck_table(pred, gt, COCO17)
+    assert table["total"] == 0.0 and "elbow" not in table
