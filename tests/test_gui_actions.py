@@ -437,16 +437,21 @@ def test_retrain_buttons_start_and_cancel_a_run(window, qtbot, monkeypatch, lsp_
     qtbot.mouseClick(panel.cancel_button, LEFT)
     qtbot.waitUntil(lambda: panel.process is None, timeout=120_000)
     assert panel.start_button.isEnabled() and "Cancelled" in panel.status.text()
-    # stopped after an epoch: the bar keeps the work done, the model is listed but the user's stays selected
+    # cancelled after an epoch: the bar keeps the work done, but cancelled means no new model (issue #25
+    # item 9) unless the user keeps the partial one, which is listed as such; the user's stays selected
     selected = window.model_panel.model_path()
+    listed = window.model_panel.model_box.count()
     qtbot.mouseClick(panel.start_button, LEFT)
     qtbot.waitUntil(lambda: any(e["event"] == "epoch" for e in panel.events), timeout=240_000)
     qtbot.mouseClick(panel.cancel_button, LEFT)
     qtbot.waitUntil(lambda: panel.process is None, timeout=120_000)
-    assert "Stopped early after" in panel.status.text() and "of 50 epoch(s)" in panel.status.text(), panel.status.text()
+    assert "Cancelled after 1 of 50 epoch(s): no new model was listed" in panel.status.text(), panel.status.text()
     assert 0 < panel.progress.value() < panel.progress.maximum()
-    assert window.model_panel.model_path() == selected
-    assert window.model_panel.model_box.findData(str(panel.out)) >= 0
+    assert window.model_panel.model_box.count() == listed and window.model_panel.model_path() == selected
+    assert panel.keep_partial_button.isVisible()
+    qtbot.mouseClick(panel.keep_partial_button, LEFT)
+    assert panel.out.name.endswith("-partial") and (panel.out / "card.json").is_file()
+    assert window.model_panel.model_box.findData(str(panel.out)) >= 0 and window.model_panel.model_path() == selected
     window.close_project()  # another project shows none of this run
     assert panel.progress.value() == 0 and "Stopped" not in panel.status.text()
 

@@ -114,3 +114,25 @@ def test_after_a_kill_the_project_reopens_on_the_frame_the_user_was_on(qtbot, tm
     from poseapp.gui.settings import user_settings
 
     assert int(user_settings().value(f"last_frame/{demo.resolve()}")) == frame
+
+
+def test_after_a_kill_the_next_start_reopens_the_project_with_the_retrain_settings_chosen(qtbot, tmp_path):
+    """Issue #25 item 8: the project is remembered when it is opened, and the Retrain tab's
+    settings when they change, so a window killed before any clean quit loses neither."""
+    from poseapp.gui.settings import user_settings
+
+    demo = ensure_demo_project(tmp_path / "a")
+    win = new_window(qtbot)
+    assert win.open_project(demo)
+    win.retrain_panel.epochs.setValue(17)  # the user's choice, typed in the Retrain tab
+    win.retrain_panel.time_limit.setValue(4.5)
+    # as after kill -9: nothing saved at quit; a new window reads only what is on disk
+    user_settings().sync()
+    again = new_window(qtbot)
+    try:
+        assert again.restore_session()
+        assert again.project.read_only and again.project.path == demo  # the first window still holds it
+        assert (again.retrain_panel.epochs.value(), again.retrain_panel.time_limit.value()) == (17, 4.5)
+    finally:
+        again.close_project()
+        win.close_project()

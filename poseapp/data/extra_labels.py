@@ -29,14 +29,15 @@ def load_extra_labels(path: str | Path) -> tuple[tuple[str, ...], dict[str, np.n
     try:
         with np.load(path, allow_pickle=False) as data:
             names = tuple(str(n) for n in data["joints"])
-            tables = {k: np.asarray(data[k], dtype=np.float64) for k in data.files if k not in ("joints", "meta")}
+            # the tables are the (images, joints, 3) arrays; a file may carry others (per-joint status ...)
+            tables = {k: np.asarray(data[k], dtype=np.float64) for k in data.files
+                      if k not in ("joints", "meta") and data[k].ndim == 3 and data[k].shape[1:] == (len(names), 3)}
     except FileNotFoundError:
         raise DataError(path, "extra joint labels not found") from None
     except (KeyError, ValueError, OSError) as exc:
         raise DataError(path, f"not an extra-labels file ({exc})") from None
-    for kind, table in tables.items():
-        if table.ndim != 3 or table.shape[1:] != (len(names), 3):
-            raise DataError(path, f"{kind} is {table.shape}, not (images, {len(names)}, 3)")
+    if not tables:
+        raise DataError(path, f"no (images, {len(names)}, 3) table of labels in it")
     return names, tables
 
 

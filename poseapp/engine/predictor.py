@@ -49,7 +49,9 @@ class PersonPrediction:
     box: Box
     keypoints: np.ndarray  # K x 3 in image pixels: x, y, v (2 when the score passes, else 1)
     scores: np.ndarray  # K joint scores of the final stage
-    visibility: np.ndarray  # K visibility scores (heatmap peak, or the visibility output)
+    # K visibility scores from a model that predicts occlusion (see Predictor.predicts_occlusion);
+    # None from one that does not: its joint score says how sure it is, not whether a joint is hidden
+    visibility: np.ndarray | None
     stages: np.ndarray  # (T, K, 2) image coordinates per iteration / stage
     stage_scores: np.ndarray  # (T, K)
     stage_names: list[str]
@@ -106,6 +108,22 @@ class Predictor:
         return cls(model, card, dev, **kwargs)
 
     @property
+    def predicts_occlusion(self) -> bool:
+        """Whether the model was taught to tell hidden joints from visible ones: a regression model's
+        visibility output (trained on the flags), or heatmap maps trained with occluded joints left
+        empty (occlusion 'exclude'). Other models' joint scores are confidence, never occlusion."""
+        if self.model.output_kind == "coordinates":
+            return True
+        return self.card.get("training", {}).get("config", {}).get("occlusion") == "exclude"
+
+    def _flags_and_visibility(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(COCO flags of the predicted joints, visibility scores or None): a joint is flagged
+        occluded (1) only by a model that predicts occlusion; otherwise every joint is visible (2)."""
+        if not self.predicts_occlusion:
+            return np.full(len(scores), 2.0), None
+        return np.where(scores >= self.visible_threshold, 2.0, 1.0), scores.copy()
+
+    @property
     def model_id(self) -> str:
         return self.card.get("name", self.model.registry_name)
 
@@ -151,10 +169,11 @@ class Predictor:
                 t = transforms[start + i]
                 stages = np.stack([t.to_image(c) for c in coords[i]])
                 final_scores = scores[i, -1]
-                kps = np.column_stack([stages[-1], np.where(final_scores >= self.visible_threshold, 2.0, 1.0)])
+                flags, visibility = self._flags_and_visibility(final_scores)
+                kps = np.column_stack([stages[-1], flags])
                 pred = PersonPrediction(
                     box=tuple(float(v) for v in boxes[start + i]), keypoints=kps, scores=final_scores,
-                    visibility=final_scores.copy(), stages=stages, stage_scores=scores[i],
+                    visibility=visibility, stages=stages, stage_scores=scores[i],
                     stage_names=self.model.stage_names(coords.shape[1]), crop=t,
                 )
                 if keep_heatmaps and maps is not None:
@@ -221,9 +240,10 @@ class Predictor:
         for j, xy in hints.items():  # exactly as given, without a round trip through the crop transform
             stages[:, int(j)] = np.asarray(xy, np.float64)
         final = scores[-1]
-        kps_image = np.column_stack([stages[-1], np.where(final >= self.visible_threshold, 2.0, 1.0)])
+        flags, visibility = self._flags_and_visibility(final)
+        kps_image = np.column_stack([stages[-1], flags])
         pred = PersonPrediction(
-            box=cache.box, keypoints=kps_image, scores=final, visibility=final.copy(), stages=stages,
+            box=cache.box, keypoints=kps_image, scores=final, visibility=visibility, stages=stages,
             stage_scores=scores, stage_names=model.stage_names(coords.shape[0]), crop=t, cache=cache,
         )
         if keep_heatmaps and maps is not None:

@@ -99,9 +99,9 @@ class Trainer:
         self.skipped_other_skeletons = len(other)
         if not samples:
             raise PoseAppError(f"no annotated people with the {skeleton} skeleton in {', '.join(self.config.data)}")
-        if self.config.extra_labels:
-            samples, self.extra_labelled = add_extra_labels(samples, self.config.extra_labels, self.config.extra_label_min_score)
         train, val, self.validation_split = training_split(samples)
+        if self.config.extra_labels:  # training people only: validation figures stay against people's labels
+            train, self.extra_labelled = add_extra_labels(train, self.config.extra_labels, self.config.extra_label_min_score)
         if self.config.max_train:
             train = train[: self.config.max_train]
         if self.config.oversample:

@@ -25,13 +25,15 @@ class JointTable(QtWidgets.QTableWidget):
     joint_chosen = QtCore.Signal(int, int)  # instance id, joint
 
     # short headers, so the table fits the 384 px dock of a 1366 x 768 screen; tooltips say more
-    HEADERS = ["joint", "x", "y", "flag", "score", "vis", "placed"]
+    HEADERS = ["joint", "x", "y", "flag", "score", "visible", "placed"]
     TIPS = ["joint name, in the skeleton's colour", "x in image pixels", "y in image pixels",
             "COCO visibility flag: visible, occluded or not labelled (V cycles it; 2, 1, 0 set it)",
-            "the model's confidence in the joint's place (heatmap peak); none for a joint you placed",
-            "the model's visibility score: below the occlusion threshold it predicts occluded (heatmap models read it "
-            "from the heatmap peak, so it equals score there)",
+            "the model's confidence in the joint's place (heatmap peak), not whether the joint is hidden; "
+            "none for a joint you placed",
+            "the model's own visibility prediction, from a model taught occlusion: below the occlusion threshold "
+            "it predicts occluded (shown only for such models)",
             "placed by you: refinement never moves it"]
+    VISIBLE_COLUMN = 5
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(0, len(self.HEADERS), parent)
@@ -75,6 +77,9 @@ class JointTable(QtWidgets.QTableWidget):
             for c, text in enumerate(cells):
                 self.setItem(j, c, QtWidgets.QTableWidgetItem(text))
             self.item(j, 0).setIcon(_swatch(joint_colour(j, len(joint_names))))  # the canvas's colour: the legend
+        # a model that predicts no occlusion has one number per joint, its score: no second column
+        self.setColumnHidden(self.VISIBLE_COLUMN, instance.vis_scores is None or (
+            instance.joint_scores is not None and np.array_equal(instance.vis_scores, instance.joint_scores)))
         self.resizeColumnsToContents()
         if selected is not None:
             self.selectRow(selected)

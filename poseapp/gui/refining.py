@@ -121,8 +121,11 @@ class RefiningMixin:
         out = kps.copy()
         out[free, :2] = pred.keypoints[free, :2]
         scores = inst.joint_scores.copy() if inst.joint_scores is not None else pred.scores.copy()
+        scores[free] = pred.scores[free]
+        if pred.visibility is None:  # the model predicts no occlusion: nothing to update
+            return out, scores, inst.vis_scores, pred
         visibility = inst.vis_scores.copy() if inst.vis_scores is not None else pred.visibility.copy()
-        scores[free], visibility[free] = pred.scores[free], pred.visibility[free]
+        visibility[free] = pred.visibility[free]
         return out, scores, visibility, pred
 
     @staticmethod

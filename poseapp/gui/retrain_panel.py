@@ -39,6 +39,10 @@ class RetrainPanel(QtWidgets.QWidget):
         self.start_button = QtWidgets.QPushButton("Fine-tune on this project")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        # after a cancel: nothing is listed unless the user asks for the partial model by this button
+        self.keep_partial_button = QtWidgets.QPushButton("Keep the partial model")
+        self.keep_partial_button.setToolTip("List the cancelled run's model so far, named ...-partial")
+        self.keep_partial_button.setVisible(False)
         self.progress = QtWidgets.QProgressBar()
         self.status = QtWidgets.QLabel("Fine-tunes the selected model on this project's annotations.")
         self.status.setWordWrap(True)
@@ -65,6 +69,7 @@ class RetrainPanel(QtWidgets.QWidget):
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.keep_partial_button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -73,6 +78,7 @@ class RetrainPanel(QtWidgets.QWidget):
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.pck_plot, 1)
         self.cancel_button.clicked.connect(lambda _checked=False: self.cancel())
+        self.keep_partial_button.clicked.connect(lambda _checked=False: self.keep_partial())
         self.process: QtCore.QProcess | None = None
         self.out: Path | None = None
         self.events: list[dict] = []
@@ -89,6 +95,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self._plan_text = plan_text
         self._val_people = 0
         self._cancelling = False
+        self.keep_partial_button.setVisible(False)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.out = data_home() / "models" / f"{Path(model).name}-ft-{stamp}"
         args = ["-m", "poseapp", "finetune", "--model", str(model), "--project", str(project), "--out", str(self.out),
@@ -135,6 +142,22 @@ class RetrainPanel(QtWidgets.QWidget):
             self._cancelling = True
             self.status.setText("Stopping after the current step (the trainer saves its state)...")
             self.process.terminate()  # SIGTERM: the trainer checkpoints and exits
+
+    def keep_partial(self) -> Path | None:
+        """The cancelled run's model, renamed ...-partial so nobody takes it for a finished one, and listed."""
+        if self.out is None or not (self.out / "card.json").is_file():
+            return None
+        partial = self.out.with_name(self.out.name + "-partial")
+        try:
+            self.out.rename(partial)
+        except OSError as exc:
+            self.status.setText(f"The partial model could not be kept: {self.out}: {exc.strerror or exc}")
+            return None
+        self.out = partial
+        self.keep_partial_button.setVisible(False)
+        self.status.setText(f"Kept the partial model {partial.name}; it is in the model list (not selected).")
+        self.model_ready.emit(str(partial), False)
+        return partial
 
     def _read(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())
@@ -205,7 +228,12 @@ class RetrainPanel(QtWidgets.QWidget):
             self.progress.setRange(0, 100)
             self.progress.setValue(0)
         # else the bar stays where the run stopped: the work done is not hidden
-        if self.out is not None and (self.out / "card.json").is_file():
+        if self._cancelling and self.out is not None and (self.out / "card.json").is_file():
+            epochs = sum(e.get("event") == "epoch" for e in self.events)
+            self.status.setText(f"Cancelled after {epochs} of {self.epochs.value()} epoch(s): no new model was listed. "
+                                "'Keep the partial model' lists what it learnt so far, named ...-partial.")
+            self.keep_partial_button.setVisible(True)
+        elif self.out is not None and (self.out / "card.json").is_file():
             note, helped = self._kept_model_note()
             epochs = sum(e.get("event") == "epoch" for e in self.events)
             done = "Done; " if code == 0 else f"Stopped early after {epochs} of {self.epochs.value()} epoch(s); "

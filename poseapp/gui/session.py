@@ -20,6 +20,15 @@ class SessionMixin:
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
         self.setAcceptDrops(True)
+        panel = self.retrain_panel  # the fine-tuning settings are kept as they change, not at quit only
+        for key, box in (("epochs", panel.epochs), ("lr", panel.lr), ("minutes", panel.time_limit)):
+            box.valueChanged.connect(lambda value, key=key: self._keep_setting(f"retrain/{key}", value))
+
+    @staticmethod
+    def _keep_setting(key: str, value) -> None:
+        settings = user_settings()
+        settings.setValue(key, value)
+        settings.sync()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -35,6 +44,9 @@ class SessionMixin:
         remember_project(path)
         self._fill_recent_menu()
         settings = user_settings()
+        # on disk now, not at a clean quit: after a crash or kill -9 the next start reopens it too
+        settings.setValue("last_project", str(Path(path).resolve()))
+        settings.sync()
         model = settings.value(f"model/{Path(path).resolve()}")
         if model and Path(str(model), "card.json").is_file():  # the model last chosen for this project
             self.model_panel.add_model(str(model))
