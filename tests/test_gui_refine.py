@@ -372,3 +372,26 @@ def test_flip_test_is_on_by_default_and_its_checkbox_decides_what_ctrl_r_predict
     assert tuple(_keypoints(window, person.id)[R_WRIST, :2]) == (x, y)
     cache = window.results.get(window.current_frame_id).predictions[0].cache
     assert cache is not None and cache.flipped is not None  # the refinement ran on both views
+
+
+def test_refinement_never_puts_a_joint_outside_the_image_or_far_outside_the_person(window, qtbot, predicted, monkeypatch):
+    """Issue #25 item 10: a refinement that would put a joint below the image (y=483.8 in a
+    480-px image) or onto a neighbour leaves that joint where it was; the others move."""
+    from poseapp.engine.predictor import Predictor
+
+    frame = window.project.frame(window.current_frame_id)
+    real_refine = Predictor.refine
+
+    def refine_that_strays(self, cache, hints, **kwargs):
+        pred = real_refine(self, cache, hints, **kwargs)
+        pred.keypoints[L_ANKLE, :2] = (20.0, frame.height + 3.8)  # below the image
+        pred.keypoints[0, :2] = (frame.width - 2.0, 5.0)  # inside the image, far off the person
+        return pred
+
+    monkeypatch.setattr(Predictor, "refine", refine_that_strays)
+    before = _keypoints(window, predicted.id)
+    _drag(window, qtbot, tuple(before[R_WRIST, :2]), tuple(before[R_WRIST, :2] + (6.0, -4.0)))
+    after = _keypoints(window, predicted.id)
+    np.testing.assert_array_equal(after[L_ANKLE, :2], before[L_ANKLE, :2])
+    np.testing.assert_array_equal(after[0, :2], before[0, :2])
+    assert (after[:, 1] <= frame.height - 1).all() and (after[:, 0] >= 0).all()

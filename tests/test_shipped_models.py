@@ -57,3 +57,15 @@ def test_the_readme_tables_are_the_cards():
     for readme in (SHIPPED.parent / "README.md", SHIPPED / "README.md"):
         assert table in readme.read_text(encoding="utf-8"), f"{readme}: run scripts/ship_model.py (write_tables)"
     assert table.count("\n| `") == len(SHIPPED_MODELS)
+
+
+def test_a_shipped_card_says_once_how_its_weights_were_chosen():
+    """Issue #25 item 11: the default's card said both 'no choice was made on the validation
+    split' and, in its note, that it is the run's best validation epoch."""
+    from pathlib import Path
+
+    for folder in sorted((Path(__file__).resolve().parents[1] / "models").glob("*/")):
+        text = (folder / "README.md").read_text()
+        note = next((line for line in text.splitlines() if line.startswith("- note:")), "")
+        chosen = "the best validation figure" in note or "best on the validation split" in text
+        assert not (chosen and "no choice was made" in text), folder.name

@@ -117,7 +117,7 @@ class RefiningMixin:
         start = time.perf_counter()
         pred = predictor.refine(cache, hints, iterations=self._refine_iterations(), keep_heatmaps=True)
         self.last_refine_ms = 1000 * (time.perf_counter() - start)
-        free = np.array(self._free_joints(inst), dtype=int)
+        free = np.array([j for j in self._free_joints(inst) if self._may_go(inst, pred.keypoints[j, :2])], dtype=int)
         out = kps.copy()
         out[free, :2] = pred.keypoints[free, :2]
         scores = inst.joint_scores.copy() if inst.joint_scores is not None else pred.scores.copy()
@@ -127,6 +127,24 @@ class RefiningMixin:
         visibility = inst.vis_scores.copy() if inst.vis_scores is not None else pred.visibility.copy()
         visibility[free] = pred.visibility[free]
         return out, scores, visibility, pred
+
+    # a refined joint stays within this share of the person's box around it (a knee pulled onto the
+    # neighbour's is refused, a wrist reaching past a tight box is not)
+    REFINE_BOX_MARGIN = 0.15
+
+    def _may_go(self, inst, xy: np.ndarray) -> bool:
+        """Whether refinement may put a joint of ``inst`` at ``xy``: inside the image and inside a
+        margin around the person's box. Elsewhere the joint stays where it was."""
+        frame = self.project.frame(inst.frame_id)
+        x, y = float(xy[0]), float(xy[1])
+        if not (0.0 <= x <= frame.width - 1 and 0.0 <= y <= frame.height - 1):
+            return False
+        box = inst.person_box()
+        if box is None:
+            return True
+        bx, by, bw, bh = box
+        mx, my = self.REFINE_BOX_MARGIN * bw, self.REFINE_BOX_MARGIN * bh
+        return bx - mx <= x <= bx + bw + mx and by - my <= y <= by + bh + my
 
     @staticmethod
     def _free_joints(inst) -> list[int]:
