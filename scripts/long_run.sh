@@ -5,6 +5,8 @@
 #   scripts/long_run.sh save NAME    stop, then copy the resume state into runs-state/NAME (commit it)
 # RUNS defaults to ../runs (outside the worktree, so merges never touch it). A fresh clone whose
 # RUNS/NAME has no state starts from runs-state/NAME when that holds one (bit-exact resume).
+# A config with "task": "person-detector" (issue #27) runs the detector's trainer
+# (python -m poseapp.detection.train) the same way: same flags, same exit code 3, same state file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:?start, stop or save}
@@ -22,7 +24,9 @@ case "$action" in
     if [ ! -f "$out/train_state.pt" ] && [ -f "runs-state/$name/train_state.pt" ]; then
       "$python" scripts/save_run_state.py --restore "runs-state/$name" "$out"
     fi
-    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH="$PWD" nohup "$python" -m poseapp train \
+    trainer=(-m poseapp train)
+    if grep -q '"task": *"person-detector"' "configs/$name.json"; then trainer=(-m poseapp.detection.train); fi
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH="$PWD" nohup "$python" "${trainer[@]}" \
       --config "configs/$name.json" --out "$out" --threads 1 >> "$out.log" 2>&1 &
     echo $! > "$pidfile"
     echo "$name: pid $(cat "$pidfile"), log $out.log"

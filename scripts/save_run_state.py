@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from poseapp.engine import checkpoint as ckpt  # noqa: E402
 
-FILES = (ckpt.STATE, ckpt.CARD)
+FILES = (ckpt.STATE, ckpt.CARD, "detector.json")  # detector.json: the person detector's card (issue #27)
 LIMIT_MB = 20.0
 
 

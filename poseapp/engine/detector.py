@@ -1,11 +1,50 @@
-"""Person boxes without any download: OpenCV's built-in HOG people detector (Dalal & Triggs),
-and in video, boxes that follow the previous frame's pose."""
+"""Person detectors behind one small interface, and in video, boxes that follow the previous
+frame's pose.
+
+A detector is any object with ``detect(image) -> [((x, y, w, h), score), ...]``: the image an
+H x W x 3 uint8 BGR array, the boxes in its pixels, best first. ``DETECTORS`` names them:
+
+    "hog"       OpenCV's built-in HOG people detector (Dalal & Triggs): upright walkers >= 128 px
+    "detector"  the CenterNet-style network trained here (poseapp/detection/), its weights shipped
+                in models/person-detector/
+
+Adding a detector is one file with its class plus one line in DETECTORS ("module:Class"): the
+module is imported only when the detector is made, so the window opens before torch loads.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
 
 import numpy as np
 
 Box = tuple[float, float, float, float]
+
+
+class PersonDetector(Protocol):
+    def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
+        """[((x, y, w, h), score)] in image pixels, best first."""
+        ...
+
+
+# name -> "module:attribute" of a class (or factory) taking the detector's options as keywords
+DETECTORS: dict[str, str] = {
+    "hog": "poseapp.engine.detector:HogPersonDetector",
+    "detector": "poseapp.detection.runtime:CenterNetPersonDetector",
+}
+
+
+def make_detector(name: str, **options: Any) -> PersonDetector:
+    """The detector registered as ``name``, made with ``options`` (e.g. threshold=0.4)."""
+    if name not in DETECTORS:
+        raise ValueError(f"no person detector named {name!r}; known: {', '.join(sorted(DETECTORS))}")
+    module, _, attribute = DETECTORS[name].partition(":")
+    factory = getattr(importlib.import_module(module), attribute)
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        raise ValueError(f"person detector {name!r} does not take these options {sorted(options)}: {exc}") from None
 
 # Video footage like vtest.avi shows walkers ~100 px tall, under HOG's 128 px window: at 1.5x the
 # detector finds most of them. Photos usually frame people larger, where 1x is faster and enough.

@@ -1,0 +1,104 @@
+"""Person detectors on photos no detector trains on (issue #27): recall and precision at IoU 0.5
+for people at least 64 px tall, and ms per photo on one thread.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/detector.py [--weights DIR] [--threshold 0.3]
+
+Held-out photos: every 4th photo of coco_mini_train by sorted name (poseapp.data.photo_split),
+coco_sample whole, and LSP's im0801-im1000 (one labelled person each, others in the crowd are
+unlabelled, so precision there reads low when the detector finds spectators).
+
+Matching (poseapp.detection.evaluate): greedy by score; a detection on a person under 64 px or a
+crowd region is neither true nor false. "hog + whole" is what the app does with HOG: when HOG finds
+nobody the whole image becomes one person (scored 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from poseapp.detection.evaluate import Counts, match_photo  # noqa: E402
+from poseapp.detection.scenes import load_spec  # noqa: E402
+from poseapp.engine.detector import make_detector  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+SETS = {
+    "COCO held out (coco_mini_train every 4th + coco_sample)": [
+        f"coco:{DATA}/coco_mini_train/person_keypoints_train2017.json", f"coco:{DATA}/coco_sample/test_coco.json"],
+    "LSP im0801-im1000": [f"lsp:{DATA}/lsp_train"],
+}
+
+
+class WholeImageFallback:
+    """The app's HOG path: nobody found -> the whole image is one person."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def detect(self, image):
+        found = self.inner.detect(image)
+        return found or [((0.0, 0.0, float(image.shape[1]), float(image.shape[0])), 0.0)]
+
+
+def measure(detector, photos, images) -> tuple[Counts, float]:
+    total, times = Counts(), []
+    for photo, image in zip(photos, images):
+        t0 = time.perf_counter()
+        found = detector.detect(image)
+        times.append(time.perf_counter() - t0)
+        total.add(match_photo(found, photo.boxes, photo.ignore))
+    return total, 1000 * float(np.median(times))
+
+
+def main() -> int:
+    import cv2
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", help="a detector folder (default: models/person-detector)")
+    parser.add_argument("--threshold", type=float, default=0.3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    options = {"threshold": args.threshold, **({"weights": args.weights} if args.weights else {})}
+    detectors = {
+        "detector": make_detector("detector", **options),
+        "hog": make_detector("hog"),
+    }
+    detectors["hog + whole"] = WholeImageFallback(detectors["hog"])
+    card = detectors["detector"].card
+    print(f"detector: {card.get('name')} ({card['architecture']}, input {detectors['detector'].input_size}, "
+          f"threshold {args.threshold}, {card.get('training', {}).get('steps')} steps); {args.threads} thread(s)")
+    print("| photos | detector | recall | precision | TP | FP | people >= 64 px | ms / photo (median) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for title, specs in SETS.items():
+        photos = [p for spec in specs for p in load_spec(spec, "val")]
+        images = [cv2.imread(p.path) for p in photos]
+        sizes = np.array([im.shape[:2] for im in images])
+        for name, detector in detectors.items():
+            counts, ms = measure(detector, photos, images)
+            print(f"| {title} ({len(photos)} photos, median {int(np.median(sizes.max(axis=1)))} px) | {name} | "
+                  f"{counts.recall:.3f} | {counts.precision:.3f} | {counts.tp} | {counts.fp} | {counts.people} | {ms:.0f} |")
+    # the speed target: a 640-px photo
+    image = cv2.imread(str(DATA / "coco_mini_train" / "images" / "000000493652.jpg"))
+    det = detectors["detector"]
+    for _ in range(3):
+        det.detect(image)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        det.detect(image)
+    print(f"detector on a {image.shape[1]} x {image.shape[0]} photo: {1000 * (time.perf_counter() - t0) / 20:.1f} ms "
+          f"(letterboxed to {det.input_size} long side, {args.threads} thread)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
