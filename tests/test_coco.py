@@ -79,7 +79,7 @@ def test_results_file_scores_predictions_with_cocoeval(project, coco_json, tmp_p
     counts = export_project(project, "coco-results", out)
     assert counts["results"] == 12
     results = json.loads(out.read_text())
-    assert set(results[0]) == {"image_id", "category_id", "keypoints", "score"}
+    assert set(results[0]) == {"image_id", "category_id", "keypoints", "score", "bbox", "file_name"}  # as `predict` writes them
     gt = _quiet(COCO, str(coco_json))
     ev = COCOeval(gt, _quiet(gt.loadRes, str(out)), "keypoints")
     for step in (ev.evaluate, ev.accumulate, ev.summarize):

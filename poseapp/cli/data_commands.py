@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--format", required=True, choices=sorted(EXPORTERS))
     e.add_argument("--out", required=True, help="output file (coco, coco-results) or folder (yolo)")
     e.add_argument("--include-predictions", action="store_true", help="also export predicted instances as annotations")
+    e.add_argument("--keep-unlabelled", action="store_true",
+                   help="coco: keep the images nobody annotated or reviewed (left out by default: an image "
+                        "without people reads as 'nobody here')")
     e.add_argument("--model", help="coco-results: only this model's predictions")
     e.add_argument("--link-images", action="store_true",
                    help="yolo: hard-link the images instead of copying them (saves space; a tool that rewrites an "
@@ -101,7 +104,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in EXPORTERS and EXPORTERS[args.format].target == "file":
         check_new_file(args.out, args.force)
     with Project.open(args.project, read_only=True) as project:
-        options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images)
+        options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images,
+                                keep_unlabelled=args.keep_unlabelled)
         counts = export_project(project, args.format, args.out, options)
     print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()))
     return 0

@@ -174,7 +174,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             image = item.image
             for p in preds:
                 image = draw_pose(image, p.keypoints, skeleton, p.box, min_score=0.2, scores=p.scores)
-            name = Path(item.name.split("#")[0]).stem
+            name = Path(item.video).stem if item.video is not None else Path(item.name).stem
             suffix = f"_{item.frame:06d}" if item.frame is not None else ""
             write_image(folder / f"{name}{suffix}.png", image)
 

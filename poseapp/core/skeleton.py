@@ -78,14 +78,27 @@ class Skeleton:
             groups=tuple(str(g) for g in data["groups"]) if data.get("groups") is not None else None,
         )
 
+    def oks_sigmas(self) -> tuple[float, ...]:
+        """Per-joint OKS sigmas: the skeleton's own, else COCO's for a joint COCO names, CrowdPose's
+        0.079 for a head top or neck, and DEFAULT_SIGMA (0.072, about COCO's mean) for any other."""
+        if self.sigmas is not None:
+            return self.sigmas
+        coco = dict(zip(COCO17.joints, COCO17.sigmas or ()))
+        return tuple(coco.get(j, NAMED_SIGMAS.get(j, DEFAULT_SIGMA)) for j in self.joints)
+
     def to_coco_category(self, category_id: int, name: str = "person", supercategory: str = "person") -> dict:
-        return {
+        category = {
             "supercategory": supercategory,
             "id": category_id,
             "name": name,
             "keypoints": list(self.joints),
             "skeleton": [[a + 1, b + 1] for a, b in self.edges],
         }
+        if self.joints != COCO17.joints:
+            # an extension pycocotools ignores: COCOeval scores this skeleton with
+            # params.kpt_oks_sigmas = np.array(category["sigmas"]) (README, "Scoring")
+            category["sigmas"] = list(self.oks_sigmas())
+        return category
 
     @classmethod
     def from_coco_category(cls, category: dict[str, Any]) -> "Skeleton":
@@ -189,6 +202,11 @@ COCO17 = Skeleton(
 )
 
 PRESETS: dict[str, Skeleton] = {s.name: s for s in (LSP14, MPII16, COCO17)}
+
+# OKS sigmas of joints COCO does not name: CrowdPose's for the head top and neck (its 14 joints are
+# LSP's), MPII's extra joints alike; any other joint of a custom skeleton gets DEFAULT_SIGMA.
+NAMED_SIGMAS = {"head_top": 0.079, "neck": 0.079, "upper_neck": 0.079, "thorax": 0.079, "pelvis": 0.107}
+DEFAULT_SIGMA = 0.072
 
 
 def preset(name: str) -> Skeleton:

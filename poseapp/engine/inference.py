@@ -15,7 +15,7 @@ from poseapp.engine.detector import Box, HogPersonDetector, detector_upscale
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
-from poseapp.media.video import VideoReader
+from poseapp.media.video import VideoReader, video_frame_name
 
 
 # A person whose box is under half the model's input side is upscaled past what the model learnt:
@@ -31,8 +31,9 @@ def too_small(box: Box, input_size: int) -> bool:
 class FrameInput:
     image: np.ndarray
     image_id: int
-    name: str  # file name, or 'video.avi#frame'
+    name: str  # the file name, or a video frame's STEM/000123.jpg (formats/coco_export.frame_file_name)
     frame: int | None = None
+    video: str | None = None  # the video's file name, for a video frame
 
 
 def iter_inputs(path: str | Path, max_frames: int | None = None, every: int = 1) -> Iterator[FrameInput]:
@@ -47,7 +48,7 @@ def iter_inputs(path: str | Path, max_frames: int | None = None, every: int = 1)
         reader = VideoReader(path, cache_size=2)
         stop = len(reader) if max_frames is None else min(len(reader), max_frames * every)
         for index in range(0, stop, every):
-            yield FrameInput(reader.read(index), index + 1, f"{path.name}#{index}", index)
+            yield FrameInput(reader.read(index), index + 1, video_frame_name(path, index), index, path.name)
         reader.close()
     elif is_image_file(path):
         yield FrameInput(read_image(path), 1, path.name)
@@ -130,8 +131,8 @@ def _result_records(item: FrameInput, preds: list[PersonPrediction], track_ids: 
             "score": round(p.score, 4), "bbox": [round(v, 2) for v in p.box], "file_name": item.name,
             "joint_scores": [round(float(s), 4) for s in p.scores],
         }
-        if item.frame is not None:
-            record["frame"] = item.frame
+        if item.video is not None:  # named as the COCO export names a video frame, its video beside
+            record.update(video=item.video, frame=item.frame)
         if track_ids is not None:
             record["track_id"] = track_ids[n]
         records.append(record)

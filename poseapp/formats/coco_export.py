@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from poseapp.formats.output import write_json_export
+from poseapp.media.video import video_frame_name
 from poseapp.store import Project
 from poseapp.store.records import Frame, Instance
 
@@ -66,7 +67,7 @@ def category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
     no exported category has that name already (two categories both named ``person`` with
     different joints confuse every reader), else ``person_<skeleton>``.
     """
-    categories = [cat for cat, _ in project.categories()]
+    categories = [cat for cat, _ in project.categories()]  # as imported: a file's own categories stay as they were
     by_skeleton: dict[str, int] = {}
     for cat, skel in project.categories():
         by_skeleton.setdefault(skel, int(cat["id"]))
@@ -89,14 +90,11 @@ def _image_entry(project: Project, frame: Frame, ids: IdPlan, roots: dict[int, s
     entry = dict(frame.extra)
     if frame.state in ("reviewed", "edited"):  # what a re-import cannot tell from the people on it
         entry["poseapp_state"] = frame.state  # (a file as imported stays identical: labelled is derived)
-    if frame.file_name is not None:
-        file_name = entry.pop("file_name", None) or frame.file_name
-    else:  # a video frame: see the module docstring
-        video = Path(project.source(frame.source_id).path)
-        file_name = f"{video.stem}/{frame.index:06d}.jpg"
-        entry["poseapp_video"] = {"file": video.name, "frame": frame.index}
-    prefix = roots.get(frame.source_id, "")
-    entry.update({"id": ids.image_id(frame), "file_name": prefix + file_name, "width": frame.width, "height": frame.height})
+    entry.pop("file_name", None)
+    if frame.file_name is None:  # a video frame: see the module docstring
+        entry["poseapp_video"] = {"file": Path(project.source(frame.source_id).path).name, "frame": frame.index}
+    entry.update({"id": ids.image_id(frame), "file_name": frame_file_name(project, frame, roots),
+                  "width": frame.width, "height": frame.height})
     return entry
 
 
@@ -155,20 +153,32 @@ def image_root(project: Project, videos: set[int] = frozenset()) -> tuple[str | 
     return common, prefixes
 
 
-def export_coco(project: Project, out: str | Path, include_predictions: bool = False) -> dict[str, Any]:
-    """Write the project's annotations as one COCO keypoints file (atomically)."""
+def exported_frame(frame: Frame, people: list[Instance], keep_unlabelled: bool = False) -> bool:
+    """Whether a frame goes into a COCO export: one with people in it, or one a user marked
+    reviewed (an empty reviewed frame is a true negative); a frame nobody annotated or reviewed
+    only with ``keep_unlabelled``, and never a bare video frame, which would only bloat the file."""
+    if people or frame.state == "reviewed":
+        return True
+    return keep_unlabelled and frame.file_name is not None
+
+
+def export_coco(project: Project, out: str | Path, include_predictions: bool = False, keep_unlabelled: bool = False) -> dict[str, Any]:
+    """Write the project's annotations (and, ``include_predictions``, its predictions) as one
+    COCO keypoints file (atomically). A frame nobody annotated or reviewed is left out unless
+    ``keep_unlabelled``: a consumer reads an image with nobody on it as 'nobody here'."""
     ids = IdPlan(project)
     categories, cat_for_skeleton = category_table(project)
     origins = ("manual", "predicted") if include_predictions else ("manual",)
     root, roots = image_root(project, set(project.sources_with_people("video", origins)))
     images, annotations = [], []
     computed: dict[str, int] = {}
-    video_frames = 0
+    video_frames = left_out = 0
     for frame_id in project.frame_ids():
         frame = project.frame(frame_id)
         insts = [i for i in project.instances(frame_id) if i.origin in origins]
-        if frame.file_name is None and not insts:
-            continue  # unlabelled video frames would only bloat the file
+        if not exported_frame(frame, insts, keep_unlabelled):
+            left_out += frame.file_name is not None
+            continue
         images.append(_image_entry(project, frame, ids, roots))
         video_frames += frame.file_name is None
         for inst in insts:
@@ -185,10 +195,22 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
     counts.update({f"computed {k}": n for k, n in computed.items()})
     if video_frames:
         counts["video frames (see poseapp_video)"] = video_frames
+    if left_out:
+        counts["images nobody annotated or reviewed, left out"] = left_out
     if root is not None:
         counts["file names relative to"] = root
     return counts
 
 
 def export(project: Project, out: Path, options: Any) -> dict[str, Any]:
-    return export_coco(project, out, include_predictions=options.include_predictions)
+    return export_coco(project, out, include_predictions=options.include_predictions, keep_unlabelled=options.keep_unlabelled)
+
+
+def frame_file_name(project: Project, frame: Frame, roots: dict[int, str]) -> str:
+    """The one name a frame has in every file poseapp writes (COCO export, results, predict):
+    an image's file name below the images' shared folder; for a video frame
+    ``<video stem>/<frame:06d>.jpg`` (0-based, the name frame extraction tools give it)."""
+    if frame.file_name is not None:
+        return roots.get(frame.source_id, "") + (frame.extra.get("file_name") or frame.file_name)
+    return roots.get(frame.source_id, "") + video_frame_name(project.source(frame.source_id).path, frame.index)
+

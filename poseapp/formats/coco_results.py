@@ -18,7 +18,7 @@ import numpy as np
 from poseapp.core.errors import DataError
 from poseapp.core.skeleton import PRESETS
 from poseapp.formats.coco import load_json
-from poseapp.formats.coco_export import IdPlan, _number, category_table
+from poseapp.formats.coco_export import IdPlan, _number, category_table, frame_file_name, image_root
 from poseapp.formats.dataset import Problems, describe, is_coordinate, is_finite_number, is_int
 from poseapp.formats.ingest import ImportSummary
 from poseapp.formats.output import write_json_export
@@ -38,6 +38,7 @@ class Detection:
     file_name: str | None = None
     frame: int | None = None
     track_id: int | None = None  # PoseTrack's field: the person followed through a video
+    video: str | None = None  # a video frame's video file (its file_name is then STEM/000123.jpg)
 
 
 @dataclass
@@ -104,8 +105,9 @@ def _detection(item: Any, where: str, problems: Problems) -> Detection | None:
     if "track_id" in item and not is_int(item["track_id"]):
         problems.add(f"{where}: 'track_id' must be an integer, not {describe(item['track_id'])}")
         return None
+    video = item.get("video") if isinstance(item.get("video"), str) and item.get("video") and frame is not None else None
     return Detection(item["image_id"], item["category_id"], arr, float(score), tuple(bbox) if bbox else None, name, frame,
-                     item.get("track_id"))
+                     item.get("track_id"), video)
 
 
 def apply(project: Project, batch: PredictionsBatch) -> ImportSummary:
@@ -157,8 +159,10 @@ def _frame_of(det: Detection, frames: dict[int, int], names: dict[tuple[str, int
             problems.add(f"{where}: image_id {det.image_id} is not an image of this project (import its ground truth first)")
         return by_id
     name = PurePosixPath(det.file_name.replace("\\", "/")).name
-    if det.frame is not None:
-        name = name.removesuffix(f"#{det.frame}")  # predict names a video frame VIDEO#INDEX
+    if det.video is not None:  # a video frame: named STEM/000123.jpg, its video in 'video'
+        name = PurePosixPath(det.video.replace("\\", "/")).name
+    elif det.frame is not None:
+        name = name.removesuffix(f"#{det.frame}")  # older predict results named a video frame VIDEO#INDEX
     named = names.get((name, det.frame), [])
     if by_id in named:
         return by_id
@@ -226,6 +230,7 @@ def export_coco_results(project: Project, out: str | Path, model_id: str | None 
     """Predictions as a COCO results list (image_id, category_id, keypoints, score) for COCOeval."""
     ids = IdPlan(project)
     _, cat_for_skeleton = category_table(project)
+    _, roots = image_root(project, {s.id for s in project.sources() if s.kind == "video"})
     results = []
     frames: dict[int, Frame] = {}
     for inst in project.iter_instances(origin="predicted"):
@@ -235,11 +240,16 @@ def export_coco_results(project: Project, out: str | Path, model_id: str | None 
         score = inst.score
         if score is None:
             score = float(np.mean(inst.joint_scores)) if inst.joint_scores is not None else 1.0
+        box = inst.bbox or inst.person_box()
         results.append({
             "image_id": ids.image_id(frame),
             "category_id": inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton],
             "keypoints": [_number(v) for v in inst.keypoints.reshape(-1)],
             "score": float(score),
+            # as `poseapp predict` writes them: the box the model looked in, and the frame's one name
+            **({"bbox": [_number(v) for v in box]} if box is not None else {}),
+            "file_name": frame_file_name(project, frame, roots),
+            **({"video": Path(project.source(frame.source_id).path).name, "frame": frame.index} if frame.file_name is None else {}),
             **({"track_id": track} if is_int(track := inst.extra.get("track_id")) else {}),
         })
     write_json_export(out, results, project.path)

@@ -37,6 +37,11 @@ class MenusMixin:
         act("export_results", "Export COCO &results (predictions)...", None, lambda: self._ask_export_as("coco-results"), file_menu)
         act("export_yolo", "Export &YOLO-pose folder...", None, lambda: self._ask_export_as("yolo"), file_menu)
         act("export_cvat", "Export C&VAT for images XML...", None, lambda: self._ask_export_as("cvat"), file_menu)
+        # what Export COCO writes, as `poseapp export --include-predictions / --keep-unlabelled` says it
+        for name, text in (("export_predictions", "COCO export includes &predictions (pairs with the results export)"),
+                           ("export_unlabelled", "COCO export &keeps frames nobody annotated or reviewed")):
+            act(name, text, None, lambda: None, file_menu)
+            self.actions_by_name[name].setCheckable(True)
         act("locate", "&Locate missing sources...", None, self._ask_locate_missing, file_menu)
         file_menu.addSeparator()
         act("quit", "&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)

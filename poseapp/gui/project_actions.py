@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from poseapp.gui import file_dialogs
 
 from poseapp.core.errors import PoseAppError, ProjectLockedError
-from poseapp.formats import EXPORTERS, IMPORTERS, export_project, import_source
+from poseapp.formats import EXPORTERS, IMPORTERS, ExportOptions, export_project, import_source
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import Project
@@ -230,8 +230,10 @@ class ProjectActionsMixin:
         if self.project is None:
             self.report_error("No project is open.")
             return False
+        options = ExportOptions(include_predictions=self.actions_by_name["export_predictions"].isChecked(),
+                                keep_unlabelled=self.actions_by_name["export_unlabelled"].isChecked())
         try:
-            counts = export_project(self.project, fmt, out)
+            counts = export_project(self.project, fmt, out, options)
         except (PoseAppError, OSError) as exc:
             self.report_error(f"Export to {out} failed: {exc}")
             return False

@@ -120,3 +120,9 @@ class VideoReader:
 
     def close(self) -> None:
         self._cap.release()
+
+
+def video_frame_name(video: str | os.PathLike, index: int) -> str:
+    """A video frame's one name in every file poseapp writes: ``<video stem>/<frame:06d>.jpg``,
+    0-based, as frame extraction tools name the frame's image."""
+    return f"{Path(video).stem}/{index:06d}.jpg"
