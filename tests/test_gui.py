@@ -583,3 +583,42 @@ def test_people_followed_through_a_video_wear_their_track_ids(window, qtbot, tin
         assert sorted(label.textItem.toPlainText() for label in window.canvas.track_labels) == tracks
         shown += len(tracks)
     assert shown > 0
+
+
+def test_rebox_is_a_visible_mode_that_ends_and_leaves_joints_draggable(window, qtbot):
+    """Issue #25 item 3: after B a joint drag moved the whole box, a drag inside the box moved it
+    off the image, and nothing said re-box was on."""
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.canvas.view.setRange(xRange=(0, 147), yRange=(0, 201), padding=0)
+    window.select_joint(inst.id, 0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_B)
+    note = window.canvas.rebox_note
+    assert note is not None and "Re-box" in note.textItem.toPlainText() and "Re-box" in window.statusBar().currentMessage()
+    # a joint drag inside the box moves the joint, not the box
+    x, y = inst.keypoints[1, :2]
+    _drag(window, qtbot, (x, y), (x + 6, y - 4))
+    after = window.project.instance(inst.id)
+    assert after.keypoints[1, 0] == pytest.approx(x + 6, abs=1.0) and after.bbox == pytest.approx(inst.bbox)
+    # a drag on the box's empty inside moves nothing
+    bx, by, bw, bh = inst.bbox
+    empty = min(((bx + bw * fx, by + bh * fy) for fx in (0.1, 0.5, 0.9) for fy in (0.1, 0.5, 0.9)),
+                key=lambda p: -np.min(np.hypot(*(after.keypoints[:, :2] - p).T)))
+    _drag(window, qtbot, empty, (empty[0] + 30, empty[1] + 30))
+    assert window.project.instance(inst.id).bbox == pytest.approx(inst.bbox)
+    # Enter ends the mode; B starts it again; Esc ends it too
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Return)
+    assert window.canvas._box_roi is None and window.canvas.rebox_note is None
+    window.select_joint(inst.id, 0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_B)
+    assert window.canvas._box_roi is not None
+    window.actions_by_name["cancel"].trigger()  # Esc
+    assert window.canvas._box_roi is None
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_B)  # B with the person still selected, and B again ends it
+    assert window.canvas._box_roi is not None
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_B)
+    assert window.canvas._box_roi is None
+    window.actions_by_name["rebox"].trigger()
+    window.actions_by_name["add"].trigger()  # another tool (N) ends it
+    assert window.canvas._box_roi is None
+    window.actions_by_name["rebox_done"].setEnabled(True)
+    window.actions_by_name["rebox_done"].trigger()  # harmless when re-box is off

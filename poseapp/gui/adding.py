@@ -54,6 +54,7 @@ class AddingMixin:
         if self.project is None or self.current_frame_id is None:
             return
         self.stop_adding()
+        self.end_box_editing()  # one tool at a time
         self.canvas.view.set_mode("box")
         self._show_prompt("Drag a box around the new person (Esc cancels; Shift+N places the joints one by one instead).")
 
@@ -62,6 +63,7 @@ class AddingMixin:
         if self.project is None or self.current_frame_id is None:
             return
         self.stop_adding()
+        self.end_box_editing()
         skeleton = self._new_person_skeleton()
         k = self.project.skeleton(skeleton).num_joints
         self._placing = {"skeleton": skeleton, "keypoints": np.zeros((k, 3)), "next": 0, "frame_id": self.current_frame_id}

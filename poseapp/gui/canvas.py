@@ -236,25 +236,40 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             self.hover_label.setText(name)
             self.hover_label.setPos(float(x), float(y))
 
+    # said on the canvas while re-box (B) is on, so nobody wonders why the box has handles
+    REBOX_NOTE = "Re-box: drag a corner handle. Enter, Esc or B: done"
+
     def edit_box(self, instance_id: int | None) -> None:
-        """Handles on the selected person's box: drag its corners or move it; reported on release."""
-        if getattr(self, "_box_roi", None) is not None:
-            self.view.removeItem(self._box_roi)
-            self._box_roi = None
+        """Handles on the selected person's box: drag a corner to resize it; reported on release.
+        Only the handles take the mouse: a drag inside the box still moves the joint under it
+        (the box itself used to move, off the image, under a joint drag)."""
+        for name in ("_box_roi", "rebox_note"):
+            item = getattr(self, name, None)
+            if item is not None:
+                self.view.removeItem(item)
+                setattr(self, name, None)
         drawn = self._drawn.get(instance_id) if instance_id is not None else None
-        if drawn is None or drawn["bbox"] is None:
+        if drawn is None:
             return
-        x, y, w, h = drawn["bbox"]
-        roi = pg.RectROI((x, y), (w, h), pen=pg.mkPen("#00bcd4", width=2), movable=True, rotatable=False)
-        roi.addScaleHandle((0, 0), (1, 1))
-        roi.addScaleHandle((1, 0), (0, 1))
-        roi.addScaleHandle((0, 1), (1, 0))
+        box = drawn["bbox"] if drawn["bbox"] is not None else drawn.get("person_box")
+        if box is None:
+            return
+        x, y, w, h = box
+        roi = pg.RectROI((x, y), (w, h), pen=pg.mkPen("#00bcd4", width=2), movable=False, rotatable=False, resizable=False)
+        for corner, anchor in (((0, 0), (1, 1)), ((1, 0), (0, 1)), ((0, 1), (1, 0)), ((1, 1), (0, 0))):
+            roi.addScaleHandle(corner, anchor)
+        roi.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)  # the body passes clicks to the joints
         roi.setZValue(25)
         roi.sigRegionChangeFinished.connect(
             lambda r: self.box_changed.emit(instance_id, (r.pos().x(), r.pos().y(), r.size().x(), r.size().y()))
         )
         self.view.addItem(roi)
         self._box_roi = roi
+        note = pg.TextItem(self.REBOX_NOTE, color="#00bcd4", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 1))
+        note.setPos(float(x), float(y))
+        note.setZValue(30)
+        self.view.addItem(take_no_clicks(note))
+        self.rebox_note = note
 
     PICK_RADIUS_PX = 7.0  # a joint takes a click this close to its centre, on screen
 
@@ -379,6 +394,7 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self._add(joints)
         self._drawn[int(inst.id) if inst.id is not None else -1] = {
             "keypoints": kps, "skeleton": skeleton, "curves": curves, "joints": joints, "bbox": inst.bbox,
+            "person_box": inst.person_box(),
         }
 
     def _label_track(self, inst: Instance) -> None:

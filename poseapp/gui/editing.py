@@ -284,10 +284,28 @@ class EditingMixin:
         self._edit(DeleteInstance(self.project, inst.id))
 
     def toggle_box_editing(self) -> None:
-        self._box_editing = not getattr(self, "_box_editing", False)
-        self.canvas.edit_box(self.selected[0] if self._box_editing and self.selected else None)
-        if self._box_editing and not self.selected:
+        """B: re-box is a mode, shown on the canvas, until B again, Enter, Esc or another tool ends it."""
+        if getattr(self, "_box_editing", False):
+            self.end_box_editing()
+            return
+        if not self.selected:
             self.statusBar().showMessage("Click a joint of the person to re-box, then B.", 5000)
+            return
+        self.stop_adding()  # one tool at a time
+        self._box_editing = True
+        self.actions_by_name["rebox_done"].setEnabled(True)  # Enter ends it (Enter is free otherwise)
+        self.canvas.edit_box(self.selected[0])
+        self.statusBar().showMessage(self.canvas.REBOX_NOTE, 8000)
+
+    def end_box_editing(self) -> bool:
+        """Leave re-box mode; False when it was not on."""
+        if not getattr(self, "_box_editing", False):
+            return False
+        self._box_editing = False
+        self.actions_by_name["rebox_done"].setEnabled(False)
+        self.canvas.edit_box(None)
+        self.statusBar().showMessage("Re-box done.", 3000)
+        return True
 
     def set_box(self, instance_id: int, bbox) -> None:
         x, y, w, h = bbox

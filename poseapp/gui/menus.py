@@ -66,7 +66,9 @@ class MenusMixin:
         act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
         act("add", "Add a &new person: draw its box, get the mean pose", "N", self.add_person, edit)
         act("add_by_joints", "Add a new person joint by joint (Esc: not labelled)", "Shift+N", self.add_person_by_joints, edit)
-        act("rebox", "Re-&box the selected person (drag the handles)", "B", self.toggle_box_editing, edit)
+        act("rebox", "Re-&box the selected person (drag the corner handles; B, Enter or Esc ends)", "B", self.toggle_box_editing, edit)
+        act("rebox_done", "End re-box", "Return", self.end_box_editing, edit)
+        self.actions_by_name["rebox_done"].setEnabled(False)  # only while re-boxing
         act("reviewed", "Mark frame &reviewed", "R", self.mark_reviewed, edit)
         edit.addSeparator()
         act("remove_frames", "Remove selected &frames from the project", "Ctrl+Shift+Del", self.remove_selected_frames, edit)

@@ -212,6 +212,8 @@ class ModelRunsMixin:
         keys change frames again), and a long run must not end by a key pressed for that."""
         if self.adding():
             self.escape_adding()
+        elif self.end_box_editing():
+            pass
         elif self.selected is not None:
             self.deselect()
         elif self.job is not None:
