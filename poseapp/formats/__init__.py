@@ -11,13 +11,25 @@ from pathlib import Path
 from typing import Any
 
 from poseapp.core.errors import DataError
-from poseapp.formats import coco, coco_export, coco_results, cvat, lsp, yolo, yolo_export
+from poseapp.formats import coco, coco_export, coco_results, cvat, dlc, label_studio, lsp, sleap, yolo, yolo_export
 from poseapp.formats.dataset import ImportBatch
 from poseapp.formats.ingest import ImportSummary, add_media, apply_batch
 from poseapp.formats.registry import FORMATS, ExportOptions, Format, ImportOptions, exporters, importers, register
 from poseapp.store import Project
 
-# Detection tries formats in this order: a results list before the COCO object file.
+# Detection tries formats in this order: SLEAP, DeepLabCut and Label Studio first (their checks are
+# strict, and YOLO claims any .yaml, COCO results any JSON list), a results list before the COCO object file.
+register(Format(
+    "slp", "SLEAP labels (.slp, .pkg.slp)", ("*.slp",), detect=sleap.detect, read=sleap.read, export=sleap.export,
+    target="file",
+))
+register(Format(
+    "dlc", "DeepLabCut project (config.yaml, CollectedData_*.csv / .h5)", ("config.yaml", "*.yaml", "CollectedData_*.csv",
+    "CollectedData_*.h5", "*.csv"), detect=dlc.detect, read=dlc.read, export=dlc.export, target="folder",
+))
+register(Format(
+    "label-studio", "Label Studio JSON (keypoints)", ("*.json",), detect=label_studio.detect, read=label_studio.read,
+))
 register(Format(
     "coco-results", "COCO results (predictions) JSON", ("*.json",), detect=coco_results.detect,
     read=coco_results.read, export=coco_results.export, target="file",
@@ -77,6 +89,8 @@ def import_source(
     batch = read_source(source, fmt, options)
     if isinstance(batch, coco_results.PredictionsBatch):
         return coco_results.apply(project, batch)
+    if batch.prepare is not None:  # images held inside the file (a .pkg.slp): written beside the project
+        batch.prepare(Path(project.path).parent / f"{Path(project.path).stem}-media")
     return apply_batch(project, batch, duplicates=options.duplicates)
 
 

@@ -10,7 +10,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -30,6 +30,8 @@ class ImportedInstance:
     extra: dict[str, Any] = field(default_factory=dict)
     origin: str = "manual"
     score: float | None = None
+    joint_scores: np.ndarray | None = None  # a prediction's score per joint (SLEAP's point scores)
+    model_id: str | None = None  # a prediction's model, as the project files it
 
 
 @dataclass
@@ -54,6 +56,9 @@ class ImportBatch:
     categories: list[tuple[dict[str, Any], Skeleton]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)  # e.g. COCO info and licenses
     notes: list[str] = field(default_factory=list)  # things skipped on purpose, told to the user
+    # Images a format holds inside itself (a SLEAP .pkg.slp) are written to a folder beside the
+    # project when it is imported: called with that folder, it writes them there and sets image_root.
+    prepare: Callable[[Path], None] | None = None
 
     @property
     def instance_count(self) -> int:

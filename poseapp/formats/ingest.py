@@ -92,7 +92,7 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
                     Instance(
                         frame_id=frame_id, skeleton=inst.skeleton.name, keypoints=inst.keypoints, bbox=inst.bbox,
                         origin=inst.origin, score=inst.score, category_id=category_ids.get(inst.category_id, inst.category_id),
-                        ext_id=inst.ext_id,
+                        ext_id=inst.ext_id, joint_scores=inst.joint_scores, model_id=inst.model_id,
                         extra=inst.extra,
                     ),
                     frame_state="labelled" if inst.origin == "manual" else "auto",
