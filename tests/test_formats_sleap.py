@@ -1,0 +1,261 @@
+"""SLEAP .slp / .pkg.slp in and out (issue #26 item 4), on SLEAP's own sample files.
+
+Round trips are exact: import -> export -> sleap-io reads the same points, visibility, scores,
+tracks, skeleton (names, edges, symmetries) as it reads from the original; import again gives
+the same records; a COCO export holds every point exactly as sleap-io sees it.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sio = pytest.importorskip("sleap_io")
+
+from poseapp.core.errors import DataError  # noqa: E402
+from poseapp.formats import detect_format, export_project, import_source, read_source  # noqa: E402
+from poseapp.store import Project  # noqa: E402
+
+SLEAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sleap"
+FLY = SLEAP / "centered_pair_predictions.slp"
+DANCE = SLEAP / "dance.mp4.labels.slp"
+MINIMAL = SLEAP / "minimal_instance.slp"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is not there (see ../shared/data/README.md)")
+    return path
+
+
+def _frames(labels):
+    """(video index, frame index) -> [(kind, points as sleap-io sees them, scores, track, score, linked)]."""
+    out = {}
+    for lf in labels.labeled_frames:
+        rows = []
+        for inst in lf.instances:
+            predicted = type(inst).__name__ == "PredictedInstance"
+            rows.append((
+                type(inst).__name__, inst.numpy(), np.asarray(inst.points["visible"]),
+                np.asarray(inst.points["xy"]), np.asarray(inst.points["score"]) if predicted else None,
+                inst.track.name if inst.track is not None else None, float(inst.score) if predicted else None,
+                inst.from_predicted is not None,
+            ))
+        out[(labels.videos.index(lf.video), int(lf.frame_idx))] = rows
+    return out
+
+
+def _assert_same_labels(a, b):
+    fa, fb = _frames(a), _frames(b)
+    assert fa.keys() == fb.keys()
+    for key in fa:
+        assert len(fa[key]) == len(fb[key]), key
+        for x, y in zip(fa[key], fb[key]):
+            assert x[0] == y[0], key
+            assert np.array_equal(x[1], y[1], equal_nan=True), key  # every point, a missing one stays NaN
+            hidden_x, hidden_y = ~x[2] & np.isfinite(x[3][:, 0]), ~y[2] & np.isfinite(y[3][:, 0])
+            assert np.array_equal(hidden_x, hidden_y) and np.array_equal(x[3][hidden_x], y[3][hidden_y]), key
+            if x[4] is not None:
+                assert np.allclose(np.nan_to_num(x[4]), y[4], atol=1e-6, rtol=0), key
+                assert abs(x[6] - y[6]) <= 1e-6, key
+            assert x[5] == y[5] and x[7] == y[7], key
+    assert [t.name for t in a.tracks] == [t.name for t in b.tracks]
+    assert len(a.skeletons) == len(b.skeletons)
+    for sa, sb in zip(a.skeletons, b.skeletons):
+        assert (sa.name, sa.node_names, sa.edge_inds, sorted(sa.symmetry_inds)) == (
+            sb.name, sb.node_names, sb.edge_inds, sorted(sb.symmetry_inds))
+
+
+def _records(project):
+    out = []
+    for frame_id in project.frame_ids():
+        frame = project.frame(frame_id)
+        for inst in project.instances(frame_id):
+            out.append((project.source(frame.source_id).path, frame.index, frame.file_name, inst.skeleton, inst.origin,
+                        inst.keypoints.tolist(), inst.score, None if inst.joint_scores is None else inst.joint_scores.tolist(),
+                        {k: v for k, v in inst.extra.items()}))
+    return out
+
+
+def _roundtrip(tmp_path, source, name):
+    first = Project.open(tmp_path / f"{name}.poseapp", create=True)
+    import_source(first, source)
+    out = tmp_path / f"{name}.slp"
+    export_project(first, "slp", out)
+    again = Project.open(tmp_path / f"{name}-again.poseapp", create=True)
+    import_source(again, out)
+    return first, out, again
+
+
+@pytest.fixture(scope="module")
+def fly(tmp_path_factory):
+    """The 1,100-frame fly file imported and exported once for the module (no frame is decoded)."""
+    tmp = tmp_path_factory.mktemp("fly")
+    first, out, again = _roundtrip(tmp, _need(FLY), "fly")
+    yield first, out, again
+    first.close()
+    again.close()
+
+
+def test_detected_and_described():
+    for path in (_need(FLY), _need(DANCE), _need(MINIMAL)):
+        assert detect_format(path) == "slp"
+    batch = read_source(DANCE)
+    assert len(batch.images) == 450 and batch.instance_count == 453
+    origins = [i.origin for im in batch.images for i in im.instances]
+    assert origins.count("manual") == 3 and origins.count("predicted") == 450
+    skeleton = batch.images[0].instances[0].skeleton
+    assert skeleton.name == "custom:Skeleton-0:17" and skeleton.joints[:3] == ("nose", "left_eye", "right_eye")
+    assert batch.images[0].video == (str(DANCE.parent / "dance.mp4"), 0)  # found beside the .slp
+
+
+def test_fly_round_trip_exact(fly):
+    first, out, again = fly
+    original, exported = sio.load_slp(str(FLY), open_videos=False), sio.load_slp(str(out), open_videos=False)
+    _assert_same_labels(original, exported)
+    assert first.instance_count() == 2274 and len(exported.tracks) == 27
+    assert _records(first) == _records(again)
+
+
+def test_fly_tracks_scores_and_skeleton(fly):
+    first, _, _ = fly
+    original = sio.load_slp(str(FLY), open_videos=False)
+    lf = original.labeled_frames[0]
+    people = first.instances(first.frame_ids()[lf.frame_idx])
+    assert [p.extra["track_id"] for p in people] == [original.tracks.index(i.track) for i in lf.instances]
+    assert [p.extra["track_name"] for p in people] == [i.track.name for i in lf.instances]
+    assert all(p.origin == "predicted" and p.model_id == "sleap" for p in people)
+    assert people[0].score == pytest.approx(float(lf.instances[0].score), abs=1e-6)
+    skeleton = first.skeleton(people[0].skeleton)
+    sk = original.skeletons[0]
+    assert skeleton.joints == tuple(sk.node_names) and skeleton.edges == tuple(sk.edge_inds)
+
+
+def test_fly_coco_export_is_what_sleap_reads(fly, tmp_path):
+    first, _, _ = fly
+    _assert_coco_matches_sleap(first, FLY, tmp_path)
+
+
+def _assert_coco_matches_sleap(project, slp, tmp_path):
+    """COCO export keypoints == sleap-io's points (NaN and not-visible points -> 0, 0, 0) for the same frames."""
+    out = tmp_path / "coco.json"
+    export_project(project, "coco", out, include_predictions=True)
+    doc = json.loads(out.read_text())
+    frame_of = {im["id"]: (im["sleap_video"], im["sleap_frame"]) for im in doc["images"]}
+    by_frame = {}
+    for ann in doc["annotations"]:
+        by_frame.setdefault(frame_of[ann["image_id"]], []).append(np.array(ann["keypoints"], dtype=float).reshape(-1, 3))
+    labels = sio.load_slp(str(slp), open_videos=False)
+    seen = 0
+    for lf in labels.labeled_frames:
+        coco = by_frame[(labels.videos.index(lf.video), lf.frame_idx)]
+        assert len(coco) == len(lf.instances)
+        for kps, inst in zip(coco, lf.instances):
+            pts = inst.numpy()  # what SLEAP's reader sees: NaN for missing and not-visible points
+            known = np.all(np.isfinite(pts), axis=1)
+            assert np.array_equal(kps[known, :2], pts[known]) and np.all(kps[known, 2] == 2)
+            assert np.all(kps[~known] == 0)
+            seen += 1
+    assert seen == sum(len(lf.instances) for lf in labels.labeled_frames)
+
+
+def test_dance_round_trip_user_and_predicted(tmp_path):
+    first, out, again = _roundtrip(tmp_path, _need(DANCE), "dance")
+    _assert_same_labels(sio.load_slp(str(DANCE), open_videos=False), sio.load_slp(str(out), open_videos=False))
+    assert _records(first) == _records(again)
+    users = [i for i in first.iter_instances() if i.origin == "manual"]
+    assert len(users) == 3 and all("sleap_from_predicted" in i.extra for i in users)
+    # SLEAP's not-visible points: not labelled (0) here, position kept for the way back
+    hidden = [(i, j) for i in users for j in i.extra.get("sleap_hidden", [])]
+    assert len(hidden) == 3 and all(i.keypoints[j, 2] == 0 and i.keypoints[j, 0] > 0 for i, j in hidden)
+    _assert_coco_matches_sleap(first, DANCE, tmp_path)
+    first.close()
+    again.close()
+
+
+def test_a_correction_goes_out_as_sleap_user_instance(tmp_path):
+    project = Project.open(tmp_path / "m.poseapp", create=True)
+    import_source(project, _need(MINIMAL))
+    inst = project.iter_instances().__next__()
+    kps = inst.keypoints.copy()
+    kps[0, :2] = (10.5, 20.25)
+    project.update_instance(inst.id, keypoints=kps)
+    out = tmp_path / "m.slp"
+    export_project(project, "slp", out)
+    labels = sio.load_slp(str(out), open_videos=False)
+    first = labels.labeled_frames[0].instances[0]
+    assert type(first).__name__ == "Instance" and tuple(first.numpy()[0]) == (10.5, 20.25)
+    project.close()
+
+
+def test_symmetries_and_edges_survive(tmp_path):
+    """No shared sample has symmetries: one is made with sleap-io from the minimal file."""
+    labels = sio.load_slp(str(_need(MINIMAL)), open_videos=False)
+    labels.skeletons[0].add_symmetry("A", "B")
+    labels.tracks.append(sio.Track(name="mouse"))
+    labels.labeled_frames[0].instances[1].track = labels.tracks[0]
+    made = tmp_path / "sym.slp"
+    shutil.copy(MINIMAL.parent / "centered_pair_low_quality.mp4", tmp_path / "centered_pair_low_quality.mp4")
+    labels.save(str(made))
+    first, out, again = _roundtrip(tmp_path, made, "sym")
+    skeleton = first.skeleton(next(first.iter_instances()).skeleton)
+    assert skeleton.flip_pairs == ((0, 1),) and skeleton.edges == ((0, 1),)
+    _assert_same_labels(sio.load_slp(str(made), open_videos=False), sio.load_slp(str(out), open_videos=False))
+    assert _records(first) == _records(again)
+    first.close()
+    again.close()
+
+
+def test_pkg_slp_embedded_frames(tmp_path):
+    """A .pkg.slp whose source video is gone: its embedded frames are written beside the project."""
+    work = tmp_path / "data"
+    work.mkdir()
+    shutil.copy(_need(MINIMAL), work / "minimal_instance.slp")
+    shutil.copy(MINIMAL.parent / "centered_pair_low_quality.mp4", work / "centered_pair_low_quality.mp4")
+    labels = sio.load_slp(str(work / "minimal_instance.slp"))
+    pkg = work / "minimal.pkg.slp"
+    labels.save(str(pkg), embed="user", verbose=False)
+    (work / "centered_pair_low_quality.mp4").unlink()
+    assert detect_format(pkg) == "slp"
+    project = Project.open(tmp_path / "p.poseapp", create=True)
+    import_source(project, pkg)
+    frame = project.frame(project.frame_ids()[0])
+    image = Path(project.frame_path(frame))
+    assert image.is_file() and image.parent.parent.parent == tmp_path / "p-media"
+    pts = sio.load_slp(str(pkg)).labeled_frames[0].instances[0].numpy()
+    assert np.array_equal(project.instances(frame.id)[0].keypoints[:, :2], pts)
+    project.close()
+
+
+def test_missing_video_is_named(tmp_path):
+    lonely = tmp_path / "dance.mp4.labels.slp"
+    shutil.copy(_need(DANCE), lonely)
+    project = Project.open(tmp_path / "p.poseapp", create=True)
+    with pytest.raises(DataError) as info:
+        import_source(project, lonely)
+    assert str(lonely) in str(info.value) and "dance.mp4" in str(info.value) and "not there" in str(info.value)
+    assert project.frame_count() == 0
+    # dance's file does not store the video's frame size, so even allowed to miss it cannot come in
+    with pytest.raises(DataError, match="frame size"):
+        import_source(project, lonely, allow_missing_images=True)
+    assert project.frame_count() == 0 and not project.sources()
+    project.close()
+
+
+def test_truncated_slp_is_refused_and_changes_nothing(tmp_path):
+    project = Project.open(tmp_path / "p.poseapp", create=True)
+    import_source(project, _need(MINIMAL))
+    before = (project.frame_count(), project.instance_count(), len(project.sources()))
+    cut = tmp_path / "cut.slp"
+    cut.write_bytes(DANCE.read_bytes()[:50_000])
+    with pytest.raises(DataError) as info:
+        import_source(project, cut)
+    assert str(cut) in str(info.value) and "cut off" in str(info.value)
+    not_hdf5 = tmp_path / "text.slp"
+    not_hdf5.write_text("hello")
+    with pytest.raises(DataError, match="not a SLEAP file"):
+        import_source(project, not_hdf5)
+    assert (project.frame_count(), project.instance_count(), len(project.sources())) == before
+    project.close()
