@@ -125,12 +125,34 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _media_info(path: Path) -> dict:
+    """A video, an image or a folder of images: what importing it would bring in (no people yet)."""
+    from poseapp.media.images import is_image_file, is_video_file, list_images, verify_image
+    from poseapp.media.video import probe_video
+
+    if is_video_file(path):
+        video = probe_video(path)
+        info = {"file": str(path), "kind": "video", "frames": video.frame_count, "size": f"{video.width}x{video.height}"}
+        if video.fps:
+            info.update(fps=round(video.fps, 2), seconds=round(video.frame_count / video.fps, 1))
+        return info
+    if is_image_file(path):
+        width, height = verify_image(path)
+        return {"file": str(path), "kind": "image", "size": f"{width}x{height}"}
+    if path.is_dir():
+        names = list_images(path)
+        if names:
+            return {"folder": str(path), "kind": "image folder", "images": len(names)}
+    raise DataError(path, "neither a poseapp project, a dataset (COCO, LSP, LSPET, YOLO-pose ...), an image, a folder "
+                          "of images nor a video")
+
+
 def _dataset_info(path: Path) -> dict:
     if not path.exists():
         raise DataError(path, "no such file or folder")
     fmt = detect_format(path)
     if fmt == "media":
-        raise DataError(path, "neither a poseapp project nor a dataset (COCO, LSP, LSPET, YOLO-pose)")
+        return _media_info(path)
     batch = read_source(path, fmt)
     if not hasattr(batch, "images"):
         raise DataError(path, f"a {fmt} file holds predictions; import it into a project to see them")

@@ -126,7 +126,7 @@ class AddingMixin:
             placing["keypoints"][placing["next"]] = taken  # not saved: the joint stays, as on disk
             placing["next"] += 1
             return True
-        self.canvas.show_placed(placing["keypoints"])
+        self.canvas.show_placed(placing["keypoints"], self.project.skeleton(placing["skeleton"]))
         self._prompt_next_joint()
         return True
 
@@ -156,7 +156,7 @@ class AddingMixin:
             if not self._save_placing():  # not on disk, so not shown: the click is refused
                 placing["keypoints"][placing["next"]] = 0.0
                 return
-            self.canvas.show_placed(placing["keypoints"])  # what is placed so far stays in view
+            self.canvas.show_placed(placing["keypoints"], self.project.skeleton(placing["skeleton"]))  # bones too
         placing["next"] += 1
         if placing["next"] < len(placing["keypoints"]):
             self._prompt_next_joint()

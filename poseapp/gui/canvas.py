@@ -98,7 +98,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
 
         scene.sendHoverEvents = hover_unless_dragging
         self.selected: tuple[int, int] | None = None
-        self.hover_label = pg.TextItem(color="#ffffff", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 1.2))
+        # below and right of the joint: above it, the label hid a person's #track id at the box corner
+        self.hover_label = pg.TextItem(color="#ffffff", fill=pg.mkBrush(0, 0, 0, 170), anchor=(-0.1, -0.25))
         self.selection_label = pg.TextItem(color="#000000", fill=pg.mkBrush(255, 255, 255, 220), anchor=(-0.15, 0.5))
         for label in (self.hover_label, self.selection_label):
             take_no_clicks(label)
@@ -215,19 +216,31 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.selection_label.setPos(float(x), float(y))
         self.selection_label.setVisible(True)
 
-    def show_placed(self, keypoints: np.ndarray | None) -> None:
-        """The joints placed so far while a person is added joint by joint (None clears them)."""
+    def show_placed(self, keypoints: np.ndarray | None, skeleton: Skeleton | None = None) -> None:
+        """The joints placed so far while a person is added joint by joint, and the bones between
+        them (``skeleton``), coloured by side as a finished person's (None clears them)."""
         if getattr(self, "_placed", None) is None:
             self._placed = OverlayPoints(size=10, pxMode=True)
             self._placed.setZValue(35)
             self.view.addItem(self._placed)
+            self._placed_bones = {}
+            for side, colour in SIDE_COLOURS.items():
+                curve = take_no_clicks(pg.PlotCurveItem([], [], connect="pairs", pen=pg.mkPen(colour, width=3)))
+                curve.setZValue(34)
+                self.view.addItem(curve)
+                self._placed_bones[side] = curve
         if keypoints is None:
             self._placed.setData([], [])
+            for curve in self._placed_bones.values():
+                curve.setData([], [])
             return
         shown = np.flatnonzero(keypoints[:, 2] > 0)
         k = len(keypoints)
         self._placed.setData(pos=keypoints[shown, :2], brush=[pg.mkBrush(*joint_colour(int(j), k)) for j in shown],
                              pen=pg.mkPen("w", width=1))
+        for side, curve in self._placed_bones.items():
+            pts = self._limb_points(keypoints, skeleton, side) if skeleton is not None else np.zeros((0, 2))
+            curve.setData(pts[:, 0], pts[:, 1], connect="pairs")
 
     def show_hover(self, name: str | None, x: float = 0.0, y: float = 0.0) -> None:
         """The name of the joint under the mouse, just above it (None hides it)."""

@@ -10,7 +10,11 @@ listing touches no file's content (checked with strace in tests/test_gui_data_sa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6 import QtCore, QtWidgets
+
+from poseapp.gui.settings import user_settings
 
 
 class NameOnlyIconProvider(QtWidgets.QFileIconProvider):
@@ -31,9 +35,31 @@ class NameOnlyIconProvider(QtWidgets.QFileIconProvider):
         return f"{suffix.upper()} file" if suffix else "File"
 
 
+LAST_FOLDER = "dialogs/last_folder"
+
+
+def start_folder(parent) -> Path:
+    """Where a file dialog opens: the folder the user last chose a file in, else the open
+    project's folder, else the home folder (never the folder poseapp happens to run from)."""
+    last = user_settings().value(LAST_FOLDER)
+    if last and Path(str(last)).is_dir():
+        return Path(str(last))
+    project = getattr(parent, "project", None)
+    if project is not None and Path(project.path).parent.is_dir():
+        return Path(project.path).parent
+    return Path.home()
+
+
+def _start(parent, directory: str) -> str:
+    """``directory`` as a place to open: a bare default name ('annotations.json') goes into start_folder."""
+    if directory and (Path(directory).is_absolute() or Path(directory).parent != Path(".")):
+        return directory
+    return str(start_folder(parent) / directory) if directory else str(start_folder(parent))
+
+
 def _dialog(parent, caption: str, directory: str, filters: str, mode: QtWidgets.QFileDialog.FileMode,
             accept: QtWidgets.QFileDialog.AcceptMode) -> QtWidgets.QFileDialog:
-    dialog = QtWidgets.QFileDialog(parent, caption, directory, filters)
+    dialog = QtWidgets.QFileDialog(parent, caption, _start(parent, directory), filters)
     dialog.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
     dialog.setIconProvider(NameOnlyIconProvider())
     dialog.setFileMode(mode)
@@ -46,7 +72,17 @@ def _dialog(parent, caption: str, directory: str, filters: str, mode: QtWidgets.
 def _run(dialog: QtWidgets.QFileDialog) -> tuple[str, str]:
     if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted or not dialog.selectedFiles():
         return "", ""
-    return dialog.selectedFiles()[0], dialog.selectedNameFilter()
+    chosen = dialog.selectedFiles()[0]
+    remember_folder(chosen, dialog.fileMode() == QtWidgets.QFileDialog.FileMode.Directory)
+    return chosen, dialog.selectedNameFilter()
+
+
+def remember_folder(chosen: str, is_folder: bool) -> None:
+    """The next dialog opens where this one was answered."""
+    folder = Path(chosen) if is_folder else Path(chosen).parent
+    settings = user_settings()
+    settings.setValue(LAST_FOLDER, str(folder.parent if is_folder else folder))
+    settings.sync()
 
 
 def get_open_file_name(parent, caption: str = "", directory: str = "", filters: str = "") -> tuple[str, str]:

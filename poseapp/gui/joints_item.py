@@ -75,8 +75,9 @@ class JointsItem(pg.ScatterPlotItem):
 
     def hoverEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph name)
         index = None if ev.isExit() else self._drag_index(ev.pos())  # the name of the joint a drag here moves
-        if index is None:
-            self.canvas.show_hover(None)
+        selected = self.canvas.selected
+        if index is None or selected == (self.instance_id, self._joints[index]):
+            self.canvas.show_hover(None)  # the selected joint's name is on show beside it already
         else:
             joint = self._joints[index]
             name = self.names[joint] if joint < len(self.names) else str(joint)

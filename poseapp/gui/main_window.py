@@ -327,7 +327,10 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
     def ask_jump(self) -> None:
         if self.model is None:
             return
-        prompt = "Frame number in this video, or file name:" if self._in_video() else "Row number or file name:"
+        if self._in_video():
+            prompt = f"Frame number in this video (0 to {self.seek_bar.slider.maximum()}), or a file name:"
+        else:
+            prompt = f"Row number in the frame list (0 to {self.model.rowCount() - 1}), or part of a file name:"
         text, ok = QtWidgets.QInputDialog.getText(self, "Jump to frame", prompt)
         if ok and text.strip():
             self.jump_to(text.strip())
@@ -350,6 +353,9 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             self._go_frame(frame.id)
             return True
         if text.isdigit():
+            if int(text) >= self.model.rowCount():
+                self.statusBar().showMessage(f"The frame list has no row {text} (0 to {self.model.rowCount() - 1}).", 5000)
+                return False
             self._go_row(int(text))
             return True
         for row in range(self.model.rowCount()):

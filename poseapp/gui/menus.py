@@ -16,6 +16,7 @@ class MenusMixin:
 
         def act(name: str, text: str, shortcut: str | QtGui.QKeySequence.StandardKey | None, slot: Callable, menu: QtWidgets.QMenu) -> None:
             action = QtGui.QAction(text, self)
+            action.setProperty("plain_text", text)  # Undo/Redo's text changes with the stack; F1 lists this one
             if shortcut is not None:
                 action.setShortcut(QtGui.QKeySequence(shortcut))
             # Qt passes triggered's `checked` flag to any slot that takes an argument; no slot wants it
@@ -141,7 +142,7 @@ class MenusMixin:
         """(action, its keys) for every action with a key; every key of it (Redo: Ctrl+Shift+Z, Ctrl+Y)."""
         native = QtGui.QKeySequence.SequenceFormat.NativeText
         return [
-            (a.text().replace("&", "").rstrip("."), ", ".join(k.toString(native) for k in a.shortcuts()))
+            ((a.property("plain_text") or a.text()).replace("&", "").rstrip("."), ", ".join(k.toString(native) for k in a.shortcuts()))
             for a in self.actions_by_name.values()
             if not a.shortcut().isEmpty()
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.gui import file_dialogs
 
@@ -77,6 +77,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setValue(0)
+        self.progress.setVisible(False)  # shown while a run goes on and after it, never as an idle "0%"
         self.info = QtWidgets.QLabel()
         self.info.setWordWrap(True)
         self.warning = QtWidgets.QLabel()  # about the last run: people too small for the model, another skeleton
@@ -177,8 +178,11 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.setFormat(text or "%p%")
+        self.progress.setVisible(bool(text))  # an empty bar says nothing: hidden
 
     def set_busy(self, busy: bool) -> None:
+        if busy:
+            self.progress.setVisible(True)
         self.run_button.setEnabled(not busy and self.model_path() is not None)
         self.run_all_button.setEnabled(not busy and self.model_path() is not None)
         self.cancel_button.setEnabled(busy)
@@ -195,16 +199,15 @@ class ModelPanel(QtWidgets.QGroupBox):
         except Exception as exc:  # noqa: BLE001 - a broken card is shown, not raised
             text = f"# {Path(path).name}\n\nThe card cannot be read: {exc}"
         if self.card_window is None:
-            self.card_window = QtWidgets.QTextBrowser(self)
-            self.card_window.setWindowFlag(QtCore.Qt.WindowType.Window)  # its own window, owned by the panel
+            self.card_window = CardWindow(self)
             screen = (self.screen() or QtWidgets.QApplication.primaryScreen()).availableGeometry()
             self.card_window.resize(min(760, screen.width() - 40), min(820, screen.height() - 60))  # fits 1366x768
-            self.card_window.setOpenExternalLinks(True)
         self.card_window.setWindowTitle(f"Model card: {Path(path).name}")
-        self.card_window.setSearchPaths([str(path)])  # the card's example images are relative to its folder
+        self.card_window.browser.setSearchPaths([str(path)])  # the card's example images are relative to its folder
         # GitHub-flavoured Markdown would turn 'PCK@0.2' into a mail link; an entity keeps it text
-        self.card_window.setMarkdown(text.replace("@", "&#64;"))
+        self.card_window.browser.setMarkdown(text.replace("@", "&#64;"))
         self.card_window.show()
+        self.card_window.raise_()
         return self.card_window
 
     def _browse(self) -> None:
@@ -291,3 +294,31 @@ class ModelPanel(QtWidgets.QGroupBox):
 def _val_pck(card: dict, key: str) -> float | None:
     """The card's measured PCK@0.2 on the validation split (``poseapp eval --update-card``), if any."""
     return ((card.get("metrics", {}).get(key) or {}).get("pck@0.2") or {}).get("total")
+
+
+class CardWindow(QtWidgets.QDialog):
+    """A model card in a window of its own, with a Close button; Esc closes it too."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("model_card")
+        self.setModal(False)
+        self.browser = QtWidgets.QTextBrowser(self)
+        self.browser.setOpenExternalLinks(True)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() == QtCore.Qt.Key.Key_Escape:  # the text browser has the focus; Esc closes all the same
+            self.close()
+        else:
+            super().keyPressEvent(event)
+
+    def toPlainText(self) -> str:  # noqa: N802 - as QTextBrowser names it
+        return self.browser.toPlainText()
+
+    def toHtml(self) -> str:  # noqa: N802
+        return self.browser.toHtml()
