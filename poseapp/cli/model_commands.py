@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--input", required=True, help="image, image folder or video")
     p.add_argument("--out", required=True, help="COCO results JSON to write")
     p.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run (0 = feed-forward only)")
-    p.add_argument("--boxes", choices=("hog", "whole"), default="hog", help="person boxes: HOG detector or the whole image")
+    p.add_argument("--boxes", default="hog", help="person boxes: hog (OpenCV's HOG detector), whole (the whole image), "
+                   "or FILE.json, COCO detection results from any detector ('file_name' or 'image_id', 'bbox', 'score'; "
+                   "boxes scoring under 0.3 are left out)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
     p.add_argument("--flip-test", action="store_true", help="also run the mirrored crop and average")
     p.add_argument("--max-frames", type=integer(1), help="stop after this many frames")
@@ -160,6 +162,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from poseapp.formats.output import check_new_file
 
     check_new_file(args.out, args.force)  # before the work: a project, its -wal, a mistyped folder are refused
+    if args.boxes not in ("hog", "whole"):  # a box file is checked before the model loads
+        from poseapp.core.errors import DataError
+        from poseapp.engine.box_file import BoxFile
+
+        if Path(args.boxes).suffix.lower() != ".json":
+            raise DataError(args.boxes, "--boxes takes hog, whole or a COCO detections file (FILE.json)")
+        BoxFile(args.boxes)
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
     render = None
     if args.render:

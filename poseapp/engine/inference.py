@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from poseapp.core.errors import DataError
+from poseapp.engine.box_file import BoxFile
 from poseapp.engine.detector import Box, HogPersonDetector, detector_upscale
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
@@ -63,25 +64,36 @@ class BoxSource:
     finds nobody, so a single photo always gets a prediction)."""
 
     def __init__(self, mode: str = "hog", upscale: float = 1.0):
-        if mode not in ("hog", "whole"):
-            raise ValueError("boxes come from 'hog' or 'whole'")
         self.mode = mode
+        self.file: BoxFile | None = None
+        self.picture: FrameInput | None = None  # the picture being boxed, for a box file's lookup
+        if mode not in ("hog", "whole"):
+            if not Path(mode).suffix.lower() == ".json":
+                raise ValueError("boxes come from 'hog', 'whole' or a COCO detections file (FILE.json)")
+            self.file = BoxFile(mode)
         self.detector = HogPersonDetector(upscale=upscale) if mode == "hog" else None
         self.whole_image_fallbacks = 0  # pictures where the detector found nobody: said in the summary
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
+        if self.file is not None:
+            item = self.picture
+            return self.file.boxes(item.name, item.image_id) if item is not None else []
         return self.detector.detect(image) if self.detector is not None else []
 
     def boxes(self, image: np.ndarray) -> list[Box]:
         whole = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
-        if self.detector is None:
+        if self.detector is None and self.file is None:
             return whole
-        found = [box for box, _ in self.detector.detect(image)]
+        found = [box for box, _ in self.detect(image)]
+        if self.file is not None:
+            return found  # the user's detector said who is there: nobody means nobody
         self.whole_image_fallbacks += not found
         return found or whole
 
     def tracker(self, detect_every: int = DETECT_EVERY) -> PoseTracker | None:
         """For consecutive video frames: people followed by their poses between detections."""
+        if self.file is not None:  # every frame has its own boxes: followed, but looked up each frame
+            return PoseTracker(self.detect, 1, keep_unconfirmed=False)
         return PoseTracker(self.detect, detect_every) if self.detector is not None else None
 
 
@@ -101,6 +113,7 @@ def predict_source(
     interrupted = False
     try:
         for item in iter_inputs(source, max_frames, every):
+            box_source.picture = item
             if tracker is not None:
                 found, track_ids = tracker.boxes(item.image)
             else:

@@ -47,10 +47,13 @@ class PoseTracker:
     """``boxes(image)`` -> (boxes to estimate poses in, their track ids); then ``update(predictions)``
     with the poses found in those boxes, in the same order."""
 
-    def __init__(self, detect, detect_every: int = DETECT_EVERY):
+    def __init__(self, detect, detect_every: int = DETECT_EVERY, keep_unconfirmed: bool = True):
         if detect_every < 1:
             raise ValueError("detect_every must be 1 or more")
         self._detect = detect  # image -> [(box, score)]
+        # a sure pose the detector missed lives on (HOG misses people now and then); False when the
+        # boxes are the user's own (a box file), which say who is there on every frame
+        self.keep_unconfirmed = keep_unconfirmed
         self.detect_every = detect_every
         self.tracks: list[Track] = []
         self._frames_since_detection = detect_every  # the first frame is a detection frame
@@ -110,7 +113,7 @@ class PoseTracker:
             if ti in used:
                 continue
             alone = all(_centre_distance(t.box, d) >= MATCH_DISTANCE for d in detections)
-            (kept if alone and t.score >= KEEP_UNCONFIRMED_SCORE else ended).append(t)
+            (kept if alone and self.keep_unconfirmed and t.score >= KEEP_UNCONFIRMED_SCORE else ended).append(t)
         self.lost += [(t, 0) for t in ended if t.track_id not in ids]
         return list(detections) + [t.box for t in kept], [int(i) for i in ids] + [t.track_id for t in kept]  # type: ignore[arg-type]
 

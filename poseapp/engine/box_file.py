@@ -1,0 +1,74 @@
+"""Person boxes from a file: COCO detection results, as MMPose's top-down demo and every COCO
+detector write them (``[{"image_id" or "file_name", "bbox": [x, y, w, h], "score"}, ...]``), so a
+user with a better detector elsewhere uses its boxes (`poseapp predict --boxes FILE.json`).
+
+A record names its picture by ``file_name`` (an image's name, or a video frame's
+``<stem>/<frame:06d>.jpg`` as poseapp names it; ``video`` and ``frame`` keys too), else by
+``image_id`` (in `poseapp predict`, the n-th picture of the run from 1: a video's frame + 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from poseapp.core.errors import DataError
+from poseapp.engine.detector import Box, non_max_suppression
+
+DEFAULT_MIN_SCORE = 0.3  # detections below this are not people (MMPose's demo uses 0.3 too)
+
+
+class BoxFile:
+    """The boxes of one detections file, looked up per picture."""
+
+    def __init__(self, path: str | Path, min_score: float = DEFAULT_MIN_SCORE, min_height: float = 0.0):
+        self.path = Path(path)
+        self.min_score, self.min_height = min_score, min_height
+        self.by_name: dict[str, list[tuple[Box, float]]] = {}
+        self.by_id: dict[int, list[tuple[Box, float]]] = {}
+        for n, record in enumerate(self._records()):
+            box, score = self._box(record, n)
+            name = record.get("file_name")
+            if isinstance(name, str) and name:
+                self.by_name.setdefault(_key(name), []).append((box, score))
+            elif isinstance(record.get("image_id"), int) and not isinstance(record.get("image_id"), bool):
+                self.by_id.setdefault(record["image_id"], []).append((box, score))
+            else:
+                raise DataError(self.path, f"[{n}] names no picture: give it a 'file_name' or an integer 'image_id'")
+
+    def _records(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(self.path, "box file not found") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(self.path, f"not a JSON detections file ({exc})") from None
+        if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+            data = data["annotations"]  # a COCO file's annotations carry boxes too
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise DataError(self.path, "not a list of detections ({'image_id' or 'file_name', 'bbox', 'score'})")
+        return data
+
+    def _box(self, record: dict[str, Any], n: int) -> tuple[Box, float]:
+        bbox, score = record.get("bbox"), record.get("score", 1.0)
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
+            raise DataError(self.path, f"[{n}]: 'bbox' must be 4 numbers x, y, w, h, not {bbox!r}")
+        if bbox[2] <= 0 or bbox[3] <= 0:
+            raise DataError(self.path, f"[{n}]: 'bbox' has no area ({bbox!r})")
+        if not isinstance(score, (int, float)) or isinstance(score, bool):
+            raise DataError(self.path, f"[{n}]: 'score' must be a number, not {score!r}")
+        return tuple(float(v) for v in bbox), float(score)  # type: ignore[return-value]
+
+    def boxes(self, name: str, image_id: int) -> list[tuple[Box, float]]:
+        """The picture's people, best first: boxes at least ``min_score`` and ``min_height``, one per person."""
+        found = self.by_name.get(_key(name))
+        if found is None:
+            found = self.by_id.get(image_id, [])
+        kept = [(b, s) for b, s in found if s >= self.min_score and b[3] >= self.min_height]
+        return non_max_suppression(kept, 0.7)
+
+
+def _key(name: str) -> str:
+    """A picture's name to match by: the file's name, with a video frame's folder (its video's stem)."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return "/".join(parts[-2:]) if len(parts) >= 2 and parts[-1][:-4].isdigit() else parts[-1]

@@ -1,0 +1,47 @@
+"""Bring your own boxes (issue #27 item 2): `poseapp predict --boxes FILE.json` takes COCO
+detection results, by file name or image id, as MMPose's top-down demo does."""
+
+import json
+
+import pytest
+
+from poseapp.cli import main
+
+
+def test_predict_takes_a_detections_file_by_name_and_by_image_id(tmp_path, data_dir, capsys):
+    photo = data_dir / "coco_sample" / "000000000785.jpg"
+    boxes = tmp_path / "dets.json"
+    boxes.write_text(json.dumps([
+        {"file_name": "000000000785.jpg", "bbox": [280, 40, 230, 380], "score": 0.9, "category_id": 1},
+        {"file_name": "000000000785.jpg", "bbox": [10, 10, 60, 120], "score": 0.1, "category_id": 1},  # not a person
+    ]))
+    out = tmp_path / "res.json"
+    assert main(["predict", "--input", str(photo), "--boxes", str(boxes), "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert [r["bbox"] for r in results] == [[280.0, 40.0, 230.0, 380.0]]
+
+    video = data_dir / "video" / "vtest.avi"
+    boxes.write_text(json.dumps([
+        {"file_name": "vtest/000001.jpg", "bbox": [400, 150, 60, 140], "score": 0.8},  # frame 1 by name
+        {"image_id": 3, "bbox": [100, 200, 50, 120], "score": 0.8},  # frame 2 by the run's image id
+    ]))
+    assert main(["predict", "--input", str(video), "--max-frames", "3", "--boxes", str(boxes), "--out", str(out), "--force"]) == 0
+    results = json.loads(out.read_text())
+    assert sorted((r["frame"], r["bbox"][0]) for r in results) == [(1, 400.0), (2, 100.0)]  # nobody on frame 0: nobody
+    assert all(r["file_name"] == f"vtest/{r['frame']:06d}.jpg" for r in results)
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "not a JSON detections file"),
+    ('[{"file_name": "a.jpg", "bbox": [1, 2, 3], "score": 1}]', "'bbox' must be 4 numbers"),
+    ('[{"bbox": [1, 2, 3, 4], "score": 1}]', "names no picture"),
+])
+def test_a_bad_box_file_is_refused_by_name_before_any_work(tmp_path, data_dir, capsys, content, problem):
+    boxes = tmp_path / "dets.json"
+    boxes.write_text(content)
+    out = tmp_path / "res.json"
+    assert main(["predict", "--input", str(data_dir / "coco_sample" / "000000000785.jpg"), "--boxes", str(boxes),
+                 "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert str(boxes) in err and problem in err and "Traceback" not in err
+    assert not out.exists()
