@@ -55,9 +55,8 @@ def predict_samples(predictor: Predictor, samples: list[PoseSample], iterations:
 
 
 def oks_ap(samples: list[PoseSample], pred: np.ndarray, scores: np.ndarray, skeleton: Skeleton) -> dict[str, float] | None:
-    """COCO keypoint AP / AP50 / AP75 through pycocotools (None when the skeleton has no OKS sigmas)."""
-    if skeleton.sigmas is None:
-        return None
+    """COCO keypoint AP / AP50 / AP75 through pycocotools, with the skeleton's OKS sigmas
+    (Skeleton.oks_sigmas: COCO's, or the documented defaults for joints COCO does not name)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -79,7 +78,7 @@ def oks_ap(samples: list[PoseSample], pred: np.ndarray, scores: np.ndarray, skel
         coco.createIndex()
         res = coco.loadRes(dets)
         ev = COCOeval(coco, res, "keypoints")
-        ev.params.kpt_oks_sigmas = np.array(skeleton.sigmas)
+        ev.params.kpt_oks_sigmas = np.array(skeleton.oks_sigmas())
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
