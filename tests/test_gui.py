@@ -522,7 +522,8 @@ def test_the_peak_readout_describes_the_selected_person(window, qtbot, tiny_mode
         assert index == n - 1
         step = panel.stage.value()
         mean = result.predictions[index].stage_scores[step].mean()
-        assert f"person {n} of {len(result.predictions)}" in panel.stage_label.text()
+        track = result.instances[index].extra.get("track_id")  # a walker is named as the canvas names them
+        assert (f"#{track}" if track is not None else f"person {n} of {len(result.predictions)}") in panel.stage_label.text()
         assert f"peak {mean:.2f}" in panel.stage_label.text()
 
 
@@ -560,7 +561,7 @@ def test_the_peak_chart_shows_peaks_above_one(window):
     panel.show_peaks(np.array([0.7, 1.02, 1.31]), ["feed-forward", "iteration 1", "iteration 2"])
     low, high = panel.plot.getViewBox().viewRange()[1]
     assert low <= 0.7 and high >= 1.31
-    assert "peak 1.31" in panel.stage_label.text()
+    assert "peak 1.31" in panel.stage_label.text()  # all joints: mean peak 1.31
 
 
 def test_people_followed_through_a_video_wear_their_track_ids(window, qtbot, tiny_model):
@@ -622,3 +623,33 @@ def test_rebox_is_a_visible_mode_that_ends_and_leaves_joints_draggable(window, q
     assert window.canvas._box_roi is None
     window.actions_by_name["rebox_done"].setEnabled(True)
     window.actions_by_name["rebox_done"].trigger()  # harmless when re-box is off
+
+
+def test_after_a_whole_video_run_every_frame_shows_heatmaps_for_the_selected_walker(window, qtbot, tiny_model):
+    """Issue #25 item 12: a run over the whole 80-frame video keeps no heatmaps; the panel used to
+    say so on some frames and draw every walker's crosses over every joint. Shown on such a frame,
+    the maps are recomputed; the steps drawn are the selected walker's, named by their track id."""
+    window.model_panel.add_model(tiny_model)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # the video
+    window.model_panel.from_current.setChecked(False)
+    window.actions_by_name["run_source"].trigger()  # Ctrl+Shift+R: 80 frames, too many to keep maps
+    qtbot.waitUntil(lambda: window.job is None, timeout=300_000)
+    video = window.project.frame(window.current_frame_id).source_id
+    frame = next(f for f in window.project.frame_ids(source_id=video)[40:]
+                 if sum("track_id" in i.extra for i in window.project.instances(f)) >= 2)
+    window.results.pop(frame, None)  # as after a run over a whole source (or a new session)
+    window._go_frame(frame)
+    assert window.results.get(frame) is None  # the Model tab in front: nothing computed for nothing
+    tabs = window.side_tabs
+    qtbot.mouseClick(tabs.tabBar(), QtCore.Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(1).center())  # Heatmaps
+    result = window.results.get(frame)
+    assert result is not None and all(p.heatmaps is not None for p in result.predictions)
+    assert any(type(i).__name__ == "ImageItem" for i in window.canvas._heat)
+    walker = result.instances[1]
+    window.select_joint(walker.id, 0)
+    crosses = [i for i in window.canvas._heat if type(i).__name__ == "OverlayPoints"]
+    assert len(crosses) == 1  # one person's steps, not every walker's
+    np.testing.assert_allclose(np.column_stack(crosses[0].getData()), result.predictions[1].stages[-1], atol=1e-4)
+    panel = window.heatmap_panel
+    assert f"#{walker.extra['track_id']}" in panel.stage_label.text()
+    assert "all joints: mean peak" in panel.stage_label.text() and "mean" in panel.joint_box.itemText(0)

@@ -98,7 +98,7 @@ class EditingMixin:
         if getattr(self, "_box_editing", False):
             self.canvas.edit_box(instance_id)
         self._refresh_joint_table()
-        self._update_peaks()  # the peak readout follows the selected person
+        self._update_heatmaps()  # the steps drawn and the peak readout follow the selected person
         if self.project is not None:
             inst = self.project.instance(instance_id)
             name = self.project.skeleton(inst.skeleton).joints[joint]
@@ -205,7 +205,7 @@ class EditingMixin:
         self.selected = None
         self.canvas.select(None, None)
         self._refresh_joint_table()
-        self._update_peaks()
+        self._update_heatmaps()
 
     def cycle_visibility(self) -> None:
         if self.selected is None or self.project is None:

@@ -8,6 +8,11 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 
+# the combo's first entry: the overlay shows every joint's map (their maximum per pixel) and the
+# plot the joints' mean peak; the label and the plot's axis say the same
+ALL_JOINTS = "all joints (maps: max, peak: mean)"
+
+
 class HeatmapPanel(QtWidgets.QGroupBox):
     changed = QtCore.Signal()
 
@@ -26,7 +31,7 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self.stage_label = QtWidgets.QLabel("no prediction on this frame")
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)  # the whole panel fits its tab at 1366x768
-        self.plot.setLabel("left", "peak")
+        self.plot.setLabel("left", "heatmap peak (joint score)")
         self.plot.setLabel("bottom", "step")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
@@ -66,7 +71,7 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         current = self.joint_box.currentIndex()
         self.joint_box.blockSignals(True)
         self.joint_box.clear()
-        self.joint_box.addItem("all joints (max)")
+        self.joint_box.addItem(ALL_JOINTS)
         self.joint_box.addItems(names)
         self.joint_box.setCurrentIndex(max(0, min(current, len(names))))
         self.joint_box.blockSignals(False)
@@ -110,5 +115,6 @@ class HeatmapPanel(QtWidgets.QGroupBox):
             # a heatmap peak can pass 1 (a sharp Gaussian fitted by regression): the axis follows it
             self.plot.setYRange(0, max(1.0, float(np.max(peaks)) * 1.05), padding=0)
         self._marker.setValue(t)
-        which = "all joints (mean)" if self.joint() is None else self._names[self.joint()]
-        self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {who + ' · ' if who else ''}{which}: peak {peaks[t]:.2f}")
+        which = "all joints: mean peak" if self.joint() is None else f"{self._names[self.joint()]}: peak"
+        self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {who + ' · ' if who else ''}{which} {peaks[t]:.2f}")
+        self.plot.setLabel("left", "mean peak over joints" if self.joint() is None else "heatmap peak (joint score)")

@@ -155,6 +155,8 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             side_layout.addWidget(panel)
             side_layout.addStretch(1)
             self.side_tabs.addTab(scrolling(side), title)
+        # the Heatmaps tab brought to the front shows this frame's maps (recomputed when not kept)
+        self.side_tabs.currentChanged.connect(lambda _i: self.project is not None and self._update_heatmaps())
         dock = QtWidgets.QDockWidget("Model and heatmaps", self)
         dock.setObjectName("model_dock")
         dock.setWidget(self.side_tabs)

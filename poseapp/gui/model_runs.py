@@ -4,6 +4,7 @@ heatmap overlay of the current frame's result."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -339,8 +340,38 @@ class ModelRunsMixin:
         return (f"prediction by {', '.join(models)} shown; its heatmaps were not kept "
                 "(runs over more than 64 frames, or earlier sessions): Ctrl+R shows them")
 
+    def _recompute_heatmaps(self):
+        """The frame's heatmaps when its run did not keep them (a run over more than 64 frames, an
+        earlier session): the selected model again on its stored predictions' boxes (15-30 ms a
+        person), so every frame shows maps alike. None when there is nothing to recompute."""
+        if not (self.heatmap_panel.isVisible() and self.heatmap_panel.show_box.isChecked()) or self.job is not None:
+            return None
+        path = self.model_panel.model_path()
+        if self.project is None or path is None or "poseapp.models" not in sys.modules:
+            return None  # nothing selected, or PyTorch still loading: the note says how to see them
+        from poseapp.engine.frame_runner import FrameResult
+
+        try:
+            predictor = self._predictor(path, self.model_panel.device())
+            mine = [i for i in self.project.instances(self.current_frame_id)
+                    if i.origin == "predicted" and i.model_id == predictor.model_id and i.bbox is not None]
+            if not mine:
+                return None
+            image = self.loader.read(self.project.frame(self.current_frame_id))
+            preds = predictor.predict(image, [i.bbox for i in mine], keep_heatmaps=True)
+        except (PoseAppError, OSError, RuntimeError, ValueError) as exc:
+            self.statusBar().showMessage(f"The heatmaps could not be recomputed: {exc}", 8000)
+            return None
+        result = FrameResult(self.current_frame_id, preds, mine)
+        self.results[self.current_frame_id] = result
+        while len(self.results) > 64:
+            self.results.popitem(last=False)
+        return result
+
     def _update_heatmaps(self) -> None:
         result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
+        if result is None or not result.predictions or all(p.heatmaps is None for p in result.predictions):
+            result = self._recompute_heatmaps() or result
         preds = result.predictions if result is not None else []
         if not preds:
             self.canvas.clear_heatmaps()
@@ -361,8 +392,16 @@ class ModelRunsMixin:
         top = max((float(p.heatmaps.max()) for p in preds if p.heatmaps is not None), default=1.0)
         self.canvas.show_heatmaps(layers, (0.0, max(top, 1e-3)), self.heatmap_panel.opacity.value() / 100.0)
         # H hides every model overlay (heatmaps and decoded crosses), leaving the editable joints
-        self.canvas.show_stage_points([p.stages for p in preds] if self.heatmap_panel.show_box.isChecked() else [], t, joint)
+        # the decoded steps of the selected person only (every person's crosses hid every joint)
+        chosen = self._chosen_prediction(result)
+        self.canvas.show_stage_points([preds[chosen].stages] if self.heatmap_panel.show_box.isChecked() else [], t, joint)
         self._update_peaks()
+
+    def _chosen_prediction(self, result) -> int:
+        """The index in ``result`` of the selected person's prediction (the first without a selection)."""
+        ids = [i.id for i in result.instances]
+        selected = self.selected[0] if self.selected is not None else None
+        return ids.index(selected) if selected in ids else 0
 
     def _update_peaks(self) -> None:
         """The peak-per-step plot of the selected person's prediction (the frame's first without a
@@ -370,11 +409,14 @@ class ModelRunsMixin:
         result = self.results.get(self.current_frame_id) if self.current_frame_id is not None else None
         if result is None or not result.predictions:
             return
-        preds, ids = result.predictions, [i.id for i in result.instances]
-        selected = self.selected[0] if self.selected is not None else None
-        n = ids.index(selected) if selected in ids else 0
+        preds = result.predictions
+        n = self._chosen_prediction(result)
         joint = self.heatmap_panel.joint()
         scores = preds[n].stage_scores
         peaks = scores[:, joint] if joint is not None else scores.mean(axis=1)
-        who = f"person {n + 1} of {len(preds)}" if len(preds) > 1 else ""
+        track = result.instances[n].extra.get("track_id") if n < len(result.instances) else None
+        if isinstance(track, int) and not isinstance(track, bool):
+            who = f"#{track}"  # as the canvas names the walker
+        else:
+            who = f"person {n + 1} of {len(preds)}" if len(preds) > 1 else ""
         self.heatmap_panel.show_peaks(np.asarray(peaks), preds[n].stage_names, who=who)
