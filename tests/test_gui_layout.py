@@ -58,3 +58,45 @@ def test_the_window_fits_a_small_screen_without_overlaps(qtbot, tmp_path, size):
         bottom = info.mapTo(area.viewport(), QtCore.QPoint(0, info.height())).y()
         assert info.text() and bottom <= area.viewport().height(), (bottom, area.viewport().height())
     win.close_project()
+
+
+def test_every_panel_is_readable_at_1366x768(qtbot, tmp_path, tiny_model):
+    """Issue #25 item 13: the model's name was cut, the joint table showed 10 of 14 rows, the wheel
+    over a plot zoomed it instead of scrolling the panel, the frame text cut long status messages,
+    and a run's progress showed on the Model tab only."""
+    from PySide6 import QtCore, QtGui
+
+    from conftest import open_demo_window
+
+    window = open_demo_window(qtbot, tmp_path, (1366, 768))
+    try:
+        box = window.model_panel.model_box
+        assert box.width() >= box.fontMetrics().horizontalAdvance(box.currentText()) + 20, box.currentText()
+        window._go_row(6)  # the COCO skier: 17 joints
+        skier = next(i for i in window.project.instances(window.current_frame_id) if len(i.keypoints) == 17)
+        window.select_joint(skier.id, 0)  # as a click on the nose does
+        table = window.joint_table
+        assert table.rowCount() == 17
+        assert table.rowViewportPosition(16) + table.rowHeight(16) <= table.viewport().height()  # the last row shows
+        assert window.frame_list.textElideMode() == QtCore.Qt.TextElideMode.ElideMiddle
+        # the wheel over the heatmap plot scrolls the panel and leaves the plot's range alone
+        window.side_tabs.setCurrentIndex(1)
+        plot = window.heatmap_panel.plot
+        before = plot.getViewBox().viewRange()
+        centre = plot.viewport().rect().center()
+        event = QtGui.QWheelEvent(QtCore.QPointF(centre), QtCore.QPointF(plot.viewport().mapToGlobal(centre)), QtCore.QPoint(0, 0),
+                                  QtCore.QPoint(0, -120), QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+                                  QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+        QtWidgets.QApplication.sendEvent(plot.viewport(), event)
+        assert plot.getViewBox().viewRange() == before
+        # a long status message keeps most of the bar: the frame text takes a quarter at most
+        assert window.frame_info.width() <= 400
+        # a run's progress shows in the status bar too, whichever tab is in front
+        window.model_panel.add_model(tiny_model)
+        window.actions_by_name["run"].trigger()
+        qtbot.waitUntil(lambda: window.status_progress.isVisible() or window.job is None, timeout=60_000)
+        qtbot.waitUntil(lambda: window.job is None, timeout=120_000)
+        assert not window.status_progress.isVisible()
+        window.grab().save(str(tmp_path / "layout-1366.png"))
+    finally:
+        window.close_project()

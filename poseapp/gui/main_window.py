@@ -32,6 +32,25 @@ from poseapp.media.relocate import missing_sources
 from poseapp.store import FRAME_STATES, Project
 
 
+class WheelScrollsPanel(QtCore.QObject):
+    """Over a plot in a scrolling panel, the mouse wheel scrolls the panel (it zoomed the plot)."""
+
+    def __init__(self, plot: QtWidgets.QAbstractScrollArea, parent: QtCore.QObject | None = None):
+        super().__init__(parent or plot)
+        self.plot = plot
+        plot.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QtCore.QEvent.Type.Wheel:
+            area = self.plot.parent()
+            while area is not None and not isinstance(area, QtWidgets.QScrollArea):
+                area = area.parent()
+            if area is not None:
+                QtWidgets.QApplication.sendEvent(area.verticalScrollBar(), event)
+            return True
+        return False
+
+
 def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     """A dock's content in a scroll area: on a small screen (1280x720) the dock scrolls instead of
     forcing the window taller than the screen."""
@@ -89,6 +108,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.canvas.box_changed.connect(self.set_box)
         self.frame_list = QtWidgets.QListView()
         self.frame_list.setUniformItemSizes(True)  # lets Qt skip measuring 100,000 rows
+        self.frame_list.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # a long name keeps its [state] in view
         self.frame_list.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.state_filter = QtWidgets.QComboBox()
         self.state_filter.addItems(["all frames", *FRAME_STATES])
@@ -140,7 +160,15 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         splitter.setSizes([260, 1000])
         self.setCentralWidget(splitter)
         self.frame_info = QtWidgets.QLabel()
+        # a long message on the left is not cut by the frame text on the right: that one takes at most
+        # 400 px of a 1366 px window (its full text is its tooltip)
+        self.frame_info.setMaximumWidth(400)
         self.statusBar().addPermanentWidget(self.frame_info)
+        # a background job's progress (frames/s, time left) shows whichever tab is in front
+        self.status_progress = QtWidgets.QProgressBar()
+        self.status_progress.setMaximumWidth(260)
+        self.status_progress.setVisible(False)
+        self.statusBar().addPermanentWidget(self.status_progress)
         self.model_panel = ModelPanel()
         self.heatmap_panel = HeatmapPanel()
         # The model and the heatmaps are two tabs of one dock: at 1366x768 the heatmap panel below
@@ -172,12 +200,16 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         occlusion_dock.setObjectName("occlusion_dock")
         occlusion_dock.setWidget(scrolling(self.occlusion_view))
         self.retrain_panel = RetrainPanel()
+        for plot in (self.heatmap_panel.plot, self.retrain_panel.loss_plot, self.retrain_panel.pck_plot):
+            WheelScrollsPanel(plot)
         retrain_dock = QtWidgets.QDockWidget("Retrain", self)
         retrain_dock.setObjectName("retrain_dock")
         retrain_dock.setWidget(scrolling(self.retrain_panel))
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, joints_dock)
         self.tabifyDockWidget(joints_dock, occlusion_dock)
         self.tabifyDockWidget(occlusion_dock, retrain_dock)
+        # the joint table gets the room for a COCO-17 person's 17 rows; the model tab scrolls its rest
+        self.resizeDocks([dock, joints_dock], [345, 395], QtCore.Qt.Orientation.Vertical)
         self.retrain_dock = retrain_dock
         self.retrain_panel.start_button.clicked.connect(lambda _checked=False: self.start_retrain())
         self.retrain_panel.model_ready.connect(self._retrained)
@@ -288,7 +320,13 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
 
     def _show_frame_info(self, frame, people: int) -> None:
         name = self.project.frame_name(frame)
-        self.frame_info.setText(f"{name}  {frame.width}x{frame.height}  {people} instance(s)  [{frame.state}]")
+        text = f"{name}  {frame.width}x{frame.height}  {people} instance(s)  [{frame.state}]"
+        self.frame_info.setToolTip(text)
+        # the name gives way, the size, people and [state] stay readable
+        tail = f"  {frame.width}x{frame.height}  {people} instance(s)  [{frame.state}]"
+        room = self.frame_info.maximumWidth() - self.frame_info.fontMetrics().horizontalAdvance(tail) - 8
+        short = self.frame_info.fontMetrics().elidedText(name, QtCore.Qt.TextElideMode.ElideMiddle, max(room, 40))
+        self.frame_info.setText(short + tail)
 
     # ------------------------------------------------------------------ video
     def _update_seek_bar(self, frame) -> None:

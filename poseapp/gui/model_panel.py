@@ -53,11 +53,11 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.occluded_below.setValue(DEFAULT_OCCLUDED_BELOW)
         self.occluded_below.setToolTip("Accepting a prediction (A) flags a joint occluded when the model's "
                                        "visibility score is below this, visible otherwise")
-        self.flip_box = QtWidgets.QCheckBox("Flip test (the mirrored image too)")
+        self.flip_box = QtWidgets.QCheckBox("Flip test")
         self.flip_box.setChecked(True)
         self.flip_box.setToolTip("Average each prediction (and each refinement) with the model's prediction on the "
                                  "mirrored crop: fewer wrong joints for twice the model time. The card gives both figures")
-        self.refine_box = QtWidgets.QCheckBox("Refine other joints after a correction")
+        self.refine_box = QtWidgets.QCheckBox("Refine after a drag")
         self.refine_box.setChecked(True)
         self.refine_box.setToolTip("After you drag a joint, the model re-runs with the joints you placed as hints "
                                    "and moves the ones you have not placed (one undo takes back both). E: refine again")
@@ -90,22 +90,27 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.model_box.currentIndexChanged.connect(self._model_changed)
 
         form = QtWidgets.QFormLayout(self)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.model_box, 1)
-        row.addWidget(self.card_button)
-        row.addWidget(browse)
-        form.addRow("Model", row)
-        # device and iterations share a row, so the info line fits at 1366x768 without scrolling
+        # the model's name has the row to itself: at 1366x768 it was cut ("recurrent-lite (defau")
+        # beside the Card and ... buttons, which now sit with the device
+        self.model_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(12)
+        form.addRow("Model", self.model_box)
         settings = QtWidgets.QHBoxLayout()
         settings.addWidget(self.device_box, 1)
-        iterations_label = QtWidgets.QLabel("Iterations")
+        iterations_label = QtWidgets.QLabel("Iter.")
+        iterations_label.setToolTip(self.iterations.toolTip())
         iterations_label.setBuddy(self.iterations)
         settings.addWidget(iterations_label)
         settings.addWidget(self.iterations)
+        settings.addWidget(self.card_button)
+        settings.addWidget(browse)
         form.addRow("Device", settings)
         form.addRow("Occluded below", self.occluded_below)
-        form.addRow(self.flip_box)
-        form.addRow(self.refine_box)
+        # one row for both: the whole panel, the model's name included, fits its tab at 1366x768
+        checks = QtWidgets.QHBoxLayout()
+        checks.addWidget(self.flip_box)
+        checks.addWidget(self.refine_box)
+        form.addRow(checks)
         form.addRow(self.refine_note)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.run_button, self.run_all_button, self.cancel_button):

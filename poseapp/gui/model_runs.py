@@ -226,11 +226,14 @@ class ModelRunsMixin:
             self.statusBar().showMessage("Cancelling after the current frame...", 5000)
 
     def _job_progress(self, done: int, total: int) -> None:
-        bar = self.model_panel.progress
-        bar.setRange(0, total)
         elapsed = time.monotonic() - getattr(self, "_job_started", time.monotonic())
-        bar.setFormat(rate_text(done, total, elapsed, getattr(self, "_job_unit", "frames")))
-        bar.setValue(done)
+        text = rate_text(done, total, elapsed, getattr(self, "_job_unit", "frames"))
+        # the Model tab's bar, and the status bar's, seen whichever tab is in front
+        for bar in (self.model_panel.progress, self.status_progress):
+            bar.setVisible(True)
+            bar.setRange(0, total)
+            bar.setFormat(text)
+            bar.setValue(done)
 
     def _prediction_done(self, results: list, what: str) -> None:
         self._push_model_run(results, what)
@@ -326,6 +329,7 @@ class ModelRunsMixin:
     def _job_finished(self) -> None:
         job, self.job = self.job, None
         self.model_panel.set_busy(False)
+        self.status_progress.setVisible(False)
         if job is not None and job.was_cancelled:
             self.model_panel.reset_progress("cancelled")
 
