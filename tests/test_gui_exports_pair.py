@@ -74,3 +74,27 @@ def test_a_coco_export_leaves_out_frames_nobody_annotated_unless_kept(window, qt
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_R)
     reviewed = _export(window, monkeypatch, "export", tmp_path / "c.json")
     assert any(i["file_name"].endswith(name) for i in reviewed["images"])
+
+
+def test_exported_video_frames_can_be_written_beside_the_export_for_other_tools(window, qtbot, monkeypatch, tmp_path):
+    """Issue #25 item 6: the export named video frames as files that existed nowhere."""
+    from pycocotools.coco import COCO
+
+    from poseapp.media.images import read_image
+
+    _select_video_frames(window, qtbot, 2)
+    trigger(window, "run_selection")
+    wait_job(window, qtbot)
+    trigger(window, "export_predictions")
+    trigger(window, "export_frames")  # File > COCO export writes video frames as images beside it
+    out = tmp_path / "export" / "coco.json"
+    out.parent.mkdir()
+    coco = _export(window, monkeypatch, "export", out)
+    video = [i for i in coco["images"] if "poseapp_video" in i]
+    assert len(video) == 2 and all(i["file_name"] == f"pedestrians/{i['poseapp_video']['frame']:06d}.jpg" for i in video)
+    gt = COCO(str(out))
+    for image in gt.loadImgs(gt.getImgIds()):  # every name opens, relative to the export's folder
+        picture = read_image(out.parent / image["file_name"])
+        assert picture.shape[:2] == (image["height"], image["width"])
+    again = _export(window, monkeypatch, "export", out)  # a second export keeps the frame files it finds
+    assert again["images"] == coco["images"] and "2 video frame files already there, kept" in window.statusBar().currentMessage()

@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--keep-unlabelled", action="store_true",
                    help="coco: keep the images nobody annotated or reviewed (left out by default: an image "
                         "without people reads as 'nobody here')")
+    e.add_argument("--write-frames", action="store_true",
+                   help="coco: write the exported video frames as JPEG files beside the export (VIDEO_STEM/000123.jpg), "
+                        "with every file name relative to the export's folder, so any COCO tool opens them")
     e.add_argument("--model", help="coco-results: only this model's predictions")
     e.add_argument("--link-images", action="store_true",
                    help="yolo: hard-link the images instead of copying them (saves space; a tool that rewrites an "
@@ -105,7 +108,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         check_new_file(args.out, args.force)
     with Project.open(args.project, read_only=True) as project:
         options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images,
-                                keep_unlabelled=args.keep_unlabelled)
+                                keep_unlabelled=args.keep_unlabelled, write_frames=args.write_frames)
         counts = export_project(project, args.format, args.out, options)
     print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()))
     return 0

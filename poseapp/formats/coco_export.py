@@ -153,6 +153,47 @@ def image_root(project: Project, videos: set[int] = frozenset()) -> tuple[str | 
     return common, prefixes
 
 
+def _relative_to_export(project: Project, folder: Path) -> dict[int, str]:
+    """Each image source's prefix relative to the export's folder (``../photos/`` ...); a video's
+    frames are written below the folder itself."""
+    prefixes = {}
+    for source in project.sources():
+        if source.kind in ("folder", "image"):
+            base = source.path if source.kind == "folder" else os.path.dirname(source.path)
+            relative = Path(os.path.relpath(base, folder)).as_posix()
+            prefixes[source.id] = "" if relative == "." else relative + "/"
+        else:
+            prefixes[source.id] = ""
+    return prefixes
+
+
+def _write_video_frames(project: Project, images: list[dict], folder: Path) -> tuple[int, int]:
+    """Each exported video frame as a JPEG at its file name below ``folder``: (written, kept)."""
+    from poseapp.media.images import write_image
+    from poseapp.media.video import VideoReader
+
+    readers: dict[str, VideoReader] = {}
+    written = kept = 0
+    try:
+        for entry in images:
+            video = entry.get("poseapp_video")
+            if not video:
+                continue
+            target = folder / entry["file_name"]
+            if target.exists():
+                kept += 1
+                continue
+            source = next(s for s in project.sources() if s.kind == "video" and Path(s.path).name == video["file"])
+            reader = readers.get(source.path) or readers.setdefault(source.path, VideoReader(source.path, cache_size=2))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_image(target, reader.read(int(video["frame"])))
+            written += 1
+    finally:
+        for reader in readers.values():
+            reader.close()
+    return written, kept
+
+
 def exported_frame(frame: Frame, people: list[Instance], keep_unlabelled: bool = False) -> bool:
     """Whether a frame goes into a COCO export: one with people in it, or one a user marked
     reviewed (an empty reviewed frame is a true negative); a frame nobody annotated or reviewed
@@ -162,14 +203,20 @@ def exported_frame(frame: Frame, people: list[Instance], keep_unlabelled: bool =
     return keep_unlabelled and frame.file_name is not None
 
 
-def export_coco(project: Project, out: str | Path, include_predictions: bool = False, keep_unlabelled: bool = False) -> dict[str, Any]:
+def export_coco(project: Project, out: str | Path, include_predictions: bool = False, keep_unlabelled: bool = False,
+                write_frames: bool = False) -> dict[str, Any]:
     """Write the project's annotations (and, ``include_predictions``, its predictions) as one
     COCO keypoints file (atomically). A frame nobody annotated or reviewed is left out unless
-    ``keep_unlabelled``: a consumer reads an image with nobody on it as 'nobody here'."""
+    ``keep_unlabelled``: a consumer reads an image with nobody on it as 'nobody here'.
+    ``write_frames``: every exported video frame is written as a JPEG beside the file, at its
+    name (``<video stem>/<frame:06d>.jpg``), and every file name is relative to the file's folder,
+    so any COCO tool opens the frames; a frame file already there is kept, never overwritten."""
     ids = IdPlan(project)
     categories, cat_for_skeleton = category_table(project)
     origins = ("manual", "predicted") if include_predictions else ("manual",)
     root, roots = image_root(project, set(project.sources_with_people("video", origins)))
+    if write_frames:
+        root, roots = str(Path(out).resolve().parent), _relative_to_export(project, Path(out).resolve().parent)
     images, annotations = [], []
     computed: dict[str, int] = {}
     video_frames = left_out = 0
@@ -190,8 +237,15 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
         if key in meta:
             document[key] = meta[key]
     document.update({"images": images, "annotations": annotations, "categories": categories})
+    written = kept = 0
+    if write_frames:
+        written, kept = _write_video_frames(project, images, Path(root))
     write_json_export(out, document, project.path)
     counts: dict[str, Any] = {"images": len(images), "annotations": len(annotations), "categories": len(categories)}
+    if write_frames:
+        counts["video frames written beside it"] = written
+        if kept:
+            counts["video frame files already there, kept"] = kept
     counts.update({f"computed {k}": n for k, n in computed.items()})
     if video_frames:
         counts["video frames (see poseapp_video)"] = video_frames
@@ -203,7 +257,8 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
 
 
 def export(project: Project, out: Path, options: Any) -> dict[str, Any]:
-    return export_coco(project, out, include_predictions=options.include_predictions, keep_unlabelled=options.keep_unlabelled)
+    return export_coco(project, out, include_predictions=options.include_predictions, keep_unlabelled=options.keep_unlabelled,
+                       write_frames=options.write_frames)
 
 
 def frame_file_name(project: Project, frame: Frame, roots: dict[int, str]) -> str:

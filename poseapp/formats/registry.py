@@ -40,6 +40,8 @@ class ExportOptions:
     # COCO: keep frames nobody annotated or reviewed (as images with nobody on them); by default they
     # are left out, since a consumer reads an image without people as "nobody here"
     keep_unlabelled: bool = False
+    # COCO: write the exported video frames as JPEG files beside the export (file names relative to it)
+    write_frames: bool = False
     model: str | None = None  # results files: only this model's predictions
     # Folder exports copy their images (self-contained, and a tool that rewrites an image in the
     # export cannot change the original); hard links save the space when asked for.

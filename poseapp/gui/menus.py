@@ -40,7 +40,8 @@ class MenusMixin:
         act("export_cvat", "Export C&VAT for images XML...", None, lambda: self._ask_export_as("cvat"), file_menu)
         # what Export COCO writes, as `poseapp export --include-predictions / --keep-unlabelled` says it
         for name, text in (("export_predictions", "COCO export includes &predictions (pairs with the results export)"),
-                           ("export_unlabelled", "COCO export &keeps frames nobody annotated or reviewed")):
+                           ("export_unlabelled", "COCO export &keeps frames nobody annotated or reviewed"),
+                           ("export_frames", "COCO export &writes video frames as images beside it")):
             act(name, text, None, lambda: None, file_menu)
             self.actions_by_name[name].setCheckable(True)
         act("locate", "&Locate missing sources...", None, self._ask_locate_missing, file_menu)

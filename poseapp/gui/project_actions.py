@@ -231,7 +231,8 @@ class ProjectActionsMixin:
             self.report_error("No project is open.")
             return False
         options = ExportOptions(include_predictions=self.actions_by_name["export_predictions"].isChecked(),
-                                keep_unlabelled=self.actions_by_name["export_unlabelled"].isChecked())
+                                keep_unlabelled=self.actions_by_name["export_unlabelled"].isChecked(),
+                                write_frames=self.actions_by_name["export_frames"].isChecked())
         try:
             counts = export_project(self.project, fmt, out, options)
         except (PoseAppError, OSError) as exc:
