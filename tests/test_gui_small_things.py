@@ -76,6 +76,12 @@ def test_f1_lists_undo_by_its_name_not_the_live_undo_text(window, qtbot):
 def test_the_progress_bar_shows_only_while_it_has_something_to_say(window, qtbot, tiny_model):
     bar = window.model_panel.progress
     assert not bar.isVisible()
+    window.retrain_dock.raise_()
+    assert not window.retrain_panel.progress.isVisible()  # the Retrain tab's too
+    window.statusBar().showMessage("x" * 400)  # a message longer than the bar: the frame text gives way
+    assert not window.frame_info.isVisible()
+    window.statusBar().clearMessage()
+    assert window.frame_info.isVisible()
     window.model_panel.add_model(tiny_model)
     trigger(window, "run")
     assert bar.isVisible()

@@ -164,6 +164,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         # 400 px of a 1366 px window (its full text is its tooltip)
         self.frame_info.setMaximumWidth(400)
         self.statusBar().addPermanentWidget(self.frame_info)
+        self.statusBar().messageChanged.connect(self._make_room_for_message)
         # a background job's progress (frames/s, time left) shows whichever tab is in front
         self.status_progress = QtWidgets.QProgressBar()
         self.status_progress.setMaximumWidth(260)
@@ -317,6 +318,11 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self._update_heatmaps()
         self._update_seek_bar(frame)
         self._show_frame_info(frame, len(instances))
+
+    def _make_room_for_message(self, message: str) -> None:
+        """A message too long for the room the frame text leaves hides that text while it shows."""
+        room = self.statusBar().width() - self.frame_info.sizeHint().width() - 60
+        self.frame_info.setVisible(not message or self.statusBar().fontMetrics().horizontalAdvance(message) <= room)
 
     def _show_frame_info(self, frame, people: int) -> None:
         name = self.project.frame_name(frame)

@@ -44,6 +44,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self.keep_partial_button.setToolTip("List the cancelled run's model so far, named ...-partial")
         self.keep_partial_button.setVisible(False)
         self.progress = QtWidgets.QProgressBar()
+        self.progress.setVisible(False)  # shown once a run starts (an idle "0%" said nothing)
         self.status = QtWidgets.QLabel("Fine-tunes the selected model on this project's annotations.")
         self.status.setWordWrap(True)
         self.loss_plot = pg.PlotWidget(title="training loss")
@@ -119,6 +120,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)  # busy until the trainer says how long it will be
+        self.progress.setVisible(True)
         self.status.setText(f"Starting: {Path(model).name} on {Path(project).name} ...\n{plan_text}")
         process.start()
         return True
@@ -130,6 +132,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self.status.setText("Fine-tunes the selected model on this project's annotations.")
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
+        self.progress.setVisible(False)
         self.events.clear()
         self._losses.clear()
         self._pcks.clear()
