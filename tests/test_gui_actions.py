@@ -564,9 +564,34 @@ def _click_on_canvas(window, qtbot, x, y):
     click(window, qtbot, x, y)
 
 
-def test_n_then_a_drawn_box_adds_the_mean_pose_in_it(window, qtbot):
+def test_n_then_a_drawn_box_gives_the_models_pose_at_once_in_one_undo_step(window, qtbot):
+    """Issue #27 item 3: a missed person is one drag away: N, a box, and the selected model's pose
+    is in it (not the mean pose), its joints free for refinement, one undo step."""
     from test_gui_editing import frame_view
 
+    fid = window.current_frame_id
+    person = window.project.instances(fid)[0]
+    window.select_joint(person.id, 0)
+    window.actions_by_name["delete"].trigger()  # the person is "missed": nobody on the frame
+    window.undo_stack.clear()
+    frame_view(window)
+    trigger(window, "add")
+    _drag_on_canvas(window, qtbot, (5, 5), (140, 195))
+    new = window.project.instances(fid)
+    assert len(new) == 1 and new[0].model_id == "recurrent-lite" and new[0].extra["placed"] == []
+    assert "sees them" in window.statusBar().currentMessage()
+    # the model's pose, near the annotation it replaces (the mean pose is nowhere near it)
+    error = np.hypot(*(new[0].keypoints[:, :2] - person.keypoints[:, :2]).T)
+    assert np.median(error) < 15, error
+    assert window.undo_stack.count() == 1
+    trigger(window, "undo")
+    assert window.project.instances(fid) == []
+
+
+def test_n_then_a_drawn_box_adds_the_mean_pose_in_it_without_a_model(window, qtbot, monkeypatch):
+    from test_gui_editing import frame_view
+
+    monkeypatch.setattr(window.model_panel, "model_path", lambda: None)  # no model in the list
     fid = window.current_frame_id
     frame_view(window)
     before = {i.id for i in window.project.instances(fid)}

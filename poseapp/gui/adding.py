@@ -139,11 +139,51 @@ class AddingMixin:
         self._place(None)
 
     def _box_drawn(self, bbox) -> None:
+        """N's box is drawn: the selected model's pose in it at once (one undo step), its joints
+        free for refinement; the mean pose where no model can say (none chosen, PyTorch still
+        loading, a skeleton too different)."""
         skeleton = self._new_person_skeleton()
         joints = self.project.skeleton(skeleton).joints
         self.stop_adding()
-        if self._edit(AddInstance(self.project, self.current_frame_id, skeleton, tuple(bbox), mean_pose(joints, self._project_mean(skeleton)))):
-            self.statusBar().showMessage("Added a person in the mean pose: drag the joints into place.", 8000)
+        template = mean_pose(joints, self._project_mean(skeleton))
+        pose, why = self._model_pose(tuple(bbox), skeleton, template)
+        edit = AddInstance(self.project, self.current_frame_id, skeleton, tuple(bbox), template, model_pose=pose)
+        if self._edit(edit):
+            if pose is not None:
+                self.statusBar().showMessage(f"Added a person as {pose[2]} sees them: drag a joint, the others follow.", 8000)
+            else:
+                self.statusBar().showMessage(f"Added a person in the mean pose ({why}): drag the joints into place.", 8000)
+
+    def _model_pose(self, bbox, skeleton: str, template) -> tuple[tuple | None, str]:
+        """((keypoints, scores, model id) the selected model predicts in ``bbox`` in ``skeleton``,
+        by joint name; the joints it lacks from the mean pose), or (None, why not)."""
+        import sys
+
+        path = self.model_panel.model_path()
+        if path is None:
+            return None, "no model chosen"
+        if "poseapp.models" not in sys.modules:
+            return None, "the model is still loading"
+        from poseapp.core.accepting import MIN_SHARED_JOINTS, shared_joints
+
+        try:
+            predictor = self._predictor(path, self.model_panel.device())
+            model_skeleton = predictor.skeleton()
+            target = self.project.skeleton(skeleton)
+            pairs = shared_joints(model_skeleton.joints, target.joints)
+            if len(pairs) < MIN_SHARED_JOINTS:
+                return None, f"the model predicts {model_skeleton.name}, not {skeleton}"
+            image = self.loader.read(self.project.frame(self.current_frame_id))
+            pred = predictor.predict(image, [bbox])[0]
+        except (PoseAppError, OSError, RuntimeError, ValueError) as exc:
+            return None, f"the model failed: {exc}"
+        x, y, w, h = bbox
+        kps = np.column_stack([x + template[:, 0] * w, y + template[:, 1] * h, np.full(target.num_joints, 2.0)])
+        scores = np.zeros(target.num_joints)
+        for i, j in pairs:
+            kps[j] = (pred.keypoints[i, 0], pred.keypoints[i, 1], 2.0)
+            scores[j] = pred.scores[i]
+        return (kps, scores, predictor.model_id), ""
 
     def _point_placed(self, x: float, y: float) -> None:
         if self._placing is not None:

@@ -310,9 +310,19 @@ class AddInstance(Edit):
     """A new person: a box, with its joints laid out as the skeleton's mean pose inside it (to drag into place)."""
 
     def __init__(self, project: Project, frame_id: int, skeleton: str, bbox: tuple[float, float, float, float],
-                 template: np.ndarray | None = None, keypoints: np.ndarray | None = None):
-        """``template``: (K, 2) box fractions (see core.mean_pose); or the placed ``keypoints`` (K, 3)."""
-        self.text = "add instance"
+                 template: np.ndarray | None = None, keypoints: np.ndarray | None = None,
+                 model_pose: tuple[np.ndarray, np.ndarray, str] | None = None):
+        """``template``: (K, 2) box fractions (see core.mean_pose); or the placed ``keypoints`` (K, 3);
+        or ``model_pose``: (keypoints (K, 3), joint scores (K,), model id) a model predicted in the
+        drawn box, none of them placed (refinement may move them all)."""
+        self.text = "add instance" if model_pose is None else f"add a person ({model_pose[2]}'s pose)"
+        if model_pose is not None:
+            kps, scores, model_id = model_pose
+            self.instance = Instance(frame_id, skeleton, np.asarray(kps, dtype=np.float64), bbox=bbox, origin="manual",
+                                     model_id=model_id, joint_scores=np.asarray(scores, dtype=np.float64), extra={PLACED: []})
+            self.old_state = project.frame(frame_id).state
+            self.project = project
+            return
         self.project = project
         k = project.skeleton(skeleton).num_joints
         x, y, w, h = bbox
