@@ -123,10 +123,16 @@ def evaluate(predictor: Predictor, samples: list[PoseSample], iterations: int | 
     if not samples:
         raise ValueError("nothing to evaluate")
     skeleton = predictor.skeleton()
-    if samples[0].skeleton != skeleton.name:
+    if any(s.skeleton != skeleton.name for s in samples):
+        # people of another preset skeleton are scored on the joints they share by name (a COCO-17
+        # model on LSP people: 12 joints), as training uses them
         from poseapp.core.errors import DataError
+        from poseapp.data.samples import in_skeleton
 
-        raise DataError(samples[0].image_path, f"the data uses the {samples[0].skeleton} skeleton, the model {skeleton.name}")
+        usable, other, _ = in_skeleton(samples, skeleton.name)
+        if not usable:
+            raise DataError(samples[0].image_path, f"the data uses the {samples[0].skeleton} skeleton, the model {skeleton.name}")
+        samples = usable
     start = time.perf_counter()
     stages, scores = predict_samples(predictor, samples, iterations, progress)
     seconds = time.perf_counter() - start

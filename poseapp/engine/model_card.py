@@ -237,9 +237,11 @@ def zoo_table(folders: list[Path], default: str | None = None) -> str:
         seconds = sum(r.get("train_seconds", 0) for r in runs)
         epochs = sum(r.get("epochs_run") or 0 for r in runs)
         approach = card["architecture"] + (f", occlusion `{cfg['occlusion']}`" if card["architecture"] == "recurrent" else "")
-        name = f"`{card['name']}`" + (" (default)" if card["name"] == default else "")
+        skeleton = (card.get("skeleton") or {}).get("name", "?")
+        name = f"`{card['name']}` ({skeleton}" + (", default)" if card["name"] == default else ")")
         cells = [name, approach, stages or "not measured"]
-        cells += [f"{final['pckh@0.5']['total']:.1f}", f"{final['pcp']:.1f}"] if final else ["", ""]
+        # PCKh needs a neck and head top, which a COCO-17 model has not: "-" there
+        cells += [f"{final['pckh@0.5']['total']:.1f}" if "pckh@0.5" in final else "-", f"{final['pcp']:.1f}"] if final else ["", ""]
         cells.append(f"{vis['occlusion_ap']:.1f} ({vis['occlusion_ap_chance']:.1f})" if vis.get("occlusion_ap") is not None else "-")
         cells.append(f"{epochs} epochs, {seconds / 3600:.1f} h, {training.get('hardware', '?')}")
         cells.append(f"{(folder / 'weights.safetensors').stat().st_size / 1e6:.1f} MB")

@@ -30,6 +30,21 @@ def default_model_name() -> str | None:
     return marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
 
 
+def default_model_for(skeleton: str | None) -> str | None:
+    """The shipped model to start a project of ``skeleton`` with (``models/DEFAULT_BY_SKELETON.json``,
+    e.g. COCO-17 projects get the COCO-17 model); None for a skeleton without one."""
+    marker = SHIPPED / "DEFAULT_BY_SKELETON.json"
+    if skeleton is None or not marker.is_file():
+        return None
+    import json
+
+    try:
+        name = json.loads(marker.read_text(encoding="utf-8")).get(skeleton)
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and (SHIPPED / name / CARD).is_file() else None
+
+
 def resolve_model(name: str | os.PathLike) -> Path:
     """A model folder from a path, a model name in one of the roots, or 'default'."""
     text = os.fspath(name)

@@ -127,7 +127,8 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.model_box.clear()
         default = default_model_name()
         for folder in list_models():
-            label = folder.name + ("  (default)" if folder.name == default else "")
+            # which skeleton it predicts, so a user picks the one for the project's people
+            label = folder.name + f"  · {_skeleton_name(folder)}" + ("  (default)" if folder.name == default else "")
             self._add_item(label, str(folder))
             if folder.name == default:
                 self.model_box.setCurrentIndex(self.model_box.count() - 1)
@@ -138,7 +139,7 @@ class ModelPanel(QtWidgets.QGroupBox):
         folder = str(Path(folder))
         index = self.model_box.findData(folder)
         if index < 0:
-            self._add_item(Path(folder).name, folder)
+            self._add_item(f"{Path(folder).name}  · {_skeleton_name(Path(folder))}", folder)
             index = self.model_box.count() - 1
         if select:
             self.model_box.setCurrentIndex(index)
@@ -299,6 +300,13 @@ class ModelPanel(QtWidgets.QGroupBox):
 def _val_pck(card: dict, key: str) -> float | None:
     """The card's measured PCK@0.2 on the validation split (``poseapp eval --update-card``), if any."""
     return ((card.get("metrics", {}).get(key) or {}).get("pck@0.2") or {}).get("total")
+
+
+def _skeleton_name(folder: Path) -> str:
+    try:
+        return str((read_card(folder).get("skeleton") or {}).get("name", "?"))
+    except Exception:  # noqa: BLE001 - an unreadable card is reported when the model is chosen
+        return "?"
 
 
 class CardWindow(QtWidgets.QDialog):

@@ -335,6 +335,12 @@ class Project:
     def skeleton_names(self) -> list[str]:
         return [r[0] for r in self._query("SELECT name FROM skeletons ORDER BY rowid")]
 
+    def annotated_skeleton(self) -> str | None:
+        """The skeleton most of the project's annotated people have (None before anybody is)."""
+        row = self._query_one("SELECT skeleton, COUNT(*) AS n FROM instances WHERE origin = 'manual' "
+                              "GROUP BY skeleton ORDER BY n DESC LIMIT 1")
+        return row[0] if row else None
+
     def ensure_category(self, category: dict[str, Any], skeleton: Skeleton) -> int:
         """Record a dataset category (kept verbatim for export) and return its id in the project.
 
