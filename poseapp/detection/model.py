@@ -1,8 +1,9 @@
 """A small anchor-free person detector after Zhou et al., "Objects as Points" (CenterNet, 2019).
 
 Each output cell (stride 8) predicts a person-centre heatmap (sigmoid, penalty-reduced focal loss
-on Gaussian targets), the box size as log(w / stride), log(h / stride) (L1 at the centre cells) and
-the centre's sub-cell offset (L1). Decoding keeps the 3x3 local maxima of the heatmap (CenterNet's
+on Gaussian targets), the box size as log(w / stride), log(h / stride) and the offset from the cell
+to the centre in cells (L1 both, learnt from every cell near a centre as TTFNet does, read at the
+centre's peak). Decoding keeps the 3x3 local maxima of the heatmap (CenterNet's
 max-pool "NMS"), then a light box NMS for the rare double peak on one tall person.
 
 The backbone is MobileNet-like (plain 3x3 convolutions to go down, depthwise-separable residual
@@ -106,6 +107,7 @@ class PersonCenterNet(nn.Module):
         # flood of confident false positives
         nn.init.constant_(self.heatmap.bias, -math.log((1 - 0.1) / 0.1))
         nn.init.constant_(self.size.bias, math.log(8.0))  # a 64-px box at stride 8
+        nn.init.constant_(self.offset.bias, 0.5)  # the middle of the cell
         for m in self.modules():
             if isinstance(m, nn.Conv2d) and m not in (self.heatmap, self.size, self.offset):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -132,11 +134,22 @@ class PersonCenterNet(nn.Module):
         return {"heatmap": self.heatmap(p), "size": self.size(p), "offset": self.offset(p)}
 
 
+HEATMAP_LOSSES = ("centernet", "quality")
+
+
 @dataclass(frozen=True)
 class LossWeights:
     heatmap: float = 1.0
     size: float = 1.0  # L1 in log space: 0.1 is a 10% size error, comparable to the focal term
     offset: float = 1.0
+    # centernet: the paper's penalty-reduced focal loss (only the centre cell is a positive);
+    # quality: the focal loss for soft targets of Li et al. (GFL, 2020), every cell of a person's
+    # Gaussian pulled to its value, which gives many more cells a positive gradient
+    heatmap_loss: str = "centernet"
+
+    def __post_init__(self):
+        if self.heatmap_loss not in HEATMAP_LOSSES:
+            raise ValueError(f"heatmap_loss must be one of {', '.join(HEATMAP_LOSSES)}")
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, ignore: torch.Tensor | None = None) -> torch.Tensor:
@@ -153,13 +166,24 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, ignore: torch.Tensor 
     return -(pos_loss.sum() + neg_loss.sum()) / n
 
 
+def quality_focal_loss(logits: torch.Tensor, target: torch.Tensor, ignore: torch.Tensor | None = None) -> torch.Tensor:
+    """|y - p|^2 * BCE(p, y) with y the Gaussian target, divided by the number of centres; cells
+    of ignore regions that are no person's Gaussian add nothing."""
+    p = torch.sigmoid(logits.float())
+    loss = F.binary_cross_entropy_with_logits(logits.float(), target, reduction="none") * (target - p).abs() ** 2
+    if ignore is not None:
+        loss = loss * (1.0 - ignore * (target < 0.05).float())
+    return loss.sum() / target.eq(1).float().sum().clamp(min=1.0)
+
+
 def detection_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], weights: LossWeights = LossWeights()):
-    """(total, parts): focal heatmap loss + L1 on log size and offset at the centre cells."""
-    hm = focal_loss(out["heatmap"], batch["heatmap"], batch.get("ignore"))
-    mask = batch["mask"].unsqueeze(1)  # N x 1 x H x W, 1 at each centre cell
-    n = mask.sum().clamp(min=1.0)
+    """(total, parts): focal heatmap loss + L1 on log size and offset near the centres."""
+    heatmap_loss = quality_focal_loss if weights.heatmap_loss == "quality" else focal_loss
+    hm = heatmap_loss(out["heatmap"], batch["heatmap"], batch.get("ignore"))
+    mask = batch["mask"].unsqueeze(1)  # N x 1 x H x W: each person's regression cells, weights summing to 1
+    n = mask.sum().clamp(min=1.0)  # the number of people
     size = (torch.abs(out["size"].float() - batch["size"]) * mask).sum() / (2 * n)
-    offset = (torch.abs(torch.sigmoid(out["offset"].float()) - batch["offset"]) * mask).sum() / (2 * n)
+    offset = (torch.abs(out["offset"].float() - batch["offset"]) * mask).sum() / (2 * n)
     total = weights.heatmap * hm + weights.size * size + weights.offset * offset
     return total, {"heatmap": float(hm.detach()), "size": float(size.detach()), "offset": float(offset.detach())}
 
@@ -177,7 +201,7 @@ def decode(out: dict[str, torch.Tensor], stride: int, threshold: float, top_k: i
         keep = scores[i] >= threshold
         s, idx = scores[i][keep], index[i][keep]
         ys, xs = (idx // w), (idx % w)
-        off = torch.sigmoid(out["offset"][i, :, ys, xs].float())
+        off = out["offset"][i, :, ys, xs].float()
         size = torch.exp(out["size"][i, :, ys, xs].float().clamp(max=8.0)) * stride
         cx, cy = (xs.float() + off[0]) * stride, (ys.float() + off[1]) * stride
         results.append(torch.stack([cx - size[0] / 2, cy - size[1] / 2, size[0], size[1], s], dim=1))

@@ -57,6 +57,7 @@ class DetectorTrainConfig:
     checkpoint_minutes: float = 10.0
     max_minutes: float | None = None
     log_every: int = 20
+    heatmap_loss: str = "centernet"  # or "quality" (model.LossWeights)
     val_threshold: float = 0.3  # the detector's default score threshold: the figures the card reports
     max_photos: int | None = None  # cap on training photos per spec (tests)
 
@@ -75,6 +76,9 @@ class DetectorTrainConfig:
             raise ValueError("checkpoint_minutes and max_minutes must be positive")
         if not self.data:
             raise ValueError("data names no training data (lsp:DIR, lspet:DIR, coco:FILE)")
+        from poseapp.detection.model import LossWeights
+
+        LossWeights(heatmap_loss=self.heatmap_loss)
         from poseapp.detection.model import DetectorConfig
         from poseapp.detection.scenes import SceneOptions
 
@@ -124,33 +128,44 @@ def gaussian_radius(h: float, w: float, min_overlap: float = 0.7) -> float:
     return min(r1, r2, r3)
 
 
+# TTFNet (Liu et al., 2019) trains CenterNet several times faster by giving each person an
+# elliptical Gaussian as wide and tall as its box (alpha) and regressing its box from every cell of
+# that Gaussian, not from the centre cell alone: a 20-minute CPU trial of the centre-cell-only
+# recipe found nobody (bench/RESULTS.md, issue #27).
+ALPHA = 0.54  # Gaussian sigma = ALPHA * box side / 6
+REGRESS_FROM = 0.3  # cells whose Gaussian value is at least this regress the box (besides the centre)
+
+
 def encode_targets(boxes: np.ndarray, ignore: np.ndarray, size: int, stride: int) -> dict[str, np.ndarray]:
-    """Heatmap (1 x S x S), log size (2 x S x S), offset (2 x S x S), centre mask and ignore mask
-    (S x S, S = size / stride) for one scene."""
+    """Heatmap (1 x S x S), log size (2 x S x S), offset from each cell to the centre (2 x S x S),
+    regression weights (S x S; each person's sum to 1) and ignore mask (1 x S x S), S = size / stride."""
     s = size // stride
     heat = np.zeros((s, s), np.float32)
     wh = np.zeros((2, s, s), np.float32)
     off = np.zeros((2, s, s), np.float32)
-    mask = np.zeros((s, s), np.float32)
+    weight = np.zeros((s, s), np.float32)
     ign = np.zeros((s, s), np.float32)
     for x, y, w, h in ignore:
         x0, y0 = int(max(0, x // stride)), int(max(0, y // stride))
         x1, y1 = int(min(s, math.ceil((x + w) / stride))), int(min(s, math.ceil((y + h) / stride)))
         ign[y0:y1, x0:x1] = 1.0
-    ys, xs = np.mgrid[0:s, 0:s]
-    # small people first, so a large person's centre wins a shared cell (its box is the surer one)
-    for x, y, w, h in sorted(boxes.tolist(), key=lambda b: b[2] * b[3]):
+    ys, xs = np.mgrid[0:s, 0:s].astype(np.float32)
+    # large people first: a smaller person (often in front, or far behind) keeps its own cells
+    for x, y, w, h in sorted(boxes.tolist(), key=lambda b: -b[2] * b[3]):
         cx, cy = (x + w / 2) / stride, (y + h / 2) / stride
         ix, iy = min(s - 1, max(0, int(cx))), min(s - 1, max(0, int(cy)))
-        r = max(0.0, gaussian_radius(h / stride, w / stride))
-        sigma = (2 * r + 1) / 6
-        g = np.exp(-((xs - ix) ** 2 + (ys - iy) ** 2) / (2 * sigma**2))
-        np.maximum(heat, g.astype(np.float32), out=heat)
+        sx, sy = max(0.4, ALPHA * w / stride / 6), max(0.4, ALPHA * h / stride / 6)
+        g = np.exp(-((xs - ix) ** 2 / (2 * sx**2) + (ys - iy) ** 2 / (2 * sy**2)))
+        np.maximum(heat, g, out=heat)
         heat[iy, ix] = 1.0
-        wh[:, iy, ix] = (math.log(max(w, 1.0) / stride), math.log(max(h, 1.0) / stride))
-        off[:, iy, ix] = (min(max(cx - ix, 0.0), 0.999), min(max(cy - iy, 0.0), 0.999))
-        mask[iy, ix] = 1.0
-    return {"heatmap": heat[None], "size": wh, "offset": off, "mask": mask, "ignore": ign[None]}
+        region = g >= REGRESS_FROM
+        region[iy, ix] = True
+        wgt = np.where(region, g, 0.0)
+        wgt /= wgt.sum()
+        weight[region] = wgt[region]
+        wh[0][region], wh[1][region] = math.log(max(w, 1.0) / stride), math.log(max(h, 1.0) / stride)
+        off[0][region], off[1][region] = cx - xs[region], cy - ys[region]
+    return {"heatmap": heat[None], "size": wh, "offset": off, "mask": weight, "ignore": ign[None]}
 
 
 class Progress:
@@ -332,14 +347,14 @@ class DetectorTrainer:
         return {"stopped": False, "step": self.step, "history": self.history}
 
     def _train_step(self) -> float:
-        from poseapp.detection.model import detection_loss
+        from poseapp.detection.model import LossWeights, detection_loss
 
         batch = self.batch(self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_at(self.step)
         self.model.train()
         out = self.model(self.model.normalise(batch["images"]))
-        loss, parts = detection_loss(out, batch)
+        loss, parts = detection_loss(out, batch, LossWeights(heatmap_loss=self.config.heatmap_loss))
         if not math.isfinite(float(loss.detach())):
             raise PoseAppError(f"non-finite loss at step {self.step} ({parts}); the last checkpoint is intact")
         self.optimizer.zero_grad(set_to_none=True)
