@@ -234,10 +234,11 @@ def test_finetune_takes_the_default_model_by_name_and_writes_to_the_users_models
     assert json.loads((out / ckpt.CARD).read_text())["training"]["data"] == [f"project:{project}"]
 
 
-def test_finetune_of_the_lsp14_default_on_a_coco17_only_project_trains_on_the_shared_joints(tmp_path, coco_json, monkeypatch):
-    """The annotation loop on a COCO dataset: its people teach the LSP-14 model by their 12 limb
-    joints. Nobody has a neck or head top, so the card measures no head group (it crashed writing
-    a NaN there) and says what it measured."""
+def test_finetune_of_the_lsp14_default_on_a_coco17_project_trains_a_coco17_model_from_it(tmp_path, coco_json, monkeypatch, capsys):
+    """Issue #26 item 2: fine-tuning a model on a project whose people have another skeleton
+    trains a model of theirs, started from it: COCO-17 from LSP-14 keeps the 12 shared joints'
+    channels, the face joints are new; the plan says so first, and which joints have too few
+    labels to learn; the card records the parent and the mapping."""
     from poseapp.cli import main
     from poseapp.formats import import_source
     from poseapp.store import Project
@@ -249,11 +250,15 @@ def test_finetune_of_the_lsp14_default_on_a_coco17_only_project_trains_on_the_sh
     out = tmp_path / "ft"
     assert main(["finetune", "--model", "default", "--project", str(project), "--epochs", "1", "--batch-size", "4",
                  "--out", str(out)]) == 0
+    plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
+    assert "A coco17 model for this project, from the lsp14 model: 5 new joints (nose, left eye, right eye, left ear, right ear)" in plan
+    assert "Too few labels to learn (under 20 people each)" in plan
     card = json.loads((out / ckpt.CARD).read_text())
-    assert card["training"]["train_samples"] >= 8 and card["training"]["val_samples"] >= 3
+    assert card["skeleton"]["name"] == "coco17" and card["config"]["num_joints"] == 17
+    transfer = card["training"]["initialized_from"]["transfer"]
+    assert len(transfer["joints_kept"]) == 12 and transfer["new_joints"][0] == "nose"
     val = card["metrics"]["validation_crops"]["pck@0.2"]
-    assert "head" not in val and {"shoulder", "elbow", "wrist", "hip", "knee", "ankle"} <= set(val)
-    assert 0.0 <= val["total"] <= 100.0
+    assert {"head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle"} <= set(val) and 0.0 <= val["total"] <= 100.0
 
 
 def test_every_shipped_config_parses():

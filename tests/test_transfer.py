@@ -78,3 +78,40 @@ def test_pck_leaves_out_a_person_whose_torso_is_not_labelled():
     pred[0, :, 0] += 40  # 40 px off: 'correct' against a torso measured to (0, 0)
     table = pck_table(pred, gt, COCO17)
     assert table["total"] == 0.0 and "elbow" not in table
+
+
+def test_a_sleap_fly_project_fine_tunes_a_model_of_its_own_skeleton(tmp_path, data_dir, monkeypatch, capsys):
+    """Issue #26 items 1-2: a skeleton that is no preset (SLEAP's 24-node fly) trains: the model's
+    config and card carry the skeleton (joints, edges, symmetries), started from the LSP-14
+    default's image layers; the model then loads and predicts the fly's 24 joints."""
+    from poseapp.cli import main
+    from poseapp.engine.predictor import Predictor
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+    from poseapp.store.edits import AcceptPrediction
+
+    monkeypatch.setenv("POSEAPP_HOME", str(tmp_path / "home"))
+    path = tmp_path / "flies.poseapp"
+    with Project.open(path, create=True) as project:
+        import_source(project, data_dir / "sleap" / "centered_pair_predictions.slp")
+        accepted = 0
+        for inst in project.iter_instances(origin="predicted"):
+            if accepted == 24:
+                break
+            if project.frame(inst.frame_id).index % 40 == 0:  # flies on frames spread over the video
+                AcceptPrediction(project, inst.id).apply()  # checked by the user: a label now
+                accepted += 1
+        skeleton = project.skeleton(project.annotated_skeleton())
+    assert accepted == 24 and skeleton.num_joints == 24 and not skeleton.flip_pairs  # the file names no symmetries
+    out = tmp_path / "fly-model"
+    assert main(["finetune", "--model", "default", "--project", str(path), "--epochs", "1", "--batch-size", "4",
+                 "--out", str(out)]) == 0
+    plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
+    assert f"A {skeleton.name} model for this project, from the lsp14 model: 23 new joints" in plan  # "neck" is shared by name
+    card = json.loads((out / "card.json").read_text())
+    assert card["skeleton"]["joints"] == list(skeleton.joints)
+    flips = {(skeleton.joints[a], skeleton.joints[b]) for a, b in card["skeleton"]["flip_pairs"]}
+    assert ("wingL", "wingR") in flips and ("forelegL1", "forelegR1") in flips  # sides from the names
+    predictor = Predictor.from_path(out, device="cpu")
+    image = np.zeros((200, 200, 3), np.uint8)
+    assert predictor.predict(image, [(50, 50, 100, 100)])[0].keypoints.shape == (24, 3)

@@ -326,9 +326,13 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                       "skipped": plan.skipped}), flush=True)
     card = read_card(args.model)
     base = card.get("training", {}).get("config", {})
+    overrides = dict(base.get("model_overrides", {}))
+    if plan.transfer_from:  # the project's skeleton: a model of it, started from this one by joint name
+        overrides.update(skeleton=plan.skeleton, num_joints=len(plan.joint_labels))
+        overrides["skeleton_data"] = plan.skeleton_data
     config = TrainConfig.from_dict({
         "model": base.get("model", card["architecture"] + "-lite"),
-        "model_overrides": base.get("model_overrides", {}),
+        "model_overrides": overrides,
         "occlusion": base.get("occlusion", "include"),
         # a hint-trained model keeps learning to use corrections (issue #13), as it was trained
         "hints": base.get("hints", 0.0), "max_hints": base.get("max_hints", 7),

@@ -118,7 +118,34 @@ class Skeleton:
 
 
 def infer_flip_pairs(names: Sequence[str]) -> tuple[tuple[int, int], ...]:
-    """Pair 'left_x' with 'right_x' (also l_/r_ and 'Left X'/'Right X' spellings)."""
+    """Pair 'left_x' with 'right_x' (also l_/r_ and 'Left X'/'Right X' spellings), and names that
+    differ only in one capital L/R token, as SLEAP's and DeepLabCut's skeletons name sides
+    ('wingL'/'wingR', 'forelegL1'/'forelegR1', 'L_ear'/'R_ear')."""
+    pairs = list(_word_flip_pairs(names))
+    for i, j in _letter_flip_pairs(names):
+        if not any(i in p or j in p for p in pairs):
+            pairs.append((i, j))
+    return tuple(pairs)
+
+
+def _letter_flip_pairs(names: Sequence[str]) -> list[tuple[int, int]]:
+    found = []
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if j <= i or len(a) != len(b):
+                continue
+            diff = [k for k in range(len(a)) if a[k] != b[k]]
+            if len(diff) != 1 or {a[diff[0]], b[diff[0]]} != {"L", "R"}:
+                continue
+            k = diff[0]
+            before_ok = k == 0 or not a[k - 1].isupper()  # 'wingL', 'forelegL1', 'L_ear'; not 'LOWER'
+            after_ok = k == len(a) - 1 or not a[k + 1].islower()
+            if before_ok and after_ok:
+                found.append((i, j) if a[k] == "L" else (j, i))
+    return found
+
+
+def _word_flip_pairs(names: Sequence[str]) -> tuple[tuple[int, int], ...]:
     lowered = [n.lower() for n in names]
     pairs = []
     for i, name in enumerate(lowered):
@@ -223,5 +250,7 @@ def preset_for_joint_count(k: int) -> Skeleton | None:
 
 
 def skeleton_of(config: Any) -> Skeleton:
-    """The skeleton a model config names (its ``skeleton`` field)."""
-    return preset(config.skeleton)
+    """The skeleton of a model config: its ``skeleton_data`` when it carries one (a skeleton that
+    is no preset), else the preset its ``skeleton`` names."""
+    data = getattr(config, "skeleton_data", None)
+    return Skeleton.from_dict(data) if data is not None else preset(config.skeleton)

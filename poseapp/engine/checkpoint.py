@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save
 
 from poseapp.core.atomic import atomic_open, write_bytes_atomic
 from poseapp.core.errors import DataError
-from poseapp.core.skeleton import PRESETS
+from poseapp.core.skeleton import skeleton_of as config_skeleton
 
 # the folder's layout and card reading need no torch: they live in model_folder, which the window imports
 from poseapp.engine.model_folder import (  # noqa: F401
@@ -42,12 +42,12 @@ def make_card(model, name: str, **extra: Any) -> dict[str, Any]:
     from poseapp import __version__
     from poseapp.models import count_parameters
 
-    skeleton = PRESETS.get(model.config.skeleton)
+    skeleton = config_skeleton(model.config)
     return {
         "name": name,
         "architecture": model.registry_name,
         "config": config_to_dict(model.config),
-        "skeleton": skeleton.to_dict() if skeleton else {"name": model.config.skeleton},
+        "skeleton": skeleton.to_dict(),
         "input_size": [model.config.input_size, model.config.input_size],
         "codec": model.codec().to_dict(),
         "output_kind": model.output_kind,

@@ -73,7 +73,7 @@ class PoseDataset(Dataset):
 
     def __init__(
         self, samples: list[PoseSample], codec, size: int, augment: AugmentConfig | None, cache: ImageCache | None = None,
-        seed: int = 0,
+        seed: int = 0, skeleton=None,
     ):
         if not samples:
             raise ValueError("no samples to train or evaluate on")
@@ -87,7 +87,8 @@ class PoseDataset(Dataset):
         skeletons = {s.skeleton for s in samples}
         if len(skeletons) != 1:
             raise ValueError(f"samples mix skeletons {sorted(skeletons)}; train one skeleton at a time")
-        self.skeleton = preset(skeletons.pop()) if samples[0].skeleton in ("lsp14", "mpii16", "coco17") else None
+        # the model's skeleton (flip pairs for a mirrored crop), else the preset the samples name
+        self.skeleton = skeleton or (preset(skeletons.pop()) if samples[0].skeleton in ("lsp14", "mpii16", "coco17") else None)
         self.flip_perm = self.skeleton.flip_permutation() if self.skeleton else list(range(len(samples[0].keypoints)))
 
     def __len__(self) -> int:

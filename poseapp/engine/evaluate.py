@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from poseapp.core.skeleton import Skeleton, preset
+from poseapp.core.skeleton import Skeleton, skeleton_of
 from poseapp.data.samples import PoseSample
 from poseapp.engine.dataset import ImageCache, PoseDataset
 from poseapp.engine.decoding import decode_output
@@ -171,7 +171,7 @@ def evaluate_crops(model, dataset: PoseDataset, device, amp_dtype=None, batch_si
         gts.append(np.stack([x[3].numpy() for x in items]))
     pred = np.concatenate(preds)  # (N, T, K, 2)
     gt = np.concatenate(gts)
-    skeleton = preset(model.config.skeleton)
+    skeleton = skeleton_of(model.config)
     per_stage = [pck_table(pred[:, t], gt, skeleton) for t in range(pred.shape[1])]
     return {
         "pck@0.2": per_stage[-1],

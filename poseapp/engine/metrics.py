@@ -12,10 +12,25 @@ GROUP_ORDER = ("head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 def torso_sizes(gt: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     """LSP's torso: left shoulder to right hip (N,); 0 (the person is not measured) where either
-    is not labelled, as on a COCO person cut off at the waist, whose unlabelled hip sits at (0, 0)."""
+    is not labelled, as on a COCO person cut off at the waist, whose unlabelled hip sits at (0, 0).
+    A skeleton without those joints (a fly, a mouse) is measured by its size instead: the square
+    root of the area its labelled joints span (so PCK@0.2 is 0.2 of that)."""
+    if "left_shoulder" not in skeleton.joints or "right_hip" not in skeleton.joints:
+        return extent_sizes(gt)
     ls, rh = skeleton.index("left_shoulder"), skeleton.index("right_hip")
     both = (gt[:, ls, 2] > 0) & (gt[:, rh, 2] > 0) if gt.shape[-1] > 2 else True
     return np.where(both, np.linalg.norm(gt[:, ls, :2] - gt[:, rh, :2], axis=1), 0.0)
+
+
+def extent_sizes(gt: np.ndarray) -> np.ndarray:
+    """(N,) square root of the area each person's labelled joints span (0 with fewer than 2)."""
+    out = np.zeros(len(gt))
+    for n, person in enumerate(gt):
+        pts = person[person[:, 2] > 0, :2] if person.shape[-1] > 2 else person[:, :2]
+        if len(pts) >= 2:
+            w, h = pts.max(axis=0) - pts.min(axis=0)
+            out[n] = float(np.sqrt(max(w, 1.0) * max(h, 1.0)))
+    return out
 
 
 def head_sizes(gt: np.ndarray, skeleton: Skeleton) -> np.ndarray | None:

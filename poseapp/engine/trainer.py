@@ -23,6 +23,7 @@ import torch
 import torch.distributed as dist
 
 from poseapp.core.errors import DataError, PoseAppError
+from poseapp.core.skeleton import skeleton_of
 from poseapp.data.extra_labels import add_extra_labels
 from poseapp.data.samples import PoseSample, in_skeleton, load_samples
 from poseapp.data.splits import training_split
@@ -133,7 +134,6 @@ class Trainer:
 
     def _transfer(self, parent, card: dict[str, Any]):
         """A model of the config's skeleton, started from ``parent`` of another (engine/transfer.py)."""
-        from poseapp.core.skeleton import skeleton_of
         from poseapp.engine.transfer import transfer_weights
 
         cfg = self.config
@@ -211,11 +211,12 @@ class Trainer:
         cache = ImageCache()
         self._load_s = cache.preload(self.train + self.val)
         augment = cfg.augment_config()
-        self.train_set = PoseDataset(self.train, codec, size, augment, cache, seed=cfg.seed)
-        self.val_set = PoseDataset(self.val, codec, size, None, cache)
+        skeleton = skeleton_of(self.model.config)
+        self.train_set = PoseDataset(self.train, codec, size, augment, cache, seed=cfg.seed, skeleton=skeleton)
+        self.val_set = PoseDataset(self.val, codec, size, None, cache, skeleton=skeleton)
         # a fixed, evenly spread subset of the training samples, un-augmented: train PCK next to val PCK
         step = max(1, len(self.train) // cfg.train_eval) if cfg.train_eval else 0
-        self.train_eval_set = PoseDataset(self.train[::step][: cfg.train_eval], codec, size, None, cache) if step else None
+        self.train_eval_set = PoseDataset(self.train[::step][: cfg.train_eval], codec, size, None, cache, skeleton=skeleton) if step else None
         # oneDNN's bf16 backward of dilated convolutions in channels-last returns NaN gradients
         # (torch 2.13 CPU, measured): such models train in the default layout.
         self.channels_last = cfg.channels_last and not (self.amp_dtype == torch.bfloat16 and _has_dilated_conv(self.model))

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from poseapp.codecs import KeypointPartCodec
-from poseapp.core.skeleton import preset
+from poseapp.core.skeleton import skeleton_of
 from poseapp.models.base import PoseModel
 from poseapp.models.layers import conv_bn_relu
 from poseapp.models.losses import recurrent_loss
@@ -84,7 +84,7 @@ class RecurrentConfig(BaseConfig):
 
     @property
     def limbs(self) -> tuple[tuple[int, int], ...]:
-        return preset(self.skeleton).edges if self.use_parts else ()
+        return skeleton_of(self).edges if self.use_parts else ()
 
     @property
     def num_maps(self) -> int:
@@ -167,7 +167,7 @@ class RecurrentPoseNet(PoseModel):
         hinted one, and the limb channels touching those joints."""
         k = self.config.num_joints
         hinted = hint_mask[:, :k].bool()
-        edges = preset(self.config.skeleton).edges
+        edges = skeleton_of(self.config).edges
         adjacency = torch.zeros(k, k, device=hint_mask.device)
         for a, b in edges:
             adjacency[a, b] = adjacency[b, a] = 1.0

@@ -109,7 +109,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _tupled(value: Any) -> Any:
-    # JSON has only lists; configs are frozen dataclasses of tuples.
+    # JSON has only lists; configs are frozen dataclasses of tuples (a dict, skeleton_data, as it is).
     if isinstance(value, list):
         return tuple(_tupled(v) for v in value)
     return value
@@ -124,11 +124,22 @@ class BaseConfig:
     skeleton: str = "lsp14"
     num_joints: int = 14
     input_size: int = 128  # square crops, pixels
+    # A skeleton that is no preset (a SLEAP fly, a DeepLabCut mouse): the whole of it, as
+    # Skeleton.to_dict gives it (joints, edges, flip pairs, sigmas, groups), kept in the card
+    skeleton_data: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         check_field_types(self)  # every architecture's fields, from their annotations
         known = PRESETS.get(self.skeleton)
-        if known is not None and known.num_joints != self.num_joints:
+        if self.skeleton_data is not None:
+            from poseapp.core.skeleton import Skeleton
+
+            known = Skeleton.from_dict(self.skeleton_data)  # raises for a malformed one
+            if known.name != self.skeleton:
+                raise ValueError(f"skeleton_data describes {known.name!r}, not {self.skeleton!r}")
+        elif known is None:
+            raise ValueError(f"skeleton {self.skeleton!r} is no preset ({', '.join(PRESETS)}): give its skeleton_data")
+        if known.num_joints != self.num_joints:
             raise ValueError(f"num_joints is {self.num_joints} but the {self.skeleton} skeleton has {known.num_joints} joints")
 
     @classmethod
