@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--input", required=True, help="image, image folder or video")
     p.add_argument("--out", required=True, help="COCO results JSON to write")
     p.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run (0 = feed-forward only)")
-    p.add_argument("--boxes", default="hog", help="person boxes: hog (OpenCV's HOG detector), whole (the whole image), "
+    p.add_argument("--boxes", default="hog", help="person boxes: hog (OpenCV's HOG detector), detector (poseapp's "
+                   "trained person detector, models/person-detector: early weights, see its card), whole (the whole image), "
                    "or FILE.json, COCO detection results from any detector ('file_name' or 'image_id', 'bbox', 'score'; "
                    "boxes scoring under 0.3 are left out)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
@@ -162,7 +163,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from poseapp.formats.output import check_new_file
 
     check_new_file(args.out, args.force)  # before the work: a project, its -wal, a mistyped folder are refused
-    if args.boxes not in ("hog", "whole"):  # a box file is checked before the model loads
+    from poseapp.engine.detector import DETECTORS
+
+    if args.boxes not in DETECTORS and args.boxes != "whole":  # a box file is checked before the model loads
         from poseapp.core.errors import DataError
         from poseapp.engine.box_file import BoxFile
 

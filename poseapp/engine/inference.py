@@ -12,7 +12,7 @@ import numpy as np
 
 from poseapp.core.errors import DataError
 from poseapp.engine.box_file import BoxFile
-from poseapp.engine.detector import Box, HogPersonDetector, detector_upscale
+from poseapp.engine.detector import DETECTORS, Box, HogPersonDetector, detector_upscale, make_detector
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
@@ -67,11 +67,15 @@ class BoxSource:
         self.mode = mode
         self.file: BoxFile | None = None
         self.picture: FrameInput | None = None  # the picture being boxed, for a box file's lookup
-        if mode not in ("hog", "whole"):
+        registered = mode in DETECTORS
+        if mode != "whole" and not registered:
             if not Path(mode).suffix.lower() == ".json":
-                raise ValueError("boxes come from 'hog', 'whole' or a COCO detections file (FILE.json)")
+                raise ValueError(f"boxes come from a detector ({', '.join(DETECTORS)}), 'whole' or a COCO detections file (FILE.json)")
             self.file = BoxFile(mode)
-        self.detector = HogPersonDetector(upscale=upscale) if mode == "hog" else None
+        if mode == "hog":
+            self.detector = HogPersonDetector(upscale=upscale)
+        else:  # any other registered detector (engine/detector.py): one file plus its registration
+            self.detector = make_detector(mode) if registered else None
         self.whole_image_fallbacks = 0  # pictures where the detector found nobody: said in the summary
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
