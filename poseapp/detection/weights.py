@@ -47,9 +47,9 @@ def read_card(folder: str | os.PathLike) -> dict[str, Any]:
 def load(folder: str | os.PathLike = SHIPPED):
     """(model in eval mode, card). Every problem names the file it is in."""
     import torch
-    from safetensors.torch import load_file
 
     from poseapp.detection.model import ARCHITECTURE, DetectorConfig, PersonCenterNet
+    from poseapp.engine.checkpoint import read_weights
 
     folder = Path(folder)
     card = read_card(folder)
@@ -60,12 +60,7 @@ def load(folder: str | os.PathLike = SHIPPED):
     except (TypeError, ValueError) as exc:
         raise DataError(folder / CARD, f"the detector config does not fit this poseapp: {exc}") from None
     path = folder / WEIGHTS
-    if not path.is_file():
-        raise DataError(path, "weights file not found")
-    try:
-        state = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise DataError(path, f"not a readable safetensors file ({exc})") from None
+    state = read_weights(path)
     expected = model.state_dict()
     if set(state) != set(expected) or any(tuple(state[k].shape) != tuple(v.shape) for k, v in expected.items()):
         raise DataError(path, "the weights do not fit the detector its card describes")

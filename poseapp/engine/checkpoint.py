@@ -94,6 +94,17 @@ def widen_tensor(old: torch.Tensor, shape: tuple[int, ...], name: str = "a weigh
     raise ValueError(f"{name} is {tuple(old.shape)} in the parent and {shape} here: only added input channels can be widened")
 
 
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file (nothing is unpickled); a DataError naming the file when
+    it is missing or damaged."""
+    if not path.is_file():
+        raise DataError(path, "weights file not found")
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise DataError(path, f"not a readable safetensors file ({exc})") from None
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expect_skeleton: str | None = None,
                expect_architecture: str | None = None):
     """(model in eval mode, card). Checks architecture and skeleton before touching the weights."""
@@ -110,12 +121,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu", expe
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise DataError(folder / CARD, f"the model card's config does not fit this poseapp: {exc}") from None
     weights = folder / WEIGHTS
-    if not weights.is_file():
-        raise DataError(weights, "weights file not found")
-    try:
-        state = load_file(str(weights))
-    except Exception as exc:  # safetensors raises its own error types
-        raise DataError(weights, f"not a readable safetensors file ({exc})") from None
+    state = read_weights(weights)
     _check_weights(weights, state, model.state_dict(), card["architecture"])
     model.load_state_dict(state)
     return model.to(device).eval(), card
