@@ -334,7 +334,9 @@ class AddInstance(Edit):
             if template is None:  # a column of joints down the box's middle, all visible
                 template = np.column_stack([np.full(k, 0.5), (np.arange(k) + 0.5) / k])
             kps = np.column_stack([x + template[:, 0] * w, y + template[:, 1] * h, np.full(k, 2.0)])
-        self.instance = Instance(frame_id, skeleton, kps, bbox=bbox, origin="manual", extra={PLACED: sorted(placed)})
+        # joints placed one by one come with a box made from them, not drawn: it follows them (CROP_BOX)
+        extra = {PLACED: sorted(placed), **({CROP_BOX: True} if keypoints is not None else {})}
+        self.instance = Instance(frame_id, skeleton, kps, bbox=bbox, origin="manual", extra=extra)
         self.old_state = project.frame(frame_id).state
 
     def apply(self) -> None:

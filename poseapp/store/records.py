@@ -104,7 +104,8 @@ class Instance:
         return True
 
 
-# instance.extra key: the bbox is the crop a model predicted in, not a box drawn around the person
+# instance.extra key: nobody drew this bbox (the crop a model predicted in, or the padded extent of
+# joints placed one by one), so the person's box follows their joints (Instance.person_box)
 CROP_BOX = "crop_box"
 # COCO's person boxes reach past the labelled joints by a median 11-16% of their extent on each side
 # (the 18 fully labelled people of coco_mini_train): an annotation's box follows its joints by this
