@@ -278,8 +278,9 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         )
         self.view.addItem(roi)
         self._box_roi = roi
+        # inside the box's bottom edge: above its top it left the view when the box starts at the image's top
         note = pg.TextItem(self.REBOX_NOTE, color="#00bcd4", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 1))
-        note.setPos(float(x), float(y))
+        note.setPos(float(x), float(y + h))
         note.setZValue(30)
         self.view.addItem(take_no_clicks(note))
         self.rebox_note = note
