@@ -38,6 +38,8 @@ def answer_dialogs(monkeypatch, path="", text=None):
     monkeypatch.setattr(file_dialogs, "get_existing_directory", lambda *a, **k: str(path))
     if text is not None:
         monkeypatch.setattr(QtWidgets.QInputDialog, "getText", staticmethod(lambda *a, **k: (text, True)))
+    # a list to choose from (File > New's skeleton): the user takes the one offered first (Enter)
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", staticmethod(lambda parent, title, label, items, *a, **k: (items[0], True)))
 
 
 def trigger(window, name):
@@ -61,6 +63,9 @@ def test_new_open_and_save_a_copy(window, monkeypatch, tmp_path):
     answer_dialogs(monkeypatch, tmp_path / "fresh.poseapp")
     trigger(window, "new")
     assert window.project.path == tmp_path / "fresh.poseapp" and window.model.rowCount() == 0
+    # the skeleton asked for (COCO-17, offered first) is what people are labelled in, with its model
+    assert window.project.annotated_skeleton() == "coco17"
+    assert window.model_panel.model_box.currentText().startswith("recurrent-coco17-lite")
     answer_dialogs(monkeypatch, demo)
     trigger(window, "open")
     assert window.project.path == demo and window.model.rowCount() == 88

@@ -43,9 +43,11 @@ class AddingMixin:
     _placing: dict | None = None
 
     def _new_person_skeleton(self) -> str:
+        """The frame's people's skeleton; else the project's (its annotated people's, or the one it
+        was made to label); else COCO-17, what most people label."""
         existing = self.project.instances(self.current_frame_id)
-        names = self.project.skeleton_names() or ["lsp14"]
-        skeleton = existing[0].skeleton if existing else names[0]
+        skeleton = existing[0].skeleton if existing else (self.project.annotated_skeleton() or
+                                                          (self.project.skeleton_names() or ["coco17"])[0])
         self.project.ensure_skeleton(self.project.skeleton(skeleton))
         return skeleton
 

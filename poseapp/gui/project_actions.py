@@ -286,12 +286,32 @@ class ProjectActionsMixin:
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not exec(): the window keeps running
 
+    # File > New asks which skeleton the people will be labelled in; the first is what most label
+    SKELETON_CHOICES = {
+        "COCO-17: nose, eyes, ears and 12 limb joints": "coco17",
+        "LSP-14: 12 limb joints, neck and head top": "lsp14",
+        "MPII-16: limb joints, pelvis, thorax, neck and head top": "mpii16",
+    }
+
     def _ask_new(self) -> None:
         path, _ = file_dialogs.get_save_file_name(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
-        if path:
-            if not path.endswith(PROJECT_SUFFIX):
-                path += PROJECT_SUFFIX
-            self.open_project(path, create=True)
+        if not path:
+            return
+        if not path.endswith(PROJECT_SUFFIX):
+            path += PROJECT_SUFFIX
+        choice, ok = QtWidgets.QInputDialog.getItem(
+            self, "New project", "Which skeleton will you label? (An imported dataset brings its own.)",
+            list(self.SKELETON_CHOICES), 0, False)
+        if not ok:
+            return
+        if self.open_project(path, create=True) and not self.project.read_only:
+            from poseapp.core.skeleton import preset
+            from poseapp.engine.zoo import SHIPPED, default_model_for
+
+            self.project.set_label_skeleton(preset(self.SKELETON_CHOICES[choice]))
+            name = default_model_for(self.SKELETON_CHOICES[choice])  # the model list shows which predicts it
+            if name is not None:
+                self.model_panel.add_model(str(SHIPPED / name))
 
     def _ask_open(self) -> None:
         path, _ = file_dialogs.get_open_file_name(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")

@@ -84,6 +84,10 @@ def _instance(row: Sequence[Any]) -> Instance:
     )
 
 
+# project meta key: the skeleton a new project was made to label (File > New asks)
+LABEL_SKELETON = "label_skeleton"
+
+
 class Project:
     """Open with ``Project.open(path)`` (``create=True`` makes a new file when none exists)."""
 
@@ -336,10 +340,17 @@ class Project:
         return [r[0] for r in self._query("SELECT name FROM skeletons ORDER BY rowid")]
 
     def annotated_skeleton(self) -> str | None:
-        """The skeleton most of the project's annotated people have (None before anybody is)."""
+        """The skeleton most of the project's annotated people have; before anybody is, the one the
+        project was made to label (``label_skeleton``); else None."""
         row = self._query_one("SELECT skeleton, COUNT(*) AS n FROM instances WHERE origin = 'manual' "
                               "GROUP BY skeleton ORDER BY n DESC LIMIT 1")
-        return row[0] if row else None
+        return row[0] if row else self.get_meta(LABEL_SKELETON)
+
+    def set_label_skeleton(self, skeleton: Skeleton) -> None:
+        """The skeleton new people are labelled in (N, Shift+N) until the project has annotations."""
+        with self.transaction():
+            self.ensure_skeleton(skeleton)
+            self.set_meta(LABEL_SKELETON, skeleton.name)
 
     def ensure_category(self, category: dict[str, Any], skeleton: Skeleton) -> int:
         """Record a dataset category (kept verbatim for export) and return its id in the project.
