@@ -117,3 +117,26 @@ def test_poseapp_info_describes_a_video(data_dir, capsys):
     assert main(["info", str(data_dir / "video" / "vtest.avi")]) == 0
     out = capsys.readouterr().out
     assert "frames: 795" in out and "768x576" in out
+
+
+def test_the_people_row_decides_which_detections_become_people(window, qtbot, tiny_model):
+    """Issue #27 item 3: the detector, its score threshold and the smallest person, in the window."""
+    window.model_panel.add_model(tiny_model)
+    panel = window.model_panel
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_End)  # a video frame with several walkers
+    frame = window.current_frame_id
+
+    def people():
+        trigger(window, "run")
+        qtbot.waitUntil(lambda: window.job is None, timeout=120_000)
+        return [i for i in window.project.instances(frame) if i.origin == "predicted"]
+
+    assert len(people()) >= 2  # HOG at its own threshold
+    panel.min_height.setValue(1000)  # nobody is that tall: nobody is a person (the earlier ones stay)
+    people()
+    assert "predicted 0 people" in window.statusBar().currentMessage()
+    panel.boxes_box.setCurrentIndex(panel.boxes_box.findData("whole"))
+    assert not panel.min_score.isEnabled()
+    assert sum(bool(p.extra.get("whole_image")) for p in people()) == 1
+    panel.boxes_box.setCurrentIndex(panel.boxes_box.findData("detector"))
+    assert panel.min_score.maximum() == 1.0 and panel.min_score.value() == pytest.approx(0.3)

@@ -38,9 +38,11 @@ class FrameBoxes:
     and new people get ids after every id stored in the video, so one id never names two people.
     ``whole_image`` says the last call found nobody and fell back to the whole picture."""
 
-    def __init__(self, mode: str = "hog", project: Project | None = None):
+    def __init__(self, mode: str = "hog", project: Project | None = None, min_score: float | None = None,
+                 min_height: float = 0.0):
         self.mode = mode
         self.project = project
+        self.min_score, self.min_height = min_score, min_height
         self._sources: dict[bool, BoxSource] = {}
         self._trackers: dict[int, tuple[PoseTracker, int]] = {}  # video source id -> (tracker, last frame index)
         self._active: PoseTracker | None = None
@@ -50,7 +52,8 @@ class FrameBoxes:
     def _source(self, frame: Frame) -> BoxSource:
         is_video = frame.file_name is None
         if is_video not in self._sources:
-            self._sources[is_video] = BoxSource(self.mode, upscale=detector_upscale(is_video))
+            self._sources[is_video] = BoxSource(self.mode, upscale=detector_upscale(is_video), min_score=self.min_score,
+                                                min_height=self.min_height)
         return self._sources[is_video]
 
     def boxes(self, frame: Frame, image: np.ndarray, annotated: list[tuple] = ()) -> list[tuple]:
@@ -185,7 +188,8 @@ def _replaced_by(old: Instance, new: list[tuple[PersonPrediction, int | None]]) 
 
 def predict_frames(
     project: Project, frame_ids: Iterable[int], predictor: Predictor, loader: FrameLoader | None = None,
-    iterations: int | None = None, use_detector: bool = True, keep_heatmaps: bool = True,
+    iterations: int | None = None, use_detector: bool = True, keep_heatmaps: bool = True, boxes: str = "hog",
+    min_score: float | None = None, min_height: float = 0.0,
     progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
     keep_cache: bool = False,
 ) -> list[FrameResult]:
@@ -194,12 +198,14 @@ def predict_frames(
     new one; one it does not find again stays (a re-run never removes a person it did not
     predict again); one the user edited is kept, and nothing new is added over it. Annotated
     people are boxed by their annotation; those made from a model's prediction are followed but
-    not predicted again (``is_correction``). ``keep_cache``: each prediction keeps what
+    not predicted again (``is_correction``). ``boxes`` names the people detector (engine/detector.py)
+    or "whole"; ``min_score`` (its score) and ``min_height`` (pixels) decide which of its detections
+    become people. ``keep_cache``: each prediction keeps what
     ``Predictor.refine`` needs (models that take hints only)."""
     keep_cache = keep_cache and getattr(predictor.model, "supports_hints", False)
     frame_ids = list(frame_ids)
     loader = loader or FrameLoader(project)
-    detector = FrameBoxes("hog", project) if use_detector else None
+    detector = FrameBoxes(boxes, project, min_score, min_height) if use_detector else None
     skeleton = predictor.skeleton()
     project.ensure_skeleton(skeleton)
     results = []

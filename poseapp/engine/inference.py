@@ -63,8 +63,11 @@ class BoxSource:
     """Person boxes for one picture: the HOG detector's, or the whole image (also when the detector
     finds nobody, so a single photo always gets a prediction)."""
 
-    def __init__(self, mode: str = "hog", upscale: float = 1.0):
+    def __init__(self, mode: str = "hog", upscale: float = 1.0, min_score: float | None = None, min_height: float = 0.0):
+        """``min_score``: the detector's own score a detection needs to be a person (None: its
+        default); ``min_height``: people shorter than this many pixels are left out."""
         self.mode = mode
+        self.min_score, self.min_height = min_score, min_height
         self.file: BoxFile | None = None
         self.picture: FrameInput | None = None  # the picture being boxed, for a box file's lookup
         registered = mode in DETECTORS
@@ -72,17 +75,22 @@ class BoxSource:
             if not Path(mode).suffix.lower() == ".json":
                 raise ValueError(f"boxes come from a detector ({', '.join(DETECTORS)}), 'whole' or a COCO detections file (FILE.json)")
             self.file = BoxFile(mode)
-        if mode == "hog":
-            self.detector = HogPersonDetector(upscale=upscale)
-        else:  # any other registered detector (engine/detector.py): one file plus its registration
-            self.detector = make_detector(mode) if registered else None
+        if mode == "hog":  # its SVM margins start at its own threshold: a lower min_score lowers it
+            self.detector = HogPersonDetector(upscale=upscale, **({"threshold": min_score} if min_score is not None else {}))
+        elif registered:  # any other registered detector (engine/detector.py): one file plus its registration
+            self.detector = make_detector(mode, **({"threshold": min_score} if min_score is not None else {}))
+        else:
+            self.detector = None
         self.whole_image_fallbacks = 0  # pictures where the detector found nobody: said in the summary
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
         if self.file is not None:
             item = self.picture
-            return self.file.boxes(item.name, item.image_id) if item is not None else []
-        return self.detector.detect(image) if self.detector is not None else []
+            found = self.file.boxes(item.name, item.image_id) if item is not None else []
+        else:
+            found = self.detector.detect(image) if self.detector is not None else []
+        return [(box, score) for box, score in found
+                if box[3] >= self.min_height and (self.min_score is None or score >= self.min_score)]
 
     def boxes(self, image: np.ndarray) -> list[Box]:
         whole = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]

@@ -43,10 +43,12 @@ class AddingMixin:
     _placing: dict | None = None
 
     def _new_person_skeleton(self) -> str:
-        """The frame's people's skeleton; else the project's (its annotated people's, or the one it
-        was made to label); else COCO-17, what most people label."""
+        """The frame's people's skeleton; else its source's; else the project's (its annotated
+        people's, or the one it was made to label); else COCO-17, what most people label."""
         existing = self.project.instances(self.current_frame_id)
-        skeleton = existing[0].skeleton if existing else (self.project.annotated_skeleton() or
+        source = self.project.frame(self.current_frame_id).source_id  # a dataset labels one skeleton
+        skeleton = existing[0].skeleton if existing else (self.project.annotated_skeleton(source) or
+                                                          self.project.annotated_skeleton() or
                                                           (self.project.skeleton_names() or ["coco17"])[0])
         self.project.ensure_skeleton(self.project.skeleton(skeleton))
         return skeleton

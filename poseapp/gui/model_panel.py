@@ -53,6 +53,24 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.occluded_below.setValue(DEFAULT_OCCLUDED_BELOW)
         self.occluded_below.setToolTip("Accepting a prediction (A) flags a joint occluded when the model's "
                                        "visibility score is below this, visible otherwise")
+        # which detections become people: the detector, its score threshold, the smallest person
+        self.boxes_box = QtWidgets.QComboBox()
+        for label, mode in PEOPLE_SOURCES:
+            self.boxes_box.addItem(label, mode)
+        self.boxes_box.setToolTip("Where person boxes come from on frames nobody annotated: OpenCV's HOG pedestrian "
+                                  "detector, poseapp's trained person detector (early weights: see its card), or the whole image")
+        self.min_score = QtWidgets.QDoubleSpinBox()
+        self.min_score.setDecimals(2)
+        self.min_score.setSingleStep(0.05)
+        self.min_score.setToolTip("The detector's score a detection needs to become a person (HOG: its SVM margin)")
+        self.min_height = QtWidgets.QSpinBox()
+        self.min_height.setRange(0, 2000)
+        self.min_height.setSuffix(" px")
+        self.min_height.setToolTip("People shorter than this are left out (0: everybody the detector finds)")
+        self.boxes_box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.boxes_box.setMinimumContentsLength(8)  # the row fits the 1366x768 dock
+        self.boxes_box.currentIndexChanged.connect(self._boxes_changed)
+        self._boxes_changed()
         self.flip_box = QtWidgets.QCheckBox("Flip test")
         self.flip_box.setChecked(True)
         self.flip_box.setToolTip("Average each prediction (and each refinement) with the model's prediction on the "
@@ -105,11 +123,20 @@ class ModelPanel(QtWidgets.QGroupBox):
         settings.addWidget(self.card_button)
         settings.addWidget(browse)
         form.addRow("Device", settings)
-        form.addRow("Occluded below", self.occluded_below)
+        people = QtWidgets.QHBoxLayout()
+        people.addWidget(self.boxes_box, 1)
+        people.addWidget(self.min_score)
+        people.addWidget(self.min_height)
+        form.addRow("People", people)
         # one row for both: the whole panel, the model's name included, fits its tab at 1366x768
         checks = QtWidgets.QHBoxLayout()
         checks.addWidget(self.flip_box)
         checks.addWidget(self.refine_box)
+        occluded_label = QtWidgets.QLabel("Occl. <")
+        occluded_label.setToolTip(self.occluded_below.toolTip())
+        occluded_label.setBuddy(self.occluded_below)
+        checks.addWidget(occluded_label)
+        checks.addWidget(self.occluded_below)
         form.addRow(checks)
         form.addRow(self.refine_note)
         buttons = QtWidgets.QHBoxLayout()
@@ -185,6 +212,20 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress.setValue(0)
         self.progress.setFormat(text or "%p%")
         self.progress.setVisible(bool(text))  # an empty bar says nothing: hidden
+
+    def _boxes_changed(self) -> None:
+        """Each detector's scores have their own scale: the threshold box takes its range and default."""
+        low, high, default = SCORE_RANGES.get(self.boxes_box.currentData(), (0.0, 1.0, 0.0))
+        self.min_score.setRange(low, high)
+        self.min_score.setValue(default)
+        self.min_score.setEnabled(self.boxes_box.currentData() != "whole")
+        self.min_height.setEnabled(self.boxes_box.currentData() != "whole")
+
+    def people_options(self) -> dict:
+        """predict_frames' keywords for where people come from."""
+        mode = self.boxes_box.currentData()
+        return {"boxes": mode, "min_score": None if mode == "whole" else float(self.min_score.value()),
+                "min_height": float(self.min_height.value())}
 
     def set_busy(self, busy: bool) -> None:
         if busy:
@@ -300,6 +341,13 @@ class ModelPanel(QtWidgets.QGroupBox):
 def _val_pck(card: dict, key: str) -> float | None:
     """The card's measured PCK@0.2 on the validation split (``poseapp eval --update-card``), if any."""
     return ((card.get("metrics", {}).get(key) or {}).get("pck@0.2") or {}).get("total")
+
+
+# (label, engine/detector.py name or "whole") offered in the People row, HOG first: the trained
+# detector's weights are an early trial (models/person-detector), not yet better on every photo
+PEOPLE_SOURCES = (("HOG detector", "hog"), ("trained detector", "detector"), ("whole image", "whole"))
+# each detector's score scale: (lowest, highest, default threshold)
+SCORE_RANGES = {"hog": (0.0, 5.0, 1.2), "detector": (0.0, 1.0, 0.3)}
 
 
 def _skeleton_name(folder: Path) -> str:

@@ -84,13 +84,15 @@ class ModelRunsMixin:
         # person gets them from one feed-forward pass when first corrected (gui/refining.py)
         cache = len(frame_ids) <= 8
         flip = self.model_panel.flip_box.isChecked()  # read here: work() runs on another thread
+        people = self.model_panel.people_options()
 
         def work(progress, cancelled):
             predictor = self._predictor(path, device, flip)
             loader = FrameLoader(project)
             try:
                 return predict_frames(project, frame_ids, predictor, loader, iterations=iterations,
-                                      keep_heatmaps=keep, keep_cache=cache, progress=progress, cancelled=cancelled)
+                                      keep_heatmaps=keep, keep_cache=cache, progress=progress, cancelled=cancelled,
+                                      **people)
             finally:
                 loader.close()
 
