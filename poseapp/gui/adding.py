@@ -43,15 +43,22 @@ class AddingMixin:
     _placing: dict | None = None
 
     def _new_person_skeleton(self) -> str:
-        """The frame's people's skeleton; else its source's; else the project's (its annotated
-        people's, or the one it was made to label); else COCO-17, what most people label."""
+        """The frame's people's skeleton, else _empty_frame_skeleton's choice."""
         existing = self.project.instances(self.current_frame_id)
-        source = self.project.frame(self.current_frame_id).source_id  # a dataset labels one skeleton
-        skeleton = existing[0].skeleton if existing else (self.project.annotated_skeleton(source) or
-                                                          self.project.annotated_skeleton() or
-                                                          (self.project.skeleton_names() or ["coco17"])[0])
+        skeleton = existing[0].skeleton if existing else self._empty_frame_skeleton()
         self.project.ensure_skeleton(self.project.skeleton(skeleton))
         return skeleton
+
+    def _empty_frame_skeleton(self) -> str:
+        """A frame with nobody on it: its source's skeleton when the source has one only (a dataset
+        labels one), else the one the project was made to label, else the project's first, else COCO-17."""
+        source = self.project.frame(self.current_frame_id).source_id
+        in_source = self.project.skeletons_in_source(source)
+        if len(in_source) == 1:
+            return in_source[0]
+        from poseapp.store.project import LABEL_SKELETON
+
+        return self.project.get_meta(LABEL_SKELETON) or (self.project.skeleton_names() or ["coco17"])[0]
 
     def add_person(self) -> None:
         """N: the next left drag on the image draws the new person's box."""

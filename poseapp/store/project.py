@@ -339,16 +339,18 @@ class Project:
     def skeleton_names(self) -> list[str]:
         return [r[0] for r in self._query("SELECT name FROM skeletons ORDER BY rowid")]
 
-    def annotated_skeleton(self, source_id: int | None = None) -> str | None:
-        """The skeleton most of the project's (or one source's) annotated people have, the first
-        stored on a tie; before anybody is, the one the project was made to label
-        (``label_skeleton``); else None."""
-        where = " AND frames.source_id = ?" if source_id is not None else ""
-        row = self._query_one(
-            "SELECT instances.skeleton, COUNT(*) AS n, MIN(instances.id) AS first FROM instances "
-            "JOIN frames ON frames.id = instances.frame_id WHERE instances.origin = 'manual'" + where
-            + " GROUP BY instances.skeleton ORDER BY n DESC, first LIMIT 1", (source_id,) if source_id is not None else ())
+    def annotated_skeleton(self) -> str | None:
+        """The skeleton most of the project's annotated people have, the first stored on a tie;
+        before anybody is, the one the project was made to label (``label_skeleton``); else None."""
+        row = self._query_one("SELECT skeleton, COUNT(*) AS n, MIN(id) AS first FROM instances WHERE origin = 'manual' "
+                              "GROUP BY skeleton ORDER BY n DESC, first LIMIT 1")
         return row[0] if row else self.get_meta(LABEL_SKELETON)
+
+    def skeletons_in_source(self, source_id: int) -> list[str]:
+        """The skeletons of the annotated people on a source's frames."""
+        return [r[0] for r in self._query(
+            "SELECT DISTINCT instances.skeleton FROM instances JOIN frames ON frames.id = instances.frame_id "
+            "WHERE frames.source_id = ? AND instances.origin = 'manual'", (source_id,))]
 
     def set_label_skeleton(self, skeleton: Skeleton) -> None:
         """The skeleton new people are labelled in (N, Shift+N) until the project has annotations."""
