@@ -173,6 +173,7 @@ def _write_video_frames(project: Project, images: list[dict], folder: Path) -> t
     from poseapp.media.video import VideoReader
 
     readers: dict[str, VideoReader] = {}
+    videos = {Path(s.path).name: s.path for s in project.sources() if s.kind == "video"}  # once, not per frame
     written = kept = 0
     try:
         for entry in images:
@@ -183,8 +184,8 @@ def _write_video_frames(project: Project, images: list[dict], folder: Path) -> t
             if target.exists():
                 kept += 1
                 continue
-            source = next(s for s in project.sources() if s.kind == "video" and Path(s.path).name == video["file"])
-            reader = readers.get(source.path) or readers.setdefault(source.path, VideoReader(source.path, cache_size=2))
+            path = videos[video["file"]]
+            reader = readers.get(path) or readers.setdefault(path, VideoReader(path, cache_size=2))
             target.parent.mkdir(parents=True, exist_ok=True)
             write_image(target, reader.read(int(video["frame"])))
             written += 1

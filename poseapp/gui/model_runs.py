@@ -359,6 +359,8 @@ class ModelRunsMixin:
 
         try:
             predictor = self._predictor(path, self.model_panel.device())
+            if predictor.model.output_kind != "heatmaps":  # a regression model has none to recompute, ever
+                return None
             mine = [i for i in self.project.instances(self.current_frame_id)
                     if i.origin == "predicted" and i.model_id == predictor.model_id and i.bbox is not None]
             if not mine:
