@@ -174,7 +174,7 @@ class PartCascadeCodec(_Grid):
         parts only (v = 2), the regressor all labelled parts."""
         disks, _ = self.detector.encode(keypoints)
         gauss, gweights = self.regressor.encode(keypoints)
-        dweights = (keypoints[:, 2] == 2).astype(np.float32)
+        dweights = (keypoints[:, 2] >= 2).astype(np.float32)  # 3: placed by a model, treated as visible
         return np.stack([disks, gauss]), np.stack([dweights, gweights])
 
     def decode(self, heatmaps: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +197,7 @@ class RegressionCodec:
         target = np.zeros((len(keypoints), 3), np.float32)
         target[:, 0] = (keypoints[:, 0] + 0.5) / w - 0.5
         target[:, 1] = (keypoints[:, 1] + 0.5) / h - 0.5
-        target[:, 2] = (keypoints[:, 2] == 2).astype(np.float32)
+        target[:, 2] = (keypoints[:, 2] >= 2).astype(np.float32)  # 3: placed by a model, treated as visible
         return target, (keypoints[:, 2] > 0).astype(np.float32)
 
     def decode(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -60,6 +60,7 @@ def add_extra_labels(samples: list[PoseSample], path: str | Path, min_score: flo
             out.append(sample)
             continue
         keypoints = sample.keypoints.copy()
+        unknown = list(sample.visibility_unknown)
         for j, name in enumerate(names):
             if name not in skeleton.joints:
                 continue
@@ -67,6 +68,8 @@ def add_extra_labels(samples: list[PoseSample], path: str | Path, min_score: flo
             x, y, score = table[row, j]
             if keypoints[k, 2] == 0 and np.isfinite(x) and np.isfinite(y) and score >= min_score:
                 keypoints[k] = (x, y, 2.0)
+                unknown.append(k)
                 filled += 1
-        out.append(replace(sample, keypoints=keypoints) if filled else sample)
+        # placed, but the labelling model's score is no visibility flag: the visibility loss skips them
+        out.append(replace(sample, keypoints=keypoints, visibility_unknown=tuple(unknown)) if unknown else sample)
     return out, filled

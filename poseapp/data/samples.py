@@ -36,6 +36,8 @@ class PoseSample:
     invisible: tuple[int, ...] = ()  # joints the dataset marks not visible without giving a place (LSPET)
     # an accepted prediction of which the user placed no joint: its "truth" is a model's output
     unchecked: bool = False
+    # joints labelled by another model (data/extra_labels.py): placed, but with no visibility flag
+    visibility_unknown: tuple[int, ...] = ()
 
     @property
     def image_key(self) -> str:

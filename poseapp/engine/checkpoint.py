@@ -61,14 +61,17 @@ def widen_from(model: torch.nn.Module, parent: torch.nn.Module) -> list[str]:
     """Load ``parent``'s weights into ``model``, a copy of it with more input channels in some
     layers (e.g. a recurrent module that also reads hints): the new channels' weights start at
     zero, so the widened model computes what the parent did. Returns the widened weights' names."""
-    state, widened = widen_state(model.state_dict(), parent.state_dict())
+    state, widened = widen_state(model.state_dict(), parent.state_dict(), getattr(model, "fresh_weights", ()))
     model.load_state_dict(state)
     return widened
 
 
-def widen_state(shapes: dict[str, torch.Tensor], parent: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], list[str]]:
+def widen_state(shapes: dict[str, torch.Tensor], parent: dict[str, torch.Tensor],
+                fresh: tuple[str, ...] = ()) -> tuple[dict[str, torch.Tensor], list[str]]:
     """``parent``'s tensors in the shapes of ``shapes`` (same names): a tensor with more input
-    channels (dimension 1) gets the parent's in its first channels and zeros in the rest."""
+    channels (dimension 1) gets the parent's in its first channels and zeros in the rest. Weights
+    the parent lacks whose names start with one of ``fresh`` (new modules that start as built,
+    such as identity blocks or a new head) keep the values in ``shapes``."""
     out, widened = {}, []
     for name, old in parent.items():
         new = shapes.get(name)
@@ -77,7 +80,11 @@ def widen_state(shapes: dict[str, torch.Tensor], parent: dict[str, torch.Tensor]
         wider = widen_tensor(old, tuple(new.shape), name)
         widened += [name] if wider is not old else []
         out[name] = wider
-    missing = set(shapes) - set(parent)
+    for name in set(shapes) - set(parent):
+        if name.startswith(tuple(fresh)) and fresh:
+            out[name] = shapes[name]
+            widened.append(name)
+    missing = set(shapes) - set(out)
     if missing:
         raise ValueError(f"weights {sorted(missing)} are not in the parent model")
     return out, widened

@@ -15,9 +15,11 @@ from torch.utils.data import Dataset
 
 from poseapp.core.skeleton import preset
 from poseapp.data.augment import AugmentConfig, make_crop
+from poseapp.data.photo_augment import PhotoAugmentConfig, augment_photo
 from poseapp.data.samples import PoseSample
 from poseapp.media.images import read_image
 from poseapp.media.video import VideoReader
+from poseapp.models.losses import VISIBILITY_UNKNOWN
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class PoseDataset(Dataset):
 
     def __init__(
         self, samples: list[PoseSample], codec, size: int, augment: AugmentConfig | None, cache: ImageCache | None = None,
-        seed: int = 0, skeleton=None,
+        seed: int = 0, skeleton=None, photo: PhotoAugmentConfig | None = None,
     ):
         if not samples:
             raise ValueError("no samples to train or evaluate on")
@@ -83,6 +85,8 @@ class PoseDataset(Dataset):
         self.augment = augment
         self.cache = cache or ImageCache()
         self.seed = seed
+        # augmentations for ordinary photos, on augmented (training) crops only
+        self.photo = photo if photo is not None and photo.active and augment is not None else None
         self.epoch = 0  # the trainer sets it so that augmentation differs per epoch but replays on resume
         skeletons = {s.skeleton for s in samples}
         if len(skeletons) != 1:
@@ -98,13 +102,17 @@ class PoseDataset(Dataset):
         sample = self.samples[index]
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.augment is not None else None
         keypoints = sample.keypoints
-        if sample.invisible:  # marked before cropping, so that a flip carries the mark to the mirrored joint
+        if sample.invisible or sample.visibility_unknown:
+            # marked before cropping, so that a flip carries the mark to the mirrored joint
             keypoints = keypoints.copy()
             keypoints[list(sample.invisible), 2] = UNPLACED_INVISIBLE
+            keypoints[list(sample.visibility_unknown), 2] = VISIBILITY_UNKNOWN
         crop, kps, _ = make_crop(
             self.cache.get(sample), keypoints, sample.bbox, self.size, self.flip_perm,
             self.augment or AugmentConfig.none(), rng,
         )
+        if self.photo is not None:
+            crop, kps = augment_photo(crop, kps, self.photo, rng)
         # a joint pushed out of the crop by augmentation is treated as not labelled
         outside = (kps[:, 0] < -0.5) | (kps[:, 1] < -0.5) | (kps[:, 0] > self.size - 0.5) | (kps[:, 1] > self.size - 0.5)
         kps[outside & (kps[:, 2] > 0)] = 0.0

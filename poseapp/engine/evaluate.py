@@ -25,6 +25,7 @@ from poseapp.engine.metrics import (
     head_sizes,
     mean_pixel_error,
     pck_curve_auc,
+    pck_normaliser,
     pck_table,
     pcp,
 )
@@ -33,13 +34,17 @@ from poseapp.models import normalise_images
 
 
 def predict_samples(predictor: Predictor, samples: list[PoseSample], iterations: int | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(stages (N, T, K, 2) image coordinates, stage scores (N, T, K)), one person per sample, GT boxes."""
+                    progress: Callable[[int, int], None] | None = None,
+                    visibility_out: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(stages (N, T, K, 2) image coordinates, stage scores (N, T, K)), one person per sample, GT boxes.
+    ``visibility_out``, when given, receives each person's visibility scores (K,) from a model
+    with a visibility head (None for the others)."""
     by_image: dict[str, list[int]] = {}
     for i, s in enumerate(samples):
         by_image.setdefault(s.image_key, []).append(i)
     stages: list[np.ndarray | None] = [None] * len(samples)
     scores: list[np.ndarray | None] = [None] * len(samples)
+    visibility: list[np.ndarray | None] = [None] * len(samples)
     done = 0
     pictures = ImageCache(keep=False)
     for idxs in by_image.values():
@@ -47,10 +52,13 @@ def predict_samples(predictor: Predictor, samples: list[PoseSample], iterations:
         preds = predictor.predict(image, [samples[i].bbox for i in idxs], iterations=iterations)
         for i, p in zip(idxs, preds):
             stages[i], scores[i] = p.stages, p.stage_scores
+            visibility[i] = p.visibility
         done += len(idxs)
         if progress:
             progress(done, len(samples))
     pictures.close_videos()
+    if visibility_out is not None:
+        visibility_out.extend(visibility)
     return np.stack(stages), np.stack(scores)
 
 
@@ -134,17 +142,25 @@ def evaluate(predictor: Predictor, samples: list[PoseSample], iterations: int | 
             raise DataError(samples[0].image_path, f"the data uses the {samples[0].skeleton} skeleton, the model {skeleton.name}")
         samples = usable
     start = time.perf_counter()
-    stages, scores = predict_samples(predictor, samples, iterations, progress)
+    head: list[np.ndarray | None] = []
+    stages, scores = predict_samples(predictor, samples, iterations, progress, visibility_out=head)
     seconds = time.perf_counter() - start
     gt = np.stack([s.keypoints for s in samples])
     names = predictor.model.stage_names(stages.shape[1])
     per_stage = [dict(stage=name, **stage_metrics(samples, gt, stages[:, t], scores[:, t], skeleton)) for t, name in enumerate(names)]
-    vis = visibility_metrics(gt, scores[:, -1])
+    # a visibility head's output when the model has one (issue #28), else the final joint score
+    from_head = all(v is not None for v in head) and getattr(predictor.model.config, "visibility_head", False)
+    vis = visibility_metrics(gt, np.stack(head) if from_head else scores[:, -1])
+    vis["source"] = "visibility head" if from_head else "joint score"
     final = per_stage[-1]
     return {
         "model": predictor.model_id,
         "n_images": len({s.image_key for s in samples}),
         "n_people": len(samples),
+        "skeleton": skeleton.name,
+        # how the figures are made for this skeleton (a fly's or a mouse's has no torso, nor COCO's sigmas)
+        "pck_normalised_by": pck_normaliser(skeleton),
+        "oks_sigmas": list(skeleton.oks_sigmas()),
         **{k: v for k, v in final.items() if k != "stage"},
         "per_iteration": per_stage,
         "visibility_ap": vis["visibility_ap"],

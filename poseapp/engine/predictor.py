@@ -18,6 +18,7 @@ from poseapp.engine.threads import CorePolicy
 from poseapp.engine.decoding import decode_maps, decode_output, stage_heatmaps
 from poseapp.media.crops import CropTransform, box_to_crop, warp
 from poseapp.models import normalise_images
+from poseapp.models.losses import sample_at
 
 Box = tuple[float, float, float, float]
 INFERENCE_CORES = CorePolicy()  # one per process: every predictor shares the machine the same way
@@ -112,16 +113,31 @@ class Predictor:
         """Whether the model was taught to tell hidden joints from visible ones: a regression model's
         visibility output (trained on the flags), or heatmap maps trained with occluded joints left
         empty (occlusion 'exclude'). Other models' joint scores are confidence, never occlusion."""
-        if self.model.output_kind == "coordinates":
+        if self.model.output_kind == "coordinates" or getattr(self.model.config, "visibility_head", False):
             return True
         return self.card.get("training", {}).get("config", {}).get("occlusion") == "exclude"
 
-    def _flags_and_visibility(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def _flags_and_visibility(self, scores: np.ndarray, visibility: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(COCO flags of the predicted joints, visibility scores or None): a joint is flagged
-        occluded (1) only by a model that predicts occlusion; otherwise every joint is visible (2)."""
+        occluded (1) only by a model that predicts occlusion; otherwise every joint is visible (2).
+        ``visibility`` is a visibility head's output; without one, such a model's score is it."""
         if not self.predicts_occlusion:
             return np.full(len(scores), 2.0), None
-        return np.where(scores >= self.visible_threshold, 2.0, 1.0), scores.copy()
+        visibility = scores.copy() if visibility is None else visibility
+        return np.where(visibility >= self.visible_threshold, 2.0, 1.0), visibility
+
+    def _visibility(self, output: torch.Tensor, out_f: torch.Tensor | None, coords: np.ndarray) -> np.ndarray | None:
+        """(B, K) visibility from the model's visibility head, read at the final joints ``coords``
+        (B, T, K, 2 crop pixels); under flip test the mirrored view's maps are swapped back and
+        averaged first, as the heatmaps are. None for a model without the head."""
+        logits = self.model.visibility_logits(output)
+        if logits is None:
+            return None
+        if out_f is not None:
+            perm = self.skeleton().flip_permutation()
+            logits = 0.5 * (logits + torch.flip(self.model.visibility_logits(out_f)[:, perm], dims=[3]))
+        points = torch.from_numpy(np.ascontiguousarray(coords[:, -1])).to(logits.device)
+        return torch.sigmoid(sample_at(logits, points, self.model.config.input_size)).cpu().numpy()
 
     @property
     def model_id(self) -> str:
@@ -165,15 +181,16 @@ class Predictor:
                 if out_f is None:
                     out_f = self.model(torch.flip(x, dims=[3]), iterations=iterations)
                 coords, scores, maps = self._average_flipped(out_f, coords, scores, maps, codec)
+            visibility = self._visibility(output, out_f, coords)
             for i in range(coords.shape[0]):
                 t = transforms[start + i]
                 stages = np.stack([t.to_image(c) for c in coords[i]])
                 final_scores = scores[i, -1]
-                flags, visibility = self._flags_and_visibility(final_scores)
+                flags, joint_visibility = self._flags_and_visibility(final_scores, None if visibility is None else visibility[i])
                 kps = np.column_stack([stages[-1], flags])
                 pred = PersonPrediction(
                     box=tuple(float(v) for v in boxes[start + i]), keypoints=kps, scores=final_scores,
-                    visibility=visibility, stages=stages, stage_scores=scores[i],
+                    visibility=joint_visibility, stages=stages, stage_scores=scores[i],
                     stage_names=self.model.stage_names(coords.shape[1]), crop=t,
                 )
                 if keep_heatmaps and maps is not None:
@@ -224,6 +241,7 @@ class Predictor:
         codec = model.codec()
         coords, scores = decode_output(model, output, codec)
         maps = stage_heatmaps(model, output) if keep_heatmaps or cache.flipped is not None else None
+        out_f = None
         if cache.flipped is not None:
             perm = self.skeleton().flip_permutation()
             kps_f = mirror_keypoints(kps, perm, model.config.input_size)
@@ -231,16 +249,18 @@ class Predictor:
             hint_mask_f = model.hint_channels(joints[:, perm]).to(self.device)
             out_f = model.rerun(cache.flipped, iterations, hint_maps_f, hint_mask_f)
             coords, scores, maps = self._average_flipped(out_f, coords, scores, maps, codec)
-        coords, scores = coords[0], scores[0]
         for j, xy in placed.items():  # the user's word is final, in every stage shown
-            coords[:, j] = xy
+            coords[0, :, j] = xy
+        visibility = self._visibility(output, out_f, coords)
+        coords, scores = coords[0], scores[0]
+        for j in placed:
             scores[:, j] = 1.0
         cache.estimate = coords[-1].copy()
         stages = np.stack([t.to_image(c) for c in coords])
         for j, xy in hints.items():  # exactly as given, without a round trip through the crop transform
             stages[:, int(j)] = np.asarray(xy, np.float64)
         final = scores[-1]
-        flags, visibility = self._flags_and_visibility(final)
+        flags, visibility = self._flags_and_visibility(final, None if visibility is None else visibility[0])
         kps_image = np.column_stack([stages[-1], flags])
         pred = PersonPrediction(
             box=cache.box, keypoints=kps_image, scores=final, visibility=visibility, stages=stages,

@@ -16,6 +16,7 @@ from typing import Any
 from poseapp.core.errors import DataError
 from poseapp.core.typed_fields import check_field_types
 from poseapp.data.augment import AugmentConfig
+from poseapp.data.photo_augment import PhotoAugmentConfig
 from poseapp.models import make_config, resolve
 from poseapp.models.losses import OCCLUSION_MODES
 
@@ -51,6 +52,9 @@ class TrainConfig:
     # reports, so its figure is a best-of-N on that split; 'last' makes no choice on it.
     keep: str = "last"
     augment: dict[str, Any] = field(default_factory=dict)
+    # Issue #28: probabilities of the augmentations for ordinary photos (data/photo_augment.py:
+    # truncation, occluders, distractor, small, blur, low_light); none by default.
+    photo_augment: dict[str, float] = field(default_factory=dict)
     # The run's length in optimizer steps when set: the warm-up + cosine schedule spans exactly
     # these steps (equal-budget experiments, long runs planned in steps) and the run ends there.
     max_steps: int | None = None
@@ -81,7 +85,8 @@ class TrainConfig:
         check_field_types(self)  # "data": "lsp:..." (not a list) or "lr": "1e-3" are refused by name
         resolve(self.model)  # raises for unknown names
         for name, check in (("model_overrides", lambda: make_config(self.model, **self.model_overrides)),
-                            ("augment", lambda: AugmentConfig(**_augment_args(self.augment)))):
+                            ("augment", lambda: AugmentConfig(**_augment_args(self.augment))),
+                            ("photo_augment", lambda: PhotoAugmentConfig(**self.photo_augment))):
             try:
                 check()  # raises for unknown or ill-typed fields
             except (TypeError, ValueError, KeyError) as exc:
@@ -172,6 +177,9 @@ class TrainConfig:
 
     def augment_config(self) -> AugmentConfig:
         return AugmentConfig(**_augment_args(self.augment))
+
+    def photo_augment_config(self) -> PhotoAugmentConfig:
+        return PhotoAugmentConfig(**self.photo_augment)
 
     def identity(self) -> str:
         """What a resumed run must share with the saved one (how long or how chatty a run is may change)."""

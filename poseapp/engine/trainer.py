@@ -212,7 +212,8 @@ class Trainer:
         self._load_s = cache.preload(self.train + self.val)
         augment = cfg.augment_config()
         skeleton = skeleton_of(self.model.config)
-        self.train_set = PoseDataset(self.train, codec, size, augment, cache, seed=cfg.seed, skeleton=skeleton)
+        self.train_set = PoseDataset(self.train, codec, size, augment, cache, seed=cfg.seed, skeleton=skeleton,
+                                     photo=cfg.photo_augment_config())
         self.val_set = PoseDataset(self.val, codec, size, None, cache, skeleton=skeleton)
         # a fixed, evenly spread subset of the training samples, un-augmented: train PCK next to val PCK
         step = max(1, len(self.train) // cfg.train_eval) if cfg.train_eval else 0

@@ -43,6 +43,15 @@ class PoseModel(nn.Module):
     def stage_names(self, num_stages: int) -> list[str]:
         return [f"stage {i + 1}" for i in range(num_stages)]
 
+    # Names (prefixes) of weights a model may lack when it grows from a trained parent; see
+    # engine/checkpoint.widen_from.
+    fresh_weights: tuple[str, ...] = ()
+
+    def visibility_logits(self, output: torch.Tensor) -> torch.Tensor | None:
+        """(B, K, h, w) logit maps of "this joint is visible", read at each joint's place, from a
+        model with a visibility output separate from its joint scores; None for the others."""
+        return None
+
     def keypoint_heatmaps(self, output: torch.Tensor) -> torch.Tensor:
         """(B, T, K, h, w) keypoint maps for display and decoding (drops part maps, applies sigmoids)."""
         return output[:, :, : self.config.num_joints]

@@ -64,6 +64,33 @@ def recurrent_loss(model, output, target, weight, keypoints, cfg: LossConfig) ->
     return torch.stack(losses).mean()
 
 
+def sample_at(maps: torch.Tensor, points: torch.Tensor, input_size: int) -> torch.Tensor:
+    """(B, K, h, w) maps read (bilinearly) at (B, K, 2) crop-pixel points -> (B, K). Heatmap cell
+    u sits at crop pixel (u + 0.5) * stride - 0.5, which grid_sample's align_corners=False keeps."""
+    grid = (points.float() + 0.5) / input_size * 2.0 - 1.0  # (B, K, 2) in [-1, 1]
+    b, k = points.shape[:2]
+    # each joint reads its own map: fold joints into the batch
+    sampled = F.grid_sample(maps.float().reshape(b * k, 1, *maps.shape[2:]), grid.reshape(b * k, 1, 1, 2),
+                            mode="bilinear", padding_mode="border", align_corners=False)
+    return sampled.reshape(b, k)
+
+
+# Crop keypoints flagged this way are labelled (placed) but say nothing of visibility: joints a
+# model labelled for us (data/extra_labels.py), which the visibility loss leaves out.
+VISIBILITY_UNKNOWN = 3.0
+
+
+def visibility_loss(logits: torch.Tensor, keypoints: torch.Tensor, input_size: int) -> torch.Tensor:
+    """Binary cross-entropy of the visibility logits, read at each labelled joint's true place,
+    against its flag: visible (2) is 1, occluded (1) is 0. Joints without a flag say nothing."""
+    flags = keypoints[:, :, 2]
+    known = (flags == 1) | (flags == 2)
+    if not known.any():
+        return logits.sum() * 0.0
+    read = sample_at(logits, keypoints[:, :, :2], input_size)
+    return F.binary_cross_entropy_with_logits(read[known], (flags[known] == 2).float())
+
+
 def part_regression_loss(model, output, target, weight, keypoints, cfg: LossConfig, phase: str = "joint") -> torch.Tensor:
     """Sigmoid cross-entropy on part disks (visible parts) + L2 on Gaussian confidence maps (all parts)."""
     det_w = weight[:, 0][:, :, None, None].expand_as(target[:, 0])

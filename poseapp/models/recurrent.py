@@ -26,7 +26,7 @@ from poseapp.codecs import KeypointPartCodec
 from poseapp.core.skeleton import skeleton_of
 from poseapp.models.base import PoseModel
 from poseapp.models.layers import conv_bn_relu
-from poseapp.models.losses import recurrent_loss
+from poseapp.models.losses import recurrent_loss, visibility_loss
 from poseapp.models.registry import BaseConfig, register
 
 
@@ -63,9 +63,22 @@ class RecurrentConfig(BaseConfig):
     # places them afresh from the image and the hint instead of keeping them where they were (and
     # no limb map drawn to a ground-truth end in training tells it where they are). 0: off.
     hint_blank: int = 0
+    # Issue #28, capacity: bottleneck residual blocks after layer 3, at dilation 2. Each starts as
+    # the identity (its last batch norm at zero), so a model grown from a trained one computes
+    # exactly what that one did and training only adds to it. About 5% more time per block.
+    trunk_blocks: int = 0
+    # Issue #28, occlusion: K logit maps, "this joint is visible" against "occluded", made from
+    # layer 3's features and the last iteration's maps and read at each joint's place. Separate
+    # from the joint score, trained on the datasets' flags. Its input is detached: the head learns
+    # from the pose features without changing them, so it never costs pose accuracy and can be
+    # added to a trained model. The maps ride after the model's map channels in every step of the
+    # output: (B, T, C + K, h, w).
+    visibility_head: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.trunk_blocks, bool) or not isinstance(self.trunk_blocks, int) or not 0 <= self.trunk_blocks <= 8:
+            raise ValueError("trunk_blocks must be a whole number from 0 to 8")
         if self.hint_limbs not in ("both", "touching"):
             raise ValueError("hint_limbs must be both or touching")
         if isinstance(self.hint_blank, bool) or not isinstance(self.hint_blank, int) or not 0 <= self.hint_blank <= 3:
@@ -91,6 +104,26 @@ class RecurrentConfig(BaseConfig):
         return self.num_joints + len(self.limbs)
 
 
+VISIBILITY_WIDTH = 64
+
+
+class Bottleneck(nn.Module):
+    """1x1 down to half the width, a dilated 3x3, 1x1 back up, added to the input. The last batch
+    norm starts at zero, so a new block passes its (non-negative, post-ReLU) input through."""
+
+    def __init__(self, width: int, dilation: int) -> None:
+        super().__init__()
+        mid = width // 2
+        self.body = nn.Sequential(
+            conv_bn_relu(width, mid, 1), conv_bn_relu(mid, mid, 3, dilation=dilation),
+            nn.Conv2d(mid, width, 1, bias=False), nn.BatchNorm2d(width),
+        )
+        nn.init.zeros_(self.body[-1].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
+
+
 @register("recurrent", RecurrentConfig)
 class RecurrentPoseNet(PoseModel):
     def __init__(self, config: RecurrentConfig):
@@ -100,6 +133,7 @@ class RecurrentPoseNet(PoseModel):
         self.layer1 = nn.Sequential(conv_bn_relu(3, w1), conv_bn_relu(w1, w1), nn.MaxPool2d(2))
         self.layer2 = nn.Sequential(conv_bn_relu(w1, w2), conv_bn_relu(w2, w2), nn.MaxPool2d(2))
         self.layer3 = nn.Sequential(conv_bn_relu(w2, w3), conv_bn_relu(w3, w3))
+        self.trunk = nn.Sequential(*[Bottleneck(w3, dilation=2) for _ in range(config.trunk_blocks)])
         cw, ck, cd = config.context_width, config.context_kernel, config.context_dilation
         self.layer4 = conv_bn_relu(w3, cw, ck, dilation=cd)
         self.layer5 = conv_bn_relu(cw, cw, ck, dilation=cd)
@@ -112,6 +146,15 @@ class RecurrentPoseNet(PoseModel):
             conv_bn_relu(config.recurrent_width, config.recurrent_width, config.recurrent_kernel, dilation=config.recurrent_dilation),
             nn.Conv2d(config.recurrent_width, c, 1),
         )
+        if config.visibility_head:
+            self.visibility = nn.Sequential(
+                conv_bn_relu(w3 + c, VISIBILITY_WIDTH, 1), conv_bn_relu(VISIBILITY_WIDTH, VISIBILITY_WIDTH, 3, dilation=2),
+                nn.Conv2d(VISIBILITY_WIDTH, config.num_joints, 1),
+            )
+
+    # Weights a model may lack when it grows from a trained parent (checkpoint.widen_from): they
+    # start as built, the trunk blocks as the identity.
+    fresh_weights = ("trunk.", "visibility.")
 
     def map_channel_slots(self) -> list[tuple[str, int, int, str]]:
         """(weight, dimension, offset, 'maps' or 'joints'): where the skeleton's map channels sit
@@ -121,6 +164,9 @@ class RecurrentPoseNet(PoseModel):
                  ("recurrent.2.weight", 0, 0, "maps"), ("recurrent.2.bias", 0, 0, "maps")]
         if self.config.hint_input:
             slots.append(("recurrent.0.0.weight", 1, w3 + c, "joints"))
+        if self.config.visibility_head:
+            slots += [("visibility.0.0.weight", 1, w3, "maps"), ("visibility.2.weight", 0, 0, "joints"),
+                      ("visibility.2.bias", 0, 0, "joints")]
         return slots
 
     def codec(self) -> KeypointPartCodec:
@@ -135,7 +181,7 @@ class RecurrentPoseNet(PoseModel):
 
     def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The feed-forward module: (layer-3 features, feed-forward maps), what a re-run needs."""
-        f3 = self.layer3(self.layer2(self.layer1(x)))
+        f3 = self.trunk(self.layer3(self.layer2(self.layer1(x))))
         f5 = self.layer5(self.layer4(f3))
         return f3, self.layer7(self.layer6(torch.cat([f3, f5], dim=1)))
 
@@ -160,7 +206,17 @@ class RecurrentPoseNet(PoseModel):
                 maps = maps * (1 - blank[:, :, None, None].to(maps.dtype))
             maps = self.recurrent(torch.cat([f3, maps, *extra], dim=1))
             outputs.append(maps)
-        return torch.stack(outputs, dim=1)
+        stacked = torch.stack(outputs, dim=1)
+        if not self.config.visibility_head:
+            return stacked
+        logits = self.visibility(torch.cat([f3, maps], dim=1).detach())
+        return torch.cat([stacked, logits.unsqueeze(1).expand(-1, stacked.shape[1], -1, -1, -1)], dim=2)
+
+    def visibility_logits(self, output: torch.Tensor) -> torch.Tensor | None:
+        """(B, K, h, w) visibility logit maps of the last step, or None without the head."""
+        if not self.config.visibility_head:
+            return None
+        return output[:, -1, self.config.num_maps :]
 
     def _blanked(self, hint_mask: torch.Tensor) -> torch.Tensor:
         """(B, C) bool: the keypoint channels of the free joints within ``hint_blank`` limbs of a
@@ -219,8 +275,14 @@ class RecurrentPoseNet(PoseModel):
         return torch.cat([joints, ends], dim=1)
 
     def loss(self, output, target, weight, keypoints, cfg, **phase) -> torch.Tensor:
-        """MSE after the feed-forward module and after every iteration (the auxiliary losses)."""
-        return recurrent_loss(self, output, target, weight, keypoints, cfg)
+        """MSE after the feed-forward module and after every iteration (the auxiliary losses), and
+        the visibility head's cross-entropy where the joints' flags say visible or occluded."""
+        maps = output[:, :, : self.config.num_maps]
+        loss = recurrent_loss(self, maps, target, weight, keypoints, cfg)
+        logits = self.visibility_logits(output)
+        if logits is not None:
+            loss = loss + visibility_loss(logits, keypoints, self.config.input_size)
+        return loss
 
     def stage_names(self, num_stages: int) -> list[str]:
         return ["feed-forward"] + [f"iteration {i}" for i in range(1, num_stages)]
