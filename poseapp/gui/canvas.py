@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.skeleton import Skeleton
 from poseapp.gui.joints_item import JointsItem, OverlayPoints, joint_colour, take_no_clicks
+from poseapp.gui.track_timeline import text_colour, track_colour
 from poseapp.gui.view_box import DrawingViewBox
 from poseapp.store import Instance
 from poseapp.store.edits import PLACED
@@ -418,7 +419,10 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         corner = inst.box_or_keypoint_extent()
         if not isinstance(track, int) or isinstance(track, bool) or corner is None:
             return
-        label = pg.TextItem(f"#{track}", color="#ffffff", fill=pg.mkBrush(0, 0, 0, 150), anchor=(0, 1))
+        colour = track_colour(track)  # the colour of the walker's segments on the track timeline
+        fill = QtGui.QColor(colour)
+        fill.setAlpha(210)
+        label = pg.TextItem(f"#{track}", color=text_colour(colour), fill=pg.mkBrush(fill), anchor=(0, 1))
         label.setPos(corner[0], corner[1])
         self.track_labels.append(label)
         self._add(take_no_clicks(label))

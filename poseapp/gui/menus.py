@@ -112,6 +112,8 @@ class MenusMixin:
         act("stage_prev", "Previous &iteration", "[", lambda: self._step_heatmaps(-1), model_menu)
         act("stage_next", "Next i&teration", "]", lambda: self._step_heatmaps(1), model_menu)
 
+        self._build_track_actions(act)  # the Tracks menu (gui/tracks.py)
+
         help_menu = self.menuBar().addMenu("&Help")
         act("shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
 

@@ -1,9 +1,12 @@
 """The video seek bar: a slider over the source's frames with labelled and predicted frames
-marked, a play button, and the frame number."""
+marked, a play button, and the frame number; under the slider, on its frame scale, the track
+timeline (gui/track_timeline.py) of the video's walkers."""
 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
+
+from poseapp.gui.track_timeline import TrackTimeline
 
 MARK_COLOURS = {"labelled": "#1a73e8", "edited": "#188038", "reviewed": "#8430ce", "predicted": "#e8a100"}
 
@@ -61,11 +64,16 @@ class SeekBar(QtWidgets.QWidget):
         self.slider.setMinimumHeight(26)
         self.label = QtWidgets.QLabel()
         self.label.setMinimumWidth(110)
-        layout = QtWidgets.QHBoxLayout(self)
+        self.timeline = TrackTimeline(self.slider)
+        # a grid, so that the timeline has the slider's column and the same frame lies above itself
+        layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(self.play_button)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.label)
+        layout.setVerticalSpacing(1)
+        layout.addWidget(self.play_button, 0, 0)
+        layout.addWidget(self.slider, 0, 1)
+        layout.addWidget(self.label, 0, 2)
+        layout.addWidget(self.timeline, 1, 1)
+        layout.setColumnStretch(1, 1)
         self.slider.valueChanged.connect(self._moved)
         self.play_button.toggled.connect(self._toggled)
         self._quiet = False
@@ -86,9 +94,11 @@ class SeekBar(QtWidgets.QWidget):
         self.slider.setValue(index)
         self._quiet = False
         self.label.setText(f"frame {index} / {self.slider.maximum()}")
+        self.timeline.set_index(index)
 
     def _moved(self, value: int) -> None:
         self.label.setText(f"frame {value} / {self.slider.maximum()}")
+        self.timeline.set_index(value)
         if not self._quiet:
             self.seek.emit(value)
 

@@ -1,0 +1,222 @@
+"""The Tracks menu: the video annotator's tools for walkers' ids (swap, merge, split, delete a
+track, interpolate between corrections, carry a correction to the neighbouring frames) and the
+track timeline under the seek bar. Each tool builds one store edit (store/track_edits.py,
+store/interpolation.py, engine/track_carry.py) and makes it as any edit is made, one undo step;
+a tool that cannot do what was asked says why in the status bar and changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from poseapp.core.errors import PoseAppError
+from poseapp.store.interpolation import interpolate_track
+from poseapp.store.track_edits import delete_track, merge_tracks, split_track, swap_tracks
+from poseapp.store.tracks import TrackRefused, track_marks, track_of, tracked_people
+
+CARRY_FRAMES = 5  # frames after and before a correction that Carry re-runs, until the user picks another number
+MESSAGE_MS = 15000  # a refusal stays long enough to read the frames it names
+
+
+class TracksMixin:
+    """Of ``MainWindow`` (which provides project, seek_bar, undo_stack, _edit, _selected_instance)."""
+
+    carry_frames = CARRY_FRAMES
+    last_track_message: str | None = None  # the last refusal or note, for tests and the curious
+
+    def _build_track_actions(self, act: Callable) -> None:
+        menu = self.menuBar().addMenu("&Tracks")
+        act("swap_tracks", "S&wap this person's track id with another from this frame on...", "X", self.swap_tracks, menu)
+        act("merge_tracks", "&Merge another track into this person's...", "M", self.merge_tracks, menu)
+        act("split_track", "&Split this person's track here (a new id from this frame on)", "S", self.split_track, menu)
+        act("delete_track", "&Delete this person's whole track (every frame)", "Shift+Del", self.delete_track, menu)
+        menu.addSeparator()
+        act("interpolate_track", "&Interpolate this track between the corrected frames around here", "I",
+            self.interpolate_track, menu)
+        act("carry_correction", "&Carry this person's placed joints to the neighbouring frames (model hints)", "Shift+E",
+            self.carry_correction, menu)
+        act("carry_frames", "Frames a correction is carried to...", None, self.ask_carry_frames, menu)
+        # the timeline is read again at most every 80 ms, not once per person: a track deletion
+        # changes hundreds at once, and a model run over the video adds people all the time
+        self._timeline_timer = QtCore.QTimer(self, singleShot=True, interval=80)
+        self._timeline_timer.timeout.connect(self._refresh_track_timeline)
+        self.project_signals.instances_edited.connect(
+            lambda _event: self._timeline_timer.isActive() or self._timeline_timer.start())
+        self.seek_bar.timeline.go.connect(self._go_to_track)
+
+    # ------------------------------------------------------------------ the timeline
+    def _refresh_track_timeline(self) -> None:
+        source = getattr(self, "_seek_source", None)
+        if self.project is None or source is None or self.seek_bar.isHidden():
+            return
+        self.seek_bar.timeline.set_tracks(self.project.frame_count(source), track_marks(self.project, source))
+        self._show_selected_track()
+
+    def _show_selected_track(self) -> None:
+        try:
+            inst = self._selected_instance() if self.project is not None and self.selected is not None else None
+        except PoseAppError:  # the selected person went with an edit whose redraw is still queued
+            inst = None
+        self.seek_bar.timeline.set_selected_track(track_of(inst) if inst is not None else None)
+
+    def select_joint(self, instance_id: int, joint: int) -> None:
+        super().select_joint(instance_id, joint)  # EditingMixin's; the timeline then shows whose track it is
+        self._show_selected_track()
+
+    def _go_to_track(self, index: int, track: int) -> None:
+        """A click on a segment: that frame, with that walker selected (ready for a track tool)."""
+        frame = self.project.frame_by_index(self._seek_source, index) if self.project is not None else None
+        if frame is None:
+            return
+        self._seek_video(index)
+        person = next((i for i in self.project.instances(frame.id) if track_of(i) == track), None)
+        if person is not None:
+            labelled = [j for j in range(len(person.keypoints)) if person.keypoints[j, 2] > 0]
+            self.select_joint(person.id, labelled[0] if labelled else 0)
+            self.statusBar().showMessage(f"Frame {index}: #{track} selected (Tracks menu: swap X, merge M, split S, "
+                                         "delete Shift+Del, interpolate I, carry Shift+E).", 8000)
+
+    # ------------------------------------------------------------------ the tools
+    def _say(self, message: str) -> None:
+        self.last_track_message = message
+        self.statusBar().showMessage(message, MESSAGE_MS)
+
+    def _selected_walker(self, what: str):
+        """(person, frame, track) of the selected person in a video, or None after saying why not."""
+        if self.project is None or self.current_frame_id is None:
+            return None
+        person = self._selected_instance()
+        if person is None:
+            self._say(f"Click a joint of the walker to {what} first.")
+            return None
+        frame = self.project.frame(person.frame_id)
+        if self.project.source(frame.source_id).kind != "video":
+            self._say("Tracks follow people through a video; this frame is an image.")
+            return None
+        track = track_of(person)
+        if track is None:
+            self._say("This person has no track id (a model run over the video, or an import with tracks, gives "
+                      "people one).")
+            return None
+        return person, frame, track
+
+    def _make(self, build: Callable[[], object]) -> bool:
+        """Build a track edit and make it (one undo step); a refusal is said, nothing changes."""
+        try:
+            edit = build()
+        except TrackRefused as exc:
+            self._say(str(exc))
+            return False
+        except (PoseAppError, sqlite3.Error, OSError) as exc:
+            self._say(f"The track was not changed: {exc}")
+            return False
+        if not self._edit(edit):
+            return False
+        notes = "; ".join(getattr(edit, "notes", []))
+        if notes:  # interpolation's gaps it could not fill, and why
+            self._say(f"{self.statusBar().currentMessage()} Left alone: {notes}.")
+        self._refresh_track_timeline()
+        return True
+
+    def _pick_track(self, title: str, prompt: str, source: int, exclude: int) -> int | None:
+        """The id the user picks from those present in the video (each with its frames)."""
+        choices = []
+        for track, people in tracked_people(self.project, source).items():
+            if track != exclude:
+                indices = [i for i, _ in people]
+                choices.append((f"#{track}  (frames {indices[0]}-{indices[-1]}, {len(indices)} people)", track))
+        if not choices:
+            self._say(f"#{exclude} is the only track id in this video.")
+            return None
+        labels = [label for label, _ in choices]
+        label, ok = QtWidgets.QInputDialog.getItem(self, title, prompt, labels, 0, False)
+        return dict(choices).get(label) if ok else None
+
+    def swap_tracks(self) -> bool:
+        walker = self._selected_walker("swap the id of")
+        if walker is None:
+            return False
+        person, frame, track = walker
+        other = self._pick_track("Swap track ids", f"Swap #{track} with which id, from frame {frame.index} on?",
+                                 frame.source_id, track)
+        if other is None:
+            return False
+        return self._make(lambda: swap_tracks(self.project, frame.source_id, track, other, frame.index, frame.id))
+
+    def merge_tracks(self) -> bool:
+        walker = self._selected_walker("merge another track into")
+        if walker is None:
+            return False
+        person, frame, track = walker
+        other = self._pick_track("Merge tracks", f"Which track is #{track} too? (It becomes #{track} everywhere.)",
+                                 frame.source_id, track)
+        if other is None:
+            return False
+        return self._make(lambda: merge_tracks(self.project, frame.source_id, track, other, frame.id))
+
+    def split_track(self) -> bool:
+        walker = self._selected_walker("split the track of")
+        if walker is None:
+            return False
+        person, frame, track = walker
+        return self._make(lambda: split_track(self.project, frame.source_id, track, frame.index, frame.id))
+
+    def delete_track(self) -> bool:
+        walker = self._selected_walker("delete the track of")
+        if walker is None:
+            return False
+        person, frame, track = walker
+        self.selected = None
+        return self._make(lambda: delete_track(self.project, frame.source_id, track, frame.id))
+
+    def interpolate_track(self) -> bool:
+        walker = self._selected_walker("interpolate")
+        if walker is None:
+            return False
+        person = walker[0]
+        return self._make(lambda: interpolate_track(self.project, person.id))
+
+    def ask_carry_frames(self) -> None:
+        value, ok = QtWidgets.QInputDialog.getInt(self, "Carry a correction", "Frames after and before a correction that "
+                                                  "Carry (Shift+E) re-runs the model on:", self.carry_frames, 1, 100)
+        if ok:
+            self.carry_frames = int(value)
+            self.statusBar().showMessage(f"A correction is carried to {self.carry_frames} frames each way.", 5000)
+
+    def carry_correction(self) -> bool:
+        """Re-run the selected model on the walker's person in the neighbouring frames, the joints
+        placed here as hints; only a model that takes hints can."""
+        walker = self._selected_walker("carry the correction of")
+        if walker is None:
+            return False
+        person = walker[0]
+        if self.model_panel.model_path() is None or not self.model_panel.takes_hints:
+            name = self.model_panel.model_box.currentText() or "No model"
+            self._say(f"{name} takes no hints, so it cannot carry a correction: choose a recurrent or part_regression "
+                      "model in the Model tab. Nothing was changed.")
+            return False
+        predictor, why = self._refining_predictor(person)
+        if predictor is None:
+            self._say(f"{why} Nothing was changed.")
+            return False
+        from poseapp.engine.track_carry import carry_correction  # torch: loaded by now (the predictor is)
+
+        made = []
+
+        def build():
+            QtWidgets.QApplication.setOverrideCursor(QtGui.QCursor(QtCore.Qt.CursorShape.WaitCursor))
+            try:
+                made.append(carry_correction(self.project, predictor, self.loader.read, person.id, self.carry_frames,
+                                             self._refine_iterations()))
+                return made[0]
+            except (RuntimeError, ValueError) as exc:
+                raise TrackRefused(f"The correction was not carried: {exc}") from None
+            finally:
+                QtWidgets.QApplication.restoreOverrideCursor()
+
+        done = self._make(build)
+        for old, _ in made[0].changed if done else ():
+            self.results.pop(old.frame_id, None)  # its heatmaps are those of the run before the carry
+        return done
