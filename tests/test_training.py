@@ -251,8 +251,13 @@ def test_finetune_of_the_lsp14_default_on_a_coco17_project_trains_a_coco17_model
     assert main(["finetune", "--model", "default", "--project", str(project), "--epochs", "1", "--batch-size", "4",
                  "--out", str(out)]) == 0
     plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
-    assert "A coco17 model for this project, from the lsp14 model: 5 new joints (nose, left eye, right eye, left ear, right ear)" in plan
-    assert "Too few labels to learn (under 20 people each)" in plan
+    from poseapp.engine.zoo import default_model_name
+
+    start = default_model_name()
+    assert (f"A COCO-17 model for this project, started from {start} (LSP-14): 5 new joints (nose, left_eye, right_eye, "
+            f"left_ear, right_ear) start fresh; 12 kept from {start}.") in plan
+    assert "Too few labels to learn (under 20 labelled people each): nose (" in plan
+    assert "Time per epoch on this CPU: about" in plan  # a few of the run's steps, timed before it starts
     card = json.loads((out / ckpt.CARD).read_text())
     assert card["skeleton"]["name"] == "coco17" and card["config"]["num_joints"] == 17
     transfer = card["training"]["initialized_from"]["transfer"]

@@ -107,7 +107,12 @@ def test_a_sleap_fly_project_fine_tunes_a_model_of_its_own_skeleton(tmp_path, da
     assert main(["finetune", "--model", "default", "--project", str(path), "--epochs", "1", "--batch-size", "4",
                  "--out", str(out)]) == 0
     plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
-    assert f"A {skeleton.name} model for this project, from the lsp14 model: 23 new joints" in plan  # "neck" is shared by name
+    from poseapp.core.skeleton import skeleton_title
+    from poseapp.engine.zoo import default_model_name
+
+    # "neck" is shared by name: 1 joint kept, 23 start fresh
+    assert (f"A {skeleton_title(skeleton.name)} model for this project, started from {default_model_name()} (LSP-14): "
+            f"23 new joints (head, thorax, abdomen,") in plan and f"start fresh; 1 kept from {default_model_name()}." in plan
     card = json.loads((out / "card.json").read_text())
     assert card["skeleton"]["joints"] == list(skeleton.joints)
     flips = {(skeleton.joints[a], skeleton.joints[b]) for a, b in card["skeleton"]["flip_pairs"]}

@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     f.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long")
     f.add_argument("--background", action="store_true",
                    help="one thread at the lowest priority, so a window beside it stays quick (the window uses this)")
+    f.add_argument("--plan-only", action="store_true",
+                   help="print the plan (what it trains on, the time per epoch measured by a few steps here) and stop")
 
     p = sub.add_parser("predict", help="predict poses in an image, a folder or a video; writes a COCO results file")
     p.add_argument("--model", default="default", help="model folder, model name, or 'default'")
@@ -124,9 +126,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(m: dict) -> None:
-    groups = ["head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "total"]
+    # the joint groups this skeleton has (a fly's or a mouse's has none: its total only)
+    groups = [g for g in ["head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle"]
+              if any(g in stage["pck@0.2"] for stage in m["per_iteration"])] + ["total"]
     how = (", flip test" if m.get("flip_test") else "") + (f", first {m['limit']} people only" if m.get("limit") else "")
     print(f"model {m['model']} on {m['data']} ({m['split']}{how}): {m['n_people']} people in {m['n_images']} images, {m['seconds']} s")
+    if m.get("pck_normalised_by"):
+        print(f"PCK@0.2: a joint within 0.2 of the {m['pck_normalised_by']}")
     print("PCK@0.2 " + " ".join(f"{g:>8s}" for g in groups))
     for stage in m["per_iteration"]:
         row = stage["pck@0.2"]
@@ -311,37 +317,27 @@ def _default_finetune_out(model: Path) -> Path:
 def cmd_finetune(args: argparse.Namespace) -> int:
     import json
 
-    from poseapp.engine.checkpoint import read_card
     from poseapp.engine.finetune_plan import plan_finetune
     from poseapp.engine.threads import run_in_background
 
     if args.background:
         run_in_background()
-    from poseapp.engine.trainer import TrainConfig, Trainer
-
+    from poseapp.engine.finetune_run import finetune_config
+    from poseapp.engine.trainer import Trainer
     from poseapp.engine.zoo import resolve_model
 
     args.model = str(resolve_model(args.model))  # a folder, a model's name, or 'default', as predict takes
-    plan = plan_finetune(args.project, args.model)  # what it trains and validates on, said up front
+    # what it trains and validates on, and how long an epoch takes here (a few real steps, timed with
+    # this process's threads: one with --background), said up front
+    plan = plan_finetune(args.project, args.model, batch_size=args.batch_size, measure=True)
     if plan.problem:
         raise DataError(args.project, plan.summary())
     print(json.dumps({"event": "plan", "summary": plan.summary(), "train": plan.train, "val": plan.val,
-                      "skipped": plan.skipped}), flush=True)
-    card = read_card(args.model)
-    base = card.get("training", {}).get("config", {})
-    overrides = dict(base.get("model_overrides", {}))
-    if plan.transfer_from:  # the project's skeleton: a model of it, started from this one by joint name
-        overrides.update(skeleton=plan.skeleton, num_joints=len(plan.joint_labels))
-        overrides["skeleton_data"] = plan.skeleton_data
-    config = TrainConfig.from_dict({
-        "model": base.get("model", card["architecture"] + "-lite"),
-        "model_overrides": overrides,
-        "occlusion": base.get("occlusion", "include"),
-        # a hint-trained model keeps learning to use corrections (issue #13), as it was trained
-        "hints": base.get("hints", 0.0), "max_hints": base.get("max_hints", 7),
-        "hint_worst": base.get("hint_worst", 0.0), "hint_limb_ends": base.get("hint_limb_ends", "truth"),
-        "data": [f"project:{args.project}"], "init_from": str(args.model), "epochs": args.epochs, "lr": args.lr,
-        "batch_size": args.batch_size, "warmup_steps": 20, "max_minutes": args.max_minutes,
-    })
+                      "skipped": plan.skipped, "epoch_s": plan.epoch_seconds(),
+                      "timing": plan.timing.to_dict() if plan.timing is not None else None}), flush=True)
+    if args.plan_only:
+        return 0
+    config = finetune_config(args.model, args.project, plan, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                             max_minutes=args.max_minutes)
     result = Trainer(config, args.out or str(_default_finetune_out(Path(args.model)))).run()
     return 3 if result.get("stopped") else 0

@@ -236,6 +236,21 @@ NAMED_SIGMAS = {"head_top": 0.079, "neck": 0.079, "upper_neck": 0.079, "thorax":
 DEFAULT_SIGMA = 0.072
 
 
+# How people name the presets (File > New, the fine-tuning plan); stored names stay short
+PRESET_TITLES = {"coco17": "COCO-17", "lsp14": "LSP-14", "mpii16": "MPII-16"}
+
+
+def skeleton_title(name: str) -> str:
+    """A skeleton's name as a user reads it: COCO-17 for coco17; a dataset's own skeleton, stored
+    as ``custom:NAME:K``, as 'NAME (K joints)'."""
+    if name in PRESET_TITLES:
+        return PRESET_TITLES[name]
+    parts = name.split(":")
+    if len(parts) == 3 and parts[0] == "custom" and parts[2].isdigit():
+        return f"{parts[1] or 'custom'} ({parts[2]} joints)"
+    return name
+
+
 def preset(name: str) -> Skeleton:
     try:
         return PRESETS[name]

@@ -26,6 +26,7 @@ class BoxFile:
         self.min_score, self.min_height = min_score, min_height
         self.by_name: dict[str, list[tuple[Box, float]]] = {}
         self.by_id: dict[int, list[tuple[Box, float]]] = {}
+        self._bare: dict[str, list[tuple[Box, float]]] | None = None  # by bare file name, made when first needed
         for n, record in enumerate(self._records()):
             box, score = self._box(record, n)
             name = record.get("file_name")
@@ -61,11 +62,39 @@ class BoxFile:
 
     def boxes(self, name: str, image_id: int) -> list[tuple[Box, float]]:
         """The picture's people, best first: boxes at least ``min_score`` and ``min_height``, one per person."""
-        found = self.by_name.get(_key(name))
-        if found is None:
-            found = self.by_id.get(image_id, [])
+        found = self._records_of(name, image_id) or []
         kept = [(b, s) for b, s in found if s >= self.min_score and b[3] >= self.min_height]
         return non_max_suppression(kept, 0.7)
+
+    def names(self, name: str, image_id: int) -> bool:
+        """Whether the file says anything about this picture (a picture it names with no detection
+        above the threshold has nobody on it; one it does not name was not run through the detector)."""
+        return self._records_of(name, image_id) is not None
+
+    @property
+    def pictures(self) -> int:
+        return len(self.by_name) + len(self.by_id)
+
+    def _records_of(self, name: str, image_id: int) -> list[tuple[Box, float]] | None:
+        found = self.by_name.get(_key(name))
+        if found is None:
+            # one side names the picture in a folder, the other bare ('images/000000397133.jpg' and
+            # '000000397133.jpg'); two folders that differ are two pictures (two videos' frame 12)
+            parts = PurePosixPath(name.replace("\\", "/")).parts or ("",)
+            found = self.by_name.get(parts[-1]) if len(parts) > 1 else self._by_file_name().get(parts[-1])
+        if found is None:
+            found = self.by_id.get(image_id)
+        return found
+
+    def _by_file_name(self) -> dict[str, list[tuple[Box, float]]]:
+        """The records by bare file name, where that name is one picture's only (two videos'
+        frames share '000012.jpg': those are matched by their folder alone)."""
+        if self._bare is None:
+            groups: dict[str, list[str]] = {}
+            for key in self.by_name:
+                groups.setdefault(PurePosixPath(key).name, []).append(key)
+            self._bare = {bare: self.by_name[keys[0]] for bare, keys in groups.items() if len(keys) == 1}
+        return self._bare
 
 
 def _key(name: str) -> str:

@@ -1,15 +1,19 @@
 """What a fine-tuning run on a project will train and validate on, said before it starts: the
-people of the model's skeleton, a held-out validation set big enough to mean something, and
-every annotated person that is skipped, with the reason."""
+people of the model's skeleton, a held-out validation set big enough to mean something, every
+annotated person that is skipped, with the reason; when the project labels another skeleton than
+the model's, the offer (a model of the project's skeleton, which joints start fresh and which are
+kept); and how long an epoch takes here, from a few real training steps (engine/finetune_run.py)."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from poseapp.core.accepting import shared_joints
-from poseapp.core.skeleton import PRESETS, infer_flip_pairs
+from poseapp.core.errors import PoseAppError
+from poseapp.core.skeleton import PRESETS, infer_flip_pairs, skeleton_title
 from poseapp.data.samples import in_skeleton, load_samples
 from poseapp.data.splits import holdout_every, training_split
 from poseapp.engine.model_folder import read_card
@@ -38,6 +42,25 @@ class FinetunePlan:
     new_joints: tuple[str, ...] = ()
     joint_labels: dict[str, int] = field(default_factory=dict)
     skeleton_data: dict | None = None  # the project's skeleton, when it is no preset
+    model_name: str = ""  # the model the run starts from (its folder's name)
+    batch_size: int = 16  # people per training step, as the run will use
+    timing: "EpochTiming | None" = None  # a few training steps measured here (plan_finetune(measure=True))
+    timing_problem: str | None = None  # why they could not be measured
+
+    @property
+    def kept_joints(self) -> int:
+        """Joints of a transfer's new model that keep what the starting model learnt for them."""
+        return len(self.joint_labels) - len(self.new_joints)
+
+    def epoch_seconds(self) -> float | None:
+        """One epoch as the run does it: its training steps, then the validation pass (the held-out
+        people and the trainer's fixed sample of up to TRAIN_EVAL training people), at the measured speed."""
+        if self.timing is None or not self.train:
+            return None
+        # a step's cost grows with its people; the epoch's last step holds the remainder
+        steps = self.train / self.timing.batch_size
+        evaluated = self.val + min(TRAIN_EVAL, self.train)
+        return steps * self.timing.step_s + evaluated * self.timing.eval_s
 
     def summary(self) -> str:
         """What the run uses, the reason it cannot start first when it cannot."""
@@ -59,22 +82,74 @@ class FinetunePlan:
                          "validation PCK measures agreement with a model, not accuracy.")
         if self.skipped:
             lines.append(f"{verb[2]} {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
+        if not self.problem and (self.timing is not None or self.timing_problem):
+            lines.append(self.time_line())
         return "\n".join(lines)
 
+    def time_line(self) -> str:
+        """How long an epoch takes here, from the measured steps (or why that is not known)."""
+        seconds = self.epoch_seconds()
+        if seconds is None:
+            return f"Time per epoch: not measured ({self.timing_problem or 'no training people'})."
+        t = self.timing
+        steps = math.ceil(self.train / t.batch_size)
+        where = "this CPU" if t.device == "cpu" else t.device
+        return (f"Time per epoch on {where}: about {_duration(seconds)} ({self.train} people in {steps} "
+                f"step{'s' if steps != 1 else ''}: {t.step_s:.2f} s a step of {t.batch_size}, measured here with "
+                f"{t.threads} thread{'s' if t.threads != 1 else ''}; then validating {self.val + min(TRAIN_EVAL, self.train)} people).")
+
     def _transfer_line(self) -> str:
-        new = (f"{len(self.new_joints)} new joint{'s' if len(self.new_joints) != 1 else ''} "
-               f"({', '.join(j.replace('_', ' ') for j in self.new_joints)})" if self.new_joints else "no new joints")
-        few = [j.replace("_", " ") for j, n in self.joint_labels.items() if n < FEW_LABELS]
-        line = f"A {self.skeleton} model for this project, from the {self.transfer_from} model: {new}."
+        """The offer, said outright: a model of the project's skeleton, which joints start fresh and
+        which keep what the starting model learnt, and which have too few labels to learn."""
+        title = skeleton_title(self.skeleton)
+        start = self.model_name or f"the {skeleton_title(self.transfer_from)} model"
+        if self.new_joints:
+            shown = ", ".join(self.new_joints[:8]) + (", ..." if len(self.new_joints) > 8 else "")
+            new = f"{len(self.new_joints)} new joint{'s' if len(self.new_joints) != 1 else ''} ({shown}) start fresh"
+        else:
+            new = "no new joints"
+        origin = f"{start} ({skeleton_title(self.transfer_from)})" if self.model_name else start
+        line = f"A {title} model for this project, started from {origin}: {new}; {self.kept_joints} kept from {start}."
+        # a kept joint adapts what the model knows; a new one is learnt from these labels alone
+        few = [f"{j} ({self.joint_labels.get(j, 0)})" for j in self.new_joints if self.joint_labels.get(j, 0) < FEW_LABELS]
         if few:
-            line += (f" Too few labels to learn (under {FEW_LABELS} people each): {', '.join(few[:8])}"
-                     + (" ..." if len(few) > 8 else "") + ".")
+            line += (f" Too few labels to learn (under {FEW_LABELS} labelled people each): {', '.join(few[:8])}"
+                     + (f" and {len(few) - 8} more" if len(few) > 8 else "") + ".")
         return line
+
+
+@dataclass(frozen=True)
+class EpochTiming:
+    """A fine-tuning run's speed measured on this machine: seconds per training step of
+    ``batch_size`` people and per person validated, with the threads and device the run uses."""
+
+    step_s: float
+    eval_s: float
+    batch_size: int
+    threads: int
+    device: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EpochTiming":
+        return cls(float(data["step_s"]), float(data["eval_s"]), int(data["batch_size"]), int(data["threads"]),
+                   str(data["device"]))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 # A joint fewer people than this label is unlikely to be learnt by a fine-tuning run (SLEAP starts
 # from 50-100 labelled frames; DeepLabCut reaches human accuracy from about 200).
 FEW_LABELS = 20
+TRAIN_EVAL = 200  # training people the trainer evaluates each epoch (TrainConfig.train_eval's default)
 
 
 def target_skeleton(project_path: str | Path, model_skeleton: str):
@@ -93,7 +168,11 @@ def target_skeleton(project_path: str | Path, model_skeleton: str):
     return skeleton
 
 
-def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetunePlan:
+def plan_finetune(project_path: str | Path, model_path: str | Path, batch_size: int = 16, threads: int | None = None,
+                  measure: bool = False) -> FinetunePlan:
+    """The plan of fine-tuning ``model_path`` on the project. ``measure``: time a few real training
+    steps at ``batch_size`` with ``threads`` (None: torch's default), as the run will train (about
+    a second or two on a CPU), for the time per epoch; ``timing_problem`` says why when it cannot."""
     skeleton = read_card(model_path)["skeleton"]["name"]
     samples = load_samples(f"project:{project_path}")
     target = target_skeleton(project_path, skeleton)
@@ -125,4 +204,12 @@ def plan_finetune(project_path: str | Path, model_path: str | Path) -> FinetuneP
         plan.problem = (f"Fine-tuning needs at least {MIN_PEOPLE} annotated people that the {skeleton} model can learn "
                         f"from ({MIN_TRAINING} to train on and {MIN_VALIDATION} to validate on); this project has {len(usable)}. "
                         "Annotate or accept more predictions first.")
+    plan.model_name, plan.batch_size = Path(model_path).name, batch_size
+    if measure and not plan.problem:
+        from poseapp.engine.finetune_run import measure_epoch_timing  # torch: only when asked
+
+        try:
+            plan.timing = measure_epoch_timing(model_path, project_path, plan, usable, threads)
+        except (PoseAppError, OSError, RuntimeError, ValueError) as exc:  # the plan stands without it
+            plan.timing_problem = f"the training steps could not be timed: {exc}"
     return plan

@@ -10,10 +10,11 @@ import numpy as np
 
 from poseapp.core.accepting import SAME_PERSON_IOU, box_iou, extent
 from poseapp.engine.detector import box_from_pose, detector_upscale
-from poseapp.engine.inference import BoxSource
+from poseapp.engine.inference import BoxSource, FrameInput
 from poseapp.engine.tracking import PoseTracker, Track, covers
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
+from poseapp.media.video import video_frame_name
 from poseapp.store import Frame, Instance, Project
 from poseapp.store.records import CROP_BOX, WHOLE_IMAGE
 from poseapp.store.edits import is_edited_prediction
@@ -27,6 +28,7 @@ class FrameResult:
     replaced: list[Instance] = field(default_factory=list)  # the model's earlier predictions it deleted
     old_state: str = "unlabelled"  # the frame's state before the run (what an undo puts back)
     whole_image: bool = False  # nobody was found: the prediction is a guess in the whole picture
+    not_in_box_file: bool = False  # boxes come from a file that does not name this frame: nobody was boxed
 
 
 class FrameBoxes:
@@ -36,7 +38,13 @@ class FrameBoxes:
     (engine/tracking.py), and ``track_ids`` names the person in each box of the last call. With
     ``project``, a run that starts mid-video goes on with the tracks stored on the frame before,
     and new people get ids after every id stored in the video, so one id never names two people.
-    ``whole_image`` says the last call found nobody and fell back to the whole picture."""
+    ``whole_image`` says the last call found nobody and fell back to the whole picture.
+
+    ``mode`` may be a box file (COCO detection results, engine/box_file.py): a frame is looked up
+    by the name every poseapp file gives it, else by its imported image id (a video frame's: its
+    index + 1, as `poseapp predict` numbers it). The file's detector said who is there, so a
+    frame it names with nobody has nobody (no whole-image guess), and ``not_named`` says when
+    the last frame was not in the file at all."""
 
     def __init__(self, mode: str = "hog", project: Project | None = None, min_score: float | None = None,
                  min_height: float = 0.0):
@@ -48,6 +56,7 @@ class FrameBoxes:
         self._active: PoseTracker | None = None
         self.track_ids: list[int] | None = None
         self.whole_image = False
+        self.not_named = False
 
     def _source(self, frame: Frame) -> BoxSource:
         is_video = frame.file_name is None
@@ -63,6 +72,11 @@ class FrameBoxes:
         annotated = list(annotated)
         is_video = frame.file_name is None
         source = self._source(frame)
+        self.not_named = False
+        if source.file is not None:
+            name, image_id = self._picture(frame)
+            source.picture = FrameInput(image, image_id, name)  # what BoxSource.detect looks up
+            self.not_named = not source.file.names(name, image_id)
         tracker = self._tracker(frame, source) if is_video else None
         self._active = tracker
         self.whole_image = False
@@ -72,11 +86,20 @@ class FrameBoxes:
         self.track_ids = None
         found = [box for box, _ in source.detect(image)] if source.detector is not None else []
         boxes = annotated + [b for b in found if not any(covers(a, b) for a in annotated)]
-        if boxes:
+        if boxes or source.file is not None:  # a box file's "nobody" is nobody
             return boxes
         self.whole_image = True
         source.whole_image_fallbacks += source.detector is not None
         return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
+
+    def _picture(self, frame: Frame) -> tuple[str, int]:
+        """The frame's name and image id as a box file names pictures (see the class)."""
+        if frame.file_name is not None:
+            name = frame.extra.get("file_name") or frame.file_name
+        else:
+            video = self.project.source(frame.source_id).path if self.project is not None else ""
+            name = video_frame_name(video, frame.index)
+        return name, frame.ext_id if frame.ext_id is not None else frame.index + 1
 
     def _tracker(self, frame: Frame, source: BoxSource) -> PoseTracker | None:
         tracker, last = self._trackers.get(frame.source_id, (None, None))
@@ -198,10 +221,10 @@ def predict_frames(
     new one; one it does not find again stays (a re-run never removes a person it did not
     predict again); one the user edited is kept, and nothing new is added over it. Annotated
     people are boxed by their annotation; those made from a model's prediction are followed but
-    not predicted again (``is_correction``). ``boxes`` names the people detector (engine/detector.py)
-    or "whole"; ``min_score`` (its score) and ``min_height`` (pixels) decide which of its detections
-    become people. ``keep_cache``: each prediction keeps what
-    ``Predictor.refine`` needs (models that take hints only)."""
+    not predicted again (``is_correction``). ``boxes`` names the people detector (engine/detector.py),
+    "whole", or a box file (FILE.json, COCO detection results; see FrameBoxes); ``min_score`` (its
+    score) and ``min_height`` (pixels) decide which of its detections become people. ``keep_cache``:
+    each prediction keeps what ``Predictor.refine`` needs (models that take hints only)."""
     keep_cache = keep_cache and getattr(predictor.model, "supports_hints", False)
     frame_ids = list(frame_ids)
     loader = loader or FrameLoader(project)
@@ -246,7 +269,8 @@ def predict_frames(
                 ))
                 for p, track_id in new
             ]
-        results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image))
+        results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image,
+                                   not_in_box_file=detector is not None and detector.not_named))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results

@@ -74,7 +74,8 @@ class BoxSource:
         if mode != "whole" and not registered:
             if not Path(mode).suffix.lower() == ".json":
                 raise ValueError(f"boxes come from a detector ({', '.join(DETECTORS)}), 'whole' or a COCO detections file (FILE.json)")
-            self.file = BoxFile(mode)
+            # the threshold asked for replaces the file's default one (the window's People row sets it)
+            self.file = BoxFile(mode, **({"min_score": min_score} if min_score is not None else {}))
         if mode == "hog":  # its SVM margins start at its own threshold: a lower min_score lowers it
             self.detector = HogPersonDetector(upscale=upscale, **({"threshold": min_score} if min_score is not None else {}))
         elif registered:  # any other registered detector (engine/detector.py): one file plus its registration

@@ -22,6 +22,13 @@ def torso_sizes(gt: np.ndarray, skeleton: Skeleton) -> np.ndarray:
     return np.where(both, np.linalg.norm(gt[:, ls, :2] - gt[:, rh, :2], axis=1), 0.0)
 
 
+def pck_normaliser(skeleton: Skeleton) -> str:
+    """What PCK@alpha is a fraction of, for this skeleton (torso_sizes), in words for reports."""
+    if "left_shoulder" in skeleton.joints and "right_hip" in skeleton.joints:
+        return "torso (left shoulder to right hip)"
+    return "person size (square root of the area of the labelled joints' box)"
+
+
 def extent_sizes(gt: np.ndarray) -> np.ndarray:
     """(N,) square root of the area each person's labelled joints span (0 with fewer than 2)."""
     out = np.zeros(len(gt))

@@ -27,6 +27,7 @@ from poseapp.gui.retrain_panel import RetrainPanel
 from poseapp.gui.runtime_loader import RuntimeLoader
 from poseapp.gui.seek_bar import SeekBar
 from poseapp.gui.session import SessionMixin
+from poseapp.gui.tracks import TracksMixin
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import missing_sources
 from poseapp.store import FRAME_STATES, Project
@@ -83,7 +84,7 @@ class ProjectSignals(QtCore.QObject):
         return pairs
 
 
-class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, RefiningMixin,
+class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, RefiningMixin,
                  QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -217,6 +218,8 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.retrain_panel.failed.connect(lambda message: self.report_error(f"Fine-tuning failed: {message}"))
         # the plan (what it trains and validates on, what it skips) is read before Ctrl+T, not after
         retrain_dock.visibilityChanged.connect(lambda shown: shown and self.preview_retrain())
+        # the time per epoch, measured in the background, joins the plan on show
+        self.retrain_panel.timer.measured.connect(lambda: self._retrain_tab_in_front() and self.preview_retrain())
         joints_dock.raise_()
         self.occlusion_dock = occlusion_dock
         occlusion_dock.visibilityChanged.connect(lambda shown: shown and self.project is not None and self.occlusion_view.refresh(self.project))
@@ -226,6 +229,7 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
         self.model_panel.run_frame.connect(self.run_model_on_frame)
         self.model_panel.run_source.connect(self.run_model_on_source)
         self.model_panel.cancel.connect(self.cancel_job)
+        self.model_panel.problem.connect(self.report_error)
         self.heatmap_panel.changed.connect(self._update_heatmaps)
         self.results: OrderedDict[int, Any] = OrderedDict()  # frame id -> FrameResult, with heatmaps
         self._heatmap_versions = {}
@@ -345,7 +349,9 @@ class MainWindow(MenusMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin,
             self._seek_source = source.id
             self.seek_bar.set_source(self.project.frame_count(source.id), self.project.frame_states(source.id))
             self.seek_bar.setVisible(True)
+            self._refresh_track_timeline()
         self.seek_bar.set_index(frame.index)
+        self._show_selected_track()
 
     def _seek_video(self, index: int) -> None:
         frame = self.project.frame_by_index(self._seek_source, index) if self.project is not None else None

@@ -8,17 +8,20 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.gui import file_dialogs
+from poseapp.gui.people_row import FROM_FILE, FROM_FILE_LABEL, PEOPLE_SOURCES, PeopleRowMixin
 
 from poseapp.core.accepting import DEFAULT_OCCLUDED_BELOW
 from poseapp.engine.model_folder import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
 
 
-class ModelPanel(QtWidgets.QGroupBox):
+class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
     run_frame = QtCore.Signal()
     run_source = QtCore.Signal()
     cancel = QtCore.Signal()
     refine_available = QtCore.Signal(bool)  # the chosen model takes hints (and PyTorch has loaded)
+    problem = QtCore.Signal(str)  # a box file that cannot be used: the window says why (people_row.py)
+    people_changed = QtCore.Signal()  # the People row's source changed (the session keeps it)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Model", parent)
@@ -57,8 +60,11 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.boxes_box = QtWidgets.QComboBox()
         for label, mode in PEOPLE_SOURCES:
             self.boxes_box.addItem(label, mode)
+        self.boxes_box.addItem(FROM_FILE_LABEL, FROM_FILE)  # asks for a box file; the file then has its own entry
         self.boxes_box.setToolTip("Where person boxes come from on frames nobody annotated: OpenCV's HOG pedestrian "
-                                  "detector, poseapp's trained person detector (early weights: see its card), or the whole image")
+                                  "detector, poseapp's trained person detector (early weights: see its card), the whole "
+                                  "image, or your own detector's boxes (a COCO detection results JSON: 'from file...')")
+        self._last_people = 0  # the entry to go back to when 'from file...' is cancelled or refused
         self.min_score = QtWidgets.QDoubleSpinBox()
         self.min_score.setDecimals(2)
         self.min_score.setSingleStep(0.05)
@@ -213,20 +219,6 @@ class ModelPanel(QtWidgets.QGroupBox):
         self.progress.setFormat(text or "%p%")
         self.progress.setVisible(bool(text))  # an empty bar says nothing: hidden
 
-    def _boxes_changed(self) -> None:
-        """Each detector's scores have their own scale: the threshold box takes its range and default."""
-        low, high, default = SCORE_RANGES.get(self.boxes_box.currentData(), (0.0, 1.0, 0.0))
-        self.min_score.setRange(low, high)
-        self.min_score.setValue(default)
-        self.min_score.setEnabled(self.boxes_box.currentData() != "whole")
-        self.min_height.setEnabled(self.boxes_box.currentData() != "whole")
-
-    def people_options(self) -> dict:
-        """predict_frames' keywords for where people come from."""
-        mode = self.boxes_box.currentData()
-        return {"boxes": mode, "min_score": None if mode == "whole" else float(self.min_score.value()),
-                "min_height": float(self.min_height.value())}
-
     def set_busy(self, busy: bool) -> None:
         if busy:
             self.progress.setVisible(True)
@@ -341,13 +333,6 @@ class ModelPanel(QtWidgets.QGroupBox):
 def _val_pck(card: dict, key: str) -> float | None:
     """The card's measured PCK@0.2 on the validation split (``poseapp eval --update-card``), if any."""
     return ((card.get("metrics", {}).get(key) or {}).get("pck@0.2") or {}).get("total")
-
-
-# (label, engine/detector.py name or "whole") offered in the People row, HOG first: the trained
-# detector's weights are an early trial (models/person-detector), not yet better on every photo
-PEOPLE_SOURCES = (("HOG detector", "hog"), ("trained detector", "detector"), ("whole image", "whole"))
-# each detector's score scale: (lowest, highest, default threshold)
-SCORE_RANGES = {"hog": (0.0, 5.0, 1.2), "detector": (0.0, 1.0, 0.3)}
 
 
 def _skeleton_name(folder: Path) -> str:

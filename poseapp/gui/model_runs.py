@@ -85,6 +85,7 @@ class ModelRunsMixin:
         cache = len(frame_ids) <= 8
         flip = self.model_panel.flip_box.isChecked()  # read here: work() runs on another thread
         people = self.model_panel.people_options()
+        self._run_boxes = people["boxes"]  # a box file's name, for the note on the frames it does not name
 
         def work(progress, cancelled):
             predictor = self._predictor(path, device, flip)
@@ -166,8 +167,6 @@ class ModelRunsMixin:
 
     def start_retrain(self) -> bool:
         """Fine-tune the selected model on this project, after saying what it will train on (or why it cannot)."""
-        from poseapp.engine.finetune_plan import plan_finetune
-
         if self.project is None or self.model_panel.model_path() is None:
             self.report_error("Open a project and choose a model to fine-tune.")
             return False
@@ -175,7 +174,7 @@ class ModelRunsMixin:
             self.statusBar().showMessage("A fine-tuning run is going on; cancel it first.", 5000)
             return False
         try:
-            plan = plan_finetune(self.project.path, self.model_panel.model_path())
+            plan = self._finetune_plan()
         except PoseAppError as exc:
             self.report_error(f"Cannot fine-tune: {exc}")
             return False
@@ -186,20 +185,34 @@ class ModelRunsMixin:
             return False
         return self.retrain_panel.start(self.model_panel.model_path(), str(self.project.path), plan.summary())
 
-    def preview_retrain(self) -> None:
-        """The Retrain tab, opened: what fine-tuning the selected model here would use, before it starts."""
+    def _finetune_plan(self):
+        """The plan of fine-tuning the selected model on this project, with its time per epoch when
+        the Retrain tab's timer has measured this model (plan_finetune itself does not wait for that)."""
         from poseapp.engine.finetune_plan import plan_finetune
 
+        model = self.model_panel.model_path()
+        plan = plan_finetune(self.project.path, model)
+        plan.timing, plan.timing_problem = self.retrain_panel.timer.known(model, plan.skeleton)
+        return plan
+
+    def preview_retrain(self) -> None:
+        """The Retrain tab, opened: what fine-tuning the selected model here would use, before it
+        starts: the offer when the project labels another skeleton, and the time per epoch, measured
+        in the background the first time (the tab shows the plan at once and the time when known)."""
         panel = self.retrain_panel
         if panel.process is not None or panel.events or self.project is None or self.model_panel.model_path() is None:
             return  # a run is going on or has reported: its figures stay
         try:
-            plan = plan_finetune(self.project.path, self.model_panel.model_path())
+            plan = self._finetune_plan()
         except PoseAppError as exc:
             panel.status.setText(f"Cannot fine-tune: {exc}")
             return
-        panel.status.setText(f"Fine-tuning {Path(self.model_panel.model_path()).name} here (Ctrl+T or the button):\n"
-                             + plan.summary())
+        model = self.model_panel.model_path()
+        text = f"Fine-tuning {Path(model).name} here (Ctrl+T or the button):\n" + plan.summary()
+        if not plan.problem and plan.timing is None and plan.timing_problem is None:
+            panel.timer.measure(model, plan.skeleton, str(self.project.path))
+            text += "\nTime per epoch: measuring a few training steps on this machine (in the background) ..."
+        panel.status.setText(text)
 
     def _retrained(self, folder: str, selected: bool) -> None:
         # a finished run's model that beat its start is selected, ready to compare with the old one
@@ -258,9 +271,22 @@ class ModelRunsMixin:
             said = said[:-1] + (f"; on {guessed} of the frames nobody was found and the whole image was used "
                                 "(N draws a person's box).")
         resume = self._where_to_resume(results) if cancelled else None
-        self.statusBar().showMessage(" ".join(note for note in (said, resume, small, other) if note), 30000 if resume else 15000)
+        unnamed = self._not_in_box_file_note(results)
+        self.statusBar().showMessage(" ".join(note for note in (said, unnamed, resume, small, other) if note),
+                                     30000 if resume or unnamed else 15000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
+
+    def _not_in_box_file_note(self, results: list) -> str | None:
+        """Boxes from a file: the frames of the run it does not name got no boxes from it (only the
+        people annotated there were predicted), named so the user can give it those frames too."""
+        missing = [r.frame_id for r in results if r.not_in_box_file]
+        if not missing:
+            return None
+        box_file = Path(getattr(self, "_run_boxes", None) or "the box file").name
+        first = self.project.frame_name(self.project.frame(missing[0]))
+        return (f"{box_file} does not name {len(missing)} of the {len(results)} frames (e.g. {first}): nobody was boxed "
+                "there but the people annotated on them.")
 
     def _where_to_resume(self, results: list) -> str | None:
         """A cancelled run over a source: the frame it stopped before, and the keys that go on from it."""

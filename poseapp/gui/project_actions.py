@@ -59,9 +59,12 @@ class ProjectActionsMixin:
                 + "\nTheir frames stay in the project with all annotations. Use File > Locate missing sources... "
                 "to point at where they are now."
             )
-        if self.retrain_dock.isVisible() and not self.retrain_dock.visibleRegion().isEmpty():
-            self.preview_retrain()  # the Retrain tab is in front: its plan is this project's
+        if self._retrain_tab_in_front():
+            self.preview_retrain()  # its plan is this project's
         return True
+
+    def _retrain_tab_in_front(self) -> bool:
+        return self.retrain_dock.isVisible() and not self.retrain_dock.visibleRegion().isEmpty()
 
     @staticmethod
     def _open_store(path: str | Path, create: bool) -> Project:
@@ -197,6 +200,7 @@ class ProjectActionsMixin:
             self.statusBar().showMessage(f"Closed {closed}.", 5000)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        self.retrain_panel.timer.stop()
         if self.retrain_panel.process is not None:
             self.retrain_panel.cancel()
             self.retrain_panel.process.waitForFinished(15000)
@@ -292,6 +296,8 @@ class ProjectActionsMixin:
         "LSP-14: 12 limb joints, neck and head top": "lsp14",
         "MPII-16: limb joints, pelvis, thorax, neck and head top": "mpii16",
     }
+    # ... or the skeleton of a dataset file (an animal's, a lab's own), read as an import reads it
+    FROM_DATASET = "From a dataset... (COCO keypoints JSON, SLEAP .slp, DeepLabCut config.yaml, Label Studio JSON)"
 
     def _ask_new(self) -> None:
         path, _ = file_dialogs.get_save_file_name(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
@@ -301,17 +307,56 @@ class ProjectActionsMixin:
             path += PROJECT_SUFFIX
         choice, ok = QtWidgets.QInputDialog.getItem(
             self, "New project", "Which skeleton will you label? (An imported dataset brings its own.)",
-            list(self.SKELETON_CHOICES), 0, False)
+            [*self.SKELETON_CHOICES, self.FROM_DATASET], 0, False)
         if not ok:
             return
-        if self.open_project(path, create=True) and not self.project.read_only:
-            from poseapp.core.skeleton import preset
-            from poseapp.engine.zoo import SHIPPED, default_model_for
+        if choice == self.FROM_DATASET:
+            from poseapp.formats.dataset_skeleton import DIALOG_FILTER
 
-            self.project.set_label_skeleton(preset(self.SKELETON_CHOICES[choice]))
-            name = default_model_for(self.SKELETON_CHOICES[choice])  # the model list shows which predicts it
-            if name is not None:
-                self.model_panel.add_model(str(SHIPPED / name))
+            source, _ = file_dialogs.get_open_file_name(self, "The dataset whose skeleton the new project labels", "",
+                                                        DIALOG_FILTER)
+            if source:
+                self.new_project_from_dataset(path, source)
+            return
+        from poseapp.core.skeleton import preset
+
+        self.new_project(path, preset(self.SKELETON_CHOICES[choice]))
+
+    def new_project(self, path: str | Path, skeleton) -> bool:
+        """Create (or open) the project at ``path`` to label people in ``skeleton``, with the shipped
+        model of that skeleton when there is one (the model list shows which predicts it)."""
+        if not (self.open_project(path, create=True) and not self.project.read_only):
+            return False
+        from poseapp.engine.zoo import SHIPPED, default_model_for
+
+        try:
+            self.project.set_label_skeleton(skeleton)
+        except PoseAppError as exc:  # an existing project with another skeleton of that name, a failed write
+            self.report_error(f"{path} could not be set to label {skeleton.name}: {exc}")
+            return False
+        name = default_model_for(skeleton.name)
+        if name is not None:
+            self.model_panel.add_model(str(SHIPPED / name))
+        return True
+
+    def new_project_from_dataset(self, path: str | Path, dataset: str | Path) -> bool:
+        """A new project labelling the skeleton of a dataset file (its joints, limbs and flip pairs).
+        The file is read first: a file that is no such dataset is reported and no project is made."""
+        from poseapp.core.skeleton import skeleton_title
+        from poseapp.formats.dataset_skeleton import skeleton_from_dataset
+
+        try:
+            skeleton = skeleton_from_dataset(dataset)
+        except PoseAppError as exc:
+            self.report_error(f"No skeleton could be taken from {dataset}:\n{exc}\nNo project was created.")
+            return False
+        if not self.new_project(path, skeleton):
+            return False
+        self.statusBar().showMessage(
+            f"{Path(path).name} labels the skeleton of {Path(dataset).name}: {skeleton_title(skeleton.name)}, "
+            f"{len(skeleton.edges)} limbs, {len(skeleton.flip_pairs)} left/right pairs. Import images or videos to label.",
+            10000)
+        return True
 
     def _ask_open(self) -> None:
         path, _ = file_dialogs.get_open_file_name(self, "Open project", "", f"poseapp project (*{PROJECT_SUFFIX})")

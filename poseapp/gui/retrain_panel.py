@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from poseapp.demo import data_home
 from poseapp.engine.finetune_plan import UNCHECKED
+from poseapp.gui.retrain_timing import EpochTimer
 
 
 class RetrainPanel(QtWidgets.QWidget):
@@ -81,6 +82,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self.cancel_button.clicked.connect(lambda _checked=False: self.cancel())
         self.keep_partial_button.clicked.connect(lambda _checked=False: self.keep_partial())
         self.process: QtCore.QProcess | None = None
+        self.timer = EpochTimer(self)  # the offered run's time per epoch, measured in the background
         self.out: Path | None = None
         self.events: list[dict] = []
         self._buffer = b""
@@ -93,6 +95,7 @@ class RetrainPanel(QtWidgets.QWidget):
     def start(self, model: str, project: str, plan_text: str = "") -> bool:
         if self.process is not None:
             return False
+        self.timer.stop()  # the run needs the core; it reports its own pace
         self._plan_text = plan_text
         self._val_people = 0
         self._cancelling = False

@@ -23,6 +23,8 @@ class SessionMixin:
         panel = self.retrain_panel  # the fine-tuning settings are kept as they change, not at quit only
         for key, box in (("epochs", panel.epochs), ("lr", panel.lr), ("minutes", panel.time_limit)):
             box.valueChanged.connect(lambda value, key=key: self._keep_setting(f"retrain/{key}", value))
+        # where people come from (a detector, the whole image, or your box file) stays chosen too
+        self.model_panel.people_changed.connect(lambda: self._keep_setting("model/people", self.model_panel.people_source()))
 
     @staticmethod
     def _keep_setting(key: str, value) -> None:
@@ -78,6 +80,7 @@ class SessionMixin:
         settings.setValue("retrain/epochs", panel.epochs.value())
         settings.setValue("retrain/lr", panel.lr.value())
         settings.setValue("retrain/minutes", panel.time_limit.value())
+        settings.setValue("model/people", self.model_panel.people_source())
         self.remember_frame()
         settings.sync()
 
@@ -97,6 +100,11 @@ class SessionMixin:
                     box.setValue(kind(value))  # the box clamps it to its range
             except (TypeError, ValueError):
                 pass  # a hand-edited settings file: the default stays
+        people = settings.value("model/people")
+        if people and not self.model_panel.set_people_source(str(people)) and str(people).lower().endswith(".json"):
+            # a box file since moved or changed: the row keeps its default, and says so once
+            self.statusBar().showMessage(f"The box file chosen last time ({people}) is gone or no longer readable: "
+                                         f"people come from {self.model_panel.boxes_box.currentText()}.", 10000)
         last = settings.value("last_project") or ""
         return bool(open_last and last and Path(last).exists() and self.open_project(last))
 

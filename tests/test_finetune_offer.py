@@ -1,0 +1,80 @@
+"""The fine-tuning plan states its offer outright when the project labels another skeleton than the
+model's (issue #26): "A COCO-17 model for this project, started from recurrent-lite (LSP-14): 5
+new joints (...) start fresh; 12 kept from recurrent-lite", the new joints with too few labels to
+learn, and the time per epoch here, measured by a few real training steps (never guessed). The
+CLI prints the same plan."""
+
+import json
+
+import pytest
+import torch
+
+from poseapp.core.skeleton import skeleton_title
+
+
+@pytest.fixture
+def coco_project(tmp_path, coco_json):
+    """The COCO sample's 12 people with keypoints, in a project (closed again)."""
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    path = tmp_path / "coco.poseapp"
+    with Project.open(path, create=True) as project:
+        import_source(project, coco_json)
+    return path
+
+
+def test_the_plan_offers_a_coco17_model_from_the_lsp14_default_and_times_its_epoch(coco_project):
+    from poseapp.engine.finetune_plan import FEW_LABELS, plan_finetune
+    from poseapp.engine.zoo import default_model_name, resolve_model
+
+    model = default_model_name()
+    plan = plan_finetune(coco_project, resolve_model("default"), batch_size=4, threads=1, measure=True)
+    summary = plan.summary()
+    assert (f"A COCO-17 model for this project, started from {model} (LSP-14): 5 new joints (nose, left_eye, "
+            f"right_eye, left_ear, right_ear) start fresh; 12 kept from {model}.") in summary
+    # each new joint with its labelled people: the sample labels every face joint fewer than 20 times
+    labels = plan.joint_labels
+    assert all(labels[j] < FEW_LABELS for j in plan.new_joints)
+    assert (f"Too few labels to learn (under {FEW_LABELS} labelled people each): nose ({labels['nose']}), "
+            f"left_eye ({labels['left_eye']})") in summary
+    assert "left_shoulder (" not in summary  # a kept joint adapts what the model knows: not listed
+    # measured here: a real step of 4 people takes a CPU a while, and the epoch is its 9 people's steps plus validation
+    timing = plan.timing
+    assert timing is not None and plan.timing_problem is None
+    assert (timing.batch_size, timing.threads, timing.device) == (4, 1, "cpu") and 0.01 < timing.step_s < 60
+    assert plan.epoch_seconds() == pytest.approx(plan.train / 4 * timing.step_s + (plan.val + plan.train) * timing.eval_s)
+    assert f"Time per epoch on this CPU: about {plan.epoch_seconds():.0f} s ({plan.train} people in 3 steps: " \
+           f"{timing.step_s:.2f} s a step of 4, measured here with 1 thread" in summary
+
+
+def test_a_plan_of_the_models_own_skeleton_makes_no_offer(coco_project):
+    from poseapp.engine.finetune_plan import plan_finetune
+    from poseapp.engine.zoo import SHIPPED
+
+    plan = plan_finetune(coco_project, SHIPPED / "recurrent-coco17-lite")
+    assert plan.transfer_from is None and "model for this project" not in plan.summary()
+    assert "Time per epoch" not in plan.summary()  # not asked to measure: nothing said about it
+
+
+def test_skeleton_titles():
+    assert [skeleton_title(n) for n in ("coco17", "lsp14", "mpii16")] == ["COCO-17", "LSP-14", "MPII-16"]
+    assert skeleton_title("custom:Skeleton-0:24") == "Skeleton-0 (24 joints)" and skeleton_title("odd") == "odd"
+
+
+def test_poseapp_finetune_plan_only_prints_the_offer_and_the_measured_epoch_and_trains_nothing(coco_project, tmp_path,
+                                                                                            capsys):
+    from poseapp.cli import main
+    from poseapp.engine.zoo import default_model_name
+
+    out = tmp_path / "never"
+    # (--background, the window's way, would lower this test process's priority for good: the
+    # Retrain tab's test runs it in a process of its own)
+    assert main(["finetune", "--model", "default", "--project", str(coco_project), "--plan-only",
+                 "--batch-size", "4", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    plan = json.loads(lines[0])
+    assert len(lines) == 1 and plan["event"] == "plan" and not out.exists()
+    assert f"A COCO-17 model for this project, started from {default_model_name()} (LSP-14)" in plan["summary"]
+    assert plan["timing"]["threads"] == torch.get_num_threads() and plan["timing"]["batch_size"] == 4
+    assert f"Time per epoch on this CPU: about {plan['epoch_s']:.0f} s" in plan["summary"]

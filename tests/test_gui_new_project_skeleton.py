@@ -1,0 +1,94 @@
+"""File > New project labels the skeleton of a dataset file (issue #26): the choice "From a
+dataset..." takes the joints, limbs and flip pairs of a SLEAP .slp, a DeepLabCut config.yaml or a
+COCO keypoints JSON, as an import of that file would; a file that is no such dataset is refused
+with its name and problem, and no project is made."""
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6 import QtWidgets  # noqa: E402
+
+from test_gui_actions import trigger  # noqa: E402
+
+
+def choose_in_new_project(monkeypatch, project, dataset, pick=-1):
+    """The user names the new project, takes the skeleton list's entry ``pick`` (the last one:
+    "From a dataset..."), then the dataset file; the labels offered are kept for the test."""
+    from poseapp.gui import file_dialogs
+
+    offered = []
+
+    def get_item(parent, title, label, items, *args, **kwargs):
+        offered.extend(items)
+        return items[pick], True
+
+    monkeypatch.setattr(file_dialogs, "get_save_file_name", lambda *a, **k: (str(project), ""))
+    monkeypatch.setattr(file_dialogs, "get_open_file_name", lambda *a, **k: (str(dataset), ""))
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", staticmethod(get_item))
+    return offered
+
+
+@pytest.mark.parametrize("dataset, joints, limbs, pairs", [
+    ("sleap/centered_pair_predictions.slp", 24, 23, 0),  # SLEAP's fly: head ... hindlegR3, no symmetries in the file
+    ("dlc/Reaching-Mackenzie-2018-08-30/config.yaml", 5, 2, 0),  # DeepLabCut's mouse: Hand, Finger1, Tongue, Joystick1-2
+    ("coco_sample/test_coco.json", 17, 19, 8),  # a COCO keypoints file: COCO-17 with its left/right pairs
+])
+def test_a_new_project_labels_the_skeleton_of_a_dataset_file(window, monkeypatch, tmp_path, data_dir, dataset, joints,
+                                                             limbs, pairs):
+    from poseapp.formats import read_source
+
+    offered = choose_in_new_project(monkeypatch, tmp_path / "mine.poseapp", data_dir / dataset)
+    trigger(window, "new")
+    assert offered[-1].startswith("From a dataset") and len(offered) == 4  # after COCO-17, LSP-14, MPII-16
+    assert window.last_error is None and window.project.path == tmp_path / "mine.poseapp"
+    assert window.model.rowCount() == 0  # the skeleton only: nothing of the file is imported
+    name = window.project.annotated_skeleton()
+    skeleton = window.project.skeleton(name)
+    assert (skeleton.num_joints, len(skeleton.edges), len(skeleton.flip_pairs)) == (joints, limbs, pairs)
+    # exactly what an import of the file stores, so importing it later adds people of this skeleton
+    imported = read_source(data_dir / dataset).categories[0][1]
+    assert skeleton == imported
+    assert f"labels the skeleton of {(data_dir / dataset).name}" in window.statusBar().currentMessage()
+
+
+def test_shift_n_in_a_new_fly_project_places_the_flys_joints(window, monkeypatch, tmp_path, data_dir, qtbot):
+    """The point of it: on the project's first, unlabelled frames, Shift+N places the file's joints."""
+    choose_in_new_project(monkeypatch, tmp_path / "flies.poseapp", data_dir / "sleap" / "centered_pair_predictions.slp")
+    trigger(window, "new")
+    assert window.import_path(data_dir / "sleap" / "centered_pair_low_quality.mp4")  # the video alone, nobody labelled
+    window._go_row(0)
+    trigger(window, "add_by_joints")
+    placing = window._placing
+    skeleton = window.project.skeleton(placing["skeleton"])
+    assert skeleton.joints[:3] == ("head", "neck", "thorax") and len(placing["keypoints"]) == 24
+    assert "head" in window.prompt.text()  # the first joint to place
+    window.stop_adding()
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"\x89HDF\r\n\x1a\n cut off here", "cannot read it"),  # a .slp cut off (HDF5's signature, then nothing)
+    (b"not an hdf5 file", "not a SLEAP file"),
+])
+def test_a_bad_dataset_file_is_refused_by_name_and_nothing_changes(window, monkeypatch, tmp_path, content, problem):
+    demo = window.project.path
+    bad = tmp_path / "labels.slp"
+    bad.write_bytes(content)
+    choose_in_new_project(monkeypatch, tmp_path / "new.poseapp", bad)
+    trigger(window, "new")
+    assert str(bad) in window.last_error and problem in window.last_error and "No project was created" in window.last_error
+    assert window.project.path == demo and not (tmp_path / "new.poseapp").exists()
+
+
+def test_a_file_with_no_skeleton_of_its_own_is_refused(window, monkeypatch, tmp_path, data_dir):
+    demo = window.project.path
+    choose_in_new_project(monkeypatch, tmp_path / "new.poseapp", data_dir / "lsp_train" / "joints.mat")
+    trigger(window, "new")
+    assert "joints.mat: this LSP joints.mat file carries no skeleton of its own" in window.last_error
+    assert window.project.path == demo and not (tmp_path / "new.poseapp").exists()
+
+
+def test_cancelling_the_dataset_dialog_makes_no_project(window, monkeypatch, tmp_path):
+    demo = window.project.path
+    choose_in_new_project(monkeypatch, tmp_path / "new.poseapp", "")
+    trigger(window, "new")
+    assert window.project.path == demo and not (tmp_path / "new.poseapp").exists() and window.last_error is None
