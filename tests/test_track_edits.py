@@ -2,6 +2,8 @@
 delete tracks, interpolate between corrections, carry a correction with a model's hints. Each is
 one undo step: undo puts back exactly the records there were, redo makes the change again."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -158,6 +160,24 @@ def test_interpolation_fills_the_frames_between_two_corrections(project, video):
     with pytest.raises(TrackRefused, match="corrected frames: 20, 26, 30"):
         interpolate_track(project, walker(project, video, 40, 5).id)
     assert c.id
+
+
+def test_a_model_run_replaces_the_interpolated_people_it_finds_again(project, video, tmp_path):
+    from poseapp.engine.frame_runner import predict_frames
+    from poseapp.engine.predictor import Predictor
+
+    walker(project, video, 20, 5, x=100, origin="manual", placed=list(range(14)))
+    b = walker(project, video, 24, 5, x=160, origin="manual", placed=list(range(14)))
+    interpolate_track(project, b.id).apply()
+    fid = frame_id(project, video, 22)
+    assert [i.model_id for i in project.instances(fid)] == [INTERPOLATION]
+    predictor = Predictor.from_path(make_model_folder(tmp_path / "m", seed=2), adapt_threads=False)
+    # a detector's box on the walker (a box file, COCO detection results: a video frame's image id is its index + 1)
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([{"image_id": 23, "bbox": [108, 88, 44, 154], "score": 0.9, "category_id": 1}]))
+    predict_frames(project, [fid], predictor, keep_heatmaps=False, boxes=str(boxes))
+    # the model's answer takes the interpolated estimate's place instead of landing beside it
+    assert [i.model_id for i in project.instances(fid)] == [predictor.model_id]
 
 
 def test_carrying_a_correction_reruns_the_model_with_hints_on_the_neighbouring_frames(project, video, tmp_path):

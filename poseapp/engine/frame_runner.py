@@ -16,8 +16,9 @@ from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.media.frames import FrameLoader
 from poseapp.media.video import video_frame_name
 from poseapp.store import Frame, Instance, Project
-from poseapp.store.records import CROP_BOX, WHOLE_IMAGE
 from poseapp.store.edits import is_edited_prediction
+from poseapp.store.interpolation import INTERPOLATION
+from poseapp.store.records import CROP_BOX, WHOLE_IMAGE
 
 
 @dataclass
@@ -253,7 +254,10 @@ def predict_frames(
         preds = list(zip(found, track_ids if track_ids is not None else [None] * len(found)))
         with project.transaction():
             old_state = project.frame(fid).state
-            own = [o for o in project.instances(fid) if o.origin == "predicted" and o.model_id == predictor.model_id]
+            # a run replaces its own earlier predictions, and people interpolated between corrected
+            # frames (an estimate no model made, which the model's answer supersedes)
+            own = [o for o in project.instances(fid)
+                   if o.origin == "predicted" and o.model_id in (predictor.model_id, INTERPOLATION)]
             edited = [o for o in own if is_edited_prediction(o)]
             kept_boxes = [b for b in (extent(e.keypoints, e.bbox) for e in edited) if b is not None]
             new = [(p, t) for p, t in preds if not any(box_iou(p.box, b) >= SAME_PERSON_IOU for b in kept_boxes)]
