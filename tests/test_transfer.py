@@ -31,6 +31,33 @@ def test_a_coco17_model_from_the_shipped_lsp14_one_keeps_the_shared_joints_chann
         torch.testing.assert_close(after[:, 0, COCO17.index(name)], before[:, 0, LSP14.index(name)])
 
 
+@pytest.mark.parametrize("name", ["part_regression-lite", "deeppose-lite"])
+def test_the_cascade_and_regression_models_move_to_coco17_keeping_the_shared_joints_outputs(name):
+    torch.manual_seed(0)
+    parent = build_model(name).eval()
+    model = build_model(override_config(parent.config, skeleton="coco17", num_joints=17)).eval()
+    moved = transfer_weights(model, parent, COCO17, LSP14)
+    assert len(moved.joints) == 12 and len(moved.new_joints) == 5
+    x = torch.rand(2, 3, parent.config.input_size, parent.config.input_size)
+    with torch.no_grad():
+        before, after = parent(x), model(x)
+    kept_new = [COCO17.index(n) for n in moved.joints]
+    kept_old = [LSP14.index(n) for n in moved.joints]
+    # a kept joint's output is the parent's at every stage that sees the image only (the cascade's
+    # second stage also read the parent's neck and head-top maps, which COCO-17 has not)
+    stages = 1 if name.startswith("part_regression") else after.shape[1]
+    torch.testing.assert_close(after[:, :stages, kept_new], before[:, :stages, kept_old])
+
+
+def test_the_cnn_lstm_keeps_each_shared_joints_embedding():
+    parent = build_model("cnn_lstm-lite")
+    model = build_model(override_config(parent.config, skeleton="coco17", num_joints=17))
+    moved = transfer_weights(model, parent, COCO17, LSP14)
+    for name in moved.joints:
+        assert torch.equal(model.joint_embedding.weight[COCO17.index(name)], parent.joint_embedding.weight[LSP14.index(name)])
+    assert model(torch.rand(1, 3, parent.config.input_size, parent.config.input_size)).shape[2] == 17
+
+
 def test_a_transfer_refuses_other_widths_with_a_clear_reason():
     parent = build_model("recurrent-lite")
     other = build_model(override_config(parent.config, skeleton="coco17", num_joints=17, fusion_width=32))

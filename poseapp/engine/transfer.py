@@ -43,11 +43,14 @@ def channel_map(skeleton: Skeleton, limbs: tuple, parent: Skeleton, parent_limbs
     return out
 
 
-def _slots(model: torch.nn.Module) -> dict[str, list[tuple[int, int, str]]]:
-    """weight name -> [(dimension, offset, 'maps' or 'joints')] of its skeleton channels."""
-    out: dict[str, list[tuple[int, int, str]]] = {}
-    for name, dim, offset, kind in model.map_channel_slots():
-        out.setdefault(name, []).append((dim, offset, kind))
+def _slots(model: torch.nn.Module) -> dict[str, list[tuple[int, int, str, int]]]:
+    """weight name -> [(dimension, offset, 'maps' or 'joints', channels per joint)] of its skeleton
+    channels. A slot may give how many channels each joint has, side by side (a regression head's
+    x, y and visibility for joint j at 3j, 3j+1, 3j+2); one when it does not."""
+    out: dict[str, list[tuple[int, int, str, int]]] = {}
+    for slot in model.map_channel_slots():
+        name, dim, offset, kind = slot[:4]
+        out.setdefault(name, []).append((dim, offset, kind, slot[4] if len(slot) > 4 else 1))
     return out
 
 
@@ -74,13 +77,14 @@ def transfer_weights(model: torch.nn.Module, parent: torch.nn.Module, skeleton: 
             continue
         out = new.clone()
         dim = slots[name][0][0]
-        first = min(offset for _, offset, _ in slots[name])
+        first = min(offset for _, offset, _, _ in slots[name])
         if dim == 1:  # an input: a new channel reads nothing at first
             out.narrow(1, first, new.shape[1] - first).zero_()
         out.narrow(dim, 0, first).copy_(old.narrow(dim, 0, first))  # the image features before the maps
-        for (_, offset, kind), (_, parent_offset, _) in zip(slots[name], parent_slots[name]):
+        for (_, offset, kind, per), (_, parent_offset, _, _) in zip(slots[name], parent_slots[name]):
             for c, p in (maps if kind == "maps" else joints_only).items():
-                out.select(dim, offset + c).copy_(old.select(dim, parent_offset + p))
+                for i in range(per):
+                    out.select(dim, offset + c * per + i).copy_(old.select(dim, parent_offset + p * per + i))
         loaded[name] = out
     model.load_state_dict(loaded)
     kept = {skeleton.joints[c]: parent_skeleton.joints[p] for c, p in joints_only.items()}

@@ -36,8 +36,9 @@ class PoseModel(nn.Module):
         raise NotImplementedError
 
     def map_channel_slots(self) -> list[tuple[str, int, int, str]]:
-        """(weight name, dimension, offset, 'maps' or 'joints') of each weight whose channels are
-        the skeleton's joints (and limbs), for transfer to another skeleton (engine/transfer.py)."""
+        """(weight name, dimension, offset, 'maps' or 'joints'[, channels per joint]) of each weight
+        whose channels are the skeleton's joints (and limbs), for transfer to another skeleton
+        (engine/transfer.py)."""
         raise NotImplementedError(f"{self.registry_name} models cannot move to another skeleton yet")
 
     def stage_names(self, num_stages: int) -> list[str]:

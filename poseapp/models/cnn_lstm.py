@@ -71,6 +71,11 @@ class CnnLstmNet(CoordinateModel):
     def codec(self) -> RegressionCodec:
         return RegressionCodec((self.config.input_size, self.config.input_size))
 
+    def map_channel_slots(self) -> list[tuple[str, int, int, str]]:
+        """The joint embedding, which tells the LSTM which joint it emits: a row per joint. A new
+        joint's row starts fresh; the LSTM and its head serve every joint alike."""
+        return [("joint_embedding.weight", 0, 0, "joints")]
+
     def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
         feats = self.backbone(x)
         b, c, h, w = feats.shape

@@ -106,6 +106,14 @@ class DeepPoseNet(CoordinateModel):
     def codec(self) -> RegressionCodec:
         return RegressionCodec((self.config.input_size, self.config.input_size))
 
+    def map_channel_slots(self) -> list[tuple[str, int, int, str, int]]:
+        """The initial regressor's last layer (x, y, visibility per joint) and each refiner's
+        (a displacement per joint): the only weights whose channels are joints."""
+        slots = [("initial.head.4.weight", 0, 0, "joints", 3), ("initial.head.4.bias", 0, 0, "joints", 3)]
+        for n in range(len(self.refiners)):
+            slots += [(f"refiners.{n}.head.4.weight", 0, 0, "joints", 2), (f"refiners.{n}.head.4.bias", 0, 0, "joints", 2)]
+        return slots
+
     def forward(self, x: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
         cfg = self.config
         b, k = x.shape[0], cfg.num_joints

@@ -59,6 +59,15 @@ class PartRegressionNet(PoseModel):
         layers.append(nn.Conv2d(cin, k, 1))
         self.regressor = nn.Sequential(*layers)
 
+    def map_channel_slots(self) -> list[tuple[str, int, int, str]]:
+        """The detector's part maps (its last layer's outputs), the regressor's input (RGB, then
+        the part maps) and its output maps: one channel per joint each."""
+        last = len(self.detector) - 1
+        out = len(self.regressor) - 1
+        return [(f"detector.{last}.weight", 0, 0, "joints"), (f"detector.{last}.bias", 0, 0, "joints"),
+                ("regressor.0.0.weight", 1, 3, "joints"),
+                (f"regressor.{out}.weight", 0, 0, "joints"), (f"regressor.{out}.bias", 0, 0, "joints")]
+
     def codec(self) -> PartCascadeCodec:
         size = self.config.input_size
         return PartCascadeCodec(
