@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     f.add_argument("--lr", type=positive_number, default=2e-4, help="peak learning rate")
     f.add_argument("--batch-size", type=integer(1), default=16, help="people per step")
     f.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long")
+    f.add_argument("--rotation", type=float, help="augmentation: rotate training crops by up to +-DEG degrees "
+                   "(default 40, for upright people; 180 for animals seen from above, which face every way)")
     f.add_argument("--background", action="store_true",
                    help="one thread at the lowest priority, so a window beside it stays quick (the window uses this)")
     f.add_argument("--plan-only", action="store_true",
@@ -337,7 +339,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
                       "timing": plan.timing.to_dict() if plan.timing is not None else None}), flush=True)
     if args.plan_only:
         return 0
+    if args.rotation is not None and not 0 <= args.rotation <= 180:
+        raise DataError(args.project, f"--rotation is a range of degrees from 0 to 180, not {args.rotation:g}")
     config = finetune_config(args.model, args.project, plan, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                             max_minutes=args.max_minutes)
+                             max_minutes=args.max_minutes, rotation=args.rotation)
     result = Trainer(config, args.out or str(_default_finetune_out(Path(args.model)))).run()
     return 3 if result.get("stopped") else 0

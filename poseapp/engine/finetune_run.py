@@ -26,8 +26,10 @@ TIMED_STEPS = 2  # after one warm-up step (its first-call allocations and kernel
 
 
 def finetune_config(model: str | Path, project: str | Path, plan: FinetunePlan, epochs: int = 10, lr: float = 2e-4,
-                    batch_size: int = 16, max_minutes: float | None = None) -> TrainConfig:
-    """The training config of fine-tuning ``model`` on ``project`` as ``plan`` says."""
+                    batch_size: int = 16, max_minutes: float | None = None, rotation: float | None = None) -> TrainConfig:
+    """The training config of fine-tuning ``model`` on ``project`` as ``plan`` says. ``rotation``
+    (degrees, +-) replaces the augmentation's rotation range: 180 for animals seen from above,
+    which face every way."""
     card = read_card(model)
     base = card.get("training", {}).get("config", {})
     overrides = dict(base.get("model_overrides", {}))
@@ -43,6 +45,7 @@ def finetune_config(model: str | Path, project: str | Path, plan: FinetunePlan, 
         "hint_worst": base.get("hint_worst", 0.0), "hint_limb_ends": base.get("hint_limb_ends", "truth"),
         "data": [f"project:{project}"], "init_from": str(model), "epochs": epochs, "lr": lr,
         "batch_size": batch_size, "warmup_steps": 20, "max_minutes": max_minutes,
+        "augment": {} if rotation is None else {"rotation": rotation},
     })
 
 
