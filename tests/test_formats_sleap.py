@@ -15,13 +15,16 @@ import pytest
 sio = pytest.importorskip("sleap_io")
 
 from poseapp.core.errors import DataError  # noqa: E402
-from poseapp.formats import detect_format, export_project, import_source, read_source  # noqa: E402
+from poseapp.core.skeleton import PRESETS, skeleton_title  # noqa: E402
+from poseapp.formats import detect_format, export_project, import_source, read_source, sleap  # noqa: E402
 from poseapp.store import Project  # noqa: E402
 
 SLEAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sleap"
 FLY = SLEAP / "centered_pair_predictions.slp"
 DANCE = SLEAP / "dance.mp4.labels.slp"
 MINIMAL = SLEAP / "minimal_instance.slp"
+COCO_SAMPLE = SLEAP.parent / "coco_sample" / "test_coco.json"
+COCO_TRAIN = SLEAP.parent / "coco_mini_train" / "person_keypoints_train2017.json"
 
 
 def _need(path: Path) -> Path:
@@ -64,8 +67,11 @@ def _assert_same_labels(a, b):
     assert [t.name for t in a.tracks] == [t.name for t in b.tracks]
     assert len(a.skeletons) == len(b.skeletons)
     for sa, sb in zip(a.skeletons, b.skeletons):
-        assert (sa.name, sa.node_names, sa.edge_inds, sorted(sa.symmetry_inds)) == (
-            sb.name, sb.node_names, sb.edge_inds, sorted(sb.symmetry_inds))
+        assert (sa.node_names, sa.edge_inds, sorted(sa.symmetry_inds)) == (
+            sb.node_names, sb.edge_inds, sorted(sb.symmetry_inds))
+        # a name SLEAP made up ("Skeleton-0") goes out as the one poseapp gave it; a user's as it was
+        assert sb.name == sa.name or (sleap.is_automatic_name(sa.name) and sb.name.endswith(" skeleton")), (
+            sa.name, sb.name)
 
 
 def _records(project):
@@ -107,7 +113,8 @@ def test_detected_and_described():
     origins = [i.origin for im in batch.images for i in im.instances]
     assert origins.count("manual") == 3 and origins.count("predicted") == 450
     skeleton = batch.images[0].instances[0].skeleton
-    assert skeleton.name == "custom:Skeleton-0:17" and skeleton.joints[:3] == ("nose", "left_eye", "right_eye")
+    # SLEAP named it "Skeleton-0" by itself: it comes in under the file's name
+    assert skeleton.name == "custom:dance skeleton:17" and skeleton.joints[:3] == ("nose", "left_eye", "right_eye")
     video, index = batch.images[0].video  # found beside the .slp (the data folder may be a link)
     assert Path(video).resolve() == (DANCE.parent / "dance.mp4").resolve() and index == 0
 
@@ -260,3 +267,121 @@ def test_truncated_slp_is_refused_and_changes_nothing(tmp_path):
         import_source(project, not_hdf5)
     assert (project.frame_count(), project.instance_count(), len(project.sources())) == before
     project.close()
+
+
+# ------------------------------------------------------------------ skeleton names
+def test_a_name_sleap_made_up_gives_way_to_the_files(fly):
+    """The fly file's skeleton is "Skeleton-count(0)" (older SLEAP printed its name counter, not the
+    count): it comes in as the file's skeleton, goes out under that name, and comes back under it."""
+    first, out, again = fly
+    assert sio.load_slp(str(FLY), open_videos=False).skeletons[0].name == "Skeleton-count(0)"
+    name = "custom:centered_pair_predictions skeleton:24"
+    assert first.skeleton_names() == [name] and skeleton_title(name) == "centered_pair_predictions skeleton (24 joints)"
+    assert [c["name"] for c, _ in first.categories()] == ["centered_pair_predictions skeleton"]
+    exported = sio.load_slp(str(out), open_videos=False)
+    assert [sk.name for sk in exported.skeletons] == ["centered_pair_predictions skeleton"]
+    assert again.skeleton_names() == [name]  # imported from fly.slp: the name in the file, not fly.slp's
+    assert {i.skeleton for i in again.iter_instances()} == {name}
+
+
+def test_automatic_and_given_skeleton_names():
+    for made_up in ("Skeleton-0", "Skeleton-12", "Skeleton-count(0)", "Skeleton", "", None):
+        assert sleap.is_automatic_name(made_up), made_up
+    for given in ("fly", "Skeleton-fly", "mouse skeleton", "centered_pair_predictions skeleton", "coco17"):
+        assert not sleap.is_automatic_name(given), given
+    assert sleap.file_label(Path("dance.mp4.labels.slp")) == "dance"
+    assert sleap.file_label(Path("flies.pkg.slp")) == "flies"
+    assert sleap.file_label(Path("centered_pair_predictions.slp")) == "centered_pair_predictions"
+    assert sleap.file_label(Path("session.2024.slp")) == "session.2024"
+
+
+def test_a_users_skeleton_name_is_kept_and_made_up_names_stay_apart(tmp_path):
+    labels = sio.load_slp(str(_need(MINIMAL)), open_videos=False)
+    shutil.copy(MINIMAL.parent / "centered_pair_low_quality.mp4", tmp_path / "centered_pair_low_quality.mp4")
+    labels.skeletons[0].name = "mouse"
+    named = tmp_path / "named.slp"
+    labels.save(str(named), verbose=False)
+    assert read_source(named).categories[0][1].name == "custom:mouse:2"
+    # two skeletons SLEAP named by itself: each its own name
+    labels.skeletons[0].name = "Skeleton-0"
+    other = sio.Skeleton(nodes=["C", "D"], edges=[("C", "D")], name="Skeleton-1")
+    labels.skeletons.append(other)
+    lf = labels.labeled_frames[0]
+    lf.instances.append(sio.Instance.from_numpy(np.array([[1.0, 2.0], [3.0, 4.0]]), skeleton=other))
+    two = tmp_path / "two.slp"
+    labels.save(str(two), verbose=False)
+    names = [sk.name for _, sk in read_source(two).categories]
+    assert names == ["custom:two skeleton 1:2", "custom:two skeleton 2:2"]
+
+
+# ------------------------------------------------------------------ still images (COCO) as SLEAP image sequences
+@pytest.mark.parametrize("coco", [COCO_SAMPLE, COCO_TRAIN], ids=["coco_sample", "coco_mini_train"])
+def test_still_images_go_out_as_image_sequences_sleap_reads_back(tmp_path, coco):
+    """COCO photos -> .slp: sleap-io reads image-sequence videos of the photos (it could not: a list
+    of file names was written as the video's one file name), and an import gives back every point."""
+    first = Project.open(tmp_path / "coco.poseapp", create=True)
+    import_source(first, _need(coco))
+    out = tmp_path / "coco.slp"
+    export_project(first, "slp", out)
+
+    labels = sio.load_slp(str(out), open_videos=False)  # what failed: "expected str, ... not list"
+    frames = {first.frame_path(first.frame(f)): first.frame(f) for f in first.frame_ids()}
+    for video in labels.videos:
+        assert isinstance(video.filename, list) and video.backend_metadata["filenames"] == video.filename
+        n, height, width, _ = video.backend_metadata["shape"]
+        assert n == len(video.filename)
+        assert all((frames[f].height, frames[f].width) == (height, width) for f in video.filename)  # one size per video
+    assert sorted(f for v in labels.videos for f in v.filename) == sorted(frames)  # every photo, once
+    seen = 0
+    for lf in labels.labeled_frames:  # sleap-io's points: exactly the project's, a missing point NaN
+        frame = frames[lf.video.filename[lf.frame_idx]]
+        people = first.instances(frame.id)
+        assert len(lf.instances) == len(people)
+        for inst, person in zip(lf.instances, people):
+            assert type(inst).__name__ == "Instance" and inst.skeleton.node_names == list(PRESETS["coco17"].joints)
+            kps, pts = person.keypoints, inst.numpy()
+            labelled = kps[:, 2] > 0
+            assert np.array_equal(pts[labelled], kps[labelled, :2]) and np.all(np.isnan(pts[~labelled]))
+            seen += 1
+    assert seen == first.instance_count()
+    opened = sio.load_slp(str(out))  # and SLEAP's way, the images opened: each frame the photo's size
+    lf = opened.labeled_frames[0]
+    frame = frames[lf.video.filename[lf.frame_idx]]
+    assert type(lf.video.backend).__name__ == "ImageVideo" and lf.image.shape[:2] == (frame.height, frame.width)
+
+    again = Project.open(tmp_path / "again.poseapp", create=True)
+    import_source(again, out)
+    by_name = {again.frame(f).file_name: again.frame(f) for f in again.frame_ids()}
+    labelled_frames = [first.frame(f) for f in first.frame_ids() if first.instances(f)]
+    assert sorted(by_name) == sorted(f.file_name for f in labelled_frames)  # the photos' names, as imported
+    for frame in labelled_frames:
+        back = by_name[frame.file_name]
+        assert (back.width, back.height) == (frame.width, frame.height)
+        assert Path(again.frame_path(back)) == Path(first.frame_path(frame))
+        people, returned = first.instances(frame.id), again.instances(back.id)
+        assert len(people) == len(returned)
+        for a, b in zip(people, returned):
+            assert a.skeleton == b.skeleton == "coco17"  # the preset, not a custom copy of it
+            labelled = a.keypoints[:, 2] > 0
+            assert np.array_equal(b.keypoints[labelled, :2], a.keypoints[labelled, :2])  # every point exactly
+            assert np.all(b.keypoints[labelled, 2] == 2)  # COCO's occluded (1) is a visible point in SLEAP
+            assert np.all(b.keypoints[~labelled] == 0)  # a missing point stays missing
+            assert b.origin == "manual"
+    assert again.skeleton(again.skeleton_names()[0]) == PRESETS["coco17"]
+    assert [c["name"] for c, _ in again.categories()] == ["person"]
+    # and out again: the same SLEAP points for each photo (of the photos with people: those came in)
+    out2 = tmp_path / "again.slp"
+    export_project(again, "slp", out2)
+    relabelled = sio.load_slp(str(out2), open_videos=False)
+    assert _points_by_photo(relabelled).keys() == _points_by_photo(labels).keys()
+    for photo, points in _points_by_photo(labels).items():
+        back = _points_by_photo(relabelled)[photo]
+        assert len(back) == len(points) and all(np.array_equal(p, q, equal_nan=True) for p, q in zip(points, back))
+    assert [(sk.name, sk.node_names, sk.edge_inds, sorted(sk.symmetry_inds)) for sk in labels.skeletons] == [
+        (sk.name, sk.node_names, sk.edge_inds, sorted(sk.symmetry_inds)) for sk in relabelled.skeletons]
+    first.close()
+    again.close()
+
+
+def _points_by_photo(labels):
+    return {lf.video.filename[lf.frame_idx]: [inst.numpy() for inst in lf.instances] for lf in labels.labeled_frames}

@@ -8,9 +8,13 @@ What comes in, and how it maps:
   the prediction's place among the frame's predictions), written back on export.
 - tracks -> ``extra["track_id"]`` (the track's place in the file's track list, an int) and
   ``extra["track_name"]``; a prediction's tracking score, when not 0, -> ``sleap_tracking_score``.
-- a skeleton -> a custom poseapp skeleton ``custom:<SLEAP name>:<K>``: node names, edges (SLEAP's
+- a skeleton -> a custom poseapp skeleton ``custom:<name>:<K>``: node names, edges (SLEAP's
   order and direction) and symmetries as flip pairs, exactly (a SLEAP skeleton without symmetries
-  gets none: SLEAP itself would not flip-augment it either).
+  gets none: SLEAP itself would not flip-augment it either). The name is the skeleton's own when a
+  user gave it one; a name SLEAP made up ("Skeleton-0", or older SLEAP's "Skeleton-count(0)": its
+  counter object printed instead of the counter's value) gives way to the file's ("dance skeleton"
+  for dance.mp4.labels.slp), which an export writes, so a round trip keeps it. A preset's name with
+  the preset's joints, limbs and flip pairs (a poseapp export of a COCO-17 project) is the preset.
 - points: a point with a position that SLEAP marks visible -> COCO flag 2; a missing point (NaN)
   -> 0 at (0, 0). SLEAP has no "occluded" flag: a point a user marked not visible (``visible``
   False, position kept) is one SLEAP trains as missing (sleap-io's ``Instance.numpy()`` gives NaN,
@@ -27,12 +31,14 @@ What comes in, and how it maps:
 Export writes what SLEAP opens: user instances (annotations, including the user's corrections)
 as ``Instance``, predictions (always; ``--model`` keeps one model's) as ``PredictedInstance``,
 tracks, skeletons with edges and symmetries, videos by path and image folders as image-sequence
-videos. A joint flagged occluded (1) is written as a visible point (SLEAP has no such flag).
+videos (SLEAP's ImageVideo, one per folder and frame size, written as sleap-io writes one). A joint
+flagged occluded (1) is written as a visible point (SLEAP has no such flag).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path, PureWindowsPath
 from typing import Any
@@ -40,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.core.skeleton import Skeleton
+from poseapp.core.skeleton import PRESETS, Skeleton
 from poseapp.formats.dataset import MAX_COORDINATE, ImportBatch, ImportedImage, ImportedInstance, Problems, box_around
 from poseapp.formats.output import check_file_target, os_errors_as_data_errors
 from poseapp.store import Project
@@ -82,13 +88,66 @@ def load_labels(path: Path):
         raise DataError(path, f"SLEAP's reader (sleap-io) cannot read it{hint}: {text}") from None
 
 
-def skeleton_of(sk: Any) -> Skeleton:
+# The names SLEAP gives a skeleton nobody named: "Skeleton-0", "Skeleton-1", ... (its counter's
+# next value); older SLEAP versions wrote the counter object itself, "Skeleton-count(0)"; sleap-io
+# reads a file whose skeleton has no name as "Skeleton".
+_AUTOMATIC_NAME = re.compile(r"\s*skeleton(-(\d+|count\(\d+\)))?\s*", re.IGNORECASE)
+# what SLEAP and its users add to a labels file's name: "dance.mp4.labels.slp", "flies.pkg.slp"
+_FILE_SUFFIXES = {"slp", "pkg", "labels", "predictions", "predicted", "mp4", "avi", "mov", "mkv", "h5", "hdf5"}
+
+
+def is_automatic_name(name: str | None) -> bool:
+    """Whether ``name`` is one SLEAP made up for a skeleton (or none at all), not one a user gave."""
+    return not name or _AUTOMATIC_NAME.fullmatch(name) is not None
+
+
+def file_label(path: Path) -> str:
+    """A labels file's name without SLEAP's suffixes: "dance" for dance.mp4.labels.slp."""
+    parts = Path(path).name.split(".")
+    while len(parts) > 1 and parts[-1].lower() in _FILE_SUFFIXES:
+        parts.pop()
+    return ".".join(parts).strip() or "sleap"
+
+
+def skeleton_names(skeletons: list[Any], path: Path) -> list[str]:
+    """The name each of a file's skeletons comes in under: its own, when a user named it; else the
+    file's ("dance skeleton"), numbered when several of the file's skeletons need one. A name
+    poseapp wrote comes back as it was, so export and import again keep it."""
+    automatic = [n for n, sk in enumerate(skeletons) if is_automatic_name(sk.name)]
+    taken = {str(sk.name).strip() for n, sk in enumerate(skeletons) if n not in automatic}
+    names = [str(sk.name).strip() for sk in skeletons]
+    count = 0
+    for n in automatic:
+        while True:
+            count += 1
+            name = f"{file_label(path)} skeleton" + (f" {count}" if len(automatic) > 1 else "")
+            if name not in taken:
+                break
+        names[n] = name
+        taken.add(name)
+    return names
+
+
+def skeleton_of(sk: Any, name: str | None = None) -> Skeleton:
+    """poseapp's skeleton of a SLEAP skeleton, named ``name`` (default: the SLEAP skeleton's name).
+    A preset's name with the preset's joints, limbs and flip pairs (as poseapp exports a preset) is
+    the preset itself."""
     nodes = tuple(sk.node_names)
-    name = sk.name or "skeleton"
-    return Skeleton(
-        name=f"custom:{name}:{len(nodes)}", joints=nodes, edges=tuple((int(a), int(b)) for a, b in sk.edge_inds),
-        flip_pairs=tuple((int(a), int(b)) for a, b in sk.symmetry_inds),
-    )
+    name = name or sk.name or "skeleton"
+    edges = tuple((int(a), int(b)) for a, b in sk.edge_inds)
+    flips = tuple((int(a), int(b)) for a, b in sk.symmetry_inds)
+    preset = PRESETS.get(name)
+    if preset is not None and (preset.joints, preset.edges, _pairs(preset.flip_pairs)) == (nodes, edges, _pairs(flips)):
+        return preset
+    return Skeleton(name=f"custom:{name}:{len(nodes)}", joints=nodes, edges=edges, flip_pairs=flips)
+
+
+def _category_name(skeleton: Skeleton, name: str) -> str:
+    return "person" if PRESETS.get(skeleton.name) == skeleton else name  # a preset is COCO's person, as COCO names it
+
+
+def _pairs(pairs: tuple[tuple[int, int], ...]) -> set[frozenset[int]]:
+    return {frozenset(p) for p in pairs}
 
 
 def sleap_name(skeleton: Skeleton) -> str:
@@ -235,9 +294,10 @@ def read_sleap(path: str | Path, options: Any) -> ImportBatch:
     if not labels.skeletons:
         raise DataError(path, "the file has no skeleton")
     skeletons: dict[int, Skeleton] = {}
-    for sk in labels.skeletons:
+    names = skeleton_names(list(labels.skeletons), path)
+    for sk, name in zip(labels.skeletons, names):
         try:
-            skeletons[id(sk)] = skeleton_of(sk)
+            skeletons[id(sk)] = skeleton_of(sk, name)
         except ValueError as exc:
             raise DataError(path, f"skeleton {sk.name!r}: {exc}") from None
     category = {id(sk): n + 1 for n, sk in enumerate(labels.skeletons)}
@@ -276,8 +336,8 @@ def read_sleap(path: str | Path, options: Any) -> ImportBatch:
     n_embedded = sum(1 for (v, _) in images if frames.videos[v]["kind"] == "embedded")
     batch = ImportBatch(
         format="slp", annotation_file=path, image_root=frames.image_root, images=list(images.values()),
-        categories=[(skeletons[id(sk)].to_coco_category(category[id(sk)], name=sk.name or "skeleton"), skeletons[id(sk)])
-                    for sk in labels.skeletons],
+        categories=[(skeletons[id(sk)].to_coco_category(category[id(sk)], name=_category_name(skeletons[id(sk)], name)),
+                     skeletons[id(sk)]) for sk, name in zip(labels.skeletons, names)],
         notes=notes,
     )
     if frames.embedded and n_embedded:
@@ -368,8 +428,8 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
     sio = _sleap_io()
     target = check_file_target(out, project.path)
     sk_cache: dict[str, Any] = {}
-    videos: dict[int, Any] = {}
-    video_index: dict[int, dict[int, int]] = {}  # folder sources: frame id -> image index
+    videos: dict[Any, Any] = {}  # a video source's id, or (folder source id, height, width) -> sleap-io Video
+    video_index: dict[int, dict[int, tuple[Any, int]]] = {}  # folder source id: frame id -> (its video, image index)
     tracks: dict[int, Any] = {}
     track_names: dict[int, str] = {}
     rows = []
@@ -399,18 +459,24 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
 
     def video_of(frame: Any) -> tuple[Any, int]:
         source = project.source(frame.source_id)
-        if source.id not in videos:
-            if source.kind == "video":
-                videos[source.id] = sio.Video(filename=source.path, open_backend=False)
-            else:
-                frames = sorted((project.frame(f) for f in project.frame_ids() if project.frame(f).source_id == source.id),
-                                key=lambda f: f.index)
-                files = [str(project.frame_path(f)) for f in frames]
-                videos[source.id] = sio.Video(filename=files, open_backend=False)
-                video_index[source.id] = {f.id: n for n, f in enumerate(frames)}
         if source.kind == "video":
+            if source.id not in videos:
+                videos[source.id] = sio.Video(filename=source.path, open_backend=False)
             return videos[source.id], frame.index
-        return videos[source.id], video_index[source.id][frame.id]
+        if source.id not in video_index:
+            # SLEAP's image-sequence video: one per folder and frame size (as sleap-io reads a COCO
+            # file), of the folder's frames in their order, those without people too
+            frames = sorted((project.frame(f) for f in project.frame_ids() if project.frame(f).source_id == source.id),
+                            key=lambda f: f.index)
+            by_size: dict[tuple[int, int], list[Any]] = {}
+            for f in frames:
+                by_size.setdefault((int(f.height), int(f.width)), []).append(f)
+            video_index[source.id] = {}
+            for (height, width), group in by_size.items():
+                video = image_video(sio, [project.frame_path(f) for f in group], height, width)
+                videos[(source.id, height, width)] = video
+                video_index[source.id].update({f.id: (video, n) for n, f in enumerate(group)})
+        return video_index[source.id][frame.id]
 
     labeled_frames = []
     for frame, people in rows:
@@ -449,6 +515,26 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
                         skeletons=list(sk_cache.values()), tracks=[tracks[t] for t in sorted(tracks)])
     _write(labels, target)
     return counts
+
+
+def image_video(sio: Any, files: list[str], height: int, width: int) -> Any:
+    """A SLEAP image-sequence video of ``files`` (``height`` x ``width`` colour images), not opened.
+
+    sleap-io writes a video's ``backend_metadata`` as it is when its backend is not open, and reads
+    an ImageVideo back from the ``filenames`` list in it; a Video made of a list with no such
+    metadata is written with that list as its ``filename``, which neither sleap-io (it takes the
+    filename for one path) nor SLEAP reads. So the metadata is the one sleap-io writes for an open
+    ImageVideo (``sleap_io.io.slp.video_to_dict``; SLEAP's ImageVideo attributes ``filename``,
+    ``filenames``, ``height_``, ``width_``, ``channels_``, ``grayscale``), sized from the project's
+    frames rather than by decoding an image.
+    """
+    names = [Path(f).as_posix() for f in files]
+    meta = {
+        "type": "ImageVideo", "shape": [len(names), int(height), int(width), 3], "filename": names[0],
+        "filenames": names, "height_": int(height), "width_": int(width), "channels_": 3, "grayscale": False,
+        "fps": None,
+    }
+    return sio.Video(filename=names, backend_metadata=meta, open_backend=False)
 
 
 def _xy(inst: Any) -> tuple[np.ndarray, list[int]]:
