@@ -70,7 +70,7 @@ def test_poseapp_finetune_plan_only_prints_the_offer_and_the_measured_epoch_and_
     out = tmp_path / "never"
     # (--background, the window's way, would lower this test process's priority for good: the
     # Retrain tab's test runs it in a process of its own)
-    assert main(["finetune", "--model", "default", "--project", str(coco_project), "--plan-only",
+    assert main(["finetune", "--model", default_model_name(), "--project", str(coco_project), "--plan-only",
                  "--batch-size", "4", "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     plan = json.loads(lines[0])
@@ -78,3 +78,13 @@ def test_poseapp_finetune_plan_only_prints_the_offer_and_the_measured_epoch_and_
     assert f"A COCO-17 model for this project, started from {default_model_name()} (LSP-14)" in plan["summary"]
     assert plan["timing"]["threads"] == torch.get_num_threads() and plan["timing"]["batch_size"] == 4
     assert f"Time per epoch on this CPU: about {plan['epoch_s']:.0f} s" in plan["summary"]
+
+
+def test_finetune_from_the_default_starts_a_coco17_project_from_the_shipped_coco17_model(coco_project, capsys):
+    from poseapp.cli import main
+    from poseapp.engine.zoo import default_model_for
+
+    assert main(["finetune", "--model", "default", "--project", str(coco_project), "--plan-only", "--batch-size", "4"]) == 0
+    plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
+    # the same skeleton: nothing to transfer, every joint (the face too) starts trained
+    assert default_model_for("coco17") is not None and "new joints" not in plan

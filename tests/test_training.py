@@ -247,11 +247,13 @@ def test_finetune_of_the_lsp14_default_on_a_coco17_project_trains_a_coco17_model
     project = tmp_path / "coco.poseapp"
     with Project.open(project, create=True) as p:
         import_source(p, coco_json)
+    from poseapp.engine.zoo import default_model_name
+
     out = tmp_path / "ft"
-    assert main(["finetune", "--model", "default", "--project", str(project), "--epochs", "1", "--batch-size", "4",
+    # the LSP-14 default by name ("default" would pick the shipped COCO-17 model for this project)
+    assert main(["finetune", "--model", default_model_name(), "--project", str(project), "--epochs", "1", "--batch-size", "4",
                  "--out", str(out)]) == 0
     plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
-    from poseapp.engine.zoo import default_model_name
 
     start = default_model_name()
     assert (f"A COCO-17 model for this project, started from {start} (LSP-14): 5 new joints (nose, left_eye, right_eye, "

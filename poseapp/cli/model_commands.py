@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     t.add_argument("--threads", type=integer(1), help="torch CPU threads")
 
     f = sub.add_parser("finetune", help="fine-tune a model on a project's annotations")
-    f.add_argument("--model", default="default", help="model to start from: folder, model name, or 'default'")
+    f.add_argument("--model", default="default", help="model to start from: folder, model name, or 'default' "
+                   "(the shipped model for the project's skeleton: the COCO-17 model for a COCO-17 project)")
     f.add_argument("--project", required=True, help="project file whose manual annotations to train on")
     f.add_argument("--out", help="new model folder (default: MODEL-finetuned beside MODEL; for a shipped model, "
                    "in your models folder, where the window lists it)")
@@ -306,6 +307,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 3 if result.get("stopped") else 0  # 3: stopped early with a checkpoint; run again to resume
 
 
+def _project_default_model(project_path: str) -> str | None:
+    """The shipped model made for the skeleton the project's people are annotated in, if any."""
+    from poseapp.engine.zoo import default_model_for
+    from poseapp.store import Project
+    from poseapp.store.project_file import is_project_file
+
+    if not Path(project_path).is_file() or not is_project_file(Path(project_path)):
+        return None  # plan_finetune says what is wrong with it
+    with Project.open(project_path, read_only=True) as project:
+        return default_model_for(project.annotated_skeleton())
+
+
 def _default_finetune_out(model: Path) -> Path:
     """Beside a user's model; a shipped model's fine-tuned copy goes to the user's models (the
     checkout or installation may be read-only, and a new model is the user's)."""
@@ -328,6 +341,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from poseapp.engine.trainer import Trainer
     from poseapp.engine.zoo import resolve_model
 
+    if args.model == "default":  # the default for the project's skeleton (a COCO-17 project: the COCO-17 model)
+        args.model = _project_default_model(args.project) or args.model
     args.model = str(resolve_model(args.model))  # a folder, a model's name, or 'default', as predict takes
     # what it trains and validates on, and how long an epoch takes here (a few real steps, timed with
     # this process's threads: one with --background), said up front
