@@ -48,7 +48,8 @@ def main() -> int:
                       "kept_epoch": card["training"].get("kept_epoch")}, default=str))
     parent = card["training"]["initialized_from"]
     parent = parent.get("path", parent.get("name")) if isinstance(parent, dict) else parent
-    subprocess.run([sys.executable, "bench/coco_people.py", str(parent), str(model)], check=True, cwd=ROOT)
+    for flip in ([], ["--flip-test"]):
+        subprocess.run([sys.executable, "bench/coco_people.py", *flip, str(parent), str(model)], check=True, cwd=ROOT)
     return 0
 
 

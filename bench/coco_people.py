@@ -77,17 +77,18 @@ def corrections(samples, pred: np.ndarray) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=["default"])
+    parser.add_argument("--flip-test", action="store_true", help="also predict the mirrored crop and average (the window's default)")
     args = parser.parse_args()
     samples = held_out_people()
     print(f"{len(samples)} held-out COCO people (ground-truth boxes)")
     print("| model | corrections per person (of labelled) | face | limb joints right | OKS AP |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name in args.models:
-        predictor = Predictor.from_path(resolve_model(name), device="cpu")
+        predictor = Predictor.from_path(resolve_model(name), device="cpu", flip_test=args.flip_test)
         pred, score = coco17_predictions(predictor, samples)
         c = corrections(samples, pred)
         ap = oks_ap(samples, np.nan_to_num(pred, nan=-1e4), score, COCO17)["ap"]
-        print(f"| {predictor.model_id} ({name}) | {c['corrections_per_person']:.2f} (of {c['labelled_per_person']:.1f}) | "
+        print(f"| {predictor.model_id} ({name}){' flip test' if args.flip_test else ''} | {c['corrections_per_person']:.2f} (of {c['labelled_per_person']:.1f}) | "
               f"{c['face_corrections_per_person']:.2f} | {c['limb_joints_right_%']:.1f}% | {100 * ap:.1f} |")
 
 

@@ -61,6 +61,26 @@ def test_a_box_file_boxes_the_people_of_the_frames_it_names(window, qtbot, monke
     assert "detections.json does not name 2 of the 4 frames (e.g. pedestrians.mp4 frame 78)" in message
 
 
+def test_a_box_file_boxes_the_people_of_a_photo_it_names(window, qtbot, monkeypatch, tmp_path, tiny_model, data_dir):
+    from test_gui_actions import answer_dialogs, trigger
+
+    photo = data_dir / "coco_mini_train" / "images" / "000000442450.jpg"
+    answer_dialogs(monkeypatch, photo)
+    trigger(window, "import")
+    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(photo.name))
+    window.model_panel.add_model(tiny_model)
+    people = [[40.0, 60.0, 120.0, 300.0], [300.0, 50.0, 110.0, 320.0]]
+    boxes = tmp_path / "photo-detections.json"
+    boxes.write_text(json.dumps([{"file_name": photo.name, "bbox": b, "score": 0.9} for b in people]))
+    choose_box_file(window, monkeypatch, boxes)
+    window._go_frame(fid)
+    trigger(window, "run")
+    qtbot.waitUntil(lambda: window.job is None, timeout=180_000)
+    found = [p for p in window.project.instances(fid) if p.origin == "predicted"]
+    # a photo is boxed by the file as a video frame is (it found nobody on photos before)
+    assert sorted(list(p.bbox) for p in found) == [pytest.approx(b) for b in people]
+
+
 def test_a_bad_box_file_is_refused_by_name_and_the_row_stays(window, monkeypatch, tmp_path):
     panel = window.model_panel
     bad = tmp_path / "boxes.json"

@@ -92,3 +92,28 @@ def test_cancelling_the_dataset_dialog_makes_no_project(window, monkeypatch, tmp
     choose_in_new_project(monkeypatch, tmp_path / "new.poseapp", "")
     trigger(window, "new")
     assert window.project.path == demo and not (tmp_path / "new.poseapp").exists() and window.last_error is None
+
+
+def test_a_new_project_after_a_video_shows_no_seek_bar_timeline_or_run_warning_of_the_last_one(window, monkeypatch,
+                                                                                               tmp_path, qtbot):
+    """File > New while a video with tracked walkers is shown: the new, empty project must not keep
+    the closed project's seek bar (its frame count), track timeline or Model tab warning; jumping
+    to a frame number then counts rows of the new project's list, not frames of a source it lacks."""
+    source = next(s for s in window.project.sources() if s.kind == "video")
+    frame = window.project.frame_by_index(source.id, 3)
+    window._go_row(window.model.row_of(frame.id))
+    qtbot.waitUntil(lambda: window.seek_bar.isVisible())
+    window.model_panel.show_warning("4 people are too small for the model (e.g. 44 px in pedestrians.mp4 frame 3)")
+    def get_item(parent, title, label, items, *args, **kwargs):
+        return items[0], True  # COCO-17
+
+    from poseapp.gui import file_dialogs
+
+    monkeypatch.setattr(file_dialogs, "get_save_file_name", lambda *a, **k: (str(tmp_path / "empty.poseapp"), ""))
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", staticmethod(get_item))
+    trigger(window, "new")
+    assert window.project.path == tmp_path / "empty.poseapp" and window.project.frame_count() == 0
+    assert not window.seek_bar.isVisible()
+    assert not window.seek_bar.timeline.rows and not window.seek_bar.timeline.isVisible()
+    assert not window.seek_bar.play_button.isChecked() and not window._in_video()
+    assert not window.model_panel.warning.isVisible()

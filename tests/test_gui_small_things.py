@@ -140,3 +140,15 @@ def test_the_people_row_decides_which_detections_become_people(window, qtbot, ti
     assert sum(bool(p.extra.get("whole_image")) for p in people()) == 1
     panel.boxes_box.setCurrentIndex(panel.boxes_box.findData("detector"))
     assert panel.min_score.maximum() == 1.0 and panel.min_score.value() == pytest.approx(0.3)
+
+
+def test_space_on_a_photo_says_there_is_nothing_to_play(window, qtbot, monkeypatch, data_dir):
+    from test_gui_actions import answer_dialogs
+
+    photo = data_dir / "coco_mini_train" / "images" / "000000442450.jpg"
+    answer_dialogs(monkeypatch, photo)
+    trigger(window, "import")
+    window._go_frame(next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(photo.name)))
+    trigger(window, "play")  # Space
+    assert window.last_error is None and not window.seek_bar.play_button.isChecked()
+    assert "Space plays a video" in window.statusBar().currentMessage()

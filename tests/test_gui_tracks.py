@@ -228,3 +228,34 @@ def test_f1_lists_the_track_keys(window):
         assert keys[text] == key
     assert any(k == "Shift+E" and "Carry" in t for t, k in keys.items())
     assert any(k == "S" and "Split" in t for t, k in keys.items())
+
+
+def test_esc_drops_the_walker_and_the_timeline_stops_outlining_its_track(window, video, qtbot):
+    video.show(qtbot, 5, track=1)
+    timeline = window.seek_bar.timeline
+    assert timeline.selected_track == 1
+    qtbot.keyClick(window, Key.Key_Escape)
+    assert window.selected is None and timeline.selected_track is None
+
+
+def test_the_track_messages_read_as_sentences(window, video, qtbot, monkeypatch):
+    """One walker seen on one frame is '1 person' on 'frame 40' (not '1 people', 'frames 40-40'),
+    and an undone swap says where it was made without 'on on'."""
+    video.walker(40, 7, 100)
+    offered = []
+
+    def choose(parent, title, label, items, *args, **kwargs):
+        offered.extend(items)
+        return next(i for i in items if i.startswith("#7 ")), True
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", staticmethod(choose))
+    video.show(qtbot, 5, track=1)
+    qtbot.keyClick(window, Key.Key_M)  # #7 (frame 40) into #1 (frames 0-19)
+    assert "#7  (frame 40, 1 person)" in offered and "#3  (frames 24-29, 6 people)" in offered
+    assert window.statusBar().currentMessage().startswith("Merge track #7 into #1 (1 person);")
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem",
+                        staticmethod(lambda parent, title, label, items, *a, **k: (items[0], True)))  # #2
+    video.show(qtbot, 10, track=1)
+    qtbot.keyClick(window, Key.Key_X)
+    qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Undid swap tracks #1 and #2 from frame 10 onward") and " on on " not in message

@@ -20,7 +20,7 @@ from poseapp.store import Frame, Project
 from poseapp.store.edits import placed_joints
 from poseapp.store.interpolation import INTERPOLATED
 from poseapp.store.records import Instance
-from poseapp.store.track_edits import TrackEdit
+from poseapp.store.track_edits import TrackEdit, people_text
 from poseapp.store.tracks import TrackRefused, is_hand_made, track_of, tracked_people
 
 CARRIED = "carried"  # instance.extra key: {"from": frame index of the correction, "joints": the hinted joints}
@@ -97,5 +97,5 @@ def carry_correction(project: Project, predictor: Predictor, read_image: Callabl
     if not changed:
         raise TrackRefused(f"Nowhere to carry #{track}'s correction: frames {frame.index - 1} and {frame.index + 1} have no "
                            "person of that id that a model predicted (a gap, or a person you corrected yourself).")
-    text = f"carry the correction of #{track} to frames {min(reached)}-{max(reached)} ({len(changed)} people)"
+    text = f"carry the correction of #{track} to frames {min(reached)}-{max(reached)} ({people_text(len(changed))})"
     return TrackEdit(project, text, changed, at_frame=person.frame_id)

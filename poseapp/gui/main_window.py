@@ -367,6 +367,10 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
         if not playing:
             self._play_timer.stop()
             return
+        if self.project is None or self._seek_source is None or not self._in_video():
+            self.seek_bar.play_button.setChecked(False)  # Space on a photo: nothing to play
+            self.statusBar().showMessage("Space plays a video; this frame is a photo", 4000)
+            return
         fps = float(self.project.source(self._seek_source).extra.get("fps") or 10.0) if self.project else 10.0
         self._play_timer.start(max(15, int(1000 / max(fps, 1.0))))
 

@@ -189,6 +189,13 @@ class ProjectActionsMixin:
         self.undo_stack.clear()  # its commands hold the closed project
         self.selected = None
         self.canvas.clear_frame()
+        # the seek bar and the track timeline belong to the closed project's video: a new project
+        # must not show them, nor seek (Ctrl+G, a click) through a source id it does not have
+        self.seek_bar.play_button.setChecked(False)
+        self.seek_bar.setVisible(False)
+        self.seek_bar.timeline.set_tracks(0, [])
+        self._seek_source = None
+        self.model_panel.show_warning(None)  # the last run's word on its people was about that project
         self.stop_adding()
         self.heatmap_panel.reset()  # a new project starts with none of the last one's state
         self.model_panel.reset_progress()

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.core.errors import PoseAppError
 from poseapp.store.interpolation import interpolate_track
-from poseapp.store.track_edits import delete_track, merge_tracks, split_track, swap_tracks
+from poseapp.store.track_edits import delete_track, merge_tracks, people_text, split_track, swap_tracks
 from poseapp.store.tracks import TrackRefused, track_marks, track_of, tracked_people
 
 CARRY_FRAMES = 5  # frames after and before a correction that Carry re-runs, until the user picks another number
@@ -63,6 +63,10 @@ class TracksMixin:
 
     def select_joint(self, instance_id: int, joint: int) -> None:
         super().select_joint(instance_id, joint)  # EditingMixin's; the timeline then shows whose track it is
+        self._show_selected_track()
+
+    def deselect(self) -> None:
+        super().deselect()  # EditingMixin's (Esc); the timeline then stops outlining the walker's track
         self._show_selected_track()
 
     def _go_to_track(self, index: int, track: int) -> None:
@@ -125,8 +129,9 @@ class TracksMixin:
         choices = []
         for track, people in tracked_people(self.project, source).items():
             if track != exclude:
-                indices = [i for i, _ in people]
-                choices.append((f"#{track}  (frames {indices[0]}-{indices[-1]}, {len(indices)} people)", track))
+                first, last = people[0][0], people[-1][0]
+                where = f"frame {first}" if first == last else f"frames {first}-{last}"
+                choices.append((f"#{track}  ({where}, {people_text(len(people))})", track))
         if not choices:
             self._say(f"#{exclude} is the only track id in this video.")
             return None

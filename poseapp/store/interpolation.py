@@ -13,7 +13,7 @@ import numpy as np
 
 from poseapp.store.project import Project
 from poseapp.store.records import CROP_BOX, Instance
-from poseapp.store.track_edits import TrackEdit
+from poseapp.store.track_edits import TrackEdit, people_text
 from poseapp.store.tracks import TRACK_ID, TrackRefused, is_hand_made, track_of, tracked_people
 
 INTERPOLATION = "interpolation"  # model_id of an interpolated person: no model made it
@@ -102,7 +102,7 @@ def interpolate_track(project: Project, instance_id: int) -> TrackEdit:
         why = "; ".join(notes) or "the corrected frames are next to each other"
         raise TrackRefused(f"Nothing to interpolate on track #{track}: {why}.")
     spans = ", ".join(f"{first + 1}-{last - 1}" for first, last in gaps if last - first > 1)
-    edit = TrackEdit(project, f"interpolate track #{track} on frames {spans} ({len(changed) + len(added)} people)",
+    edit = TrackEdit(project, f"interpolate track #{track} on frames {spans} ({people_text(len(changed) + len(added))})",
                      changed, added=added, states=states, at_frame=person.frame_id)
     edit.notes = notes  # gaps left alone, and why (the window says so)
     return edit

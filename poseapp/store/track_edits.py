@@ -65,6 +65,11 @@ class TrackEdit(Edit):
         return self.at_frame
 
 
+def people_text(count: int) -> str:
+    """'1 person', '14 people': how a track tool's message counts the people it changed."""
+    return f"{count} person" if count == 1 else f"{count} people"
+
+
 def _relabelled(person: Instance, track: int) -> tuple[Instance, Instance]:
     return person, person.copy(extra={**person.extra, TRACK_ID: int(track)})
 
@@ -87,7 +92,7 @@ def swap_tracks(project: Project, source_id: int, first: int, second: int, from_
     if not a and not b:
         raise TrackRefused(f"Neither #{first} nor #{second} has a person from frame {from_index} on: nothing to swap.")
     changed = [_relabelled(p, second) for _, p in a] + [_relabelled(p, first) for _, p in b]
-    return TrackEdit(project, f"swap tracks #{first} and #{second} from frame {from_index} on", changed, at_frame=at_frame)
+    return TrackEdit(project, f"swap tracks #{first} and #{second} from frame {from_index} onward", changed, at_frame=at_frame)
 
 
 def merge_tracks(project: Project, source_id: int, keep: int, absorb: int, at_frame: int | None = None) -> TrackEdit:
@@ -103,7 +108,7 @@ def merge_tracks(project: Project, source_id: int, keep: int, absorb: int, at_fr
         raise TrackRefused(f"Cannot merge #{absorb} into #{keep}: both have a person on {describe_frames(both)}, and one "
                            f"id would then name two people. Split or delete one of them there first.")
     changed = [_relabelled(p, keep) for _, p in absorbed]
-    return TrackEdit(project, f"merge track #{absorb} into #{keep} ({len(changed)} people)", changed, at_frame=at_frame)
+    return TrackEdit(project, f"merge track #{absorb} into #{keep} ({people_text(len(changed))})", changed, at_frame=at_frame)
 
 
 def unused_track_id(project: Project, source_id: int) -> int:
@@ -138,9 +143,10 @@ def delete_track(project: Project, source_id: int, track: int, at_frame: int | N
         states[fid] = "edited" if left else "unlabelled"
     corrected = sum(is_hand_made(p) for p in people)
     note = f", {corrected} of them yours" if corrected else ""
-    return TrackEdit(project, f"delete track #{track} ({len(people)} people on {len(states)} frames{note})",
+    return TrackEdit(project, f"delete track #{track} ({people_text(len(people))} on {len(states)} "
+                     f"frame{'s' if len(states) != 1 else ''}{note})",
                      removed=people, states=states, at_frame=at_frame)
 
 
-__all__ = ["TrackEdit", "TrackRefused", "delete_track", "merge_tracks", "split_track", "swap_tracks", "track_of",
-           "unused_track_id"]
+__all__ = ["TrackEdit", "TrackRefused", "delete_track", "merge_tracks", "people_text", "split_track", "swap_tracks",
+           "track_of", "unused_track_id"]
