@@ -4,7 +4,7 @@ poseapp.data.splits), `poseapp finetune --model default` (the shipped model for 
 skeleton), then corrections per held-out COCO person (bench/coco_people.py's measure: the 29
 people of COCO_VALIDATION, ground-truth boxes; target at most 4.5 per person, 1.5 of them face).
 
-    .venv/bin/python bench/coco_finetune.py [--model default] [--epochs 20] [--out /tmp/coco-ft]
+    .venv/bin/python bench/coco_finetune.py [--model default] [--epochs N] [--lr LR] [--out /tmp/coco-ft]
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ COCO = ROOT.parent / "shared" / "data" / "coco_mini_train" / "person_keypoints_t
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--lr", default="2e-4")
+    parser.add_argument("--epochs", type=int, help="default: finetune's own (auto: at least 150 steps)")
+    parser.add_argument("--lr", help="default: finetune's own")
     parser.add_argument("--out", default="/tmp/coco-ft")
     args = parser.parse_args()
     out = Path(args.out)
@@ -41,10 +41,11 @@ def main() -> int:
     model = out / "model"
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "poseapp", "finetune", "--model", args.model, "--project", str(project),
-                    "--epochs", str(args.epochs), "--lr", args.lr, "--out", str(model), "--background"], check=True, cwd=ROOT)
+                    *(["--epochs", str(args.epochs)] if args.epochs else []), *(["--lr", args.lr] if args.lr else []),
+                    "--out", str(model), "--background"], check=True, cwd=ROOT)
     minutes = (time.perf_counter() - start) / 60
     card = json.loads((model / "card.json").read_text())
-    print(json.dumps({"started_from": card["training"]["initialized_from"], "epochs": args.epochs, "minutes": round(minutes, 1),
+    print(json.dumps({"started_from": card["training"]["initialized_from"], "epochs": card["training"].get("epochs_run"), "lr": card["training"]["config"]["lr"], "minutes": round(minutes, 1),
                       "kept_epoch": card["training"].get("kept_epoch")}, default=str))
     parent = card["training"]["initialized_from"]
     parent = parent.get("path", parent.get("name")) if isinstance(parent, dict) else parent

@@ -88,3 +88,12 @@ def test_finetune_from_the_default_starts_a_coco17_project_from_the_shipped_coco
     plan = json.loads(capsys.readouterr().out.splitlines()[0])["summary"]
     # the same skeleton: nothing to transfer, every joint (the face too) starts trained
     assert default_model_for("coco17") is not None and "new joints" not in plan
+
+
+def test_the_default_epochs_give_a_small_project_enough_steps():
+    from poseapp.engine.finetune_plan import auto_epochs
+
+    # coco_mini_train's 69 training people: 5 steps an epoch, 30 epochs = 150 steps (what measured
+    # best, bench/RESULTS.md); a large project keeps 10 passes; the first step caps a tiny one
+    assert auto_epochs(69, 16) == 30 and auto_epochs(1000, 16) == 10 and auto_epochs(300, 16) == 10
+    assert auto_epochs(200, 16) == 12 and auto_epochs(3, 16) == 30

@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     f.add_argument("--project", required=True, help="project file whose manual annotations to train on")
     f.add_argument("--out", help="new model folder (default: MODEL-finetuned beside MODEL; for a shipped model, "
                    "in your models folder, where the window lists it)")
-    f.add_argument("--epochs", type=integer(1), default=10, help="passes over the project's people")
-    f.add_argument("--lr", type=positive_number, default=2e-4, help="peak learning rate")
+    f.add_argument("--epochs", type=integer(1), help="passes over the project's people (default: enough for at "
+                   "least 150 training steps, from 10 to 30 epochs)")
+    f.add_argument("--lr", type=positive_number, default=5e-4, help="peak learning rate")
     f.add_argument("--batch-size", type=integer(1), default=16, help="people per step")
     f.add_argument("--max-minutes", type=positive_number, help="stop (with a checkpoint) after this long")
     f.add_argument("--rotation", type=float, help="augmentation: rotate training crops by up to +-DEG degrees "

@@ -18,6 +18,22 @@ from poseapp.data.samples import in_skeleton, load_samples
 from poseapp.data.splits import holdout_every, training_split
 from poseapp.engine.model_folder import read_card
 
+# Fine-tuning defaults, measured on a COCO-17 project of coco_mini_train's 69 training people
+# (bench/coco_finetune.py, bench/RESULTS.md session 10): 10 epochs at 2e-4 (50 steps) left 4.69
+# corrections per held-out person with flip test, 30 epochs at 5e-4 (150 steps) 4.17. A small
+# project needs enough optimizer steps, not a fixed number of passes: by default an epoch count
+# that makes at least MIN_STEPS steps, from MIN_EPOCHS to MAX_AUTO_EPOCHS.
+DEFAULT_LR = 5e-4
+MIN_STEPS = 150
+MIN_EPOCHS, MAX_AUTO_EPOCHS = 10, 30
+
+
+def auto_epochs(train_people: int, batch_size: int) -> int:
+    """The default epoch count of a fine-tune on ``train_people`` at ``batch_size``."""
+    steps = max(1, -(-max(train_people, 1) // batch_size))
+    return int(min(MAX_AUTO_EPOCHS, max(MIN_EPOCHS, -(-MIN_STEPS // steps))))
+
+
 MIN_VALIDATION = 3
 MIN_TRAINING = 8
 UNCHECKED = "accepted predictions with no joint corrected"  # the plan's line about them, found by the panel

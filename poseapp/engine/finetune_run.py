@@ -18,20 +18,23 @@ import torch
 from poseapp.data.samples import PoseSample
 from poseapp.data.splits import training_split
 from poseapp.engine.evaluate import evaluate_crops
-from poseapp.engine.finetune_plan import EpochTiming, FinetunePlan
+from poseapp.engine.finetune_plan import DEFAULT_LR, EpochTiming, FinetunePlan, auto_epochs
 from poseapp.engine.model_folder import read_card
 from poseapp.engine.train_config import TrainConfig
 
 TIMED_STEPS = 2  # after one warm-up step (its first-call allocations and kernel choices are not the run's pace)
 
 
-def finetune_config(model: str | Path, project: str | Path, plan: FinetunePlan, epochs: int = 10, lr: float = 2e-4,
+def finetune_config(model: str | Path, project: str | Path, plan: FinetunePlan, epochs: int | None = None, lr: float = DEFAULT_LR,
                     batch_size: int = 16, max_minutes: float | None = None, rotation: float | None = None) -> TrainConfig:
-    """The training config of fine-tuning ``model`` on ``project`` as ``plan`` says. ``rotation``
+    """The training config of fine-tuning ``model`` on ``project`` as ``plan`` says (``epochs``
+    None: ``auto_epochs`` of the plan's training people). ``rotation``
     (degrees, +-) replaces the augmentation's rotation range: 180 for animals seen from above,
     which face every way."""
     card = read_card(model)
     base = card.get("training", {}).get("config", {})
+    if epochs is None:
+        epochs = auto_epochs(plan.train, batch_size)
     overrides = dict(base.get("model_overrides", {}))
     if plan.transfer_from:  # the project's skeleton: a model of it, started from this one by joint name
         overrides.update(skeleton=plan.skeleton, num_joints=len(plan.joint_labels))

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from poseapp.demo import data_home
-from poseapp.engine.finetune_plan import UNCHECKED
+from poseapp.engine.finetune_plan import DEFAULT_LR, UNCHECKED
 from poseapp.gui.retrain_timing import EpochTimer
 
 
@@ -24,13 +24,17 @@ class RetrainPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.epochs = QtWidgets.QSpinBox()
-        self.epochs.setRange(1, 500)
-        self.epochs.setValue(10)
+        self.epochs.setRange(0, 500)
+        # 0 = auto: enough training steps for the project's size (engine/finetune_run.auto_epochs)
+        self.epochs.setSpecialValueText("auto")
+        self.epochs.setValue(0)
+        self.epochs.setToolTip("Passes over the project's people; auto: enough for at least 150 training steps "
+                               "(10 to 30 epochs), what measured best on a small COCO project")
         self.lr = QtWidgets.QDoubleSpinBox()
         self.lr.setDecimals(5)
         self.lr.setRange(1e-5, 1e-1)
         self.lr.setSingleStep(1e-4)
-        self.lr.setValue(2e-4)
+        self.lr.setValue(DEFAULT_LR)
         self.time_limit = QtWidgets.QDoubleSpinBox()
         self.time_limit.setRange(0.0, 24 * 60.0)
         self.time_limit.setDecimals(1)
@@ -103,7 +107,7 @@ class RetrainPanel(QtWidgets.QWidget):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.out = data_home() / "models" / f"{Path(model).name}-ft-{stamp}"
         args = ["-m", "poseapp", "finetune", "--model", str(model), "--project", str(project), "--out", str(self.out),
-                "--epochs", str(self.epochs.value()), "--lr", str(self.lr.value()),
+                *(["--epochs", str(self.epochs.value())] if self.epochs.value() else []), "--lr", str(self.lr.value()),
                 "--background"]  # one thread, lowest priority: the window's own model runs keep their core
         if self.time_limit.value() > 0:
             args += ["--max-minutes", f"{self.time_limit.value():g}"]
@@ -202,6 +206,11 @@ class RetrainPanel(QtWidgets.QWidget):
             self._pcks.append((e["epoch"] + 1, e["val"]["pck@0.2"]["total"]))
             self.pck_curve.setData([s for s, _ in self._pcks], [v for _, v in self._pcks])
 
+    def _planned_epochs(self) -> int | str:
+        """The run's epoch count, as its start event said (the spin box may say auto)."""
+        start = next((e for e in self.events if e.get("event") == "start"), None)
+        return start["epochs"] if start and "epochs" in start else (self.epochs.value() or "?")
+
     def _kept_model_note(self) -> tuple[str, bool]:
         """The validation figure of the weights the new model holds (its card's; which epoch they
         are from is the run's ``keep``), beside the starting model's on the same people; and
@@ -236,13 +245,13 @@ class RetrainPanel(QtWidgets.QWidget):
         # else the bar stays where the run stopped: the work done is not hidden
         if self._cancelling and self.out is not None and (self.out / "card.json").is_file():
             epochs = sum(e.get("event") == "epoch" for e in self.events)
-            self.status.setText(f"Cancelled after {epochs} of {self.epochs.value()} epoch(s): no new model was listed. "
+            self.status.setText(f"Cancelled after {epochs} of {self._planned_epochs()} epoch(s): no new model was listed. "
                                 "'Keep the partial model' lists what it learnt so far, named ...-partial.")
             self.keep_partial_button.setVisible(True)
         elif self.out is not None and (self.out / "card.json").is_file():
             note, helped = self._kept_model_note()
             epochs = sum(e.get("event") == "epoch" for e in self.events)
-            done = "Done; " if code == 0 else f"Stopped early after {epochs} of {self.epochs.value()} epoch(s); "
+            done = "Done; " if code == 0 else f"Stopped early after {epochs} of {self._planned_epochs()} epoch(s); "
             # a model that did not beat its start on the held-out people is offered, not put to work
             select = code == 0 and helped
             self.status.setText(done + f"new model {self.out.name}{note}"
