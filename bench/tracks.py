@@ -1,7 +1,7 @@
 """How well the tracker keeps one id per walker on the pedestrian video (no ground-truth tracks
 here, so these are proxies a user would notice):
 
-    .venv/bin/python bench/tracks.py [--frames 300] [--lost-frames N]
+    .venv/bin/python bench/tracks.py [--frames 300] [--lost-frames N] [--boxes hog|detector]
 
 - ids: distinct track ids; frames per id: how long an id lives on average (longer is better);
 - restarts: new ids that appear within half a box height of where another id was last seen in the
@@ -57,13 +57,14 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--lost-frames", type=int, default=tracking.LOST_FRAMES)
     parser.add_argument("--model", default="default")
+    parser.add_argument("--boxes", default="hog", help="hog, detector (poseapp's trained person detector) or whole")
     args = parser.parse_args()
     window = tracking.LOST_FRAMES  # the same proxy window for both settings
     tracking.LOST_FRAMES = args.lost_frames
     predictor = Predictor.from_path(resolve_model(args.model))
-    records, summary = predict_source(predictor, VIDEO, max_frames=args.frames)
+    records, summary = predict_source(predictor, VIDEO, max_frames=args.frames, boxes=args.boxes)
     found = fragments(records, window)
-    print(f"vtest.avi, first {summary['frames']} frames, {Path(resolve_model(args.model)).name}, HOG every "
+    print(f"vtest.avi, first {summary['frames']} frames, {Path(resolve_model(args.model)).name}, {args.boxes} every "
           f"{tracking.DETECT_EVERY}, lost tracks lend their id for {args.lost_frames} frames")
     print(f"ids {found['ids']}, frames per id {found['frames_per_id']:.1f}, restarts {found['restarts']}, "
           f"people/frame {summary['people'] / max(summary['frames'], 1):.2f}, ms/frame {summary['ms_per_frame']:.1f}")
