@@ -52,6 +52,15 @@ def wait_job(window, qtbot):
     qtbot.waitUntil(lambda: window.job is None, timeout=180_000)
 
 
+def import_photo(window, monkeypatch, photo):
+    """File > Import of one photo, then a click on it in the frame list: its frame id."""
+    answer_dialogs(monkeypatch, photo)
+    trigger(window, "import")
+    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(photo.name))
+    window._go_frame(fid)
+    return fid
+
+
 def predicted(window, frame_id=None):
     fid = window.current_frame_id if frame_id is None else frame_id
     return [i for i in window.project.instances(fid) if i.origin == "predicted"]

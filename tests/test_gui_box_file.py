@@ -62,12 +62,10 @@ def test_a_box_file_boxes_the_people_of_the_frames_it_names(window, qtbot, monke
 
 
 def test_a_box_file_boxes_the_people_of_a_photo_it_names(window, qtbot, monkeypatch, tmp_path, tiny_model, data_dir):
-    from test_gui_actions import answer_dialogs, trigger
+    from test_gui_actions import import_photo, trigger
 
     photo = data_dir / "coco_mini_train" / "images" / "000000442450.jpg"
-    answer_dialogs(monkeypatch, photo)
-    trigger(window, "import")
-    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(photo.name))
+    fid = import_photo(window, monkeypatch, photo)
     window.model_panel.add_model(tiny_model)
     people = [[40.0, 60.0, 120.0, 300.0], [300.0, 50.0, 110.0, 320.0]]
     boxes = tmp_path / "photo-detections.json"

@@ -10,15 +10,12 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
-from test_gui_actions import answer_dialogs, trigger, wait_job  # noqa: E402
+from test_gui_actions import answer_dialogs, import_photo, trigger, wait_job  # noqa: E402
 from test_gui_whole_image import PHOTO  # noqa: E402
 
 
 def test_low_scores_are_not_called_occluded_anywhere(window, qtbot, monkeypatch, data_dir, tmp_path):
-    answer_dialogs(monkeypatch, data_dir / PHOTO)
-    trigger(window, "import")
-    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(PHOTO.rsplit("/", 1)[-1]))
-    window._go_frame(fid)
+    fid = import_photo(window, monkeypatch, data_dir / PHOTO)
     trigger(window, "run")
     wait_job(window, qtbot)
     pred = next(i for i in window.project.instances(fid) if i.origin == "predicted")

@@ -143,12 +143,9 @@ def test_the_people_row_decides_which_detections_become_people(window, qtbot, ti
 
 
 def test_space_on_a_photo_says_there_is_nothing_to_play(window, qtbot, monkeypatch, data_dir):
-    from test_gui_actions import answer_dialogs
+    from test_gui_actions import import_photo
 
-    photo = data_dir / "coco_mini_train" / "images" / "000000442450.jpg"
-    answer_dialogs(monkeypatch, photo)
-    trigger(window, "import")
-    window._go_frame(next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(photo.name)))
+    import_photo(window, monkeypatch, data_dir / "coco_mini_train" / "images" / "000000442450.jpg")
     trigger(window, "play")  # Space
     assert window.last_error is None and not window.seek_bar.play_button.isChecked()
     assert "Space plays a video" in window.statusBar().currentMessage()

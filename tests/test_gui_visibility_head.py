@@ -9,7 +9,7 @@ import torch
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore  # noqa: E402
 
-from test_gui_actions import answer_dialogs, trigger, wait_job  # noqa: E402
+from test_gui_actions import import_photo, trigger, wait_job  # noqa: E402
 from test_gui_whole_image import PHOTO  # noqa: E402
 from poseapp.core.skeleton import preset  # noqa: E402
 from poseapp.engine import checkpoint as ckpt  # noqa: E402
@@ -39,10 +39,7 @@ def head_model(folder):
 
 def test_the_joint_table_shows_visibility_and_accept_flags_from_it_at_the_users_threshold(window, qtbot, monkeypatch, data_dir, tmp_path):
     window.model_panel.add_model(head_model(tmp_path / "lite-with-visibility"))
-    answer_dialogs(monkeypatch, data_dir / PHOTO)
-    trigger(window, "import")
-    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith(PHOTO.rsplit("/", 1)[-1]))
-    window._go_frame(fid)
+    fid = import_photo(window, monkeypatch, data_dir / PHOTO)
     trigger(window, "run")
     wait_job(window, qtbot)
     pred = next(i for i in window.project.instances(fid) if i.origin == "predicted")

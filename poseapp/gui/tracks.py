@@ -140,26 +140,26 @@ class TracksMixin:
         return dict(choices).get(label) if ok else None
 
     def swap_tracks(self) -> bool:
-        walker = self._selected_walker("swap the id of")
-        if walker is None:
-            return False
-        person, frame, track = walker
-        other = self._pick_track("Swap track ids", f"Swap #{track} with which id, from frame {frame.index} on?",
-                                 frame.source_id, track)
-        if other is None:
-            return False
-        return self._make(lambda: swap_tracks(self.project, frame.source_id, track, other, frame.index, frame.id))
+        return self._with_another_track(
+            "swap the id of", "Swap track ids", lambda track, frame: f"Swap #{track} with which id, from frame {frame.index} on?",
+            lambda frame, track, other: swap_tracks(self.project, frame.source_id, track, other, frame.index, frame.id))
 
     def merge_tracks(self) -> bool:
-        walker = self._selected_walker("merge another track into")
+        return self._with_another_track(
+            "merge another track into", "Merge tracks",
+            lambda track, frame: f"Which track is #{track} too? (It becomes #{track} everywhere.)",
+            lambda frame, track, other: merge_tracks(self.project, frame.source_id, track, other, frame.id))
+
+    def _with_another_track(self, need: str, title: str, prompt, make_edit) -> bool:
+        """The selected walker's track and one the user picks from the video's others, then the edit."""
+        walker = self._selected_walker(need)
         if walker is None:
             return False
-        person, frame, track = walker
-        other = self._pick_track("Merge tracks", f"Which track is #{track} too? (It becomes #{track} everywhere.)",
-                                 frame.source_id, track)
+        _person, frame, track = walker
+        other = self._pick_track(title, prompt(track, frame), frame.source_id, track)
         if other is None:
             return False
-        return self._make(lambda: merge_tracks(self.project, frame.source_id, track, other, frame.id))
+        return self._make(lambda: make_edit(frame, track, other))
 
     def split_track(self) -> bool:
         walker = self._selected_walker("split the track of")
