@@ -357,7 +357,7 @@ def test_still_images_go_out_as_image_sequences_sleap_reads_back(tmp_path, coco)
     for frame in labelled_frames:
         back = by_name[frame.file_name]
         assert (back.width, back.height) == (frame.width, frame.height)
-        assert Path(again.frame_path(back)) == Path(first.frame_path(frame))
+        assert Path(again.frame_path(back)).resolve() == Path(first.frame_path(frame)).resolve()  # (a data folder reached by a link)
         people, returned = first.instances(frame.id), again.instances(back.id)
         assert len(people) == len(returned)
         for a, b in zip(people, returned):
