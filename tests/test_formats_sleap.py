@@ -384,4 +384,6 @@ def test_still_images_go_out_as_image_sequences_sleap_reads_back(tmp_path, coco)
 
 
 def _points_by_photo(labels):
-    return {lf.video.filename[lf.frame_idx]: [inst.numpy() for inst in lf.instances] for lf in labels.labeled_frames}
+    # by the photo's real path: a data folder reached through a link is the same folder
+    return {str(Path(lf.video.filename[lf.frame_idx]).resolve()): [inst.numpy() for inst in lf.instances]
+            for lf in labels.labeled_frames}
