@@ -117,3 +117,19 @@ def test_a_new_project_after_a_video_shows_no_seek_bar_timeline_or_run_warning_o
     assert not window.seek_bar.timeline.rows and not window.seek_bar.timeline.isVisible()
     assert not window.seek_bar.play_button.isChecked() and not window._in_video()
     assert not window.model_panel.warning.isVisible()
+
+
+def test_a_project_of_a_custom_skeleton_opens_with_the_users_model_of_that_skeleton(window, tmp_path, data_dir, monkeypatch):
+    """After a fly model was fine-tuned (it lands in the user's models), reopening the fly project
+    (or making another) selects it instead of keeping a model of people."""
+    from test_eval_custom_skeleton import mouse_project, transferred_model
+
+    from poseapp.core.paths import data_home
+    from poseapp.engine.zoo import model_for_skeleton
+
+    skeleton = mouse_project(tmp_path / "mouse.poseapp", data_dir)
+    assert model_for_skeleton(skeleton.name) is None  # nobody made a mouse model yet
+    mine = transferred_model(data_home() / "models" / "mouse-model", skeleton)
+    assert model_for_skeleton(skeleton.name) == mine
+    assert window.open_project(tmp_path / "mouse.poseapp")
+    assert window.model_panel.model_path() == str(mine)

@@ -45,6 +45,30 @@ def default_model_for(skeleton: str | None) -> str | None:
     return name if isinstance(name, str) and (SHIPPED / name / CARD).is_file() else None
 
 
+def model_for_skeleton(skeleton: str | None) -> Path | None:
+    """The model to open a project of ``skeleton`` with: the shipped one made for it, else the
+    newest of the user's own models (fine-tuned on such a project) that predicts it; None when no
+    model predicts it yet."""
+    name = default_model_for(skeleton)
+    if name is not None:
+        return SHIPPED / name
+    if skeleton is None:
+        return None
+    import json
+
+    mine = []
+    for folder in list_models():
+        if folder.parent.resolve() == SHIPPED.resolve():
+            continue
+        try:
+            card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a damaged card is the model list's to report, not a reason to fail here
+        if isinstance(card, dict) and isinstance(card.get("skeleton"), dict) and card["skeleton"].get("name") == skeleton:
+            mine.append(folder)
+    return max(mine, key=lambda f: (f / CARD).stat().st_mtime) if mine else None
+
+
 def resolve_model(name: str | os.PathLike) -> Path:
     """A model folder from a path, a model name in one of the roots, or 'default'."""
     text = os.fspath(name)

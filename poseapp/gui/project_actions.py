@@ -334,16 +334,16 @@ class ProjectActionsMixin:
         model of that skeleton when there is one (the model list shows which predicts it)."""
         if not (self.open_project(path, create=True) and not self.project.read_only):
             return False
-        from poseapp.engine.zoo import SHIPPED, default_model_for
+        from poseapp.engine.zoo import model_for_skeleton
 
         try:
             self.project.set_label_skeleton(skeleton)
         except PoseAppError as exc:  # an existing project with another skeleton of that name, a failed write
             self.report_error(f"{path} could not be set to label {skeleton.name}: {exc}")
             return False
-        name = default_model_for(skeleton.name)
-        if name is not None:
-            self.model_panel.add_model(str(SHIPPED / name))
+        folder = model_for_skeleton(skeleton.name)
+        if folder is not None:
+            self.model_panel.add_model(str(folder))
         return True
 
     def new_project_from_dataset(self, path: str | Path, dataset: str | Path) -> bool:

@@ -52,12 +52,13 @@ class SessionMixin:
         model = settings.value(f"model/{Path(path).resolve()}")
         if model and Path(str(model), "card.json").is_file():  # the model last chosen for this project
             self.model_panel.add_model(str(model))
-        else:  # a project of COCO-17 people starts with the COCO-17 model, an LSP-14 one with LSP-14's
-            from poseapp.engine.zoo import SHIPPED, default_model_for
+        else:  # a project of COCO-17 people starts with the COCO-17 model, an LSP-14 one with LSP-14's,
+            # a fly project with the user's newest fly model
+            from poseapp.engine.zoo import model_for_skeleton
 
-            name = default_model_for(self.project.annotated_skeleton()) if self.project is not None else None
-            if name is not None:
-                self.model_panel.add_model(str(SHIPPED / name))
+            folder = model_for_skeleton(self.project.annotated_skeleton()) if self.project is not None else None
+            if folder is not None:
+                self.model_panel.add_model(str(folder))
         last = settings.value(f"last_frame/{Path(path).resolve()}")
         if last is not None and self.model is not None:
             row = self.model.row_of(int(last))
