@@ -112,7 +112,8 @@ class FinetunePlan:
         where = "this CPU" if t.device == "cpu" else t.device
         return (f"Time per epoch on {where}: about {_duration(seconds)} ({self.train} people in {steps} "
                 f"step{'s' if steps != 1 else ''}: {t.step_s:.2f} s a step of {t.batch_size}, measured here with "
-                f"{t.threads} thread{'s' if t.threads != 1 else ''}; then validating {self.val + min(TRAIN_EVAL, self.train)} people).")
+                f"{t.threads} thread{'s' if t.threads != 1 else ''}; then scoring the {self.val} held-out people and "
+                f"{min(TRAIN_EVAL, self.train)} of the training people, to tell underfitting from overfitting).")
 
     def _transfer_line(self) -> str:
         """The offer, said outright: a model of the project's skeleton, which joints start fresh and
