@@ -81,7 +81,7 @@ def widen_state(shapes: dict[str, torch.Tensor], parent: dict[str, torch.Tensor]
         widened += [name] if wider is not old else []
         out[name] = wider
     for name in set(shapes) - set(parent):
-        if name.startswith(tuple(fresh)) and fresh:
+        if name.startswith(tuple(fresh)):  # (no prefix given: nothing matches)
             out[name] = shapes[name]
             widened.append(name)
     missing = set(shapes) - set(out)

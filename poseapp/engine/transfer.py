@@ -64,7 +64,7 @@ def transfer_weights(model: torch.nn.Module, parent: torch.nn.Module, skeleton: 
     loaded = {}
     for name, new in state.items():
         old = old_state.get(name)
-        if old is None and name.startswith(tuple(getattr(model, "fresh_weights", ()))) and getattr(model, "fresh_weights", ()):
+        if old is None and name.startswith(tuple(getattr(model, "fresh_weights", ()))):
             loaded[name] = new.clone()  # a module the parent lacks (identity blocks, a new head): as built
             continue
         if old is None:

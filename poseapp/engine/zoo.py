@@ -8,7 +8,7 @@ from pathlib import Path
 
 from poseapp.core.errors import DataError
 from poseapp.demo import data_home
-from poseapp.engine.model_folder import CARD, model_dir
+from poseapp.engine.model_folder import CARD, model_dir, read_card
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "models"
 
@@ -54,17 +54,15 @@ def model_for_skeleton(skeleton: str | None) -> Path | None:
         return SHIPPED / name
     if skeleton is None:
         return None
-    import json
-
     mine = []
     for folder in list_models():
         if folder.parent.resolve() == SHIPPED.resolve():
             continue
         try:
-            card = json.loads((folder / CARD).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            card = read_card(folder)
+        except (DataError, OSError):
             continue  # a damaged card is the model list's to report, not a reason to fail here
-        if isinstance(card, dict) and isinstance(card.get("skeleton"), dict) and card["skeleton"].get("name") == skeleton:
+        if card["skeleton"].get("name") == skeleton:
             mine.append(folder)
     return max(mine, key=lambda f: (f / CARD).stat().st_mtime) if mine else None
 
