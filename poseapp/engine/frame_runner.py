@@ -85,7 +85,7 @@ class FrameBoxes:
             boxes, self.track_ids = tracker.boxes(image, annotated)
             return boxes
         self.track_ids = None
-        found = [box for box, _ in source.detect(image)] if source.detector is not None or source.file is not None else []
+        found = [box for box, _ in source.detect(image)]  # a box file, a detector, or nobody ("whole")
         boxes = annotated + [b for b in found if not any(covers(a, b) for a in annotated)]
         if boxes or source.file is not None:  # a box file's "nobody" is nobody
             return boxes
