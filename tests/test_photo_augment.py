@@ -75,3 +75,35 @@ def test_the_dataset_applies_them_to_training_crops_only_and_replays_them(data_d
     assert train[0][0].float().mean() < 0.8 * plain_aug[0][0].float().mean()  # darker than the same crop without it
     assert np.array_equal(train[0][0].numpy(), train[0][0].numpy())  # the same draw on a resumed epoch
     assert evaluation.photo is None
+
+
+def test_loose_box_grows_the_box_towards_the_image_edges_and_keeps_the_person(data_dir):
+    """Issue #28 item 5: crops whose box is loosened towards the image's edges (half of them the
+    whole image, the app's fallback box) on real LSP photos: the person stays inside and looks
+    smaller, never larger, than in the labelled box's crop."""
+    from poseapp.data.augment import loosen_box, make_crop
+    from poseapp.media.images import read_image
+
+    samples = load_samples(f"lsp:{data_dir / 'lsp_train'}")[:8]
+    rng = np.random.default_rng(0)
+    whole = 0
+    for sample in samples:
+        image = read_image(sample.image_path)
+        h, w = image.shape[:2]
+        x, y, bw, bh = sample.bbox
+        for _ in range(6):
+            nx, ny, nw, nh = loosen_box(sample.bbox, w, h, rng)
+            assert nx <= x + 1e-6 and ny <= y + 1e-6 and nx + nw >= x + bw - 1e-6 and ny + nh >= y + bh - 1e-6
+            assert nx >= min(0.0, x) and ny >= min(0.0, y) and nx + nw <= max(w, x + bw) + 1e-6
+            whole += (nx, ny, nw, nh) == (0.0, 0.0, float(w), float(h))
+        no_jitter = dict(rotation=0.0, scale=(1.0, 1.0), flip=False, shift=0.0, colour=0.0)
+        flip = list(range(14))
+        _, tight, _ = make_crop(image, sample.keypoints, sample.bbox, 128, flip, AugmentConfig(**no_jitter), rng)
+        _, loose, _ = make_crop(image, sample.keypoints, sample.bbox, 128, flip, AugmentConfig(**no_jitter, loose_box=1.0), rng)
+        span = lambda k: np.ptp(k[k[:, 2] > 0, :2], axis=0).max()  # noqa: E731
+        assert span(loose) <= span(tight) + 1e-6
+        assert ((loose[:, :2] >= -0.5) & (loose[:, :2] <= 127.5)).all()  # the whole person is in the crop
+    assert whole > 0
+    from poseapp.core.errors import DataError
+    with pytest.raises(DataError, match="loose_box"):
+        TrainConfig.from_dict({"data": ["lsp:x"], "augment": {"loose_box": 1.5}})
