@@ -36,6 +36,28 @@ def test_predict_whole_image_boxes_on_a_folder(model_dir, small_lsp, tmp_path, c
     assert [r["file_name"] for r in results] == ["im0001.jpg", "im0002.jpg", "im0003.jpg", "im0004.jpg", "im0005.jpg", "im0998.jpg"]
 
 
+def test_predict_averages_the_mirrored_crop_by_default_as_the_window_does(model_dir, small_lsp, tmp_path, capsys):
+    """The window's flip test is on by default; predict gives the same poses unless told
+    --no-flip-test, and says which it did."""
+    import numpy as np
+
+    from poseapp.engine.predictor import Predictor
+    from poseapp.media.images import read_image
+
+    runs = {}
+    for flag in ([], ["--no-flip-test"]):
+        out = tmp_path / f"r{len(flag)}.json"
+        assert main(["predict", "--model", str(model_dir), "--input", str(small_lsp / "images" / "im0002.jpg"),
+                     "--out", str(out), "--boxes", "whole", *flag]) == 0
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        runs[summary["flip_test"]] = np.array(json.loads(out.read_text())[0]["keypoints"]).reshape(-1, 3)[:, :2]
+    assert set(runs) == {True, False}
+    assert not np.allclose(runs[True], runs[False])
+    image = read_image(small_lsp / "images" / "im0002.jpg")
+    window = Predictor.from_path(model_dir, device="cpu", flip_test=True).predict(image, [(0.0, 0.0, image.shape[1], image.shape[0])])
+    np.testing.assert_allclose(runs[True], window[0].keypoints[:, :2], atol=0.01)
+
+
 def test_eval_writes_the_documented_keys(model_dir, lsp_dir, tmp_path, capsys):
     out = tmp_path / "metrics.json"
     assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "12",

@@ -54,7 +54,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
                    "or FILE.json, COCO detection results from any detector ('file_name' or 'image_id', 'bbox', 'score'; "
                    "boxes scoring under 0.3 are left out)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
-    p.add_argument("--flip-test", action="store_true", help="also run the mirrored crop and average")
+    # on by default, as in the window, so the command line's poses are the ones a user saw there
+    p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the mirrored crop and average (default: on, as in the window; --no-flip-test "
+                        "halves the model's time)")
     p.add_argument("--max-frames", type=integer(1), help="stop after this many frames")
     p.add_argument("--every", type=integer(1), default=1, help="video: predict every Nth frame")
     p.add_argument("--render", help="folder to write overlaid frames to (PNG)")
@@ -213,7 +216,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     )
     show_progress(finished=True)
     write_json_atomic(args.out, results)
-    print(json.dumps({"out": args.out, "model": predictor.model_id, "device": str(predictor.device), **summary}))
+    print(json.dumps({"out": args.out, "model": predictor.model_id, "device": str(predictor.device),
+                      "flip_test": predictor.flip_test, **summary}))
     if summary["interrupted"]:
         print(f"poseapp predict: interrupted: {args.out} holds the {summary['frames']} frames finished before Ctrl+C",
               file=sys.stderr)
