@@ -65,6 +65,38 @@ def test_shift_n_in_a_new_fly_project_places_the_flys_joints(window, monkeypatch
     window.stop_adding()
 
 
+def test_n_and_a_box_in_a_new_fly_project_spreads_the_flys_joints_along_its_limbs(window, monkeypatch, tmp_path,
+                                                                                    data_dir, qtbot):
+    """No fly model yet and nobody labelled: N's box holds the fly's 24 joints laid out along its
+    limbs (head on top, each joint near the joints it is joined to), not stacked in a column."""
+    import numpy as np
+
+    from test_gui_actions import _drag_on_canvas
+    from test_gui_editing import frame_view
+
+    choose_in_new_project(monkeypatch, tmp_path / "flies.poseapp", data_dir / "sleap" / "centered_pair_predictions.slp")
+    trigger(window, "new")
+    assert window.import_path(data_dir / "sleap" / "centered_pair_low_quality.mp4")
+    window._go_row(0)
+    monkeypatch.setattr(window.model_panel, "model_path", lambda: None)  # no model of the fly's skeleton
+    frame_view(window)
+    trigger(window, "add")
+    _drag_on_canvas(window, qtbot, (20, 20), (220, 220))
+    [fly] = window.project.instances(window.current_frame_id)
+    skeleton = window.project.skeleton(fly.skeleton)
+    kps = fly.keypoints[:, :2]
+    x, y, w, h = fly.bbox
+    assert np.all((kps >= (x - 1, y - 1)) & (kps <= (x + w + 1, y + h + 1)))
+    assert len({tuple(np.round(p)) for p in kps}) == 24  # no two joints on one spot
+    assert np.ptp(kps[:, 0]) > 0.5 * w and np.ptp(kps[:, 1]) > 0.5 * h  # spread across the box, not a column
+    head = skeleton.joints.index("head")
+    assert kps[head, 1] == kps[:, 1].min()  # the tree hangs from the file's first joint
+    limb = np.mean([np.hypot(*(kps[a] - kps[b])) for a, b in skeleton.edges])
+    pairs = np.mean([np.hypot(*(kps[a] - kps[b])) for a in range(24) for b in range(a)])
+    assert limb < 0.8 * pairs  # joined joints start nearer each other than joints in general
+    assert "mean pose" in window.statusBar().currentMessage()
+
+
 @pytest.mark.parametrize("content, problem", [
     (b"\x89HDF\r\n\x1a\n cut off here", "cannot read it"),  # a .slp cut off (HDF5's signature, then nothing)
     (b"not an hdf5 file", "not a SLEAP file"),

@@ -46,12 +46,19 @@ def project_mean_pose(annotations: list[np.ndarray], boxes: list[tuple]) -> np.n
     return typical
 
 
-def mean_pose(joint_names: tuple[str, ...], project_mean: np.ndarray | None = None) -> np.ndarray:
-    """(K, 2) box fractions for a new person of this skeleton."""
+def mean_pose(joint_names: tuple[str, ...], project_mean: np.ndarray | None = None,
+              edges: tuple[tuple[int, int], ...] = ()) -> np.ndarray:
+    """(K, 2) box fractions for a new person of this skeleton. ``edges`` (the skeleton's limbs)
+    lay out a skeleton mostly known by no name (a fly, a mouse) as a tree, so its joints start
+    apart along their limbs instead of stacked down the middle."""
     k = len(joint_names)
     pose = np.full((k, 2), np.nan)
     if project_mean is not None and project_mean.shape == (k, 2):
         pose[:] = project_mean
+    named = sum(name in STANDING for name in joint_names)
+    if edges and 2 * named < k:  # an animal's "left_ear" is not where a person's is
+        unplaced = np.isnan(pose).any(axis=1)
+        pose[unplaced] = tree_layout(k, edges)[unplaced]
     for j, name in enumerate(joint_names):
         if np.isnan(pose[j]).any() and name in STANDING:
             pose[j] = STANDING[name]
@@ -59,3 +66,48 @@ def mean_pose(joint_names: tuple[str, ...], project_mean: np.ndarray | None = No
     for n, j in enumerate(missing):  # joints known by no name: a column down the middle, to drag into place
         pose[j] = (0.5, (n + 0.5) / len(missing))
     return np.clip(pose, 0.0, 1.0)
+
+
+def tree_layout(k: int, edges: tuple[tuple[int, int], ...], margin: float = 0.05) -> np.ndarray:
+    """(K, 2) box fractions: the skeleton's limbs as a tree hanging from joint 0 (SLEAP and
+    DeepLabCut skeletons usually start at the head), one row per limb step down the box, each
+    joint above the middle of the joints hanging from it, leaves spread evenly across. A joint no
+    limb reaches starts a tree of its own beside the others."""
+    neighbours: list[list[int]] = [[] for _ in range(k)]
+    for a, b in edges:
+        if 0 <= a < k and 0 <= b < k and a != b:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    children: list[list[int]] = [[] for _ in range(k)]
+    depth = np.full(k, -1)
+    roots = []
+    for root in range(k):  # breadth first, so a joint hangs from its nearest joint to the root
+        if depth[root] >= 0:
+            continue
+        roots.append(root)
+        depth[root] = 0
+        queue = [root]
+        for j in queue:
+            for n in sorted(neighbours[j]):
+                if depth[n] < 0:
+                    depth[n] = depth[j] + 1
+                    children[j].append(n)
+                    queue.append(n)
+    x = np.zeros(k)
+    leaves: list[int] = []
+
+    def place(j: int) -> None:  # depth first: leaves get slots left to right, parents their middle
+        if not children[j]:
+            x[j] = len(leaves)
+            leaves.append(j)
+            return
+        for c in children[j]:
+            place(c)
+        x[j] = np.mean([x[c] for c in children[j]])
+
+    for root in roots:
+        place(root)
+    span = 1.0 - 2 * margin
+    xs = margin + span * (x + 0.5) / max(len(leaves), 1)
+    ys = margin + span * depth / max(int(depth.max()), 1)
+    return np.column_stack([xs, ys])

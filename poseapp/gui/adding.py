@@ -154,9 +154,9 @@ class AddingMixin:
         free for refinement; the mean pose where no model can say (none chosen, PyTorch still
         loading, a skeleton too different)."""
         skeleton = self._new_person_skeleton()
-        joints = self.project.skeleton(skeleton).joints
+        target = self.project.skeleton(skeleton)
         self.stop_adding()
-        template = mean_pose(joints, self._project_mean(skeleton))
+        template = mean_pose(target.joints, self._project_mean(skeleton), target.edges)
         pose, why = self._model_pose(tuple(bbox), skeleton, template)
         edit = AddInstance(self.project, self.current_frame_id, skeleton, tuple(bbox), template, model_pose=pose)
         if self._edit(edit):
