@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from poseapp.detection.evaluate import Counts, match_photo  # noqa: E402
 from poseapp.detection.scenes import load_spec  # noqa: E402
 from poseapp.engine.detector import make_detector  # noqa: E402
+from poseapp.media.images import read_image  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 SETS = {
@@ -81,14 +82,14 @@ def main() -> int:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for title, specs in SETS.items():
         photos = [p for spec in specs for p in load_spec(spec, "val")]
-        images = [cv2.imread(p.path) for p in photos]
+        images = [read_image(p.path) for p in photos]  # RGB, as the app hands pictures to detectors
         sizes = np.array([im.shape[:2] for im in images])
         for name, detector in detectors.items():
             counts, ms = measure(detector, photos, images)
             print(f"| {title} ({len(photos)} photos, median {int(np.median(sizes.max(axis=1)))} px) | {name} | "
                   f"{counts.recall:.3f} | {counts.precision:.3f} | {counts.tp} | {counts.fp} | {counts.people} | {ms:.0f} |")
     # the speed target: a 640-px photo
-    image = cv2.imread(str(DATA / "coco_mini_train" / "images" / "000000493652.jpg"))
+    image = read_image(DATA / "coco_mini_train" / "images" / "000000493652.jpg")
     det = detectors["detector"]
     for _ in range(3):
         det.detect(image)

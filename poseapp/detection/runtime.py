@@ -75,8 +75,18 @@ class CenterNetPersonDetector:
         self.max_people = max_people
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
-        """[((x, y, w, h), score)] in image pixels, best first."""
-        return run_detector(self.model, image, self.input_size, self.threshold, self.nms_iou, self.max_people, self.device)
+        """[((x, y, w, h), score)] in image pixels, best first, of an RGB image (the registry's
+        interface: what poseapp reads from files and videos). The network learnt from OpenCV's
+        BGR scenes; fed RGB it found 0.26 of LSP's held-out people instead of 0.41."""
+        return run_detector(self.model, bgr_from_rgb(image), self.input_size, self.threshold, self.nms_iou,
+                            self.max_people, self.device)
+
+
+def bgr_from_rgb(image: np.ndarray) -> np.ndarray:
+    """An RGB(A) picture in OpenCV's channel order (alpha dropped); grey stays grey."""
+    if image.ndim == 3 and image.shape[2] >= 3:
+        return np.ascontiguousarray(image[:, :, 2::-1])
+    return image
 
 
 def run_detector(model, image: np.ndarray, input_size: int, threshold: float, nms_iou: float,

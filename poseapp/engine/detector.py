@@ -2,7 +2,8 @@
 frame's pose.
 
 A detector is any object with ``detect(image) -> [((x, y, w, h), score), ...]``: the image an
-H x W x 3 uint8 BGR array, the boxes in its pixels, best first. ``DETECTORS`` names them:
+H x W x 3 uint8 RGB array, as poseapp's media layer reads every picture and video frame (a
+detector trained on OpenCV's BGR turns it round itself), the boxes in its pixels, best first. ``DETECTORS`` names them:
 
     "hog"       OpenCV's built-in HOG people detector (Dalal & Triggs): upright walkers >= 128 px
     "detector"  the CenterNet-style network trained here (poseapp/detection/), its weights shipped
