@@ -47,10 +47,13 @@ def test_a_bad_box_file_is_refused_by_name_before_any_work(tmp_path, data_dir, c
     assert not out.exists()
 
 
-def test_predict_takes_the_trained_detector_by_name(tmp_path, data_dir):
-    """`--boxes detector`: the registered person detector (models/person-detector) boxes the people."""
-    out = tmp_path / "res.json"
-    photo = data_dir / "coco_mini_train" / "images" / "000000433998.jpg"  # held out; the shipped weights find a person
-    assert main(["predict", "--input", str(photo), "--boxes", "detector", "--out", str(out)]) == 0
-    results = json.loads(out.read_text())
-    assert results and all(r["bbox"][2] < 640 for r in results)  # its own boxes, not the whole photo
+def test_predict_takes_the_trained_detector_by_name_and_by_default(tmp_path, data_dir):
+    """`--boxes detector`, and no --boxes at all: the registered person detector
+    (models/person-detector) boxes the people, several on a photo of several."""
+    photo = data_dir / "coco_sample" / "000000196141.jpg"  # held out; the shipped weights find 3 of 4
+    for args in (["--boxes", "detector"], []):
+        out = tmp_path / f"res{len(args)}.json"
+        assert main(["predict", "--input", str(photo), *args, "--out", str(out)]) == 0
+        results = json.loads(out.read_text())
+        assert len(results) >= 2
+        assert results and all(r["bbox"][2] < 640 for r in results)  # its own boxes, not the whole photo

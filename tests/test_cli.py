@@ -82,7 +82,7 @@ def test_predict_shows_a_progress_bar_on_stderr(tmp_path):
 
 
 def test_help_texts_give_the_defaults(capsys):
-    for command, expected in (("predict", "(default: hog)"), ("finetune", "(default: enough for at least 150 training steps, from 10 to 30 epochs)"), ("eval", "(default: all)")):
+    for command, expected in (("predict", "(default: detector)"), ("finetune", "(default: enough for at least 150 training steps, from 10 to 30 epochs)"), ("eval", "(default: all)")):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert expected in " ".join(capsys.readouterr().out.split()), command

@@ -89,8 +89,8 @@ def test_a_bad_box_file_is_refused_by_name_and_the_row_stays(window, monkeypatch
         window.last_error = None
         choose_box_file(window, monkeypatch, bad)
         assert str(bad) in window.last_error and problem in window.last_error, window.last_error
-        assert "People still come from HOG detector" in window.last_error
-        assert panel.boxes_box.currentData() == "hog" and panel.box_file() is None
+        assert "People still come from trained detector" in window.last_error
+        assert panel.boxes_box.currentData() == "detector" and panel.box_file() is None
         assert not any(panel.boxes_box.itemText(i).startswith("file:") for i in range(panel.boxes_box.count()))
 
 
@@ -116,6 +116,6 @@ def test_the_box_file_stays_chosen_in_the_next_session(qtbot, tmp_path, monkeypa
     boxes.unlink()  # gone by the session after: the row takes its default and says why
     third = new_window(qtbot)
     third.restore_session(open_last=False)
-    assert third.model_panel.box_file() is None and third.model_panel.boxes_box.currentData() == "hog"
+    assert third.model_panel.box_file() is None and third.model_panel.boxes_box.currentData() == "detector"
     assert "mine.json) is gone or no longer readable" in third.statusBar().currentMessage()
     third.close()

@@ -12,15 +12,15 @@ from PySide6 import QtCore  # noqa: E402
 
 from test_gui_actions import answer_dialogs, trigger, wait_job  # noqa: E402
 
-# a COCO photo (480 x 640) of one person, where HOG finds nobody
-PHOTO = "coco_mini_train/images/000000535506.jpg"
+# a COCO photo (640 x 422, 4 people labelled) where the default detector finds nobody
+PHOTO = "coco_mini_train/images/000000000790.jpg"
 
 
 def test_a_whole_image_guess_is_said_and_its_accepted_person_gets_a_box_around_the_joints(window, qtbot, monkeypatch, data_dir, tmp_path):
     photo = data_dir / PHOTO
     answer_dialogs(monkeypatch, photo)
     trigger(window, "import")
-    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith("000000535506.jpg"))
+    fid = next(f for f in window.project.frame_ids() if (window.project.frame(f).file_name or "").endswith("000000000790.jpg"))
     window._go_frame(fid)  # the user clicks it in the frame list
     frame = window.project.frame(fid)
     trigger(window, "run")
@@ -37,7 +37,7 @@ def test_a_whole_image_guess_is_said_and_its_accepted_person_gets_a_box_around_t
     answer_dialogs(monkeypatch, out)
     trigger(window, "export")
     exported = json.loads(out.read_text())
-    image = next(i for i in exported["images"] if i["file_name"].endswith("000000535506.jpg"))
+    image = next(i for i in exported["images"] if i["file_name"].endswith("000000000790.jpg"))
     ann = next(a for a in exported["annotations"] if a["image_id"] == image["id"])
     x, y, w, h = ann["bbox"]
     kps = np.array(ann["keypoints"], float).reshape(-1, 3)

@@ -49,10 +49,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--input", required=True, help="image, image folder or video")
     p.add_argument("--out", required=True, help="COCO results JSON to write")
     p.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run (0 = feed-forward only)")
-    p.add_argument("--boxes", default="hog", help="person boxes: hog (OpenCV's HOG detector), detector (poseapp's "
-                   "trained person detector, models/person-detector: early weights, see its card), whole (the whole image), "
+    p.add_argument("--boxes", default="detector", help="person boxes: detector (poseapp's trained person "
+                   "detector, models/person-detector), hog (OpenCV's HOG pedestrian detector), whole (the whole image), "
                    "or FILE.json, COCO detection results from any detector ('file_name' or 'image_id', 'bbox', 'score'; "
-                   "boxes scoring under 0.3 are left out)")
+                   "boxes scoring under 0.3 are left out); a detector that finds nobody gives the whole image")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
     # on by default, as in the window, so the command line's poses are the ones a user saw there
     p.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=True,

@@ -61,7 +61,7 @@ class CenterNetPersonDetector:
     # threshold: the heatmap peak a person needs; nms_iou: a couple standing close overlaps by
     # IoU ~0.5 and must stay two people, two peaks on one person overlap far more
     def __init__(self, weights: str | os.PathLike | None = None, threshold: float = 0.3, nms_iou: float = 0.65,
-                 input_size: int | None = None, device: str = "cpu", max_people: int = 100):
+                 input_size: int | None = None, device: str = "cpu", max_people: int = 100, upscale: float = 1.0):
         from poseapp.detection import weights as store
 
         self.model, self.card = store.load(weights or store.SHIPPED)
@@ -72,8 +72,11 @@ class CenterNetPersonDetector:
         # The scale it learnt: its training scenes' size (256), not the config's 384. Run at 384,
         # the shipped weights found 0.41 of LSP's held-out people (their boxes 0.7x too short: a
         # person filling the input is taller than any in training); at 256, 0.94 (bench/RESULTS.md).
-        learnt = self.card.get("training", {}).get("scenes", {}).get("size")
-        self.input_size = int(input_size or learnt or self.model.config.input_size)
+        # ``upscale`` (video: engine.detector.detector_upscale) looks at the picture that much larger.
+        learnt = self.card.get("training", {}).get("scenes", {}).get("size") or self.model.config.input_size
+        if upscale <= 0:
+            raise ValueError(f"upscale must be positive, not {upscale}")
+        self.input_size = int(input_size or 32 * max(2, round(learnt * upscale / 32)))
         if self.input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32, not {self.input_size}")
         self.max_people = max_people

@@ -30,10 +30,18 @@ class PersonDetector(Protocol):
 
 
 # name -> "module:attribute" of a class (or factory) taking the detector's options as keywords
+# (each takes ``upscale``: see detector_upscale)
 DETECTORS: dict[str, str] = {
     "hog": "poseapp.engine.detector:HogPersonDetector",
     "detector": "poseapp.detection.runtime:CenterNetPersonDetector",
 }
+
+# Where person boxes come from unless the user says otherwise (predict --boxes, the People row).
+# The trained detector: on held-out photos it finds people HOG misses (COCO recall/precision 0.21 /
+# 0.55 against HOG's 0.04 / 0.04 with its whole-image fallback; LSP 0.94 / 0.94 against 0.83 /
+# 0.83), single-person sports photos keep their pose accuracy (LSP PCK@0.2 73.9 against 73.8),
+# and on vtest.avi it follows walkers with 21 ids instead of 58 (bench/RESULTS.md, session 11).
+DEFAULT_DETECTOR = "detector"
 
 
 def make_detector(name: str, **options: Any) -> PersonDetector:
@@ -49,6 +57,8 @@ def make_detector(name: str, **options: Any) -> PersonDetector:
 
 # Video footage like vtest.avi shows walkers ~100 px tall, under HOG's 128 px window: at 1.5x the
 # detector finds most of them. Photos usually frame people larger, where 1x is faster and enough.
+# The trained detector looks at video at 1.5x its learnt 256 px too (384: 21 ids on vtest's first
+# 300 frames and 4.2 people a frame, against 20 and 3.6 at 256).
 VIDEO_UPSCALE = 1.5
 
 

@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from poseapp.core.accepting import SAME_PERSON_IOU, box_iou, extent
-from poseapp.engine.detector import box_from_pose, detector_upscale
+from poseapp.engine.detector import DEFAULT_DETECTOR, box_from_pose, detector_upscale
 from poseapp.engine.inference import BoxSource, FrameInput
 from poseapp.engine.tracking import PoseTracker, Track, covers
 from poseapp.engine.predictor import PersonPrediction, Predictor
@@ -47,7 +47,7 @@ class FrameBoxes:
     frame it names with nobody has nobody (no whole-image guess), and ``not_named`` says when
     the last frame was not in the file at all."""
 
-    def __init__(self, mode: str = "hog", project: Project | None = None, min_score: float | None = None,
+    def __init__(self, mode: str = DEFAULT_DETECTOR, project: Project | None = None, min_score: float | None = None,
                  min_height: float = 0.0):
         self.mode = mode
         self.project = project
@@ -212,7 +212,7 @@ def _replaced_by(old: Instance, new: list[tuple[PersonPrediction, int | None]]) 
 
 def predict_frames(
     project: Project, frame_ids: Iterable[int], predictor: Predictor, loader: FrameLoader | None = None,
-    iterations: int | None = None, use_detector: bool = True, keep_heatmaps: bool = True, boxes: str = "hog",
+    iterations: int | None = None, use_detector: bool = True, keep_heatmaps: bool = True, boxes: str = DEFAULT_DETECTOR,
     min_score: float | None = None, min_height: float = 0.0,
     progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None,
     keep_cache: bool = False,

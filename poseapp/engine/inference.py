@@ -12,7 +12,7 @@ import numpy as np
 
 from poseapp.core.errors import DataError
 from poseapp.engine.box_file import BoxFile
-from poseapp.engine.detector import DETECTORS, Box, HogPersonDetector, detector_upscale, make_detector
+from poseapp.engine.detector import DEFAULT_DETECTOR, DETECTORS, Box, HogPersonDetector, detector_upscale, make_detector
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
@@ -60,10 +60,12 @@ def iter_inputs(path: str | Path, max_frames: int | None = None, every: int = 1)
 
 
 class BoxSource:
-    """Person boxes for one picture: the HOG detector's, or the whole image (also when the detector
-    finds nobody, so a single photo always gets a prediction)."""
+    """Person boxes for one picture: a registered detector's (the trained one unless told), a box
+    file's, or the whole image (also when a detector finds nobody, so a single photo always gets a
+    prediction)."""
 
-    def __init__(self, mode: str = "hog", upscale: float = 1.0, min_score: float | None = None, min_height: float = 0.0):
+    def __init__(self, mode: str = DEFAULT_DETECTOR, upscale: float = 1.0, min_score: float | None = None,
+                 min_height: float = 0.0):
         """``min_score``: the detector's own score a detection needs to be a person (None: its
         default); ``min_height``: people shorter than this many pixels are left out."""
         self.mode = mode
@@ -79,7 +81,7 @@ class BoxSource:
         if mode == "hog":  # its SVM margins start at its own threshold: a lower min_score lowers it
             self.detector = HogPersonDetector(upscale=upscale, **({"threshold": min_score} if min_score is not None else {}))
         elif registered:  # any other registered detector (engine/detector.py): one file plus its registration
-            self.detector = make_detector(mode, **({"threshold": min_score} if min_score is not None else {}))
+            self.detector = make_detector(mode, upscale=upscale, **({"threshold": min_score} if min_score is not None else {}))
         else:
             self.detector = None
         self.whole_image_fallbacks = 0  # pictures where the detector found nobody: said in the summary
@@ -111,7 +113,7 @@ class BoxSource:
 
 
 def predict_source(
-    predictor: Predictor, source: str | Path, iterations: int | None = None, boxes: str = "hog",
+    predictor: Predictor, source: str | Path, iterations: int | None = None, boxes: str = DEFAULT_DETECTOR,
     max_frames: int | None = None, every: int = 1, detect_every: int = DETECT_EVERY, on_frame: Callable[[FrameInput, list[PersonPrediction]], None] | None = None,
 ) -> tuple[list[dict], dict]:
     """(COCO results records, timing summary) for an image, folder or video."""

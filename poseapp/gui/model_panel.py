@@ -61,9 +61,10 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
         for label, mode in PEOPLE_SOURCES:
             self.boxes_box.addItem(label, mode)
         self.boxes_box.addItem(FROM_FILE_LABEL, FROM_FILE)  # asks for a box file; the file then has its own entry
-        self.boxes_box.setToolTip("Where person boxes come from on frames nobody annotated: OpenCV's HOG pedestrian "
-                                  "detector, poseapp's trained person detector (early weights: see its card), the whole "
-                                  "image, or your own detector's boxes (a COCO detection results JSON: 'from file...')")
+        self.boxes_box.setToolTip("Where person boxes come from on frames nobody annotated: poseapp's trained person "
+                                  "detector, OpenCV's HOG pedestrian detector, the whole image, or your own detector's "
+                                  "boxes (a COCO detection results JSON: 'from file...'). A detector that finds nobody "
+                                  "gives the whole image")
         self._last_people = 0  # the entry to go back to when 'from file...' is cancelled or refused
         self.min_score = QtWidgets.QDoubleSpinBox()
         self.min_score.setDecimals(2)

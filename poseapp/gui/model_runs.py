@@ -135,9 +135,11 @@ class ModelRunsMixin:
             return None
         project, device, where = self.project, self.model_panel.device(), self.project.frame_name(frame)
         flip = self.model_panel.flip_box.isChecked()
+        people = self.model_panel.people_options()  # the People row's boxes, as a model run takes them
 
         def work(progress, cancelled):
-            boxes = person_boxes(project, frame, image, FrameBoxes("hog"))
+            boxes = person_boxes(project, frame, image, FrameBoxes(people["boxes"], project, people["min_score"],
+                                                                   people["min_height"]))
             loaders = [(lambda p=p: self._predictor(p, device, flip)) for p in paths]
             runs = compare_models(image, boxes, loaders, progress=progress, cancelled=cancelled)
             return boxes, runs + stored_runs(project, frame.id, {r.name for r in runs})

@@ -14,9 +14,9 @@ from PySide6 import QtCore
 
 from poseapp.gui import file_dialogs
 
-# (label, engine/detector.py name or "whole") offered in the People row, HOG first: the trained
-# detector's weights are an early trial (models/person-detector), not yet better on every photo
-PEOPLE_SOURCES = (("HOG detector", "hog"), ("trained detector", "detector"), ("whole image", "whole"))
+# (label, engine/detector.py name or "whole") offered in the People row, the default first
+# (engine.detector.DEFAULT_DETECTOR: the trained detector, better than HOG on held-out photos)
+PEOPLE_SOURCES = (("trained detector", "detector"), ("HOG detector", "hog"), ("whole image", "whole"))
 # each detector's score scale: (lowest, highest, default threshold)
 SCORE_RANGES = {"hog": (0.0, 5.0, 1.2), "detector": (0.0, 1.0, 0.3)}
 # a box file's detector scores from 0 to 1, and MMPose's demo keeps boxes from 0.3 (engine/box_file.py)
