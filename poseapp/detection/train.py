@@ -386,7 +386,8 @@ class DetectorTrainer:
             images = ImageBytes([p.path for p in photos])
             counts = {t: Counts() for t in thresholds}
             for p in photos:
-                found = run_detector(model, images(p.path), model.config.input_size, min(thresholds), 0.65)
+                # at the size the app runs it (runtime.CenterNetPersonDetector: the scenes' size)
+                found = run_detector(model, images(p.path), self.scene_options.size, min(thresholds), 0.65)
                 for t in thresholds:
                     counts[t].add(match_photo([d for d in found if d[1] >= t], p.boxes, p.ignore))
             result[spec] = {"photos": len(photos), **{f"at_{t}": c.as_dict() for t, c in counts.items()}}
