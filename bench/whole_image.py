@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from poseapp.core.skeleton import LSP14  # noqa: E402
 from poseapp.data import load_samples  # noqa: E402
 from poseapp.data.splits import is_lsp_validation  # noqa: E402
+from poseapp.engine.detector import iou  # noqa: E402
 from poseapp.engine.inference import BoxSource  # noqa: E402
 from poseapp.engine.metrics import correct_joints, torso_sizes  # noqa: E402
 from poseapp.engine.predictor import Predictor  # noqa: E402
@@ -45,15 +46,6 @@ def extent_box(keypoints: np.ndarray) -> tuple[float, float, float, float]:
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
-
-
-def iou(a, b) -> float:
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    w = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    h = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = w * h
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def run(predictor: Predictor, samples, boxes: str) -> dict:
