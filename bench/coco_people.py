@@ -27,6 +27,7 @@ from poseapp.data import load_samples  # noqa: E402
 from poseapp.data.splits import is_coco_validation  # noqa: E402
 from poseapp.engine.evaluate import oks_ap, predict_samples  # noqa: E402
 from poseapp.engine.predictor import Predictor  # noqa: E402
+from poseapp.engine.model_card import attach_evaluation  # noqa: E402
 from poseapp.engine.zoo import resolve_model  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -78,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=["default"])
     parser.add_argument("--flip-test", action="store_true", help="also predict the mirrored crop and average (the window's default)")
+    parser.add_argument("--update-card", action="store_true",
+                        help="record the figures in each model folder's card.json and README.md (coco_val or coco_val_flip)")
     args = parser.parse_args()
     samples = held_out_people()
     print(f"{len(samples)} held-out COCO people (ground-truth boxes)")
@@ -90,6 +93,10 @@ def main() -> None:
         ap = oks_ap(samples, np.nan_to_num(pred, nan=-1e4), score, COCO17)["ap"]
         print(f"| {predictor.model_id} ({name}){' flip test' if args.flip_test else ''} | {c['corrections_per_person']:.2f} (of {c['labelled_per_person']:.1f}) | "
               f"{c['face_corrections_per_person']:.2f} | {c['limb_joints_right_%']:.1f}% | {100 * ap:.1f} |")
+        if args.update_card:
+            attach_evaluation(resolve_model(name), {**c, "oks_ap": 100 * ap, "flip_test": args.flip_test,
+                                                    "split": "COCO_VALIDATION (poseapp/data/splits.py), ground-truth boxes"},
+                              "coco_val_flip" if args.flip_test else "coco_val")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def test_new_open_and_save_a_copy(window, monkeypatch, tmp_path):
     assert window.project.path == tmp_path / "fresh.poseapp" and window.model.rowCount() == 0
     # the skeleton asked for (COCO-17, offered first) is what people are labelled in, with its model
     assert window.project.annotated_skeleton() == "coco17"
-    assert window.model_panel.model_box.currentText().startswith("recurrent-coco17-lite")
+    assert window.model_panel.model_box.currentText().startswith("recurrent-coco17-large")
     answer_dialogs(monkeypatch, demo)
     trigger(window, "open")
     assert window.project.path == demo and window.model.rowCount() == 88

@@ -20,7 +20,7 @@ def test_a_coco17_project_opens_with_the_coco17_model_and_gets_face_joints(qtbot
     try:
         assert window.open_project(path)
         box = window.model_panel.model_box
-        assert box.currentText().startswith("recurrent-coco17-lite") and "coco17" in box.currentText()
+        assert box.currentText().startswith("recurrent-coco17-large") and "coco17" in box.currentText()
         labels = [box.itemText(i) for i in range(box.count())]
         assert any(label.startswith("recurrent-lite") and "lsp14" in label for label in labels)
         frame = window.current_frame_id

@@ -161,12 +161,14 @@ def render(card: dict[str, Any]) -> str:
         if vis.get("occlusion_ap") is not None:
             extra.append(
                 f"occlusion AP {vis['occlusion_ap']:.1f} (chance {vis['occlusion_ap_chance']:.1f}) and visibility AP "
-                f"{evaluation['visibility_ap']:.1f} (chance {vis['visibility_ap_chance']:.1f}) from the heatmap peaks, "
+                f"{evaluation['visibility_ap']:.1f} (chance {vis['visibility_ap_chance']:.1f}) from "
+                f"{'the visibility head' if vis.get('source') == 'visibility head' else 'the heatmap peaks'}, "
                 f"over {vis['visible']} visible and {vis['occluded']} occluded joints"
             )
         lines += ["; ".join(extra) + ".", "", f"Measured {evaluation.get('measured', '?')}.", ""]
         lines += _annotator_lines(evaluation.get("annotator"), bool(cfg.get("hints")))
         lines += _flip_lines(card.get("metrics", {}).get("lsp_val_flip"))
+    lines += _coco_lines(card.get("metrics", {}))
     examples = card.get("examples", [])
     if examples:
         lines += ["## Examples", "", card.get("examples_note", ""), ""]
@@ -184,6 +186,9 @@ def _flip_lines(evaluation: dict | None) -> list[str]:
             f"PCK@0.2 {final['pck@0.2']['total']:.1f}")
     if "pckh@0.5" in final:
         text += f", PCKh@0.5 {final['pckh@0.5']['total']:.1f}"
+    vis = evaluation.get("visibility", {})
+    if vis.get("occlusion_ap") is not None and vis.get("source") == "visibility head":
+        text += f", occlusion AP {vis['occlusion_ap']:.1f} (chance {vis['occlusion_ap_chance']:.1f})"
     annotator = evaluation.get("annotator") or {}
     per = annotator.get("corrections_per_person") or {}
     if per.get("without_refinement") is not None:
@@ -200,6 +205,21 @@ def write_markdown(folder: Path) -> Path:
     with atomic_open(path, "w") as handle:
         handle.write(render(card))
     return path
+
+
+def _coco_lines(metrics: dict[str, Any]) -> list[str]:
+    """Corrections per held-out COCO person (bench/coco_people.py --update-card), when measured."""
+    runs = [(metrics[k], label) for k, label in (("coco_val", "off"), ("coco_val_flip", "on")) if k in metrics]
+    if not runs:
+        return []
+    lines = [f"## Held-out COCO people ({runs[0][0]['people']}, ground-truth boxes; `bench/coco_people.py`)", "",
+             "A labelled joint needs correcting when its own OKS term is below 0.5.", "",
+             "| flip test | corrections per person (of labelled) | of them face | limb joints right | OKS AP |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for m, label in runs:
+        lines.append(f"| {label} | {m['corrections_per_person']:.2f} (of {m['labelled_per_person']:.1f}) | "
+                     f"{m['face_corrections_per_person']:.2f} | {m['limb_joints_right_%']:.1f}% | {m['oks_ap']:.1f} |")
+    return lines + ["", f"Measured {runs[-1][0].get('measured', '?')}.", ""]
 
 
 def attach_evaluation(folder: Path, metrics: dict[str, Any], key: str = "lsp_val") -> None:
