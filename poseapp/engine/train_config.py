@@ -80,6 +80,10 @@ class TrainConfig:
     oversample: dict[str, int] = field(default_factory=dict)
     # NHWC tensors: oneDNN's bf16 convolutions run about 1.8x faster so at widths 32/64/128 (bench/RESULTS.md)
     channels_last: bool = True
+    # Names (prefixes) of the only parameters the run trains, e.g. ["visibility"]: everything else
+    # stays exactly as init_from had it, batch-norm statistics too, so a visibility head learnt on a
+    # shipped model leaves its poses bit for bit as they were. Empty: everything trains.
+    train_only: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_field_types(self)  # "data": "lsp:..." (not a list) or "lr": "1e-3" are refused by name
@@ -120,6 +124,10 @@ class TrainConfig:
         for kind, times in self.oversample.items():
             if isinstance(times, bool) or not isinstance(times, int) or times < 1:
                 raise ValueError(f"oversample[{kind!r}] must be a whole number of times, 1 or more, not {times!r}")
+        if any(not prefix for prefix in self.train_only):
+            raise ValueError("train_only names parameters by prefix, e.g. [\"visibility\"]; an empty name trains everything")
+        if self.train_only and not self.init_from:
+            raise ValueError("train_only trains part of a trained model: give init_from")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError("ema_decay must lie in [0, 1): 0 is off, 0.999 a usual value")
         if not 0.0 <= self.hints <= 1.0:
@@ -145,8 +153,9 @@ class TrainConfig:
         if unknown:
             raise DataError(source, f"unknown training option(s) {sorted(unknown)}; known: {sorted(names)}")
         merged = {**values, **{k: v for k, v in overrides.items() if v is not None}}
-        if isinstance(merged.get("data"), list):  # JSON's list; anything else fails the type check
-            merged["data"] = tuple(merged["data"])
+        for name in ("data", "train_only"):
+            if isinstance(merged.get(name), list):  # JSON's list; anything else fails the type check
+                merged[name] = tuple(merged[name])
         try:
             return cls(**merged)
         except (TypeError, ValueError, KeyError) as exc:

@@ -157,6 +157,14 @@ class Trainer:
             for p in module.parameters():
                 p.requires_grad_(False)
             module.eval()  # frozen batch-norm statistics stay as they are
+        prefixes = self.config.train_only
+        if prefixes:  # only these train; the rest, batch-norm statistics too, stays as it was
+            for name, p in self.model.named_parameters():
+                p.requires_grad_(p.requires_grad and name.startswith(prefixes))
+            self.model.eval()
+            for name, module in self.model.named_modules():
+                if name and name.startswith(prefixes):
+                    module.train()
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> dict[str, Any]:
@@ -229,6 +237,8 @@ class Trainer:
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         self.hint_sampler = HintSampler.from_config(self.model, cfg)
         self.recipe_changes: list[dict[str, Any]] = []  # hint options changed (and hint inputs added) on resume, for the card
+        if cfg.train_only and not any(n.startswith(cfg.train_only) for n, _ in self.model.named_parameters()):
+            raise PoseAppError(f"train_only {list(cfg.train_only)} names no parameter of this {self.model.registry_name} model")
         params = list(self.model.parameters())
         if cfg.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
