@@ -91,7 +91,7 @@ def main() -> None:
     card["examples"] = names
     card["examples_note"] = (
         f"`poseapp predict --model {args.name} --input vtest.avi --every 20 --max-frames {args.video_frames}`: "
-        f"{summary['people']} people in {summary['frames']} frames, boxes from OpenCV's HOG detector on each of these "
+        f"{summary['people']} people in {summary['frames']} frames, boxes from the default person detector on each of these "
         f"frames (20 apart, so none are followed from the frame before), {summary['ms_per_frame']} ms per frame on {card.get('training', {}).get('hardware', 'this CPU')} "
         f"(load average {load:.1f} on {os.cpu_count()} cores while it ran). "
         "The model was trained on LSP/LSPET sports crops, not on small far-away pedestrians: expect rough poses here."
