@@ -194,7 +194,9 @@ def test_ctrl_c_on_predict_keeps_the_frames_finished(model_dir, video_path, tmp_
     out = tmp_path / "partial.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "poseapp", "predict", "--model", str(model_dir), "--input", str(video_path),
-         "--boxes", "whole", "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+         "--boxes", "whole", "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        # a suite started in the background (`make test &`) ignores SIGINT, and a child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = proc.stderr.readline()  # the progress line written after the first 10% of the frames
         assert "frames" in first or "/s" in first, first
