@@ -122,6 +122,23 @@ def test_evaluation_scores_occlusion_with_the_head_and_transfer_keeps_it(lsp_dir
     assert torch.equal(coco.visibility[2].weight[shoulder_c], model.visibility[2].weight[shoulder_l])
 
 
+def test_the_weight_average_leaves_a_frozen_weight_bit_for_bit():
+    """The run's EMA averaged frozen weights with themselves; d * x + (1 - d) * x drifts from x in
+    the last bits, and over a run of 2,000 steps that moved the shipped model's poses."""
+    from poseapp.engine.ema import ModelEMA
+
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 8))
+    model[0].requires_grad_(False)
+    ema = ModelEMA(model, 0.999)
+    frozen = model[0].weight.clone()
+    with torch.no_grad():
+        model[1].weight.add_(1.0)  # the trained part moves
+    for step in range(2000):
+        ema.update(model, step)
+    assert torch.equal(ema.model[0].weight, frozen) and torch.equal(ema.model[0].bias, model[0].bias)
+    assert torch.allclose(ema.model[1].weight, model[1].weight, atol=1e-3)
+
+
 def test_a_train_only_run_teaches_the_head_and_leaves_the_shipped_poses_bit_for_bit(lsp_dir, tmp_path):
     """A real run (TrainConfig.train_only=["visibility"]) from the shipped LSP-14 default, given a
     visibility head: the head's weights move, every other weight and batch-norm statistic stays

@@ -31,6 +31,10 @@ class ModelEMA:
     def update(self, model: nn.Module, step: int) -> None:
         d = self.rate(step)
         for avg, p in zip(self.model.parameters(), model.parameters()):
+            # a frozen weight the average already equals stays as it is: d * x + (1 - d) * x is not
+            # x to the last bit, and over a run the drift moved a frozen model's poses
+            if not p.requires_grad and torch.equal(avg, p):
+                continue
             avg.mul_(d).add_(p.detach(), alpha=1.0 - d)
         for avg, b in zip(self.model.buffers(), model.buffers()):
             avg.copy_(b)
