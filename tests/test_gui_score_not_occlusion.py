@@ -1,6 +1,7 @@
-"""A joint the model is unsure of is not an occluded joint (issue #25 item 4): the default model
-predicts no occlusion, so its predictions, what A accepts from them and the results export flag
-every predicted joint visible, and the joint table shows one number per joint, the score."""
+"""A joint the model is unsure of is not an occluded joint (issue #25 item 4): a model that
+predicts no occlusion (the cascade `part_regression-lite`; the defaults have visibility heads now,
+tests/test_gui_visibility_head.py) gives predictions, Accepts and a results export that flag every
+predicted joint visible, and the joint table shows one number per joint, the score."""
 
 import json
 
@@ -16,6 +17,8 @@ from test_gui_whole_image import PHOTO  # noqa: E402
 
 def test_low_scores_are_not_called_occluded_anywhere(window, qtbot, monkeypatch, data_dir, tmp_path):
     fid = import_photo(window, monkeypatch, data_dir / PHOTO)
+    box = window.model_panel.model_box  # the user picks the cascade in the model list
+    box.setCurrentIndex(next(i for i in range(box.count()) if box.itemText(i).startswith("part_regression-lite")))
     trigger(window, "run")
     wait_job(window, qtbot)
     pred = next(i for i in window.project.instances(fid) if i.origin == "predicted")

@@ -26,7 +26,7 @@ def test_a_coco17_model_from_the_shipped_lsp14_one_keeps_the_shared_joints_chann
     x = torch.rand(2, 3, parent.config.input_size, parent.config.input_size)
     with torch.no_grad():
         before, after = parent(x), model(x)
-    assert after.shape[2] == 17 + len(COCO17.edges)
+    assert after.shape[2] == 17 + len(COCO17.edges) + (17 if model.config.visibility_head else 0)  # + the head's maps
     for name in moved.joints:  # the feed-forward maps of a kept joint are the parent's, exactly
         torch.testing.assert_close(after[:, 0, COCO17.index(name)], before[:, 0, LSP14.index(name)])
 

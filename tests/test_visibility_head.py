@@ -20,9 +20,11 @@ from poseapp.models import build_model, normalise_images
 from poseapp.models.losses import LossConfig, visibility_loss
 from poseapp.models.registry import override_config
 
+PARENT = "models/recurrent-lite-exclude"  # a shipped LSP-14 recurrent model without a visibility head
+
 
 def grown(trunk_blocks=2):
-    parent, card = ckpt.load_model("models/recurrent-lite")
+    parent, card = ckpt.load_model(PARENT)  # no head of its own: the head grown here is new
     child = build_model(override_config(parent.config, trunk_blocks=trunk_blocks, visibility_head=True)).eval()
     widened = ckpt.widen_from(child, parent)
     return parent, child, card, widened
@@ -120,9 +122,6 @@ def test_evaluation_scores_occlusion_with_the_head_and_transfer_keeps_it(lsp_dir
     assert coco.config.visibility_head and len(moved.joints) == 12
     shoulder_c, shoulder_l = preset("coco17").index("left_shoulder"), preset("lsp14").index("left_shoulder")
     assert torch.equal(coco.visibility[2].weight[shoulder_c], model.visibility[2].weight[shoulder_l])
-
-
-PARENT = "models/recurrent-lite-exclude"  # a shipped LSP-14 recurrent model without a visibility head
 
 
 def test_the_weight_average_leaves_a_frozen_weight_bit_for_bit():
