@@ -27,6 +27,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from poseapp.core.accepting import extent  # noqa: E402
 from poseapp.core.skeleton import LSP14  # noqa: E402
 from poseapp.data import load_samples  # noqa: E402
 from poseapp.data.splits import is_lsp_validation  # noqa: E402
@@ -39,13 +40,6 @@ from poseapp.media.images import read_image  # noqa: E402
 
 LSP = REPO.parent / "shared" / "data" / "lsp_train"
 LIMBS = [j for j in LSP14.joints if j not in ("neck", "head_top")]
-
-
-def extent_box(keypoints: np.ndarray) -> tuple[float, float, float, float]:
-    pts = keypoints[keypoints[:, 2] > 0, :2]
-    x0, y0 = pts.min(axis=0)
-    x1, y1 = pts.max(axis=0)
-    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
 def run(predictor: Predictor, samples, boxes: str) -> dict:
@@ -61,7 +55,7 @@ def run(predictor: Predictor, samples, boxes: str) -> dict:
         seconds += time.perf_counter() - start
         people += len(found)
         gt = sample.keypoints
-        target = extent_box(gt)
+        target = extent(gt, None)
         overlaps = [iou(p.box, target) for p in found]
         pred = np.zeros((len(LIMBS), 3))
         if overlaps and max(overlaps) > 0:

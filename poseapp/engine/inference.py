@@ -12,7 +12,7 @@ import numpy as np
 
 from poseapp.core.errors import DataError
 from poseapp.engine.box_file import BoxFile
-from poseapp.engine.detector import DEFAULT_DETECTOR, DETECTORS, Box, HogPersonDetector, detector_upscale, make_detector
+from poseapp.engine.detector import DEFAULT_DETECTOR, DETECTORS, Box, detector_upscale, make_detector
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
@@ -78,9 +78,8 @@ class BoxSource:
                 raise ValueError(f"boxes come from a detector ({', '.join(DETECTORS)}), 'whole' or a COCO detections file (FILE.json)")
             # the threshold asked for replaces the file's default one (the window's People row sets it)
             self.file = BoxFile(mode, **({"min_score": min_score} if min_score is not None else {}))
-        if mode == "hog":  # its SVM margins start at its own threshold: a lower min_score lowers it
-            self.detector = HogPersonDetector(upscale=upscale, **({"threshold": min_score} if min_score is not None else {}))
-        elif registered:  # any other registered detector (engine/detector.py): one file plus its registration
+        if registered:  # engine/detector.py's registry: one file plus its registration. Each detector's
+            # scores start at its own threshold (HOG's SVM margin, the network's peak): min_score replaces it
             self.detector = make_detector(mode, upscale=upscale, **({"threshold": min_score} if min_score is not None else {}))
         else:
             self.detector = None

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from poseapp.engine.detector import DEFAULT_DETECTOR
 from poseapp.gui import file_dialogs
 
-# (label, engine/detector.py name or "whole") offered in the People row, the default first
-# (engine.detector.DEFAULT_DETECTOR: the trained detector, better than HOG on held-out photos)
-PEOPLE_SOURCES = (("trained detector", "detector"), ("HOG detector", "hog"), ("whole image", "whole"))
+# (label, engine/detector.py name or "whole") offered in the People row, engine.detector's
+# DEFAULT_DETECTOR first: the entry a new window starts on
+PEOPLE_SOURCES = tuple(sorted((("trained detector", "detector"), ("HOG detector", "hog"), ("whole image", "whole")),
+                              key=lambda source: source[1] != DEFAULT_DETECTOR))
 # each detector's score scale: (lowest, highest, default threshold)
 SCORE_RANGES = {"hog": (0.0, 5.0, 1.2), "detector": (0.0, 1.0, 0.3)}
 # a box file's detector scores from 0 to 1, and MMPose's demo keeps boxes from 0.3 (engine/box_file.py)
