@@ -126,10 +126,14 @@ def test_predict_and_eval_refuse_an_out_that_is_a_project_or_its_working_file_be
 def test_eval_json_and_header_say_flip_test_and_limit(model_dir, lsp_dir, tmp_path, capsys):
     out = tmp_path / "m.json"
     assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3",
-                 "--flip-test", "--out", str(out)]) == 0
+                 "--out", str(out)]) == 0  # flip test is the default, as in predict and the window
     m = json.loads(out.read_text())
     assert m["flip_test"] is True and m["limit"] == 3
     assert "flip test, first 3 people only" in capsys.readouterr().out
+    assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3",
+                 "--no-flip-test", "--out", str(out), "--force"]) == 0
+    assert json.loads(out.read_text())["flip_test"] is False
+    assert "flip test" not in capsys.readouterr().out
     assert main(["eval", "--model", str(model_dir), "--data", f"lsp:{lsp_dir}", "--split", "val", "--limit", "3", "--update-card"]) == 2
 
 

@@ -71,7 +71,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     e.add_argument("--force", action="store_true", help="replace an existing --out file")
     e.add_argument("--iterations", type=integer(0), help="recurrent models: iterations to run")
     e.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
-    e.add_argument("--flip-test", action="store_true", help="also run the mirrored crop and average")
+    # on by default like predict and the window, so eval measures the poses a user gets there
+    e.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the mirrored crop and average (default: on, as in the window and predict; "
+                        "--no-flip-test gives the plain figure, kept in a card beside the flip one)")
     e.add_argument("--limit", type=integer(1), help="evaluate only the first N people")
     e.add_argument("--simulate-annotator", action="store_true",
                    help="also count the corrections a person needs with and without the model re-running on them")

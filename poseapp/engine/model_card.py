@@ -150,7 +150,7 @@ def render(card: dict[str, Any]) -> str:
     evaluation = card.get("metrics", {}).get("lsp_val")
     if evaluation:
         lines += [
-            f"## Accuracy on the LSP validation split (`poseapp eval --split val`, {evaluation['n_people']} people)", "",
+            f"## Accuracy on the LSP validation split (`poseapp eval --split val --no-flip-test`, {evaluation['n_people']} people)", "",
             "PCK@0.2 (torso), in percent, per iteration or stage:", "", *_pck_rows(evaluation["per_iteration"]), "",
         ]
         final = evaluation["per_iteration"][-1]
@@ -178,11 +178,11 @@ def render(card: dict[str, Any]) -> str:
 
 
 def _flip_lines(evaluation: dict | None) -> list[str]:
-    """The same split with flip test (``poseapp eval --flip-test``, the window's default)."""
+    """The same split with flip test (``poseapp eval``'s default, and the window's)."""
     if not evaluation:
         return []
     final = evaluation["per_iteration"][-1]
-    text = (f"With flip test (the mirrored crop too, averaged; `--flip-test`, on by default in the window): "
+    text = (f"With flip test (the mirrored crop too, averaged; on by default in the window and on the command line): "
             f"PCK@0.2 {final['pck@0.2']['total']:.1f}")
     if "pckh@0.5" in final:
         text += f", PCKh@0.5 {final['pckh@0.5']['total']:.1f}"
