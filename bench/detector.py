@@ -66,10 +66,11 @@ def main() -> int:
     parser.add_argument("--weights", help="a detector folder (default: models/person-detector)")
     parser.add_argument("--threshold", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-flip", action="store_true", help="the detector without its flip test (one pass)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    options = {"threshold": args.threshold, **({"weights": args.weights} if args.weights else {})}
+    options = {"threshold": args.threshold, "flip": not args.no_flip, **({"weights": args.weights} if args.weights else {})}
     detectors = {
         "detector": make_detector("detector", **options),
         "hog": make_detector("hog"),
@@ -77,7 +78,8 @@ def main() -> int:
     detectors["hog + whole"] = WholeImageFallback(detectors["hog"])
     card = detectors["detector"].card
     print(f"detector: {card.get('name')} ({card['architecture']}, input {detectors['detector'].input_size}, "
-          f"threshold {args.threshold}, {card.get('training', {}).get('steps')} steps); {args.threads} thread(s)")
+          f"threshold {args.threshold}, {card.get('training', {}).get('steps')} steps, flip test "
+          f"{'off' if args.no_flip else 'on'}); {args.threads} thread(s)")
     print("| photos | detector | recall | precision | TP | FP | people >= 64 px | ms / photo (median) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for title, specs in SETS.items():

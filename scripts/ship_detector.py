@@ -21,6 +21,7 @@ from poseapp.detection import weights as store  # noqa: E402
 from poseapp.detection.evaluate import Counts, match_photo  # noqa: E402
 from poseapp.detection.runtime import CenterNetPersonDetector  # noqa: E402
 from poseapp.detection.scenes import load_spec  # noqa: E402
+from poseapp.media.images import read_image  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 HELD_OUT = {
@@ -36,14 +37,16 @@ def measure(folder: Path, threshold: float) -> dict:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     detector = CenterNetPersonDetector(folder, threshold=threshold)
-    result = {"threshold": threshold, "min_height": 64, "iou": 0.5}
+    result = {"threshold": threshold, "min_height": 64, "iou": 0.5, "input_size": detector.input_size,
+              "flip_test": detector.flip}
     for name, specs in HELD_OUT.items():
         counts = Counts()
         photos = [p for spec in specs for p in load_spec(spec, "val")]
         for photo in photos:
-            counts.add(match_photo(detector.detect(cv2.imread(photo.path)), photo.boxes, photo.ignore))
+            # RGB, as the app hands pictures to detectors (cv2.imread's BGR measured another detector)
+            counts.add(match_photo(detector.detect(read_image(photo.path)), photo.boxes, photo.ignore))
         result[name] = {"photos": len(photos), **counts.as_dict()}
-    image = cv2.imread(str(DATA / "coco_mini_train" / "images" / "000000493652.jpg"))  # 640 x 399
+    image = read_image(DATA / "coco_mini_train" / "images" / "000000493652.jpg")  # 640 x 399
     for _ in range(3):
         detector.detect(image)
     t0 = time.perf_counter()

@@ -61,7 +61,8 @@ class CenterNetPersonDetector:
     # threshold: the heatmap peak a person needs; nms_iou: a couple standing close overlaps by
     # IoU ~0.5 and must stay two people, two peaks on one person overlap far more
     def __init__(self, weights: str | os.PathLike | None = None, threshold: float = 0.3, nms_iou: float = 0.65,
-                 input_size: int | None = None, device: str = "cpu", max_people: int = 100, upscale: float = 1.0):
+                 input_size: int | None = None, device: str = "cpu", max_people: int = 100, upscale: float = 1.0,
+                 flip: bool = True):
         from poseapp.detection import weights as store
 
         self.model, self.card = store.load(weights or store.SHIPPED)
@@ -80,13 +81,16 @@ class CenterNetPersonDetector:
         if self.input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32, not {self.input_size}")
         self.max_people = max_people
+        # the mirror image too, averaged: on the held-out photos at 0.3 the same recall with fewer
+        # false people (COCO precision 0.63 -> 0.77, LSP 0.956 -> 0.971), for ~1.8x the time
+        self.flip = flip
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
         """[((x, y, w, h), score)] in image pixels, best first, of an RGB image (the registry's
         interface: what poseapp reads from files and videos). The network learnt from OpenCV's
         BGR scenes; fed RGB it found 0.26 of LSP's held-out people instead of 0.41."""
         return run_detector(self.model, bgr_from_rgb(image), self.input_size, self.threshold, self.nms_iou,
-                            self.max_people, self.device)
+                            self.max_people, self.device, self.flip)
 
 
 def bgr_from_rgb(image: np.ndarray) -> np.ndarray:
@@ -96,9 +100,24 @@ def bgr_from_rgb(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def flip_averaged(model, x):
+    """The network's outputs on ``x`` and on its mirror image, averaged (CenterNet's flip test):
+    the centre heatmap (as probabilities) and the box sizes; the offsets are the unmirrored
+    pass's, as a mirrored offset points to the neighbouring cell's edge."""
+    import torch
+
+    both = model(torch.cat([x, x.flip(-1)]))
+    plain = {k: v[:1] for k, v in both.items()}
+    mirrored = {k: v[1:].flip(-1) for k, v in both.items()}
+    prob = 0.5 * (torch.sigmoid(plain["heatmap"].float()) + torch.sigmoid(mirrored["heatmap"].float()))
+    return {"heatmap": torch.logit(prob.clamp(1e-6, 1 - 1e-6)),
+            "size": 0.5 * (plain["size"].float() + mirrored["size"].float()), "offset": plain["offset"]}
+
+
 def run_detector(model, image: np.ndarray, input_size: int, threshold: float, nms_iou: float,
-                 max_people: int = 100, device: str = "cpu") -> list[tuple[Box, float]]:
-    """One network's person boxes on one image (the detector above, and validation in training)."""
+                 max_people: int = 100, device: str = "cpu", flip: bool = False) -> list[tuple[Box, float]]:
+    """One network's person boxes on one image (the detector above, and validation in training);
+    ``flip`` also runs the mirror image and averages (twice the time)."""
     import torch
 
     from poseapp.detection.model import decode
@@ -111,7 +130,8 @@ def run_detector(model, image: np.ndarray, input_size: int, threshold: float, nm
     boxed, scale = letterbox(image, min(input_size, max(64, -(-max(h, w) // 32) * 32)))
     x = torch.from_numpy(boxed).permute(2, 0, 1)[None].to(device)
     with torch.inference_mode():
-        out = model(model.normalise(x))
+        x = model.normalise(x)
+        out = flip_averaged(model, x) if flip else model(x)
         found = decode(out, model.config.stride, threshold, max_people)[0].cpu().numpy()
     if len(found) == 0:
         return []

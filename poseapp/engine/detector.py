@@ -37,10 +37,10 @@ DETECTORS: dict[str, str] = {
 }
 
 # Where person boxes come from unless the user says otherwise (predict --boxes, the People row).
-# The trained detector: on held-out photos it finds people HOG misses (COCO recall/precision 0.21 /
-# 0.55 against HOG's 0.04 / 0.04 with its whole-image fallback; LSP 0.94 / 0.94 against 0.83 /
-# 0.83), single-person sports photos keep their pose accuracy (LSP PCK@0.2 73.9 against 73.8),
-# and on vtest.avi it follows walkers with 21 ids instead of 58 (bench/RESULTS.md, session 11).
+# The trained detector: on held-out photos it finds people HOG misses (COCO recall/precision 0.36 /
+# 0.77 against HOG's 0.04 / 0.04 with its whole-image fallback; LSP 0.99 / 0.97 against 0.83 /
+# 0.83), single-person sports photos keep their pose accuracy (LSP PCK@0.2 73.8 against 73.8),
+# and on vtest.avi it follows walkers with 20 ids instead of 58 (bench/RESULTS.md, session 12).
 DEFAULT_DETECTOR = "detector"
 
 
