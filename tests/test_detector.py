@@ -202,7 +202,7 @@ def test_a_bad_config_is_refused_by_name(tmp_path):
     bad.write_text(json.dumps({"model": {"widths": [8, 8]}}))
     with pytest.raises(DataError, match="widths needs 5"):
         DetectorTrainConfig.from_file(bad)
-    for name in ("person-detector-long", "person-detector-trial"):
+    for name in ("person-detector-long", "person-detector-trial", "person-detector-anneal", "person-detector-unlabelled"):
         DetectorTrainConfig.from_file(REPO / "configs" / f"{name}.json")
 
 
@@ -247,3 +247,51 @@ def test_the_flip_test_averages_the_photo_and_its_mirror_and_finds_no_fewer_athl
         flipped.add(match_photo(detector.detect(image), p.boxes, p.ignore))
         single.add(match_photo(one_pass.detect(image), p.boxes, p.ignore))
     assert flipped.tp >= single.tp and flipped.precision >= 0.9, (flipped, single)
+
+
+def test_unlabelled_people_in_lsp_photos_become_ignore_regions_of_the_scenes(tmp_path):
+    """An LSP photo labels one athlete; the file of scripts/unlabelled_people.py names the others a
+    detector saw. They join the photo's ignore regions, and a scene made of the photo keeps them
+    out of the background (neither person nor "not a person"); a broken file is refused by name."""
+    from poseapp.detection.scenes import SceneMaker, SceneOptions, load_spec
+    from poseapp.detection.train import add_unlabelled_people
+
+    photos = load_spec(f"lsp:{DATA}/lsp_train", "train")[:3]
+    name = Path(photos[1].path).name
+    file = tmp_path / "unlabelled.json"
+    file.write_text(json.dumps({"regions": {f"lsp:{name}": [[1.0, 2.0, 30.0, 60.0]], "lsp:im9999.jpg": [[0, 0, 5, 5]]}}))
+    assert add_unlabelled_people(photos, file) == 1
+    assert photos[1].ignore.tolist() == [[1.0, 2.0, 30.0, 60.0]] and len(photos[0].ignore) == len(photos[2].ignore) == 0
+    only = SceneMaker([photos[1]], SceneOptions(size=128, mosaic=0.0, max_pastes=0, max_distractors=0))
+    _, boxes, ignore = only(np.random.default_rng(0))
+    assert len(boxes) == 1 and len(ignore) == 1  # the athlete to find, the other person left alone
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(DataError, match="broken.json"):
+        add_unlabelled_people(photos, broken)
+
+
+def test_a_run_can_start_from_a_trained_detector_of_the_same_architecture(tmp_path):
+    import io
+
+    import torch
+
+    from poseapp.detection import weights as store
+    from poseapp.detection.train import DetectorTrainConfig, DetectorTrainer, Progress
+
+    config = DetectorTrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in TINY.items()})
+    quiet = Progress(io.StringIO())
+    DetectorTrainer(config, tmp_path / "parent", quiet).run()
+    parent, _ = store.load(tmp_path / "parent")
+    child = DetectorTrainer(DetectorTrainConfig(**{**config.__dict__, "init_from": str(tmp_path / "parent")}),
+                            tmp_path / "child", quiet)
+    child._setup()
+    for key, tensor in parent.state_dict().items():
+        assert torch.equal(tensor, child.model.state_dict()[key]), key
+    child.run()
+    card = json.loads((tmp_path / "child" / "detector.json").read_text())
+    assert card["training"]["initialized_from"]["folder"] == str(tmp_path / "parent")
+    wider = {**TINY["model"], "neck_width": 16}
+    other = DetectorTrainConfig(**{**config.__dict__, "model": wider, "init_from": str(tmp_path / "parent")})
+    with pytest.raises(Exception, match="init_from"):
+        DetectorTrainer(other, tmp_path / "other", quiet).run()

@@ -60,6 +60,12 @@ class DetectorTrainConfig:
     heatmap_loss: str = "centernet"  # or "quality" (model.LossWeights)
     val_threshold: float = 0.3  # the detector's default score threshold: the figures the card reports
     max_photos: int | None = None  # cap on training photos per spec (tests)
+    # a detector folder (weights.safetensors + detector.json) to start from instead of random weights
+    init_from: str | None = None
+    # LSP/LSPET photos label one person; the others in them (hurdlers beside the one labelled,
+    # spectators) were negatives. This file (scripts/unlabelled_people.py) names boxes where a
+    # detector saw a person nobody labelled: ignore regions, so they are no longer "not a person".
+    unlabelled_people: str | None = None
 
     def __post_init__(self):
         check_field_types(self)
@@ -115,6 +121,24 @@ def _scene_options(overrides: dict[str, Any]):
     if unknown:
         raise ValueError(f"unknown scene option(s) {sorted(unknown)}")
     return SceneOptions(**overrides)
+
+
+def add_unlabelled_people(photos: list, path: str | os.PathLike) -> int:
+    """Add the file's boxes to the LSP/LSPET photos' ignore regions; returns how many were added.
+    The file: {"regions": {"lspet:im00001.jpg": [[x, y, w, h], ...], ...}, ...} (image pixels)."""
+    path = Path(path)
+    try:
+        regions = json.loads(path.read_text(encoding="utf-8"))["regions"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(path, f"not an unlabelled-people file of scripts/unlabelled_people.py ({exc})") from None
+    added = 0
+    for photo in photos:
+        boxes = regions.get(f"{photo.source}:{Path(photo.path).name}")
+        if boxes:
+            extra = np.asarray(boxes, dtype=float).reshape(-1, 4)
+            photo.ignore = np.vstack([np.asarray(photo.ignore, dtype=float).reshape(-1, 4), extra])
+            added += len(extra)
+    return added
 
 
 def gaussian_radius(h: float, w: float, min_overlap: float = 0.7) -> float:
@@ -183,6 +207,7 @@ class DetectorTrainer:
         self.out = Path(out)
         self.progress = progress or Progress()
         self._stop = False
+        self.parent: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ set-up
     def _setup(self) -> None:
@@ -203,12 +228,16 @@ class DetectorTrainer:
         leak = [p.path for p in photos if p.path in held]
         if leak:  # the split functions make this impossible; a config that names odd data must not slip
             raise PoseAppError(f"{len(leak)} validation photos are in the training data, e.g. {leak[0]}")
+        if cfg.unlabelled_people:
+            add_unlabelled_people(photos, cfg.unlabelled_people)
         self.photos = photos
         self.scene_options = _scene_options({"size": 256, **cfg.scenes})
         self.scenes = SceneMaker(photos, self.scene_options)
         self._load_s = time.time() - t0
         torch.manual_seed(cfg.seed)
         self.model = PersonCenterNet(DetectorConfig.from_dict(cfg.model))
+        if cfg.init_from:
+            self._init_from(cfg.init_from)
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         decay, no_decay = [], []
         for name, p in self.model.named_parameters():
@@ -216,6 +245,18 @@ class DetectorTrainer:
         self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
         self.step, self.history, self.train_seconds, self.resumes = 0, [], 0.0, 0
+
+    def _init_from(self, folder: str) -> None:
+        """Start from a trained detector's (EMA) weights; its architecture must be this config's."""
+        from poseapp.detection import weights as store
+
+        parent, card = store.load(folder)
+        if parent.config != self.model.config:
+            raise PoseAppError(f"init_from {folder}: its model config {card.get('config', {}).get('model')} is not "
+                               f"this run's {self.config.model}")
+        self.model.load_state_dict(parent.state_dict())
+        self.parent = {"folder": str(folder), "steps": card.get("training", {}).get("steps"),
+                       "cpu_hours": card.get("training", {}).get("cpu_hours")}
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then a cosine to 2% at the last step: a function of the step alone."""
@@ -428,6 +469,7 @@ class DetectorTrainer:
                 "train_seconds": round(self.train_seconds), "cpu_hours": round(self.train_seconds * cfg.threads / 3600, 2),
                 "hardware": hardware_description(torch.device("cpu")), "resumes": self.resumes,
                 "weights": "EMA" if self.ema is not None else "last step",
+                **({"initialized_from": self.parent} if self.parent else {}),
             },
             "metrics": {"step": record["step"], "min_height": 64, "iou": 0.5, "validation": record["val"]},
             "history": [{k: v for k, v in h.items() if k != "val"} | {"val": {s: m.get(f"at_{cfg.val_threshold}") for s, m in h["val"].items()}}
