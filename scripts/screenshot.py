@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("--joint", help="show this joint's heatmap (default: all joints)")
     parser.add_argument("--step", type=int, help="iteration or stage to show (default: the last)")
     parser.add_argument("--size", default="1366x768")
-    parser.add_argument("--scene", default="main", choices=("main", "model", "joints", "add", "retrain", "occlusion", "shortcuts", "video"))
+    parser.add_argument("--scene", default="main", choices=("main", "model", "joints", "add", "retrain", "occlusion", "shortcuts", "video", "photo"))
+    parser.add_argument("--photo", help="photo scene: this picture, imported and run with the default people boxes")
     args = parser.parse_args()
     app = application()
     window = MainWindow()
@@ -57,6 +58,9 @@ def main() -> None:
     app.processEvents()
     if args.scene == "main":
         window.side_tabs.setCurrentIndex(1)  # the Heatmaps tab: its step slider and peaks beside the overlay
+    _photo.path = args.photo
+    if args.scene == "photo" and not args.photo:
+        parser.error("the photo scene needs --photo PATH")
     shown = SCENES[args.scene](window, app) if args.scene != "main" else window
     app.processEvents()
     shown.grab().save(args.out)
@@ -96,6 +100,22 @@ def _occlusion(window, app):
     return window
 
 
+def _photo(window, app):
+    """A photo of the user's (--photo) imported and run as a user would: the People row's default
+    detector boxes the people, the model poses each."""
+    photo = Path(_photo.path).resolve()
+    window.import_path(photo)
+    row = next(r for r in range(window.model.rowCount())
+               if (window.project.frame(window.model.frame_id(r)).file_name or "").endswith(photo.name))
+    window._go_row(row)
+    window.run_model_on_frame()
+    while window.job is not None:
+        app.processEvents()
+        time.sleep(0.01)
+    window._go_row(row)
+    return window
+
+
 def _model(window, app):
     window.side_tabs.setCurrentIndex(0)  # the Model tab: model, device, iterations, flip test, run, info
     return window
@@ -123,7 +143,7 @@ def _shortcuts(window, app):
 
 
 SCENES = {"model": _model, "joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts,
-          "video": _video}
+          "video": _video, "photo": _photo}
 
 
 if __name__ == "__main__":
