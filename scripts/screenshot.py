@@ -109,11 +109,15 @@ def _photo(window, app):
                if (window.project.frame(window.model.frame_id(r)).file_name or "").endswith(photo.name))
     window._go_row(row)
     window.run_model_on_frame()
+    _wait_for_job(window, app)
+    window._go_row(row)
+    return window
+
+
+def _wait_for_job(window, app) -> None:
     while window.job is not None:
         app.processEvents()
         time.sleep(0.01)
-    window._go_row(row)
-    return window
 
 
 def _model(window, app):
@@ -131,9 +135,7 @@ def _video(window, app):
     for row in range(last - 5, last):
         selection.select(window.model.index(row), QtCore.QItemSelectionModel.SelectionFlag.Select)
     window.run_model_on_selection()
-    while window.job is not None:
-        app.processEvents()
-        time.sleep(0.01)
+    _wait_for_job(window, app)
     window._go_row(last)
     return window
 
