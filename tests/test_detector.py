@@ -81,25 +81,20 @@ def test_the_shipped_detector_finds_the_person_in_a_held_out_coco_photo(detector
 
 def test_the_detector_sees_the_apps_rgb_pictures_in_the_colour_order_it_learnt(detector):
     """The app reads pictures and frames as RGB; the network learnt from OpenCV's BGR scenes. Given
-    the app's RGB photo, the registered detector finds what the network finds on the file as
-    OpenCV reads it, and on LSP's held-out photos it finds more people than with the channels
-    swapped (it was given RGB unswapped before: recall 0.26 instead of 0.41, bench/RESULTS.md)."""
+    the app's RGB photo, the registered detector finds exactly what the network finds on the file
+    as OpenCV reads it, and the channel order changes what it finds, so a missing turn would show
+    (it was given RGB unswapped before: LSP recall 0.26 instead of 0.41 with step 6,000,
+    bench/RESULTS.md)."""
     import cv2
 
-    from poseapp.detection.evaluate import Counts, match_photo
     from poseapp.detection.runtime import run_detector
-    from poseapp.detection.scenes import load_spec
 
     photo = {Path(p.path).name: p for p in load_coco(COCO_SAMPLE, "val")}[PHOTO]
     as_trained = run_detector(detector.model, cv2.imread(photo.path), detector.input_size, detector.threshold,
                               detector.nms_iou, flip=detector.flip)
-    assert detector.detect(read_image(photo.path)) == as_trained and as_trained
-    right, swapped = Counts(), Counts()
-    for p in load_spec(f"lsp:{DATA / 'lsp_train'}", "val")[:60]:
-        image = read_image(p.path)
-        right.add(match_photo(detector.detect(image), p.boxes, p.ignore))
-        swapped.add(match_photo(detector.detect(np.ascontiguousarray(image[:, :, ::-1])), p.boxes, p.ignore))
-    assert right.tp > swapped.tp, (right, swapped)
+    image = read_image(photo.path)
+    assert detector.detect(image) == as_trained and as_trained
+    assert detector.detect(np.ascontiguousarray(image[:, :, ::-1])) != as_trained
 
 
 def test_damaged_weights_are_refused_naming_the_file(tmp_path):
