@@ -248,8 +248,7 @@ def test_unlabelled_people_in_lsp_photos_become_ignore_regions_of_the_scenes(tmp
     """An LSP photo labels one athlete; the file of scripts/unlabelled_people.py names the others a
     detector saw. They join the photo's ignore regions, and a scene made of the photo keeps them
     out of the background (neither person nor "not a person"); a broken file is refused by name."""
-    from poseapp.detection.scenes import SceneMaker, SceneOptions, load_spec
-    from poseapp.detection.train import add_unlabelled_people
+    from poseapp.detection.scenes import SceneMaker, SceneOptions, add_unlabelled_people, load_spec
 
     photos = load_spec(f"lsp:{DATA}/lsp_train", "train")[:3]
     name = Path(photos[1].path).name

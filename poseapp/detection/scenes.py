@@ -83,6 +83,24 @@ def load_lsp(folder: str | os.PathLike, part: str = "train") -> list[PersonPhoto
     return photos
 
 
+def add_unlabelled_people(photos: list, path: str | os.PathLike) -> int:
+    """Add the file's boxes to the LSP/LSPET photos' ignore regions; returns how many were added.
+    The file: {"regions": {"lspet:im00001.jpg": [[x, y, w, h], ...], ...}, ...} (image pixels)."""
+    path = Path(path)
+    try:
+        regions = json.loads(path.read_text(encoding="utf-8"))["regions"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(path, f"not an unlabelled-people file of scripts/unlabelled_people.py ({exc})") from None
+    added = 0
+    for photo in photos:
+        boxes = regions.get(f"{photo.source}:{Path(photo.path).name}")
+        if boxes:
+            extra = np.asarray(boxes, dtype=float).reshape(-1, 4)
+            photo.ignore = np.vstack([np.asarray(photo.ignore, dtype=float).reshape(-1, 4), extra])
+            added += len(extra)
+    return added
+
+
 def _jpeg_shape(path: Path, cv2) -> tuple[int, int]:
     from poseapp.media.images import image_size
 

@@ -123,24 +123,6 @@ def _scene_options(overrides: dict[str, Any]):
     return SceneOptions(**overrides)
 
 
-def add_unlabelled_people(photos: list, path: str | os.PathLike) -> int:
-    """Add the file's boxes to the LSP/LSPET photos' ignore regions; returns how many were added.
-    The file: {"regions": {"lspet:im00001.jpg": [[x, y, w, h], ...], ...}, ...} (image pixels)."""
-    path = Path(path)
-    try:
-        regions = json.loads(path.read_text(encoding="utf-8"))["regions"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(path, f"not an unlabelled-people file of scripts/unlabelled_people.py ({exc})") from None
-    added = 0
-    for photo in photos:
-        boxes = regions.get(f"{photo.source}:{Path(photo.path).name}")
-        if boxes:
-            extra = np.asarray(boxes, dtype=float).reshape(-1, 4)
-            photo.ignore = np.vstack([np.asarray(photo.ignore, dtype=float).reshape(-1, 4), extra])
-            added += len(extra)
-    return added
-
-
 def gaussian_radius(h: float, w: float, min_overlap: float = 0.7) -> float:
     """CenterNet's radius: a box whose corners move by it still overlaps the true one by min_overlap."""
     a1, b1, c1 = 1, h + w, w * h * (1 - min_overlap) / (1 + min_overlap)
@@ -214,7 +196,7 @@ class DetectorTrainer:
         import torch
 
         from poseapp.detection.model import DetectorConfig, PersonCenterNet
-        from poseapp.detection.scenes import SceneMaker, load_spec
+        from poseapp.detection.scenes import SceneMaker, add_unlabelled_people, load_spec
         from poseapp.engine.ema import ModelEMA
 
         cfg = self.config
