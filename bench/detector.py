@@ -1,7 +1,8 @@
 """Person detectors on photos no detector trains on (issue #27): recall and precision at IoU 0.5
 for people at least 64 px tall, and ms per photo on one thread.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/detector.py [--weights DIR] [--threshold 0.3]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/detector.py [--weights DIR] [--threshold 0.3] [--no-flip]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/detector.py --sweep [--weights DIR]   (thresholds, AP50)
 
 Held-out photos: every 4th photo of coco_mini_train by sorted name (poseapp.data.photo_split),
 coco_sample whole, and LSP's im0801-im1000 (one labelled person each, others in the crowd are
@@ -58,6 +59,40 @@ def measure(detector, photos, images) -> tuple[Counts, float]:
     return total, 1000 * float(np.median(times))
 
 
+SWEEP = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+
+
+def sweep(weights: str | None, flip: bool) -> None:
+    """Recall / precision at several thresholds and AP50 (the area under the interpolated
+    precision-recall curve over thresholds 0.05-0.95) on each held-out set: one detection pass
+    per photo at 0.05, then filtered by score."""
+    options = {"threshold": 0.05, "flip": flip, **({"weights": weights} if weights else {})}
+    detector = make_detector("detector", **options)
+    print(f"flip test {'on' if flip else 'off'}")
+    print("| photos | AP50 | " + " | ".join(f"@{t}: R / P (TP, FP)" for t in SWEEP) + " |")
+    print("| --- | ---: | " + " | ".join("---" for _ in SWEEP) + " |")
+    for title, specs in SETS.items():
+        photos = [p for spec in specs for p in load_spec(spec, "val")]
+        found = [detector.detect(read_image(p.path)) for p in photos]
+
+        def counts(threshold: float) -> Counts:
+            total = Counts()
+            for photo, boxes in zip(photos, found):
+                total.add(match_photo([b for b in boxes if b[1] >= threshold], photo.boxes, photo.ignore))
+            return total
+
+        points = sorted((c.recall, c.precision if c.tp + c.fp else 1.0)
+                        for c in (counts(t) for t in np.arange(0.05, 0.96, 0.01)))
+        recall = np.array([r for r, _ in points])
+        precision = np.array([p for _, p in points])
+        ap, previous = 0.0, 0.0
+        for r in np.unique(recall):
+            ap += (r - previous) * precision[recall >= r].max()
+            previous = r
+        cells = [f"{c.recall:.3f} / {c.precision:.3f} ({c.tp}, {c.fp})" for c in (counts(t) for t in SWEEP)]
+        print(f"| {title} | {ap:.3f} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main() -> int:
     import cv2
     import torch
@@ -67,9 +102,15 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-flip", action="store_true", help="the detector without its flip test (one pass)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="the trained detector only: recall / precision by threshold and AP50, with and without its flip test")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
+    if args.sweep:
+        for flip in (True, False):
+            sweep(args.weights, flip)
+        return 0
     options = {"threshold": args.threshold, "flip": not args.no_flip, **({"weights": args.weights} if args.weights else {})}
     detectors = {
         "detector": make_detector("detector", **options),
