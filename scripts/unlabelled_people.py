@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from poseapp.core.atomic import write_json_atomic  # noqa: E402
 from poseapp.detection.evaluate import iou_matrix  # noqa: E402
 from poseapp.detection.runtime import CenterNetPersonDetector  # noqa: E402
-from poseapp.detection.scenes import load_spec  # noqa: E402
+from poseapp.detection.scenes import covered_share, load_spec  # noqa: E402
 from poseapp.media.images import read_image  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -36,16 +36,6 @@ SAME_PERSON_IOU = 0.5  # a box overlapping the labelled person this much is that
 # a box mostly inside the labelled person's is a part of them (legs, a torso): left as background,
 # so that the detector still learns not to box half a person
 INSIDE_SHARE = 0.6
-
-
-def inside_share(boxes: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """The share of each box's area that lies inside ``person`` (x, y, w, h)."""
-    x0 = np.maximum(boxes[:, 0], person[0])
-    y0 = np.maximum(boxes[:, 1], person[1])
-    x1 = np.minimum(boxes[:, 0] + boxes[:, 2], person[0] + person[2])
-    y1 = np.minimum(boxes[:, 1] + boxes[:, 3], person[1] + person[3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    return inter / np.maximum(boxes[:, 2] * boxes[:, 3], 1e-6)
 
 
 def main() -> int:
@@ -67,7 +57,8 @@ def main() -> int:
             found = np.array([box for box, _ in detector.detect(read_image(photo.path))], dtype=float).reshape(-1, 4)
             for person in photo.boxes:
                 if len(found):
-                    keep = (iou_matrix(found, person[None])[:, 0] < SAME_PERSON_IOU) & (inside_share(found, person) < INSIDE_SHARE)
+                    inside = np.array([covered_share(box, person) for box in found])
+                    keep = (iou_matrix(found, person[None])[:, 0] < SAME_PERSON_IOU) & (inside < INSIDE_SHARE)
                     found = found[keep]
             if len(found):
                 regions[f"{photo.source}:{Path(photo.path).name}"] = np.round(found, 1).tolist()

@@ -320,7 +320,7 @@ class SceneMaker:
         for group in (boxes,):
             keep = []
             for b in group:
-                if _covered_share(b, covered) > 0.6:
+                if covered_share(b, covered) > 0.6:
                     ignore.append(b)
                 else:
                     keep.append(b)
@@ -341,7 +341,7 @@ class SceneMaker:
             h = int(rng.uniform(0.15, 0.6) * ih)
             x, y = int(rng.uniform(0, iw - w)), int(rng.uniform(0, ih - h))
             region = np.array([x, y, w, h], dtype=float)
-            if w > 4 and h > 4 and all(_covered_share(b, region) < 0.05 for b in np.vstack([photo.boxes, photo.ignore])):
+            if w > 4 and h > 4 and all(covered_share(b, region) < 0.05 for b in np.vstack([photo.boxes, photo.ignore])):
                 break
         else:
             return
@@ -350,7 +350,7 @@ class SceneMaker:
         _blend(rng, canvas, _jitter(rng, patch, cv2, light=True), int(rng.uniform(-0.2 * t, t)), int(rng.uniform(-0.2 * t, t)), cv2)
 
 
-def _covered_share(box, region) -> float:
+def covered_share(box, region) -> float:
     """The share of ``box`` (x, y, w, h) inside ``region`` (x, y, w, h)."""
     iw = max(0.0, min(box[0] + box[2], region[0] + region[2]) - max(box[0], region[0]))
     ih = max(0.0, min(box[1] + box[3], region[1] + region[3]) - max(box[1], region[1]))
