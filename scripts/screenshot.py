@@ -1,17 +1,19 @@
 """Render the main window on the demo project, with a model's heatmaps shown, to a PNG (offscreen).
 
 Run: .venv/bin/python scripts/screenshot.py OUT.png [--model default|FOLDER] [--frame N] [--joint NAME] [--step T]
-                                           [--size WxH] [--scene main|joints|add|retrain|occlusion|shortcuts|video]
+                                           [--size WxH] [--scene main|joints|add|retrain|occlusion|shortcuts|video|photo] [--photo PATH]
 
 Scenes: main (heatmaps of a model run), joints (a selected joint named, its colour in the joint
 table legend, the hover name), add (N: the mean pose in a drawn box), retrain (the fine-tune plan
 for a small project), occlusion (chance level and the disagreement queue), shortcuts (the dialog), video (the demo
-video's last frames run through the model: walkers with their track ids).
+video's last frames run through the model: walkers with their track ids), photo (--photo PATH imported
+and run with the default people boxes).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -58,10 +60,10 @@ def main() -> None:
     app.processEvents()
     if args.scene == "main":
         window.side_tabs.setCurrentIndex(1)  # the Heatmaps tab: its step slider and peaks beside the overlay
-    _photo.path = args.photo
     if args.scene == "photo" and not args.photo:
         parser.error("the photo scene needs --photo PATH")
-    shown = SCENES[args.scene](window, app) if args.scene != "main" else window
+    scenes = {**SCENES, "photo": functools.partial(_photo, path=args.photo)}
+    shown = scenes[args.scene](window, app) if args.scene != "main" else window
     app.processEvents()
     shown.grab().save(args.out)
     print(f"{args.out}: {window.frame_info.text()}; {window.heatmap_panel.stage_label.text()}")
@@ -100,10 +102,10 @@ def _occlusion(window, app):
     return window
 
 
-def _photo(window, app):
+def _photo(window, app, path: str):
     """A photo of the user's (--photo) imported and run as a user would: the People row's default
     detector boxes the people, the model poses each."""
-    photo = Path(_photo.path).resolve()
+    photo = Path(path).resolve()
     window.import_path(photo)
     row = next(r for r in range(window.model.rowCount())
                if (window.project.frame(window.model.frame_id(r)).file_name or "").endswith(photo.name))
@@ -145,7 +147,7 @@ def _shortcuts(window, app):
 
 
 SCENES = {"model": _model, "joints": _joints, "add": _add, "retrain": _retrain, "occlusion": _occlusion, "shortcuts": _shortcuts,
-          "video": _video, "photo": _photo}
+          "video": _video}  # and "photo", which takes --photo
 
 
 if __name__ == "__main__":
