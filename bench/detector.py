@@ -25,17 +25,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from poseapp.detection.evaluate import Counts, match_photo  # noqa: E402
-from poseapp.detection.scenes import load_spec  # noqa: E402
+from poseapp.detection.evaluate import Counts, ap50, counts_at, match_photo  # noqa: E402
+from poseapp.detection.held_out import TITLES, held_out_photos  # noqa: E402
 from poseapp.engine.detector import make_detector  # noqa: E402
 from poseapp.media.images import read_image  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
-SETS = {
-    "COCO held out (coco_mini_train every 4th + coco_sample)": [
-        f"coco:{DATA}/coco_mini_train/person_keypoints_train2017.json", f"coco:{DATA}/coco_sample/test_coco.json"],
-    "LSP im0801-im1000": [f"lsp:{DATA}/lsp_train"],
-}
 
 
 class WholeImageFallback:
@@ -71,26 +66,10 @@ def sweep(weights: str | None, flip: bool) -> None:
     print(f"flip test {'on' if flip else 'off'}")
     print("| photos | AP50 | " + " | ".join(f"@{t}: R / P (TP, FP)" for t in SWEEP) + " |")
     print("| --- | ---: | " + " | ".join("---" for _ in SWEEP) + " |")
-    for title, specs in SETS.items():
-        photos = [p for spec in specs for p in load_spec(spec, "val")]
+    for name, photos in held_out_photos(DATA).items():
         found = [detector.detect(read_image(p.path)) for p in photos]
-
-        def counts(threshold: float) -> Counts:
-            total = Counts()
-            for photo, boxes in zip(photos, found):
-                total.add(match_photo([b for b in boxes if b[1] >= threshold], photo.boxes, photo.ignore))
-            return total
-
-        points = sorted((c.recall, c.precision if c.tp + c.fp else 1.0)
-                        for c in (counts(t) for t in np.arange(0.05, 0.96, 0.01)))
-        recall = np.array([r for r, _ in points])
-        precision = np.array([p for _, p in points])
-        ap, previous = 0.0, 0.0
-        for r in np.unique(recall):
-            ap += (r - previous) * precision[recall >= r].max()
-            previous = r
-        cells = [f"{c.recall:.3f} / {c.precision:.3f} ({c.tp}, {c.fp})" for c in (counts(t) for t in SWEEP)]
-        print(f"| {title} | {ap:.3f} | " + " | ".join(cells) + " |", flush=True)
+        cells = [f"{c.recall:.3f} / {c.precision:.3f} ({c.tp}, {c.fp})" for c in (counts_at(found, photos, t) for t in SWEEP)]
+        print(f"| {TITLES[name]} | {ap50(found, photos):.3f} | " + " | ".join(cells) + " |", flush=True)
 
 
 def main() -> int:
@@ -123,8 +102,8 @@ def main() -> int:
           f"{'off' if args.no_flip else 'on'}); {args.threads} thread(s)")
     print("| photos | detector | recall | precision | TP | FP | people >= 64 px | ms / photo (median) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for title, specs in SETS.items():
-        photos = [p for spec in specs for p in load_spec(spec, "val")]
+    for name, photos in held_out_photos(DATA).items():
+        title = TITLES[name]
         images = [read_image(p.path) for p in photos]  # RGB, as the app hands pictures to detectors
         sizes = np.array([im.shape[:2] for im in images])
         for name, detector in detectors.items():

@@ -18,16 +18,12 @@ sys.path.insert(0, str(REPO))
 
 from poseapp.core.atomic import write_json_atomic  # noqa: E402
 from poseapp.detection import weights as store  # noqa: E402
-from poseapp.detection.evaluate import Counts, match_photo  # noqa: E402
+from poseapp.detection.evaluate import counts_at  # noqa: E402
+from poseapp.detection.held_out import held_out_photos  # noqa: E402
 from poseapp.detection.runtime import CenterNetPersonDetector  # noqa: E402
-from poseapp.detection.scenes import load_spec  # noqa: E402
 from poseapp.media.images import read_image  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
-HELD_OUT = {
-    "coco_held_out": [f"coco:{DATA}/coco_mini_train/person_keypoints_train2017.json", f"coco:{DATA}/coco_sample/test_coco.json"],
-    "lsp_val": [f"lsp:{DATA}/lsp_train"],
-}
 
 
 def measure(folder: Path, threshold: float) -> dict:
@@ -39,12 +35,9 @@ def measure(folder: Path, threshold: float) -> dict:
     detector = CenterNetPersonDetector(folder, threshold=threshold)
     result = {"threshold": threshold, "min_height": 64, "iou": 0.5, "input_size": detector.input_size,
               "flip_test": detector.flip}
-    for name, specs in HELD_OUT.items():
-        counts = Counts()
-        photos = [p for spec in specs for p in load_spec(spec, "val")]
-        for photo in photos:
-            # RGB, as the app hands pictures to detectors (cv2.imread's BGR measured another detector)
-            counts.add(match_photo(detector.detect(read_image(photo.path)), photo.boxes, photo.ignore))
+    for name, photos in held_out_photos(DATA).items():
+        # RGB, as the app hands pictures to detectors (cv2.imread's BGR measured another detector)
+        counts = counts_at([detector.detect(read_image(p.path)) for p in photos], photos, threshold)
         result[name] = {"photos": len(photos), **counts.as_dict()}
     image = read_image(DATA / "coco_mini_train" / "images" / "000000493652.jpg")  # 640 x 399
     for _ in range(3):

@@ -289,3 +289,30 @@ def test_a_run_can_start_from_a_trained_detector_of_the_same_architecture(tmp_pa
     other = DetectorTrainConfig(**{**config.__dict__, "model": wider, "init_from": str(tmp_path / "parent")})
     with pytest.raises(Exception, match="init_from"):
         DetectorTrainer(other, tmp_path / "other", quiet).run()
+
+
+def test_one_detection_pass_scores_every_threshold_and_the_ap50_of_the_held_out_photos(detector):
+    """bench/detector.py's sweep and scripts/ship_detector.py score the same held-out photos
+    (poseapp.detection.held_out) from one pass at a low threshold: filtering by score gives what a
+    detector at that threshold finds; AP50 is 1 for the labelled boxes themselves, lies in (0, 1]
+    for the detector, and falls when every detection is moved off its person."""
+    from poseapp.detection.evaluate import ap50, counts_at, match_photo
+    from poseapp.detection.held_out import held_out_photos
+
+    sets = held_out_photos(DATA)
+    assert set(sets) == {"coco_held_out", "lsp_val"}
+    assert len(sets["lsp_val"]) == 200 and {Path(p.path).name for p in sets["lsp_val"]} >= {"im0801.jpg", "im1000.jpg"}
+    coco = sets["coco_held_out"]
+    assert len(coco) == 24  # 20 of coco_mini_train, coco_sample's 4
+    low = make_detector("detector", threshold=0.05)
+    found = [low.detect(read_image(p.path)) for p in coco]
+    at_03 = counts_at(found, coco, 0.3)
+    direct = [match_photo(detector.detect(read_image(p.path)), p.boxes, p.ignore) for p in coco[:6]]
+    assert [c.as_dict() for c in direct] == [counts_at([f], [p], 0.3).as_dict() for f, p in zip(found[:6], coco[:6])]
+    assert at_03.people == sum(int((p.boxes[:, 3] >= 64).sum()) for p in coco) and at_03.tp > 0
+    truth = [[(tuple(b), 1.0) for b in p.boxes] for p in coco]
+    assert ap50(truth, coco) == pytest.approx(1.0)
+    score = ap50(found, coco)
+    assert 0.0 < score <= 1.0
+    shifted = [[((b[0] + 2 * b[2], b[1], b[2], b[3]), s) for b, s in f] for f in found]
+    assert ap50(shifted, coco) < score

@@ -82,3 +82,29 @@ def _in_crowd(box: np.ndarray, crowd: np.ndarray) -> bool:
         if iw * ih >= 0.5 * box[2] * box[3]:
             return True
     return False
+
+
+def counts_at(found: list[list[tuple[Box, float]]], photos: list, threshold: float) -> Counts:
+    """The matches of every photo's detections scoring at least ``threshold``, summed. ``found``
+    holds one detection list per photo (``PersonPhoto``-like: ``boxes``, ``ignore``), found once at
+    a low threshold, so a sweep of thresholds needs one detection pass."""
+    total = Counts()
+    for photo, detections in zip(photos, found):
+        total.add(match_photo([d for d in detections if d[1] >= threshold], photo.boxes, photo.ignore))
+    return total
+
+
+def ap50(found: list[list[tuple[Box, float]]], photos: list, thresholds: np.ndarray | None = None) -> float:
+    """Average precision at IoU 0.5: the area under the interpolated precision-recall curve traced
+    by score thresholds 0.05-0.95 (steps of 0.01; the detections must have been found at 0.05 or
+    lower). A threshold with no detection counts as precision 1, as COCO's interpolation does."""
+    thresholds = np.arange(0.05, 0.96, 0.01) if thresholds is None else thresholds
+    points = sorted((c.recall, c.precision if c.tp + c.fp else 1.0)
+                    for c in (counts_at(found, photos, t) for t in thresholds))
+    recall = np.array([r for r, _ in points])
+    precision = np.array([p for _, p in points])
+    area, previous = 0.0, 0.0
+    for r in np.unique(recall):
+        area += (r - previous) * precision[recall >= r].max()
+        previous = r
+    return float(area)

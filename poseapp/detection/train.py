@@ -27,6 +27,7 @@ import numpy as np
 
 from poseapp.core.errors import DataError, PoseAppError
 from poseapp.core.typed_fields import check_field_types
+from poseapp.detection.held_out import held_out_specs
 
 STATE = "train_state.pt"
 EXIT_STOPPED = 3
@@ -42,8 +43,7 @@ class DetectorTrainConfig:
     data: tuple[str, ...] = (f"lsp:{DATA}/lsp_train", f"lspet:{DATA}/lspet",
                              f"coco:{DATA}/coco_mini_train/person_keypoints_train2017.json")
     # held-out photos: each spec's validation part (photo_split, LSP im0801-im1000, coco_sample whole)
-    val: tuple[str, ...] = (f"coco:{DATA}/coco_mini_train/person_keypoints_train2017.json",
-                            f"coco:{DATA}/coco_sample/test_coco.json")
+    val: tuple[str, ...] = held_out_specs(DATA)["coco_held_out"]
     scenes: dict[str, Any] = field(default_factory=dict)  # SceneOptions
     steps: int = 20000
     steps_per_epoch: int = 500  # scenes are endless: an "epoch" is this many steps, then validation
@@ -398,7 +398,7 @@ class DetectorTrainer:
         return self.ema.model if self.ema is not None else self.model
 
     def validate(self, model=None) -> dict[str, Any]:
-        from poseapp.detection.evaluate import Counts, match_photo
+        from poseapp.detection.evaluate import counts_at
         from poseapp.detection.runtime import run_detector
         from poseapp.detection.scenes import ImageBytes
 
@@ -407,12 +407,9 @@ class DetectorTrainer:
         result: dict[str, Any] = {}
         for spec, photos in self.val_sets.items():
             images = ImageBytes([p.path for p in photos])
-            counts = {t: Counts() for t in thresholds}
-            for p in photos:
-                # at the size the app runs it (runtime.CenterNetPersonDetector: the scenes' size)
-                found = run_detector(model, images(p.path), self.scene_options.size, min(thresholds), 0.65)
-                for t in thresholds:
-                    counts[t].add(match_photo([d for d in found if d[1] >= t], p.boxes, p.ignore))
+            # at the size the app runs it (runtime.CenterNetPersonDetector: the scenes' size)
+            found = [run_detector(model, images(p.path), self.scene_options.size, min(thresholds), 0.65) for p in photos]
+            counts = {t: counts_at(found, photos, t) for t in thresholds}
             result[spec] = {"photos": len(photos), **{f"at_{t}": c.as_dict() for t, c in counts.items()}}
         return result
 
