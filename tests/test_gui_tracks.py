@@ -92,6 +92,19 @@ def test_the_timeline_shows_each_id_and_a_click_goes_to_its_frame_and_selects_it
     qtbot.mouseClick(timeline, LEFT, pos=QtCore.QPoint(int(round(x)), y))
     assert window.project.frame(window.current_frame_id).index == 27
     assert track_of(window.project.instance(window.selected[0])) == 3 and timeline.selected_track == 3
+    # the click selected a walker for the track tools, not a joint for the arrow keys: Right steps
+    # to the next frame and moves nothing (it used to nudge the walker's first joint into an edit)
+    before = snapshot(window.project)
+    qtbot.keyClick(window, Key.Key_Right)
+    assert window.project.frame(window.current_frame_id).index == 28
+    assert same(snapshot(window.project), before) and window.undo_stack.count() == 0
+    qtbot.keyClick(window, Key.Key_Left)
+    assert window.project.frame(window.current_frame_id).index == 27
+    # a joint the user picks is the arrow keys' again
+    video.show(qtbot, 27, track=3)
+    qtbot.keyClick(window, Key.Key_Right)
+    assert window.undo_stack.count() == 1 and video.person(27, 3).keypoints[0, 0] == 151
+    qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
     # between the segments of one lane is nobody: a click there changes nothing
     qtbot.mouseClick(timeline, LEFT, pos=QtCore.QPoint(int(round(timeline.frame_x(60))), y))
     assert window.project.frame(window.current_frame_id).index == 27
@@ -259,3 +272,24 @@ def test_the_track_messages_read_as_sentences(window, video, qtbot, monkeypatch)
     qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
     message = window.statusBar().currentMessage()
     assert message.startswith("Undid swap tracks #1 and #2 from frame 10 onward") and " on on " not in message
+
+
+def test_a_walker_added_with_n_gets_an_id_of_their_own_that_merges_into_the_walkers_track(window, video, qtbot, monkeypatch):
+    """A person the run missed on frame 22, added with N and a drag, is a track of their own
+    (after every id of the video), so M can join them to the walker seen on frames 24-29."""
+    from test_gui import _drag
+
+    video.show(qtbot, 22)
+    window.canvas.view.setRange(xRange=(0, 400), yRange=(0, 300), padding=0)
+    qtbot.keyClick(window, Key.Key_N)
+    _drag(window, qtbot, (130, 50), (170, 170))
+    added = video.person(22, 4)
+    assert added is not None and added.origin == "manual" and window.undo_stack.count() == 1
+    qtbot.waitUntil(lambda: 4 in {r.track for r in window.seek_bar.timeline.rows})
+    window.select_joint(added.id, 0)
+    pick(monkeypatch, 3)
+    qtbot.keyClick(window, Key.Key_M)
+    assert video.tracks()[4] == [22, *range(24, 30)] and 3 not in video.tracks()
+    qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
+    qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
+    assert video.person(22, 4) is None and video.tracks()[3] == list(range(24, 30))

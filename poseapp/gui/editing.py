@@ -92,8 +92,11 @@ class EditingMixin:
             return False
         return True
 
-    def select_joint(self, instance_id: int, joint: int) -> None:
+    def select_joint(self, instance_id: int, joint: int, nudge: bool = True) -> None:
+        """``nudge`` False selects the person for a tool (a track timeline click) without handing the
+        joint to the arrow keys: they go on stepping frames, and nothing is moved by accident."""
         self.selected = (instance_id, joint)
+        self.nudge_armed = nudge
         self.canvas.select(instance_id, joint)
         if getattr(self, "_box_editing", False):
             self.canvas.edit_box(instance_id)
@@ -152,7 +155,7 @@ class EditingMixin:
     def arrow(self, dx: int, dy: int, far: bool = False) -> None:
         """Arrow keys: with a joint selected they nudge it (Shift: farther); with none they step
         frames (Left/Up back, Right/Down on; Shift: 10 frames)."""
-        if self.selected is None or self.project is None:
+        if self.selected is None or self.project is None or not self.nudge_armed:
             self.step((dx + dy) * (10 if far else 1))
             return
         instance_id, joint = self.selected

@@ -101,6 +101,7 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
         self.project_signals.frame_state_changed.connect(self._on_frame_state_changed, queued)
         self.undo_stack = QtGui.QUndoStack(self)
         self.selected: tuple[int, int] | None = None  # (instance id, joint)
+        self.nudge_armed = True  # the arrow keys nudge the selected joint (False: a timeline selection; they step frames)
         self._listeners: list[tuple[Any, Callable]] = []
 
         self.canvas = FrameCanvas()

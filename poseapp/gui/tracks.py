@@ -61,8 +61,8 @@ class TracksMixin:
             inst = None
         self.seek_bar.timeline.set_selected_track(track_of(inst) if inst is not None else None)
 
-    def select_joint(self, instance_id: int, joint: int) -> None:
-        super().select_joint(instance_id, joint)  # EditingMixin's; the timeline then shows whose track it is
+    def select_joint(self, instance_id: int, joint: int, nudge: bool = True) -> None:
+        super().select_joint(instance_id, joint, nudge)  # EditingMixin's; the timeline then shows whose track it is
         self._show_selected_track()
 
     def deselect(self) -> None:
@@ -78,9 +78,10 @@ class TracksMixin:
         person = next((i for i in self.project.instances(frame.id) if track_of(i) == track), None)
         if person is not None:
             labelled = [j for j in range(len(person.keypoints)) if person.keypoints[j, 2] > 0]
-            self.select_joint(person.id, labelled[0] if labelled else 0)
+            # selected for the track tools only: the arrow keys keep stepping frames, not nudging a joint
+            self.select_joint(person.id, labelled[0] if labelled else 0, nudge=False)
             self.statusBar().showMessage(f"Frame {index}: #{track} selected (Tracks menu: swap X, merge M, split S, "
-                                         "delete Shift+Del, interpolate I, carry Shift+E).", 8000)
+                                         "delete Shift+Del, interpolate I, carry Shift+E; click a joint to edit it).", 8000)
 
     # ------------------------------------------------------------------ the tools
     def _say(self, message: str) -> None:

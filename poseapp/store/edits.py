@@ -306,6 +306,14 @@ class DeleteInstance(Edit):
             self.project.set_frame_state(self.instance.frame_id, self.old_state)
 
 
+def _new_track(project: Project, frame_id: int) -> dict:
+    """A person added on a video frame gets an id of their own (after every id in the video), so
+    the track tools (merge into the walker's id, swap, split) can take them; photos have no tracks.
+    Chosen when the edit is made, so a redo gives the same id back."""
+    source = project.source(project.frame(frame_id).source_id)
+    return {"track_id": project.max_track_id(source.id) + 1} if source.kind == "video" else {}
+
+
 class AddInstance(Edit):
     """A new person: a box, with its joints laid out as the skeleton's mean pose inside it (to drag into place)."""
 
@@ -319,7 +327,8 @@ class AddInstance(Edit):
         if model_pose is not None:
             kps, scores, model_id = model_pose
             self.instance = Instance(frame_id, skeleton, np.asarray(kps, dtype=np.float64), bbox=bbox, origin="manual",
-                                     model_id=model_id, joint_scores=np.asarray(scores, dtype=np.float64), extra={PLACED: []})
+                                     model_id=model_id, joint_scores=np.asarray(scores, dtype=np.float64),
+                                     extra={PLACED: [], **_new_track(project, frame_id)})
             self.old_state = project.frame(frame_id).state
             self.project = project
             return
@@ -335,7 +344,7 @@ class AddInstance(Edit):
                 template = np.column_stack([np.full(k, 0.5), (np.arange(k) + 0.5) / k])
             kps = np.column_stack([x + template[:, 0] * w, y + template[:, 1] * h, np.full(k, 2.0)])
         # joints placed one by one come with a box made from them, not drawn: it follows them (CROP_BOX)
-        extra = {PLACED: sorted(placed), **({CROP_BOX: True} if keypoints is not None else {})}
+        extra = {PLACED: sorted(placed), **({CROP_BOX: True} if keypoints is not None else {}), **_new_track(project, frame_id)}
         self.instance = Instance(frame_id, skeleton, kps, bbox=bbox, origin="manual", extra=extra)
         self.old_state = project.frame(frame_id).state
 
