@@ -57,3 +57,37 @@ def test_predict_takes_the_trained_detector_by_name_and_by_default(tmp_path, dat
         results = json.loads(out.read_text())
         assert len(results) >= 2
         assert results and all(r["bbox"][2] < 640 for r in results)  # its own boxes, not the whole photo
+
+
+def test_image_id_is_the_coco_id_records_of_one_picture_add_up_and_unused_ones_are_named(tmp_path, data_dir, capsys):
+    """COCO detection results name photos by their COCO image id: 790 is 000000000790.jpg, as in
+    the file the detector ran on (not the photo's place in the folder). A picture named both by
+    file name and by id gets all of its boxes; records naming no picture of the run are said, by
+    name, in a warning (they used to be dropped without a word); a file with no detections is refused."""
+    import shutil
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("000000000790.jpg", "000000030752.jpg"):
+        shutil.copy(data_dir / "coco_mini_train" / "images" / name, folder / name)
+    boxes = tmp_path / "dets.json"
+    boxes.write_text(json.dumps([
+        {"image_id": 790, "bbox": [8, 111, 194, 267], "score": 0.9},
+        {"file_name": "000000030752.jpg", "bbox": [100, 50, 80, 200], "score": 0.9},
+        {"image_id": 30752, "bbox": [300, 60, 90, 210], "score": 0.8},
+        {"image_id": 5000, "bbox": [1, 1, 50, 100], "score": 0.9},
+        {"file_name": "nope.jpg", "bbox": [1, 1, 50, 100], "score": 0.9},
+    ]))
+    out = tmp_path / "res.json"
+    assert main(["predict", "--input", str(folder), "--boxes", str(boxes), "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert sorted((r["image_id"], r["file_name"], r["bbox"][0]) for r in results) == [
+        (790, "000000000790.jpg", 8.0), (30752, "000000030752.jpg", 100.0), (30752, "000000030752.jpg", 300.0)]
+    err = capsys.readouterr().err
+    assert "dets.json names 2 pictures that are not among the 2 pictures run" in err
+    assert "'nope.jpg'" in err and "image_id 5000" in err and "Traceback" not in err
+
+    boxes.write_text("[]")
+    assert main(["predict", "--input", str(folder), "--boxes", str(boxes), "--out", str(out), "--force"]) != 0
+    err = capsys.readouterr().err
+    assert str(boxes) in err and "lists no detections" in err

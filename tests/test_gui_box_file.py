@@ -119,3 +119,35 @@ def test_the_box_file_stays_chosen_in_the_next_session(qtbot, tmp_path, monkeypa
     assert third.model_panel.box_file() is None and third.model_panel.boxes_box.currentData() == "detector"
     assert "mine.json) is gone or no longer readable" in third.statusBar().currentMessage()
     third.close()
+
+
+def test_taking_a_box_file_says_what_it_names_and_it_stays_with_its_project(window, qtbot, monkeypatch, tmp_path):
+    """On taking a file the status bar says how many detections, how many of the project's frames
+    it names and which of its pictures are not here. The file belongs to the project it was chosen
+    in: a new project starts on the default detector (and says why), and reopening the first
+    project brings its file back."""
+    from test_gui_new_project_skeleton import choose_in_new_project
+    from test_gui_actions import trigger
+
+    first = window.project.path
+    boxes = tmp_path / "detections.json"
+    boxes.write_text(json.dumps([
+        {"file_name": "pedestrians/000076.jpg", "bbox": WALKER, "score": 0.9},
+        {"image_id": 78, "bbox": WALKER, "score": 0.95},
+        {"file_name": "elsewhere.jpg", "bbox": WALKER, "score": 0.9},
+    ]))
+    choose_box_file(window, monkeypatch, boxes)
+    message = window.statusBar().currentMessage()
+    assert "Boxes from detections.json: 3 detections on 3 pictures; it names 2 of this project's" in message
+    assert "1 of its pictures are not in the project ('elsewhere.jpg')" in message
+
+    choose_in_new_project(monkeypatch, tmp_path / "other.poseapp", tmp_path / "unused", pick=0)
+    trigger(window, "new")
+    assert window.project.path == tmp_path / "other.poseapp"
+    panel = window.model_panel
+    assert panel.box_file() is None and panel.boxes_box.currentData() == "detector"
+    assert "the box file detections.json was chosen for another project" in window.statusBar().currentMessage()
+
+    assert window.open_project(first)
+    assert panel.box_file() == str(boxes.resolve())
+    assert "people come from detections.json, the box file chosen for this project" in window.statusBar().currentMessage()

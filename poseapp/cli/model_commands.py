@@ -187,7 +187,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
         if Path(args.boxes).suffix.lower() != ".json":
             raise DataError(args.boxes, "--boxes takes hog, whole or a COCO detections file (FILE.json)")
-        BoxFile(args.boxes)
+        if BoxFile(args.boxes).pictures == 0:
+            raise DataError(args.boxes, "the file lists no detections: no picture would get a box")
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
     render = None
     if args.render:
@@ -232,6 +233,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"poseapp predict: warning: {summary['too_small']} of {summary['people']} people were too small for "
               f"the model (box side under {TOO_SMALL * size:.0f} px; it looks at {size} px): treat those poses as guesses",
               file=sys.stderr)
+    if summary.get("box_file_unmatched"):
+        print(f"poseapp predict: warning: {Path(args.boxes).name} names {summary['box_file_unmatched']} pictures that are "
+              f"not among the {summary['frames']} pictures run ({', '.join(summary['box_file_unmatched_examples'])}"
+              f"{', ...' if summary['box_file_unmatched'] > len(summary['box_file_unmatched_examples']) else ''}): "
+              "their boxes were not used (a picture is named by its file name or its COCO image id, the number in a "
+              "COCO-style file name)", file=sys.stderr)
     if summary["whole_image_fallbacks"]:
         print(f"poseapp predict: warning: on {summary['whole_image_fallbacks']} of {summary['frames']} frames the people "
               "detector found nobody, so the whole image was taken as one person's box: those poses may span several "

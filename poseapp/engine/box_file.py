@@ -3,8 +3,12 @@ detector write them (``[{"image_id" or "file_name", "bbox": [x, y, w, h], "score
 user with a better detector elsewhere uses its boxes (`poseapp predict --boxes FILE.json`).
 
 A record names its picture by ``file_name`` (an image's name, or a video frame's
-``<stem>/<frame:06d>.jpg`` as poseapp names it; ``video`` and ``frame`` keys too), else by
-``image_id`` (in `poseapp predict`, the n-th picture of the run from 1: a video's frame + 1)."""
+``<stem>/<frame:06d>.jpg`` as poseapp names it; ``video`` and ``frame`` keys too), or by
+``image_id``: a picture's COCO image id (``picture_id``): the id it had in the COCO file it came
+from, else the number its COCO-style name carries (000000000790.jpg is 790), else its place among
+the run's pictures from 1 (a video frame: its index + 1). Records of one picture by name and by id
+all count. The records that named no picture of a run are kept (``unmatched``), so a run can say
+which boxes it did not use instead of dropping them without a word."""
 
 from __future__ import annotations
 
@@ -26,8 +30,12 @@ class BoxFile:
         self.min_score, self.min_height = min_score, min_height
         self.by_name: dict[str, list[tuple[Box, float]]] = {}
         self.by_id: dict[int, list[tuple[Box, float]]] = {}
-        self._bare: dict[str, list[tuple[Box, float]]] | None = None  # by bare file name, made when first needed
-        for n, record in enumerate(self._records()):
+        self._bare: dict[str, str] | None = None  # by bare file name, made when first needed
+        self._used_names: set[str] = set()  # by_name / by_id keys a picture of the run matched
+        self._used_ids: set[int] = set()
+        records = self._records()
+        self.detections = len(records)
+        for n, record in enumerate(records):
             box, score = self._box(record, n)
             name = record.get("file_name")
             if isinstance(name, str) and name:
@@ -75,26 +83,49 @@ class BoxFile:
     def pictures(self) -> int:
         return len(self.by_name) + len(self.by_id)
 
+    def unmatched(self, limit: int = 3) -> tuple[int, list[str]]:
+        """(How many of the file's pictures no picture looked up so far matched, up to ``limit``
+        of them as the file names them)."""
+        left = [f"'{n}'" for n in self.by_name if n not in self._used_names]
+        left += [f"image_id {i}" for i in self.by_id if i not in self._used_ids]
+        return len(left), left[:limit]
+
     def _records_of(self, name: str, image_id: int) -> list[tuple[Box, float]] | None:
-        found = self.by_name.get(_key(name))
-        if found is None:
+        key = _key(name)
+        if key not in self.by_name:
             # one side names the picture in a folder, the other bare ('images/000000397133.jpg' and
             # '000000397133.jpg'); two folders that differ are two pictures (two videos' frame 12)
             parts = PurePosixPath(name.replace("\\", "/")).parts or ("",)
-            found = self.by_name.get(parts[-1]) if len(parts) > 1 else self._by_file_name().get(parts[-1])
-        if found is None:
-            found = self.by_id.get(image_id)
-        return found
+            bare = parts[-1]
+            key = bare if len(parts) > 1 else self._bare_key().get(bare, bare)
+        by_name, by_id = self.by_name.get(key), self.by_id.get(image_id)
+        if by_name is not None:
+            self._used_names.add(key)
+        if by_id is not None:
+            self._used_ids.add(image_id)
+        if by_name is None and by_id is None:
+            return None
+        return (by_name or []) + (by_id or [])
 
-    def _by_file_name(self) -> dict[str, list[tuple[Box, float]]]:
-        """The records by bare file name, where that name is one picture's only (two videos'
+    def _bare_key(self) -> dict[str, str]:
+        """Bare file name -> the by_name key, where that name is one picture's only (two videos'
         frames share '000012.jpg': those are matched by their folder alone)."""
         if self._bare is None:
             groups: dict[str, list[str]] = {}
             for key in self.by_name:
                 groups.setdefault(PurePosixPath(key).name, []).append(key)
-            self._bare = {bare: self.by_name[keys[0]] for bare, keys in groups.items() if len(keys) == 1}
+            self._bare = {bare: keys[0] for bare, keys in groups.items() if len(keys) == 1}
         return self._bare
+
+
+def picture_id(name: str, position: int, coco_id: int | None = None) -> int:
+    """A picture's COCO image id as box files name it: ``coco_id`` (the id it had in an imported
+    COCO file), else the number a COCO-style name carries ('000000000790.jpg' -> 790), else
+    ``position`` (its place among the run's pictures from 1)."""
+    if coco_id is not None:
+        return int(coco_id)
+    stem = PurePosixPath(name.replace("\\", "/")).stem
+    return int(stem) if stem.isdigit() else position
 
 
 def _key(name: str) -> str:

@@ -9,6 +9,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from poseapp.core.accepting import SAME_PERSON_IOU, box_iou, extent
+from poseapp.engine.box_file import picture_id
 from poseapp.engine.detector import DEFAULT_DETECTOR, box_from_pose, detector_upscale
 from poseapp.engine.inference import BoxSource, FrameInput
 from poseapp.engine.tracking import PoseTracker, Track, covers
@@ -94,13 +95,7 @@ class FrameBoxes:
         return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
 
     def _picture(self, frame: Frame) -> tuple[str, int]:
-        """The frame's name and image id as a box file names pictures (see the class)."""
-        if frame.file_name is not None:
-            name = frame.extra.get("file_name") or frame.file_name
-        else:
-            video = self.project.source(frame.source_id).path if self.project is not None else ""
-            name = video_frame_name(video, frame.index)
-        return name, frame.ext_id if frame.ext_id is not None else frame.index + 1
+        return picture_of(self.project, frame)
 
     def _tracker(self, frame: Frame, source: BoxSource) -> PoseTracker | None:
         tracker, last = self._trackers.get(frame.source_id, (None, None))
@@ -170,6 +165,25 @@ def is_correction(instance: Instance) -> bool:
     follows that person by it and predicts them no more, so no second skeleton lands on them.
     Imported and hand-placed people are still predicted, to compare and to merge (Accept)."""
     return instance.origin == "manual" and instance.model_id is not None
+
+
+def picture_of(project: Project | None, frame: Frame) -> tuple[str, int]:
+    """The frame's name and image id as a box file names pictures (engine/box_file.py): a photo
+    by its file name and COCO image id; a video frame as ``<video stem>/<frame:06d>.jpg`` and its
+    index + 1 (or the id it had in an imported file)."""
+    if frame.file_name is not None:
+        name = frame.extra.get("file_name") or frame.file_name
+        return name, picture_id(name, frame.index + 1, frame.ext_id)
+    video = project.source(frame.source_id).path if project is not None else ""
+    return video_frame_name(video, frame.index), frame.ext_id if frame.ext_id is not None else frame.index + 1
+
+
+def box_file_coverage(project: Project, box_file) -> tuple[int, int, list[str]]:
+    """(Frames of the project the box file names, how many of the file's pictures are none of
+    them, up to three of those as the file names them): what the window says on taking a file."""
+    named = sum(box_file.names(*picture_of(project, project.frame(fid))) for fid in project.frame_ids())
+    left, examples = box_file.unmatched()
+    return named, left, examples
 
 
 def person_boxes(project: Project, frame: Frame, image: np.ndarray, detector: FrameBoxes | None) -> list[tuple]:

@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from poseapp.core.errors import DataError
-from poseapp.engine.box_file import BoxFile
+from poseapp.engine.box_file import BoxFile, picture_id
 from poseapp.engine.detector import DEFAULT_DETECTOR, DETECTORS, Box, detector_upscale, make_detector
 from poseapp.engine.predictor import PersonPrediction, Predictor
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
@@ -43,8 +43,11 @@ def iter_inputs(path: str | Path, max_frames: int | None = None, every: int = 1)
         names = list_images(path)
         if not names:
             raise DataError(path, "the folder holds no images")
-        for i, name in enumerate(names[:max_frames]):
-            yield FrameInput(read_image(path / name), i + 1, name)
+        ids = [picture_id(name, i + 1) for i, name in enumerate(names)]
+        if len(set(ids)) < len(ids):  # '1.jpg' and '001.jpg': numbers that name two pictures are no ids
+            ids = list(range(1, len(names) + 1))
+        for name, image_id in zip(names[:max_frames], ids):
+            yield FrameInput(read_image(path / name), image_id, name)
     elif is_video_file(path):
         reader = VideoReader(path, cache_size=2)
         stop = len(reader) if max_frames is None else min(len(reader), max_frames * every)
@@ -52,7 +55,7 @@ def iter_inputs(path: str | Path, max_frames: int | None = None, every: int = 1)
             yield FrameInput(reader.read(index), index + 1, video_frame_name(path, index), index, path.name)
         reader.close()
     elif is_image_file(path):
-        yield FrameInput(read_image(path), 1, path.name)
+        yield FrameInput(read_image(path), picture_id(path.name, 1), path.name)
     elif not path.exists():
         raise DataError(path, "no such file or folder")
     else:
@@ -145,9 +148,12 @@ def predict_source(
     except KeyboardInterrupt:  # Ctrl+C on a long video: the frames finished so far are kept
         interrupted = True
     elapsed = time.perf_counter() - start
-    return results, {"frames": frames, "people": people, "too_small": small,
-                     "whole_image_fallbacks": box_source.whole_image_fallbacks, "seconds": round(elapsed, 2),
-                     "ms_per_frame": round(1000 * elapsed / max(frames, 1), 1), "interrupted": interrupted}
+    summary = {"frames": frames, "people": people, "too_small": small,
+               "whole_image_fallbacks": box_source.whole_image_fallbacks, "seconds": round(elapsed, 2),
+               "ms_per_frame": round(1000 * elapsed / max(frames, 1), 1), "interrupted": interrupted}
+    if box_source.file is not None:  # pictures the box file names that the run never saw: their boxes went unused
+        summary["box_file_unmatched"], summary["box_file_unmatched_examples"] = box_source.file.unmatched()
+    return results, summary
 
 
 def _result_records(item: FrameInput, preds: list[PersonPrediction], track_ids: list[int] | None) -> list[dict]:

@@ -231,6 +231,7 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
         self.model_panel.run_source.connect(self.run_model_on_source)
         self.model_panel.cancel.connect(self.cancel_job)
         self.model_panel.problem.connect(self.report_error)
+        self.model_panel.box_file_taken.connect(self._say_box_file_coverage)
         self.heatmap_panel.changed.connect(self._update_heatmaps)
         self.results: OrderedDict[int, Any] = OrderedDict()  # frame id -> FrameResult, with heatmaps
         self._heatmap_versions = {}

@@ -22,6 +22,7 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
     refine_available = QtCore.Signal(bool)  # the chosen model takes hints (and PyTorch has loaded)
     problem = QtCore.Signal(str)  # a box file that cannot be used: the window says why (people_row.py)
     people_changed = QtCore.Signal()  # the People row's source changed (the session keeps it)
+    box_file_taken = QtCore.Signal(str)  # a box file the user chose was taken: the window says what it names
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Model", parent)

@@ -89,6 +89,8 @@ class PeopleRowMixin:
             self._boxes_changed()  # another file in the same entry: said to the session all the same
         else:
             self.boxes_box.setCurrentIndex(index)
+        if report:
+            self.box_file_taken.emit(str(path))
         return True
 
     def _file_entry(self) -> int:

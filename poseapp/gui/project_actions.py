@@ -47,9 +47,10 @@ class ProjectActionsMixin:
             self.report_error(f"Could not open {path}: {exc}\nThe file was left as it is.")
             return False
         self._update_title()
-        self._opened(project.path)
+        people = self._opened(project.path)
         note = f"; found {len(fixed)} moved source(s) at the same place beside the project" if fixed else ""
-        self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 5000)
+        note += f"; {people}" if people else ""
+        self.statusBar().showMessage(f"Opened {path}: {project.frame_count()} frames{note}", 10000 if people else 5000)
         self.recover_placing()  # joints placed one by one before a crash or a kill
         missing = missing_sources(project)
         if missing:

@@ -24,7 +24,37 @@ class SessionMixin:
         for key, box in (("epochs", panel.epochs), ("lr", panel.lr), ("minutes", panel.time_limit)):
             box.valueChanged.connect(lambda value, key=key: self._keep_setting(f"retrain/{key}", value))
         # where people come from (a detector, the whole image, or your box file) stays chosen too
-        self.model_panel.people_changed.connect(lambda: self._keep_setting("model/people", self.model_panel.people_source()))
+        self.model_panel.people_changed.connect(self._keep_people_source)
+
+    def _keep_people_source(self) -> None:
+        """The People row's choice for the next session; a box file is also the open project's own
+        (it names that project's pictures), so another project does not run on it by accident."""
+        source = self.model_panel.people_source()
+        self._keep_setting("model/people", source)
+        if self.project is not None:
+            key = f"people/{self.project.path.resolve()}"
+            if self.model_panel.box_file() is not None:
+                self._keep_setting(key, source)
+            else:
+                settings = user_settings()
+                settings.remove(key)
+                settings.sync()
+
+    def _people_source_for_project(self, path: Path) -> str:
+        """On opening a project: the box file chosen for it comes back; a box file chosen for
+        another project gives way to the default detector. Returns what changed, to say."""
+        from poseapp.engine.detector import DEFAULT_DETECTOR
+
+        panel = self.model_panel
+        own = user_settings().value(f"people/{Path(path).resolve()}")
+        if own and own != panel.box_file() and panel.set_people_source(str(own)):
+            return f"people come from {Path(str(own)).name}, the box file chosen for this project"
+        if panel.box_file() is not None and panel.box_file() != own:
+            other = Path(panel.box_file()).name
+            panel.set_people_source(DEFAULT_DETECTOR)
+            return (f"people come from the {panel.boxes_box.currentText()}: the box file {other} was chosen for "
+                    "another project (People row: from file... to use it here)")
+        return ""
 
     @staticmethod
     def _keep_setting(key: str, value) -> None:
@@ -42,8 +72,10 @@ class SessionMixin:
             action.triggered.connect(lambda _checked=False, p=path: self.open_project(p))
         self.recent_menu.setEnabled(bool(paths))
 
-    def _opened(self, path: Path) -> None:
+    def _opened(self, path: Path) -> str:
+        """Recent projects, the project's model and frame; returns what changed in the People row."""
         remember_project(path)
+        people = self._people_source_for_project(path)
         self._fill_recent_menu()
         settings = user_settings()
         # on disk now, not at a clean quit: after a crash or kill -9 the next start reopens it too
@@ -64,6 +96,7 @@ class SessionMixin:
             row = self.model.row_of(int(last))
             if row is not None:
                 self._go_row(row)
+        return people
 
     def remember_frame(self) -> None:
         """The project's frame and model, for its next opening."""
