@@ -843,3 +843,20 @@ def test_joints_placed_one_by_one_survive_a_kill_and_come_back_as_the_person(win
     assert third.open_project(crashed / source.name)  # recovered once, not again
     assert len([i for i in third.project.instances(fid) if i.id not in before]) == 1
     third.close_project()
+
+
+def test_tab_in_a_field_goes_to_the_next_field_not_to_a_joint(window, qtbot):
+    """Typing a threshold and pressing Tab moves on to the next field, as in any form; the
+    window's Tab (next joint) is for the canvas. It used to select a joint, and what was typed next
+    went nowhere."""
+    window.show()
+    window.activateWindow()
+    spin = window.model_panel.min_score
+    spin.setFocus()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.focusWidget() is spin)
+    window.deselect()
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Tab)
+    assert window.selected is None and QtWidgets.QApplication.focusWidget() is not spin
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Tab)
+    assert window.selected is not None  # on the canvas Tab still selects a joint

@@ -1,5 +1,5 @@
-"""Adding a person the ways annotators expect: draw a box and get the skeleton's mean pose
-scaled into it (N), or click the joints one by one in the skeleton's order with the next joint's
+"""Adding a person the ways annotators expect: draw a box and get the selected model's pose in
+it (N; the skeleton's mean pose scaled into it where no model can say), or click the joints one by one in the skeleton's order with the next joint's
 name shown (Shift+N; Esc leaves a joint not labelled). Either is one undoable edit."""
 
 from __future__ import annotations

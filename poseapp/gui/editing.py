@@ -7,6 +7,7 @@ import sqlite3
 from typing import Callable
 
 import numpy as np
+from PySide6 import QtWidgets
 
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import StoreCommand, push_applied, redo_applied, undo_applied
@@ -167,7 +168,13 @@ class EditingMixin:
         self._edit(NudgeKeypoint(self.project, instance_id, joint, dx * step, dy * step, self._joint_name(instance_id, joint)))
 
     def select_next_joint(self, delta: int) -> None:
-        """Tab / Shift+Tab: the next / previous joint of the selected person (the first one if none)."""
+        """Tab / Shift+Tab: the next / previous joint of the selected person (the first one if none).
+        In a field (the People threshold, a fine-tuning setting) Tab goes to the next field, as
+        everywhere else: the window's Tab shortcut must not take it to the canvas."""
+        focus = QtWidgets.QApplication.focusWidget()
+        if isinstance(focus, (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit, QtWidgets.QComboBox)):
+            self.focusNextPrevChild(delta > 0)
+            return
         if self.project is None or self.current_frame_id is None:
             return
         if self.selected is None:
