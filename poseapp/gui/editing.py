@@ -172,7 +172,7 @@ class EditingMixin:
         In a field (the People threshold, a fine-tuning setting) Tab goes to the next field, as
         everywhere else: the window's Tab shortcut must not take it to the canvas."""
         focus = QtWidgets.QApplication.focusWidget()
-        if isinstance(focus, (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit, QtWidgets.QComboBox)):
+        if isinstance(focus, (QtWidgets.QAbstractSpinBox, QtWidgets.QLineEdit)):
             self.focusNextPrevChild(delta > 0)
             return
         if self.project is None or self.current_frame_id is None:
