@@ -151,3 +151,36 @@ def test_taking_a_box_file_says_what_it_names_and_it_stays_with_its_project(wind
     assert window.open_project(first)
     assert panel.box_file() == str(boxes.resolve())
     assert "people come from detections.json, the box file chosen for this project" in window.statusBar().currentMessage()
+
+
+def test_a_rerun_at_a_higher_threshold_keeps_what_it_no_longer_finds_says_so_and_ctrl_del_clears_it(
+        window, qtbot, monkeypatch, tmp_path, tiny_model, data_dir):
+    """A run removes only the people it predicts again, so raising the People threshold and running
+    again leaves the earlier run's weaker person: the status bar says so and how to clear them, and
+    Ctrl+Del takes every unedited prediction off the frame in one undo step."""
+    from test_gui_actions import import_photo, trigger
+
+    photo = data_dir / "coco_mini_train" / "images" / "000000442450.jpg"
+    fid = import_photo(window, monkeypatch, photo)
+    window.model_panel.add_model(tiny_model)
+    boxes = tmp_path / "photo-detections.json"
+    boxes.write_text(json.dumps([{"file_name": photo.name, "bbox": [40.0, 60.0, 120.0, 300.0], "score": 0.9},
+                                 {"file_name": photo.name, "bbox": [300.0, 50.0, 110.0, 320.0], "score": 0.4}]))
+    choose_box_file(window, monkeypatch, boxes)
+    window._go_frame(fid)
+
+    def run():
+        trigger(window, "run")
+        qtbot.waitUntil(lambda: window.job is None, timeout=180_000)
+        return [p for p in window.project.instances(fid) if p.origin == "predicted"]
+
+    assert len(run()) == 2
+    window.model_panel.min_score.setValue(0.5)
+    assert len(run()) == 2  # the 0.9 person predicted again, the 0.4 one kept
+    assert "1 earlier prediction of this model not found again stayed (Ctrl+Del" in window.statusBar().currentMessage()
+    depth = window.undo_stack.count()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert [p for p in window.project.instances(fid) if p.origin == "predicted"] == []
+    assert window.undo_stack.count() == depth + 1
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert len([p for p in window.project.instances(fid) if p.origin == "predicted"]) == 2

@@ -31,6 +31,7 @@ class FrameResult:
     old_state: str = "unlabelled"  # the frame's state before the run (what an undo puts back)
     whole_image: bool = False  # nobody was found: the prediction is a guess in the whole picture
     not_in_box_file: bool = False  # boxes come from a file that does not name this frame: nobody was boxed
+    kept: int = 0  # the model's earlier, unedited predictions this run did not find again (kept, not removed)
 
 
 class FrameBoxes:
@@ -287,8 +288,9 @@ def predict_frames(
                 ))
                 for p, track_id in new
             ]
+        kept = sum(old not in edited for old in own) - len(replaced)
         results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image,
-                                   not_in_box_file=detector is not None and detector.not_named))
+                                   not_in_box_file=detector is not None and detector.not_named, kept=kept))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results

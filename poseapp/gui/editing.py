@@ -12,7 +12,7 @@ from PySide6 import QtWidgets
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import StoreCommand, push_applied, redo_applied, undo_applied
 from poseapp.store.edits import (
-    VISIBILITY_NAMES, AcceptPrediction, ConfirmJoint, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
+    VISIBILITY_NAMES, AcceptPrediction, ClearPredictions, ConfirmJoint, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
     SetVisibility, next_visibility, placed_joints,
 )
 
@@ -292,6 +292,18 @@ class EditingMixin:
             return
         self.selected = None
         self._edit(DeleteInstance(self.project, inst.id))
+
+    def clear_predictions(self) -> None:
+        """Ctrl+Del: every prediction on the frame nobody edited, in one undo step (a re-run at a
+        higher threshold keeps the people it no longer finds: this takes them away)."""
+        if self.project is None or self.current_frame_id is None:
+            return
+        edit = ClearPredictions(self.project, self.current_frame_id)
+        if not edit.instances:
+            self.statusBar().showMessage("No unedited predictions on this frame.", 5000)
+            return
+        self.selected = None
+        self._edit(edit)
 
     def toggle_box_editing(self) -> None:
         """B: re-box is a mode, shown on the canvas, until B again, Enter, Esc or another tool ends it."""

@@ -66,6 +66,7 @@ class MenusMixin:
         act("set_unlabelled", "Set the joint not labelled (COCO flag 0)", "0", lambda: self.set_visibility(0), edit)
         act("accept", "&Accept prediction as annotation", "A", self.accept_prediction, edit)
         act("delete", "&Delete instance", QtGui.QKeySequence.StandardKey.Delete, self.delete_instance, edit)
+        act("clear_predictions", "&Clear this frame's unedited predictions", "Ctrl+Del", self.clear_predictions, edit)
         act("add", "Add a &new person: draw its box, get the model's pose in it", "N", self.add_person, edit)
         act("add_by_joints", "Add a new person joint by joint (Esc: not labelled)", "Shift+N", self.add_person_by_joints, edit)
         act("rebox", "Re-&box the selected person (drag the corner handles; B, Enter or Esc ends)", "B", self.toggle_box_editing, edit)

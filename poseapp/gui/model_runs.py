@@ -274,6 +274,10 @@ class ModelRunsMixin:
                                 "(N draws a person's box).")
         resume = self._where_to_resume(results) if cancelled else None
         unnamed = self._not_in_box_file_note(results)
+        kept = sum(r.kept for r in results)
+        if kept:  # a run removes only the people it predicts again: the others are said, with the way to clear them
+            unnamed = " ".join(n for n in (unnamed, f"{kept} earlier {'prediction' if kept == 1 else 'predictions'} of this "
+                               "model not found again stayed (Ctrl+Del clears a frame's unedited predictions).") if n)
         self.statusBar().showMessage(" ".join(note for note in (said, unnamed, resume, small, other) if note),
                                      30000 if resume or unnamed else 15000)
         if self.current_frame_id is not None:

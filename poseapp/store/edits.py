@@ -314,6 +314,32 @@ def _new_track(project: Project, frame_id: int) -> dict:
     return {"track_id": project.max_track_id(source.id) + 1} if source.kind == "video" else {}
 
 
+class ClearPredictions(Edit):
+    """Every prediction on a frame that nobody edited, gone in one step: what an earlier run found
+    and a later one (a higher threshold, a larger smallest person) no longer does stays until the
+    user clears it, since a run removes only the people it predicts again."""
+
+    def __init__(self, project: Project, frame_id: int):
+        self.project, self.target_frame_id = project, frame_id
+        self.instances = [i for i in project.instances(frame_id) if i.origin == "predicted" and not is_edited_prediction(i)]
+        self.text = f"clear {len(self.instances)} {'prediction' if len(self.instances) == 1 else 'predictions'}"
+        self.old_state = project.frame(frame_id).state
+
+    def frame_id(self) -> int | None:
+        return self.target_frame_id
+
+    def apply(self) -> None:
+        with self.project.transaction():
+            for inst in self.instances:
+                self.project.delete_instance(inst.id, frame_state=None)
+
+    def revert(self) -> None:
+        with self.project.transaction():
+            for inst in self.instances:
+                self.project.add_instance(inst, frame_state=None)  # same ids as before
+            self.project.set_frame_state(self.target_frame_id, self.old_state)
+
+
 class AddInstance(Edit):
     """A new person: a box, with its joints laid out as the skeleton's mean pose inside it (to drag into place)."""
 
