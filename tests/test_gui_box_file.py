@@ -184,3 +184,7 @@ def test_a_rerun_at_a_higher_threshold_keeps_what_it_no_longer_finds_says_so_and
     assert window.undo_stack.count() == depth + 1
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert len([p for p in window.project.instances(fid) if p.origin == "predicted"]) == 2
+    trigger(window, "clear_predictions")  # the Edit menu's entry does the same
+    assert [p for p in window.project.instances(fid) if p.origin == "predicted"] == []
+    trigger(window, "clear_predictions")
+    assert window.statusBar().currentMessage() == "No unedited predictions on this frame."
