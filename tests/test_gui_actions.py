@@ -860,3 +860,18 @@ def test_tab_in_a_field_goes_to_the_next_field_not_to_a_joint(window, qtbot):
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_Tab)
     assert window.selected is not None  # on the canvas Tab still selects a joint
+
+
+@pytest.mark.parametrize("action", ["import", "import_folder"])
+def test_import_without_a_project_says_so_before_any_file_dialog(window, monkeypatch, action):
+    """With no project open, File > Import says what to do first; it used to let the user find the
+    file or folder and refuse only then."""
+    from poseapp.gui import file_dialogs
+
+    asked = []
+    monkeypatch.setattr(file_dialogs, "get_open_file_name", lambda *a, **k: asked.append(a) or ("", ""))
+    monkeypatch.setattr(file_dialogs, "get_existing_directory", lambda *a, **k: asked.append(a) or "")
+    window.close_project()
+    trigger(window, action)
+    assert asked == [] and window.project is None
+    assert window.last_error.startswith("Open or create a project before importing: File > New project...")

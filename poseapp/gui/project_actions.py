@@ -383,7 +383,17 @@ class ProjectActionsMixin:
             else:
                 self.statusBar().showMessage(f"Saved a copy to {path}", 5000)
 
+    def _project_for_import(self) -> bool:
+        """Imports go into a project: without one, say so before any file dialog (not after the
+        user has looked for the file)."""
+        if self.project is None:
+            self.report_error("Open or create a project before importing: File > New project... (Ctrl+N) or "
+                              "File > Open project... (Ctrl+O).")
+        return self.project is not None
+
     def _ask_import(self) -> None:
+        if not self._project_for_import():
+            return
         patterns = sorted({p for f in IMPORTERS.values() for p in f.patterns})
         filters = [f"Datasets and media ({' '.join(patterns)} *.jpg *.jpeg *.png *.avi *.mp4 *.mov *.mkv)"]
         filters += [f.dialog_filter for f in IMPORTERS.values()] + ["All files (*)"]
@@ -392,6 +402,8 @@ class ProjectActionsMixin:
             self.import_path(path)
 
     def _ask_import_folder(self) -> None:
+        if not self._project_for_import():
+            return
         path = file_dialogs.get_existing_directory(self, "Import folder (images, LSP or YOLO-pose)")
         if path:
             self.import_path(path)
