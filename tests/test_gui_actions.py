@@ -418,10 +418,19 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
 
 
 # ---------------------------------------------------------------------------------- buttons
-def test_model_panel_buttons(window, qtbot, monkeypatch, tiny_model):
+def test_model_panel_buttons(window, qtbot, monkeypatch, tiny_model, tmp_path):
     panel = window.model_panel
-    answer_dialogs(monkeypatch, tiny_model / "card.json")
     browse = [b for b in panel.findChildren(QtWidgets.QPushButton) if b.text() == "..."][0]
+    # a folder whose card is no model's is refused, named, and never joins the list
+    bad = tmp_path / "badmodel"
+    bad.mkdir()
+    (bad / "card.json").write_text('{"architecture": "nonexistent", "skeleton": "coco17"}')
+    answer_dialogs(monkeypatch, bad / "card.json")
+    models, chosen = panel.model_box.count(), panel.model_path()
+    qtbot.mouseClick(browse, LEFT)
+    assert panel.model_box.count() == models and panel.model_path() == chosen
+    assert window.last_error.startswith("The model was not added:") and str(bad / "card.json") in window.last_error
+    answer_dialogs(monkeypatch, tiny_model / "card.json")
     qtbot.mouseClick(browse, LEFT)
     assert panel.model_path() == str(tiny_model)
     qtbot.mouseClick(panel.card_button, LEFT)

@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 from PySide6 import QtCore
 
+from poseapp.core.errors import PoseAppError
+
 
 class Job(QtCore.QThread):
     progressed = QtCore.Signal(int, int)
@@ -29,7 +31,10 @@ class Job(QtCore.QThread):
     def run(self) -> None:  # runs in the worker thread
         try:
             result = self._fn(progress=lambda done, total: self.progressed.emit(done, total), cancelled=lambda: self._cancel)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, with the traceback in the log
+        except PoseAppError as exc:  # bad input, named with its problem: said to the user, no traceback anywhere
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a defect: shown to the user, with the traceback in the log
             traceback.print_exc()
             self.failed.emit(f"{type(exc).__name__}: {exc}" if not str(exc).startswith("/") else str(exc))
             return

@@ -255,8 +255,15 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
         path, _ = file_dialogs.get_open_file_name(
             self, "Choose a model (its card.json or weights.safetensors)", "", "poseapp model (card.json *.safetensors)"
         )
-        if path:
-            self.add_model(model_dir(path))
+        if not path:
+            return
+        folder = model_dir(path)
+        try:  # checked before it joins the list: a folder that is no model is refused, named
+            read_card(folder)
+        except Exception as exc:  # noqa: BLE001 - any unreadable card is the user's to hear about, not a traceback
+            self.problem.emit(f"The model was not added: {exc}\nThe models list stays as it was.")
+            return
+        self.add_model(folder)
 
     def _model_changed(self) -> None:
         path = self.model_path()
