@@ -105,6 +105,12 @@ def test_the_timeline_shows_each_id_and_a_click_goes_to_its_frame_and_selects_it
     qtbot.keyClick(window, Key.Key_Right)
     assert window.undo_stack.count() == 1 and video.person(27, 3).keypoints[0, 0] == 151
     qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
+    # zoomed in on the left, a click on #3 (at x 150) brings the walker on screen
+    window._go_frame(video.frame(0).id)
+    window.canvas.view.setRange(xRange=(0, 100), yRange=(0, 80), padding=0)
+    qtbot.mouseClick(timeline, LEFT, pos=QtCore.QPoint(int(round(x)), y))
+    (x0, x1), (y0, y1) = window.canvas.view.viewRange()
+    assert x0 <= 150 <= x1 and y0 <= 110 <= y1 and x1 - x0 == pytest.approx(100, rel=0.05)  # panned, not zoomed out
     # between the segments of one lane is nobody: a click there changes nothing
     qtbot.mouseClick(timeline, LEFT, pos=QtCore.QPoint(int(round(timeline.frame_x(60))), y))
     assert window.project.frame(window.current_frame_id).index == 27

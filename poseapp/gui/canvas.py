@@ -203,6 +203,16 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
         self.edit_box(None)
         self.show_hover(None)
 
+    def bring_into_view(self, box: tuple[float, float, float, float]) -> None:
+        """Pan (at the same zoom) so that ``box`` (x, y, w, h, image pixels) is centred, when any
+        of it lies outside the view: a walker chosen on the track timeline is then on screen."""
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        x, y, w, h = box
+        if x >= x0 and y >= y0 and x + w <= x1 and y + h <= y1:
+            return
+        dx, dy = x + w / 2 - (x0 + x1) / 2, y + h / 2 - (y0 + y1) / 2
+        self.view.setRange(xRange=(x0 + dx, x1 + dx), yRange=(y0 + dy, y1 + dy), padding=0)
+
     def select(self, instance_id: int | None, joint: int | None) -> None:
         """Ring the selected joint and name it beside the ring (or show nothing)."""
         drawn = self._drawn.get(instance_id) if instance_id is not None else None

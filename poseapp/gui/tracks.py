@@ -11,6 +11,7 @@ from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from poseapp.core.accepting import extent
 from poseapp.core.errors import PoseAppError
 from poseapp.store.interpolation import interpolate_track
 from poseapp.store.track_edits import delete_track, merge_tracks, people_text, split_track, swap_tracks
@@ -80,6 +81,9 @@ class TracksMixin:
             labelled = [j for j in range(len(person.keypoints)) if person.keypoints[j, 2] > 0]
             # selected for the track tools only: the arrow keys keep stepping frames, not nudging a joint
             self.select_joint(person.id, labelled[0] if labelled else 0, nudge=False)
+            box = extent(person.keypoints, person.bbox)
+            if box is not None:  # zoomed in elsewhere: the walker is brought on screen
+                self.canvas.bring_into_view(box)
             self.statusBar().showMessage(f"Frame {index}: #{track} selected (Tracks menu: swap X, merge M, split S, "
                                          "delete Shift+Del, interpolate I, carry Shift+E; click a joint to edit it).", 8000)
 
