@@ -5,9 +5,10 @@ name shown (Shift+N; Esc leaves a joint not labelled). Either is one undoable ed
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from poseapp.core.errors import PoseAppError
 from poseapp.core.mean_pose import mean_pose, project_mean_pose
@@ -157,7 +158,16 @@ class AddingMixin:
         target = self.project.skeleton(skeleton)
         self.stop_adding()
         template = mean_pose(target.joints, self._project_mean(skeleton), target.edges)
-        pose, why = self._model_pose(tuple(bbox), skeleton, template)
+        # the first N of a session loads the model (about a second on a CPU): said, with a busy cursor
+        path = self.model_panel.model_path()
+        if path is not None and not any(key[0] == path for key in self._predictors):
+            self.statusBar().showMessage(f"Loading {Path(path).name} to pose the new person...")
+            self.statusBar().repaint()
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            pose, why = self._model_pose(tuple(bbox), skeleton, template)
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
         edit = AddInstance(self.project, self.current_frame_id, skeleton, tuple(bbox), template, model_pose=pose)
         if self._edit(edit):
             if pose is not None:
