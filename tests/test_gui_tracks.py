@@ -138,6 +138,11 @@ def test_m_merges_a_track_and_refuses_one_that_shares_frames_naming_them(window,
     message = window.statusBar().currentMessage()
     assert "Cannot merge #2 into #1" in message and "frames 0, 1, 2" in message and "12 more" in message
     assert window.undo_stack.count() == 0 and same(snapshot(window.project), before)
+    offered = []
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem",
+                        staticmethod(lambda parent, title, label, items, *a, **k: (offered.extend(items), ("", False))[1]))
+    trigger(window, "merge_tracks")  # what the list offers: the id that can join first, the one that cannot says so
+    assert offered == ["#3  (frames 24-29, 6 people)", "#2  (frames 0-19, 20 people; shares 20 frames: cannot merge)"]
     pick(monkeypatch, 3)
     trigger(window, "merge_tracks")
     assert video.tracks() == {1: [*range(20), *range(24, 30)], 2: list(range(20))}

@@ -129,17 +129,27 @@ class TracksMixin:
         self._refresh_track_timeline()
         return True
 
-    def _pick_track(self, title: str, prompt: str, source: int, exclude: int) -> int | None:
-        """The id the user picks from those present in the video (each with its frames)."""
+    def _pick_track(self, title: str, prompt: str, source: int, exclude: int, merging: bool = False) -> int | None:
+        """The id the user picks from those present in the video (each with its frames). For a
+        merge, the ids that can join ``exclude`` (no frame in common) come first, the nearest in
+        time first; those that cannot say so (a merge of them is refused)."""
+        tracks = tracked_people(self.project, source)
+        own = {index for index, _ in tracks.get(exclude, [])}
         choices = []
-        for track, people in tracked_people(self.project, source).items():
+        for track, people in tracks.items():
             if track != exclude:
                 first, last = people[0][0], people[-1][0]
                 where = f"frame {first}" if first == last else f"frames {first}-{last}"
-                choices.append((f"#{track}  ({where}, {people_text(len(people))})", track))
+                shared = len(own & {index for index, _ in people})
+                clash = f"; shares {shared} {'frame' if shared == 1 else 'frames'}: cannot merge" if merging and shared else ""
+                gap = max(0, first - max(own), min(own) - last) if merging and own else 0  # frames apart
+                choices.append(((bool(clash), gap), f"#{track}  ({where}, {people_text(len(people))}{clash})", track))
         if not choices:
             self._say(f"#{exclude} is the only track id in this video.")
             return None
+        if merging:
+            choices.sort(key=lambda choice: choice[0])
+        choices = [(label, track) for _, label, track in choices]
         labels = [label for label, _ in choices]
         label, ok = QtWidgets.QInputDialog.getItem(self, title, prompt, labels, 0, False)
         return dict(choices).get(label) if ok else None
@@ -153,15 +163,15 @@ class TracksMixin:
         return self._with_another_track(
             "merge another track into", "Merge tracks",
             lambda track, frame: f"Which track is #{track} too? (It becomes #{track} everywhere.)",
-            lambda frame, track, other: merge_tracks(self.project, frame.source_id, track, other, frame.id))
+            lambda frame, track, other: merge_tracks(self.project, frame.source_id, track, other, frame.id), merging=True)
 
-    def _with_another_track(self, need: str, title: str, prompt, make_edit) -> bool:
+    def _with_another_track(self, need: str, title: str, prompt, make_edit, merging: bool = False) -> bool:
         """The selected walker's track and one the user picks from the video's others, then the edit."""
         walker = self._selected_walker(need)
         if walker is None:
             return False
         _person, frame, track = walker
-        other = self._pick_track(title, prompt(track, frame), frame.source_id, track)
+        other = self._pick_track(title, prompt(track, frame), frame.source_id, track, merging)
         if other is None:
             return False
         return self._make(lambda: make_edit(frame, track, other))
