@@ -101,6 +101,20 @@ def test_import_and_export_from_the_window(window, tmp_path, coco_json):
     assert window.export_to(out)
     doc = json.loads(out.read_text())
     assert len(doc["annotations"]) == 12 + 14
+    from poseapp.store import Instance
+
+    person = window.project.instances(window.current_frame_id)[0]  # as a model run (or an interpolation) leaves one
+    window.project.add_instance(Instance(person.frame_id, person.skeleton, person.keypoints.copy(), bbox=person.bbox,
+                                         origin="predicted", model_id="recurrent-lite", score=0.7))
+    assert window.export_to(out)
+    predicted = window.project.instance_count(origin="predicted")
+    message = window.statusBar().currentMessage()
+    # predictions stay out of a COCO export unless asked for, and the message says how many and how to include them
+    assert (f"{predicted} predictions (model runs, interpolated and carried people) were left out" in message) == (predicted > 0)
+    window.actions_by_name["export_predictions"].setChecked(True)
+    assert window.export_to(tmp_path / "with.json", "coco")
+    assert "left out" not in window.statusBar().currentMessage()
+    assert len(json.loads((tmp_path / "with.json").read_text())["annotations"]) == 12 + 14 + predicted
 
 
 def test_shortcuts_are_listed_in_help(window):

@@ -252,9 +252,12 @@ class ProjectActionsMixin:
             return False
         # "computed area" and the like say which COCO fields were filled in: for the CLI's JSON, not a user
         said = {k: n for k, n in counts.items() if not k.startswith("computed ")}
-        self.statusBar().showMessage(
-            f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in said.items()), 8000
-        )
+        message = f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in said.items())
+        left_out = 0 if options.include_predictions else self.project.instance_count(origin="predicted")
+        if left_out and fmt == "coco":  # interpolated and carried people are predictions too: said, not silently missing
+            message += (f". {left_out} predictions (model runs, interpolated and carried people) were left out: accept "
+                        "them (A) or tick File > 'COCO export includes predictions'")
+        self.statusBar().showMessage(message, 15000 if left_out else 8000)
         return True
 
     def _offer_import_without_images(self, source: str | Path, fmt: str | None, exc: PoseAppError) -> None:
