@@ -91,3 +91,16 @@ def test_image_id_is_the_coco_id_records_of_one_picture_add_up_and_unused_ones_a
     assert main(["predict", "--input", str(folder), "--boxes", str(boxes), "--out", str(out), "--force"]) != 0
     err = capsys.readouterr().err
     assert str(boxes) in err and "lists no detections" in err
+
+
+def test_predict_takes_the_likeliest_person_where_nobody_passes_the_threshold(tmp_path, data_dir, capsys):
+    """A close-up where no detection reaches 0.3: `poseapp predict` boxes the detector's likeliest
+    person (not the whole photo) and says so on stderr."""
+    out = tmp_path / "res.json"
+    assert main(["predict", "--input", str(data_dir / "coco_mini_train" / "images" / "000000100667.jpg"),
+                 "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert len(results) == 1 and results[0]["bbox"][2] * results[0]["bbox"][3] < 0.5 * 640 * 480
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1])["weak_fallbacks"] == 1
+    assert "nobody passed the detector's threshold, so its likeliest person" in captured.err

@@ -239,6 +239,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
               f"{', ...' if summary['box_file_unmatched'] > len(summary['box_file_unmatched_examples']) else ''}): "
               "their boxes were not used (a picture is named by its file name or its COCO image id, the number in a "
               "COCO-style file name)", file=sys.stderr)
+    if summary.get("weak_fallbacks"):
+        print(f"poseapp predict: note: on {summary['weak_fallbacks']} of {summary['frames']} frames nobody passed the "
+              "detector's threshold, so its likeliest person (a weaker detection) was taken: check those", file=sys.stderr)
     if summary["whole_image_fallbacks"]:
         print(f"poseapp predict: warning: on {summary['whole_image_fallbacks']} of {summary['frames']} frames the people "
               "detector found nobody, so the whole image was taken as one person's box: those poses may span several "

@@ -85,6 +85,12 @@ class CenterNetPersonDetector:
         # false people (COCO precision 0.63 -> 0.77, LSP 0.956 -> 0.971), for ~1.8x the time
         self.flip = flip
 
+    # A photo where nobody reaches the threshold still gets one person (a pose tool is given photos
+    # of people): its likeliest detection down to this score, before the whole image. Through the
+    # pipeline on the held-out photos (bench/RESULTS.md, session 13): COCO R/P 0.393/0.407 with the
+    # whole image -> 0.429/0.444; LSP val 0.995/0.966 -> 1.000/0.971.
+    fallback_threshold = 0.1
+
     def detect(self, image: np.ndarray) -> list[tuple[Box, float]]:
         """[((x, y, w, h), score)] in image pixels, best first, of an RGB image (the registry's
         interface: what poseapp reads from files and videos). The network learnt from OpenCV's

@@ -32,6 +32,7 @@ class FrameResult:
     whole_image: bool = False  # nobody was found: the prediction is a guess in the whole picture
     not_in_box_file: bool = False  # boxes come from a file that does not name this frame: nobody was boxed
     kept: int = 0  # the model's earlier, unedited predictions this run did not find again (kept, not removed)
+    weak_person: bool = False  # nobody passed the detector's threshold: its likeliest person was taken
 
 
 class FrameBoxes:
@@ -58,7 +59,7 @@ class FrameBoxes:
         self._trackers: dict[int, tuple[PoseTracker, int]] = {}  # video source id -> (tracker, last frame index)
         self._active: PoseTracker | None = None
         self.track_ids: list[int] | None = None
-        self.whole_image = False
+        self.whole_image = self.weak_person = False  # the last frame: nobody found (whole image), or a weak detection taken
         self.not_named = False
 
     def _source(self, frame: Frame) -> BoxSource:
@@ -82,7 +83,7 @@ class FrameBoxes:
             self.not_named = not source.file.names(name, image_id)
         tracker = self._tracker(frame, source) if is_video else None
         self._active = tracker
-        self.whole_image = False
+        self.whole_image = self.weak_person = False
         if tracker is not None:
             boxes, self.track_ids = tracker.boxes(image, annotated)
             return boxes
@@ -91,6 +92,11 @@ class FrameBoxes:
         boxes = annotated + [b for b in found if not any(covers(a, b) for a in annotated)]
         if boxes or source.file is not None:  # a box file's "nobody" is nobody
             return boxes
+        weak = source.fallback()  # nobody passed the threshold: the likeliest person, if the detector saw one
+        if weak:
+            self.weak_person = True
+            source.weak_fallbacks += 1
+            return [box for box, _ in weak]
         self.whole_image = True
         source.whole_image_fallbacks += source.detector is not None
         return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
@@ -290,7 +296,8 @@ def predict_frames(
             ]
         kept = sum(old not in edited for old in own) - len(replaced)
         results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image,
-                                   not_in_box_file=detector is not None and detector.not_named, kept=kept))
+                                   not_in_box_file=detector is not None and detector.not_named, kept=kept,
+                                   weak_person=detector is not None and detector.weak_person))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results

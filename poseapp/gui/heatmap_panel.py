@@ -31,8 +31,10 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self.stage_label = QtWidgets.QLabel("no prediction on this frame")
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)  # the whole panel fits its tab at 1366x768
-        self.plot.setLabel("left", "heatmap peak (joint score)")
+        # the axis is ~110 px tall at 1366x768: a short label, the long one in the tooltip
+        self.plot.setLabel("left", "peak")
         self.plot.setLabel("bottom", "step")
+        self.plot.setToolTip("The heatmap's peak at each step: the selected joint's score, or the mean over joints")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
@@ -117,4 +119,4 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self._marker.setValue(t)
         which = "all joints: mean peak" if self.joint() is None else f"{self._names[self.joint()]}: peak"
         self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {who + ' · ' if who else ''}{which} {peaks[t]:.2f}")
-        self.plot.setLabel("left", "mean peak over joints" if self.joint() is None else "heatmap peak (joint score)")
+        self.plot.setLabel("left", "mean peak" if self.joint() is None else "joint peak")

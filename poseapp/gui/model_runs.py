@@ -272,6 +272,10 @@ class ModelRunsMixin:
         if guessed:  # nobody found: the pose is a guess in the whole picture, which is no person's box
             said = said[:-1] + (f"; on {guessed} of the frames nobody was found and the whole image was used "
                                 "(N draws a person's box).")
+        weak = sum(r.weak_person for r in results if r.predictions)
+        if weak:  # nobody passed the threshold, and the detector's likeliest person stands in: worth a look
+            said = said[:-1] + (f"; on {weak} of the frames nobody passed the People threshold and the likeliest "
+                                "person was taken (check them: Del removes a wrong one).")
         resume = self._where_to_resume(results) if cancelled else None
         unnamed = self._not_in_box_file_note(results)
         kept = sum(r.kept for r in results)
