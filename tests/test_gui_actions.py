@@ -884,3 +884,25 @@ def test_import_without_a_project_says_so_before_any_file_dialog(window, monkeyp
     trigger(window, action)
     assert asked == [] and window.project is None
     assert window.last_error.startswith("Open or create a project before importing: File > New project...")
+
+
+def test_a_key_flag_on_a_missing_dlc_point_places_it_in_the_persons_box_not_the_corner(window, qtbot, data_dir):
+    """DeepLabCut's empty cells come in as not labelled at (0, 0). Selecting such a joint in the
+    joint table and pressing 2 labels it visible in the middle of the animal's labelled points, to
+    drag from there (it used to be labelled at the image's corner and exported there); one undo."""
+    assert window.import_path(data_dir / "dlc" / "Reaching-Mackenzie-2018-08-30" / "config.yaml")
+    project = window.project
+    person = next(i for f in project.frame_ids() for i in project.instances(f)
+                  if (i.keypoints[:, 2] == 0).any() and (i.keypoints[:, 2] > 0).sum() >= 2)
+    joint = int(np.flatnonzero(person.keypoints[:, 2] == 0)[0])
+    assert tuple(person.keypoints[joint, :2]) == (0.0, 0.0)
+    window._go_frame(person.frame_id)
+    window.select_joint(person.id, joint)
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_2)
+    after = project.instance(person.id).keypoints
+    labelled = person.keypoints[person.keypoints[:, 2] > 0, :2]
+    assert after[joint, 2] == 2 and tuple(after[joint, :2]) != (0.0, 0.0)
+    assert labelled[:, 0].min() <= after[joint, 0] <= labelled[:, 0].max()
+    assert "in the middle of the person's box (drag it into place)" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(project.instance(person.id).keypoints, person.keypoints)

@@ -151,10 +151,28 @@ class Refinement(_InstanceEdit):
         super().__init__(project, instance_id, "refine person")
 
 
+def _spot_for_unlabelled(project: Project, inst: Instance, joint: int) -> tuple[float, float] | None:
+    """Where a not-labelled joint goes when a key labels it: None (where it stands) when that is in
+    the picture; else, for the (0, 0) a file writes for a missing point (DeepLabCut's, SLEAP's empty
+    cells) or a place off the picture, the middle of the person's box (or of their labelled joints),
+    from where the user drags it. Labelling it at the picture's corner would export a false point."""
+    x, y = inst.keypoints[joint, :2]
+    frame = project.frame(inst.frame_id)
+    if (x, y) != (0.0, 0.0) and 0 <= x < frame.width and 0 <= y < frame.height:
+        return None
+    box = extent(inst.keypoints, inst.bbox)
+    if box is None:
+        return frame.width / 2, frame.height / 2
+    return box[0] + box[2] / 2, box[1] + box[3] / 2
+
+
 class SetVisibility(_InstanceEdit):
     def __init__(self, project: Project, instance_id: int, joint: int, v: int, joint_name: str = ""):
         inst = project.instance(instance_id)
         kps = inst.keypoints.copy()
+        spot = _spot_for_unlabelled(project, inst, joint) if v > 0 and inst.keypoints[joint, 2] == 0 else None
+        if spot is not None:
+            kps[joint, :2] = spot
         kps[joint, 2] = v
         placed = placed_joints(inst)
         if v == 0:  # not labelled: no longer a place the user gave
@@ -163,7 +181,8 @@ class SetVisibility(_InstanceEdit):
             placed |= {joint}
         extra = {**with_placed(inst, placed), FLAGGED: sorted({int(j) for j in inst.extra.get(FLAGGED, [])} | {joint})}
         changes = {"keypoints": kps, "extra": extra}
-        super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}", **changes)
+        where = " in the middle of the person's box (drag it into place)" if spot is not None else ""
+        super().__init__(project, instance_id, f"{joint_name or joint}: {VISIBILITY_NAMES[v]}{where}", **changes)
 
 
 class ConfirmJoint(_InstanceEdit):
