@@ -667,3 +667,33 @@ def test_after_a_whole_video_run_every_frame_shows_heatmaps_for_the_selected_wal
     panel = window.heatmap_panel
     assert f"#{walker.extra['track_id']}" in panel.stage_label.text()
     assert "all joints: mean peak" in panel.stage_label.text() and "mean" in panel.joint_box.itemText(0)
+
+
+def test_accepting_a_prediction_over_a_coco_annotation_keeps_its_coco_id_in_the_export(window, qtbot, tmp_path, coco_json):
+    """A prediction accepted over a person the COCO file labels replaces that annotation, and the
+    export writes it under the file's annotation id and category (it used to get a new id, so the
+    corrected person could not be linked back to the file)."""
+    from poseapp.store import Instance
+
+    assert window.import_path(coco_json)
+    project = window.project
+    people = [i for f in project.frame_ids() for i in project.instances(f)]
+    # (the demo holds coco_sample's people too: one whose COCO id no other person has)
+    manual = next(i for i in people if i.ext_id is not None and i.skeleton == "coco17" and (i.keypoints[:, 2] > 0).sum() >= 8
+                  and sum(o.ext_id == i.ext_id for o in people) == 1)
+    moved = manual.keypoints.copy()
+    moved[:, 0] += np.where(moved[:, 2] > 0, 3.0, 0.0)  # the model's answer, a little off the labels
+    pred = project.add_instance(Instance(manual.frame_id, manual.skeleton, moved, bbox=manual.bbox, origin="predicted",
+                                         model_id="recurrent-coco17-large", joint_scores=np.full(17, 0.8)))
+    window._go_frame(manual.frame_id)
+    window.select_joint(pred.id, int(np.flatnonzero(moved[:, 2] > 0)[0]))
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
+    accepted = project.instance(pred.id)
+    assert accepted.origin == "manual" and accepted.ext_id == manual.ext_id
+    out = tmp_path / "out.json"
+    assert window.export_to(out)
+    ann = next(a for a in json.loads(out.read_text())["annotations"] if a["id"] == manual.ext_id)
+    assert ann["category_id"] == manual.category_id
+    assert np.allclose(np.array(ann["keypoints"], float).reshape(-1, 3)[:, 0][moved[:, 2] > 0], moved[moved[:, 2] > 0, 0], atol=0.01)
+    window.undo_stack.undo()
+    assert project.instance(manual.id).ext_id == manual.ext_id and project.instance(pred.id).ext_id is None

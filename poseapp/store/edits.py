@@ -290,9 +290,14 @@ class AcceptPrediction(Edit):
                 return
             for inst in self.replaced:
                 self.project.delete_instance(inst.id, frame_state=None)
+            # the dataset's own annotation of the person it replaces keeps its name there: its id
+            # (an export writes the COCO annotation id back, linking it to the file it came from)
+            # and its category
+            named = next((i for i in self.replaced if i.ext_id is not None), None)
+            identity = {"ext_id": named.ext_id, "category_id": named.category_id} if named and self.old.ext_id is None else {}
             # the joints the user placed stay placed; the rest stay free for refinement
             self.project.update_instance(self.old.id, origin="manual", keypoints=self.keypoints,
-                                         extra=with_placed(self.old, placed_joints(self.old)))
+                                         extra=with_placed(self.old, placed_joints(self.old)), **identity)
 
     def revert(self) -> None:
         with self.project.transaction():
