@@ -906,3 +906,51 @@ def test_a_key_flag_on_a_missing_dlc_point_places_it_in_the_persons_box_not_the_
     assert "in the middle of the person's box (drag it into place)" in window.statusBar().currentMessage()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(project.instance(person.id).keypoints, person.keypoints)
+
+
+def test_sleap_and_deeplabcut_projects_export_from_the_file_menu_beside_the_project(window, monkeypatch, tmp_path, data_dir):
+    """What imports in the window exports from it too: File > Export SLEAP labels writes a .slp
+    that sleap-io reads back with the dancer's skeleton and user instances; File > Export
+    DeepLabCut project writes config.yaml and the CollectedData table. Every export dialog offers a
+    name beside the project file, never in the folder of the data last imported."""
+    import sleap_io as sio
+
+    from poseapp.gui import file_dialogs
+
+    offered = []
+
+    def save_as(parent, title, suggested, *a, **k):
+        offered.append(suggested)
+        return str(answer), ""
+
+    answer_dialogs(monkeypatch, tmp_path / "dance.poseapp")
+    trigger(window, "new")
+    monkeypatch.setattr(file_dialogs, "get_save_file_name", save_as)
+    assert window.import_path(data_dir / "sleap" / "dance.mp4.labels.slp")
+    answer = tmp_path / "out" / "dance.slp"
+    answer.parent.mkdir()
+    trigger(window, "export_slp")
+    assert window.last_error is None and offered[-1] == str(tmp_path / "dance.slp")
+    labels = sio.load_slp(str(answer))
+    assert len(labels.skeletons) == 1 and len(labels.skeletons[0].nodes) == 17
+    assert sum(len(lf.user_instances) for lf in labels.labeled_frames) == 3
+
+    answer_dialogs(monkeypatch, tmp_path / "mouse.poseapp")
+    trigger(window, "new")
+    monkeypatch.setattr(file_dialogs, "get_save_file_name", save_as)
+    assert window.import_path(data_dir / "dlc" / "Reaching-Mackenzie-2018-08-30" / "config.yaml")
+    answer = tmp_path / "mouse-dlc"
+    trigger(window, "export_dlc")
+    assert window.last_error is None and offered[-1] == str(tmp_path / "mouse-dlc")
+    assert (answer / "config.yaml").is_file() and list(answer.rglob("CollectedData_*.csv"))
+
+
+@pytest.mark.parametrize("action", ["export", "export_slp", "export_dlc"])
+def test_export_without_a_project_says_so_before_any_file_dialog(window, monkeypatch, action):
+    from poseapp.gui import file_dialogs
+
+    asked = []
+    monkeypatch.setattr(file_dialogs, "get_save_file_name", lambda *a, **k: asked.append(a) or ("", ""))
+    window.close_project()
+    trigger(window, action)
+    assert asked == [] and window.last_error.startswith("No project is open: open or create one")

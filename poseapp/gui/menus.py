@@ -38,6 +38,8 @@ class MenusMixin:
         act("export_results", "Export COCO &results (predictions)...", None, lambda: self._ask_export_as("coco-results"), file_menu)
         act("export_yolo", "Export &YOLO-pose folder...", None, lambda: self._ask_export_as("yolo"), file_menu)
         act("export_cvat", "Export C&VAT for images XML...", None, lambda: self._ask_export_as("cvat"), file_menu)
+        act("export_slp", "Export &SLEAP labels (.slp)...", None, lambda: self._ask_export_as("slp"), file_menu)
+        act("export_dlc", "Export &DeepLabCut project folder...", None, lambda: self._ask_export_as("dlc"), file_menu)
         # what Export COCO writes, as `poseapp export --include-predictions / --keep-unlabelled` says it
         for name, text in (("export_predictions", "COCO export includes &predictions (pairs with the results export)"),
                            ("export_unlabelled", "COCO export &keeps frames nobody annotated or reviewed"),

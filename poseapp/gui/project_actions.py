@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+import re
 import sqlite3
 
 from pathlib import Path
@@ -411,16 +412,32 @@ class ProjectActionsMixin:
         if path:
             self.import_path(path)
 
+    def _beside_project(self, name: str) -> str | None:
+        """Where an export is offered: beside the project file (not in the folder of the data last
+        imported, where a hurried Return would write into someone's dataset); None: no project."""
+        if self.project is None:
+            self.report_error("No project is open: open or create one (Ctrl+O, Ctrl+N) to export its annotations.")
+            return None
+        return str(self.project.path.parent / name)
+
     def _ask_export_as(self, fmt: str) -> None:
         spec = EXPORTERS[fmt]
+        stem = self.project.path.stem if self.project is not None else fmt
+        extension = next(iter(re.findall(r"\*(\.[\w.]+)", spec.dialog_filter)), ".json")  # '*.slp' -> '.slp'
+        suggested = self._beside_project(f"{stem}-{fmt}" if spec.target == "folder" else f"{stem}{extension}")
+        if suggested is None:
+            return
         if spec.target == "folder":
-            path = file_dialogs.get_save_file_name(self, f"Export {spec.label} (a new folder)", fmt, "Folder (*)")[0]
+            path = file_dialogs.get_save_file_name(self, f"Export {spec.label} (a new folder)", suggested, "Folder (*)")[0]
         else:
-            path = file_dialogs.get_save_file_name(self, f"Export {spec.label}", f"{fmt}.json", spec.dialog_filter)[0]
+            path = file_dialogs.get_save_file_name(self, f"Export {spec.label}", suggested, spec.dialog_filter)[0]
         if path:
             self.export_to(path, fmt)
 
     def _ask_export(self) -> None:
-        path, _ = file_dialogs.get_save_file_name(self, "Export COCO keypoints", "annotations.json", "COCO JSON (*.json)")
+        suggested = self._beside_project("annotations.json")
+        if suggested is None:
+            return
+        path, _ = file_dialogs.get_save_file_name(self, "Export COCO keypoints", suggested, "COCO JSON (*.json)")
         if path:
             self.export_to(path, "coco")
