@@ -181,10 +181,36 @@ def test_a_rerun_at_a_higher_threshold_keeps_what_it_no_longer_finds_says_so_and
     depth = window.undo_stack.count()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert [p for p in window.project.instances(fid) if p.origin == "predicted"] == []
+    assert window.project.frame(fid).state == "unlabelled"  # nothing predicted is left on it
     assert window.undo_stack.count() == depth + 1
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert len([p for p in window.project.instances(fid) if p.origin == "predicted"]) == 2
+    assert window.project.frame(fid).state == "predicted"
     trigger(window, "clear_predictions")  # the Edit menu's entry does the same
     assert [p for p in window.project.instances(fid) if p.origin == "predicted"] == []
     trigger(window, "clear_predictions")
     assert window.statusBar().currentMessage() == "No unedited predictions on this frame."
+
+
+def test_a_run_over_a_corrected_person_says_it_kept_the_correction(window, qtbot, monkeypatch, tmp_path, tiny_model, data_dir):
+    """Accepting the run's person makes them a correction; running again predicts nobody new there,
+    and says why instead of a bare "predicted 0 people"."""
+    from test_gui_actions import import_photo, trigger
+
+    photo = data_dir / "coco_mini_train" / "images" / "000000442450.jpg"
+    fid = import_photo(window, monkeypatch, photo)
+    window.model_panel.add_model(tiny_model)
+    boxes = tmp_path / "one.json"
+    boxes.write_text(json.dumps([{"file_name": photo.name, "bbox": [40.0, 60.0, 120.0, 300.0], "score": 0.9}]))
+    choose_box_file(window, monkeypatch, boxes)
+    window._go_frame(fid)
+    trigger(window, "run")
+    qtbot.waitUntil(lambda: window.job is None, timeout=180_000)
+    person = next(p for p in window.project.instances(fid) if p.origin == "predicted")
+    window.select_joint(person.id, 0)
+    trigger(window, "accept")
+    trigger(window, "run")
+    qtbot.waitUntil(lambda: window.job is None, timeout=180_000)
+    said = window.statusBar().currentMessage()
+    assert "predicted 0 people" in said and "1 corrected person kept as is (a run never predicts over a correction)" in said
+    assert [p.id for p in window.project.instances(fid)] == [person.id]

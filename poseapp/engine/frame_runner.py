@@ -33,6 +33,7 @@ class FrameResult:
     not_in_box_file: bool = False  # boxes come from a file that does not name this frame: nobody was boxed
     kept: int = 0  # the model's earlier, unedited predictions this run did not find again (kept, not removed)
     weak_person: bool = False  # nobody passed the detector's threshold: its likeliest person was taken
+    corrections: int = 0  # people corrected by the user, followed but not predicted again
 
 
 class FrameBoxes:
@@ -297,7 +298,8 @@ def predict_frames(
         kept = sum(old not in edited for old in own) - len(replaced)
         results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image,
                                    not_in_box_file=detector is not None and detector.not_named, kept=kept,
-                                   weak_person=detector is not None and detector.weak_person))
+                                   weak_person=detector is not None and detector.weak_person,
+                                   corrections=len(boxes) - len(todo)))
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results

@@ -170,6 +170,8 @@ class AddingMixin:
             QtWidgets.QApplication.restoreOverrideCursor()
         edit = AddInstance(self.project, self.current_frame_id, skeleton, tuple(bbox), template, model_pose=pose)
         if self._edit(edit):
+            # selected for the next tool (M, B, Del) as a click would, the arrow keys still stepping frames
+            self.select_joint(edit.instance.id, 0, nudge=False)
             if pose is not None:
                 self.statusBar().showMessage(f"Added a person as {pose[2]} sees them: drag a joint, the others follow.", 8000)
             else:

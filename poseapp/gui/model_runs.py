@@ -268,6 +268,10 @@ class ModelRunsMixin:
         # in the panel too: at 1366 px the status bar cuts these off, and it clears after 15 s
         self.model_panel.show_warning("\n".join(note for note in (small, other) if note))
         said = f"{'Cancelled: ' if cancelled else ''}predicted {people} {'person' if people == 1 else 'people'} in {where}."
+        corrected = sum(r.corrections for r in results)
+        if corrected and not people:  # "0 people" on a frame of corrections is no failure: they are kept as they are
+            said = said[:-1] + (f"; {corrected} corrected {'person' if corrected == 1 else 'people'} kept as "
+                                f"{'is' if corrected == 1 else 'they are'} (a run never predicts over a correction).")
         guessed = sum(r.whole_image for r in results if r.predictions)
         if guessed:  # nobody found: the pose is a guess in the whole picture, which is no person's box
             said = said[:-1] + (f"; on {guessed} of the frames nobody was found and the whole image was used "

@@ -356,6 +356,8 @@ class ClearPredictions(Edit):
         with self.project.transaction():
             for inst in self.instances:
                 self.project.delete_instance(inst.id, frame_state=None)
+            if self.old_state == "predicted" and not self.project.instances(self.target_frame_id):
+                self.project.set_frame_state(self.target_frame_id, "unlabelled")  # nothing predicted is left
 
     def revert(self) -> None:
         with self.project.transaction():
