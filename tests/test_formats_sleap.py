@@ -387,3 +387,30 @@ def _points_by_photo(labels):
     # by the photo's real path: a data folder reached through a link is the same folder
     return {str(Path(lf.video.filename[lf.frame_idx]).resolve()): [inst.numpy() for inst in lf.instances]
             for lf in labels.labeled_frames}
+
+
+def test_a_videos_own_track_ids_do_not_take_over_another_files_tracks(tmp_path):
+    """poseapp numbers a video's walkers itself (#1, #2 ...); a SLEAP file's tracks keep their names.
+    With the dancer's video given track #1 by a model run and the flies' file imported beside it, the
+    export has the flies' tracks as they were and the dancer's #1 as a track of its own (it used to
+    merge with the fly track that had id 1, and the fly's instances came back in track "1")."""
+    from poseapp.store import Instance
+
+    project = Project.open(tmp_path / "both.poseapp", create=True)
+    import_source(project, _need(DANCE))
+    dancer = next(i for i in project.iter_instances() if i.origin == "predicted")
+    project.add_instance(Instance(dancer.frame_id, dancer.skeleton, dancer.keypoints, origin="predicted", model_id="run",
+                                  score=0.9, extra={"track_id": 1}))
+    import_source(project, _need(FLY))
+    out = tmp_path / "both.slp"
+    export_project(project, "slp", out)
+    labels = sio.load_slp(str(out), open_videos=False)
+    flies = sio.load_slp(str(FLY), open_videos=False)
+    names = [t.name for t in labels.tracks]
+    assert len(names) == len(set(names)) == len(flies.tracks) + 1
+    # the flies' tracks in their order, and the dancer's #1 (a name the flies' file has) told apart by its video
+    assert [n for n in names if n != "1 (dance)"] == [t.name for t in flies.tracks] and "1 (dance)" in names
+    fly_video = next(v for v in labels.videos if "centered_pair" in v.filename)
+    fly_tracks = {inst.track.name for lf in labels.labeled_frames if lf.video is fly_video for inst in lf.instances if inst.track}
+    assert fly_tracks <= {t.name for t in flies.tracks}
+    project.close()

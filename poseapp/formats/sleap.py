@@ -430,8 +430,9 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
     sk_cache: dict[str, Any] = {}
     videos: dict[Any, Any] = {}  # a video source's id, or (folder source id, height, width) -> sleap-io Video
     video_index: dict[int, dict[int, tuple[Any, int]]] = {}  # folder source id: frame id -> (its video, image index)
-    tracks: dict[int, Any] = {}
-    track_names: dict[int, str] = {}
+    tracks: dict[Any, Any] = {}  # track_key -> sleap-io Track
+    track_names: dict[Any, str] = {}
+    track_order: dict[Any, int] = {}
     rows = []
     counts = {"frames": 0, "user instances": 0, "predicted instances": 0}
     for frame_id in project.frame_ids():
@@ -439,12 +440,20 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
         if not people:
             continue
         rows.append((project.frame(frame_id), people))
+        source_id = rows[-1][0].source_id
         for inst in people:
-            tid = inst.extra.get("track_id")
-            if isinstance(tid, int) and not isinstance(tid, bool):
-                track_names.setdefault(tid, str(inst.extra.get("track_name", tid)))
-    for tid in sorted(track_names):
-        tracks[tid] = sio.Track(name=track_names[tid])
+            key = track_key(inst, source_id)
+            if key is not None:
+                track_names.setdefault(key, str(inst.extra.get("track_name", inst.extra["track_id"])))
+                track_order.setdefault(key, inst.extra["track_id"])
+    taken: set[str] = set()
+    # in the order of the ids (a SLEAP file's track list comes back in its order), then by key
+    for key in sorted(track_names, key=lambda k: (track_order[k], str(k))):
+        name = track_names[key]
+        if name in taken:  # poseapp's ids are a video's own: #1 of two videos are two walkers, two tracks
+            name = f"{name} ({Path(project.source(key[0]).path).stem})"
+        taken.add(name)
+        tracks[key] = sio.Track(name=name)
     if not rows:
         raise DataError(project.path, "nobody to export: the project has no annotations or predictions")
 
@@ -490,7 +499,7 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
             scores = inst.joint_scores if inst.joint_scores is not None else np.where(inst.keypoints[:, 2] > 0, 1.0, 0.0)
             made[n] = sio.PredictedInstance.from_numpy(
                 points_data=xy, skeleton=skeleton(inst.skeleton), point_scores=np.asarray(scores, dtype=np.float64),
-                score=float(inst.score) if inst.score is not None else 0.0, track=_track(inst, tracks),
+                score=float(inst.score) if inst.score is not None else 0.0, track=_track(inst, tracks, frame.source_id),
                 tracking_score=float(inst.extra.get(TRACKING_SCORE, 0.0)),
             )
             _hide(made[n], hidden)
@@ -501,7 +510,7 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
             xy, hidden = _xy(inst)
             link = inst.extra.get(FROM_PREDICTED)
             made[n] = sio.Instance.from_numpy(
-                points_data=xy, skeleton=skeleton(inst.skeleton), track=_track(inst, tracks),
+                points_data=xy, skeleton=skeleton(inst.skeleton), track=_track(inst, tracks, frame.source_id),
                 from_predicted=predicted[link] if isinstance(link, int) and 0 <= link < len(predicted) else None,
             )
             _hide(made[n], hidden)
@@ -512,7 +521,7 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
                                                instances=[made[n] for n in range(len(people))]))
         counts["frames"] += 1
     labels = sio.Labels(labeled_frames=labeled_frames, videos=list(videos.values()),
-                        skeletons=list(sk_cache.values()), tracks=[tracks[t] for t in sorted(tracks)])
+                        skeletons=list(sk_cache.values()), tracks=list(tracks.values()))
     _write(labels, target)
     return counts
 
@@ -552,9 +561,20 @@ def _hide(sleap_instance: Any, hidden: list[int]) -> None:
         sleap_instance.points["visible"][j] = False
 
 
-def _track(inst: Any, tracks: dict[int, Any]) -> Any:
+def track_key(inst: Any, source_id: int) -> Any:
+    """Which SLEAP track a person belongs to on export: a track that came from a SLEAP file by its
+    name (SLEAP's tracks span the file's videos), else the video's own id, (source id, track id);
+    None for a person with no track."""
     tid = inst.extra.get("track_id")
-    return tracks.get(tid) if isinstance(tid, int) and not isinstance(tid, bool) else None
+    if not isinstance(tid, int) or isinstance(tid, bool):
+        return None
+    name = inst.extra.get("track_name")
+    return ("sleap", str(name)) if name is not None else (source_id, tid)
+
+
+def _track(inst: Any, tracks: dict[Any, Any], source_id: int) -> Any:
+    key = track_key(inst, source_id)
+    return tracks.get(key) if key is not None else None
 
 
 def _write(labels: Any, target: Path) -> None:
