@@ -97,3 +97,22 @@ def test_the_default_epochs_give_a_small_project_enough_steps():
     # best, bench/RESULTS.md); a large project keeps 10 passes; the first step caps a tiny one
     assert auto_epochs(69, 16) == 30 and auto_epochs(1000, 16) == 10 and auto_epochs(300, 16) == 10
     assert auto_epochs(200, 16) == 12 and auto_epochs(3, 16) == 30
+
+
+def test_a_project_with_nobody_held_out_labelled_says_there_is_no_validation_pck_yet(tmp_path, data_dir):
+    """A project of the dancer's video that nobody labelled yet has no labelled joint to validate
+    on: the plan says so, instead of "PCK moves in steps of 100.0"."""
+    from poseapp.engine.finetune_plan import plan_finetune
+    from poseapp.engine.zoo import resolve_model
+    from poseapp.formats import import_source
+    from poseapp.store import Project
+
+    path = tmp_path / "dance.poseapp"
+    with Project.open(path, create=True) as project:
+        import_source(project, data_dir / "sleap" / "dance.mp4.labels.slp")
+        for person in [i for i in project.iter_instances() if i.origin == "manual"]:  # a project nobody labelled yet
+            project.delete_instance(person.id)
+    plan = plan_finetune(path, resolve_model("default"), batch_size=4, threads=1, measure=False)
+    assert plan.val == plan.val_joints == 0
+    assert "0 labelled joints, so there is no validation PCK until someone held out is annotated" in plan.summary()
+    assert "steps of 100.0" not in plan.summary()

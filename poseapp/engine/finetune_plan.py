@@ -85,9 +85,10 @@ class FinetunePlan:
         if self.transfer_from:
             lines.append(self._transfer_line())
         who = "people" if self.mapped else f"{self.skeleton} people"  # not all of them lsp14: said below
+        steps = (f"so PCK moves in steps of {100 / self.val_joints:.1f}" if self.val_joints
+                 else "so there is no validation PCK until someone held out is annotated")
         lines.append(f"{verb[0]} on {self.train} annotated {who}; {verb[1]} on {self.val} held out "
-                     f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, so PCK moves "
-                     f"in steps of {100 / max(self.val_joints, 1):.1f}).")
+                     f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, {steps}).")
         for other, n in self.mapped.items():
             shared = len(shared_joints(PRESETS[other].joints, PRESETS[self.skeleton].joints))
             lines.append(f"{n} of these {self.train + self.val} {'is a' if n == 1 else 'are'} {other} "
