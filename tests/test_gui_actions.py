@@ -513,7 +513,7 @@ def test_every_action_and_button_is_covered_here(qapp):
             assert f'"{name}"' in source, f"action {name} is not triggered by any test"
         buttons = {b.text() for b in win.findChildren(QtWidgets.QAbstractButton) if isinstance(b, QtWidgets.QPushButton)}
         covered = {"...", "Card", "Run on frame", "Run on source", "Cancel", "Fine-tune on this project", "Refresh",
-                   "Next disagreement", "Play", "▶", "Keep the partial model"}
+                   "Next disagreement", "Play", "▶", "Keep partial"}
         assert buttons <= covered, buttons - covered
     finally:
         win.deleteLater()

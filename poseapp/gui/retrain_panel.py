@@ -45,7 +45,8 @@ class RetrainPanel(QtWidgets.QWidget):
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         # after a cancel: nothing is listed unless the user asks for the partial model by this button
-        self.keep_partial_button = QtWidgets.QPushButton("Keep the partial model")
+        # a short label: beside the two other buttons it must fit the dock at 1366x768
+        self.keep_partial_button = QtWidgets.QPushButton("Keep partial")
         self.keep_partial_button.setToolTip("List the cancelled run's model so far, named ...-partial")
         self.keep_partial_button.setVisible(False)
         self.progress = QtWidgets.QProgressBar()
@@ -246,7 +247,7 @@ class RetrainPanel(QtWidgets.QWidget):
         if self._cancelling and self.out is not None and (self.out / "card.json").is_file():
             epochs = sum(e.get("event") == "epoch" for e in self.events)
             self.status.setText(f"Cancelled after {epochs} of {self._planned_epochs()} epoch(s): no new model was listed. "
-                                "'Keep the partial model' lists what it learnt so far, named ...-partial.")
+                                "'Keep partial' lists what it learnt so far, named ...-partial.")
             self.keep_partial_button.setVisible(True)
         elif self.out is not None and (self.out / "card.json").is_file():
             note, helped = self._kept_model_note()
