@@ -58,13 +58,21 @@ def main() -> None:
     parser.add_argument("--lost-frames", type=int, default=tracking.LOST_FRAMES)
     parser.add_argument("--model", default="default")
     parser.add_argument("--boxes", default="hog", help="hog, detector (poseapp's trained person detector) or whole")
+    parser.add_argument("--detector-weights", help="with --boxes detector: another detector folder (a run's, to "
+                                                   "compare with the shipped models/person-detector before shipping it)")
     args = parser.parse_args()
+    if args.detector_weights:
+        from poseapp.detection import weights
+
+        weights.load(args.detector_weights)  # a folder that is no detector is refused here, named
+        weights.SHIPPED = Path(args.detector_weights)  # what the app's detector loads when given no weights
     window = tracking.LOST_FRAMES  # the same proxy window for both settings
     tracking.LOST_FRAMES = args.lost_frames
     predictor = Predictor.from_path(resolve_model(args.model))
     records, summary = predict_source(predictor, VIDEO, max_frames=args.frames, boxes=args.boxes)
     found = fragments(records, window)
-    print(f"vtest.avi, first {summary['frames']} frames, {Path(resolve_model(args.model)).name}, {args.boxes} every "
+    print(f"vtest.avi, first {summary['frames']} frames, {Path(resolve_model(args.model)).name}, {args.boxes}"
+          f"{' (' + args.detector_weights + ')' if args.detector_weights else ''} every "
           f"{tracking.DETECT_EVERY}, lost tracks lend their id for {args.lost_frames} frames")
     print(f"ids {found['ids']}, frames per id {found['frames_per_id']:.1f}, restarts {found['restarts']}, "
           f"people/frame {summary['people'] / max(summary['frames'], 1):.2f}, ms/frame {summary['ms_per_frame']:.1f}")
