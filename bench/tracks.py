@@ -60,7 +60,12 @@ def main() -> None:
     parser.add_argument("--boxes", default="hog", help="hog, detector (poseapp's trained person detector) or whole")
     parser.add_argument("--detector-weights", help="with --boxes detector: another detector folder (a run's, to "
                                                    "compare with the shipped models/person-detector before shipping it)")
+    parser.add_argument("--new-track-score", type=float, help="a detection starts a walker only at this score")
+    parser.add_argument("--no-weak", action="store_true",
+                        help="detections below the threshold do not continue the tracks near them (before session 13)")
     args = parser.parse_args()
+    tracking.NEW_TRACK_SCORE = args.new_track_score
+    tracking.WEAK_CONTINUES = not args.no_weak
     if args.detector_weights:
         from poseapp.detection import weights
 

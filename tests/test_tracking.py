@@ -104,3 +104,42 @@ def test_a_pose_that_jumps_onto_something_much_bigger_ends_its_track():
     assert tracker.tracks == [] and [t.track_id for t, _ in tracker.lost] == [1]
     boxes, ids = tracker.boxes(None)  # nobody followed: the detector runs, finds the walker, id 1 again
     assert boxes == [walker] and ids == [1]
+
+
+def test_a_walker_whose_detection_score_dips_below_the_threshold_goes_on_under_their_id():
+    """ByteTrack's second association: a walker the detector scores under the people threshold
+    on a detection frame (and whose pose is too unsure to live on by itself) continues their
+    track from the weak detection near them; a weak detection near no track starts nobody."""
+    scene = Scene()
+    weak: list = []
+    tracker = PoseTracker(scene, detect_every=1, weak=lambda: weak)
+    box = (100.0, 50.0, 40.0, 100.0)
+    scene.people = [box]
+    boxes, ids = tracker.boxes(None)
+    tracker.update([pose_in(b) for b in boxes])
+    assert ids == [1]
+    moved = (104.0, 50.0, 40.0, 100.0)
+    scene.people, weak[:] = [], [(moved, 0.2), ((400.0, 50.0, 40.0, 100.0), 0.2)]
+    tracker.tracks[0].score = 0.3  # unsure: without the weak detection the track would end
+    boxes, ids = tracker.boxes(None)
+    assert boxes == [moved] and ids == [1]
+    without = PoseTracker(scene, detect_every=1)  # the same scene with no weak detections given
+    scene.people = [box]
+    b, _ = without.boxes(None)
+    without.update([pose_in(x) for x in b])
+    without.tracks[0].score = 0.3
+    scene.people = []
+    assert without.boxes(None) == ([], [])
+
+
+def test_a_detection_under_the_new_track_score_starts_no_walker_but_continues_one():
+    scored = []
+    tracker = PoseTracker(lambda image: list(scored), detect_every=1, new_track_score=0.35)
+    first = (100.0, 50.0, 40.0, 100.0)
+    scored[:] = [(first, 0.5), ((400.0, 50.0, 40.0, 100.0), 0.32)]
+    boxes, ids = tracker.boxes(None)
+    assert boxes == [first] and ids == [1]  # the 0.32 stranger starts nothing
+    tracker.update([pose_in(b) for b in boxes])
+    scored[:] = [((103.0, 50.0, 40.0, 100.0), 0.32)]
+    boxes, ids = tracker.boxes(None)
+    assert ids == [1]  # the same walker at 0.32 goes on

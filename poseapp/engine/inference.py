@@ -14,6 +14,7 @@ from poseapp.core.errors import DataError
 from poseapp.engine.box_file import BoxFile, picture_id
 from poseapp.engine.detector import DEFAULT_DETECTOR, DETECTORS, Box, detector_upscale, make_detector
 from poseapp.engine.predictor import PersonPrediction, Predictor
+from poseapp.engine import tracking
 from poseapp.engine.tracking import DETECT_EVERY, PoseTracker
 from poseapp.media.images import is_image_file, is_video_file, list_images, read_image
 from poseapp.media.video import VideoReader, video_frame_name
@@ -130,7 +131,13 @@ class BoxSource:
         """For consecutive video frames: people followed by their poses between detections."""
         if self.file is not None:  # every frame has its own boxes: followed, but looked up each frame
             return PoseTracker(self.detect, 1, keep_unconfirmed=False)
-        return PoseTracker(self.detect, detect_every) if self.detector is not None else None
+        if self.detector is None:
+            return None
+        scored = self.person_score is not None and getattr(self.detector, "fallback_threshold", None) is not None
+        if not scored:  # HOG's margins: one threshold
+            return PoseTracker(self.detect, detect_every)
+        return PoseTracker(self.detect, detect_every, weak=(lambda: self._weak) if tracking.WEAK_CONTINUES else None,
+                           new_track_score=tracking.NEW_TRACK_SCORE)
 
 
 def predict_source(

@@ -29,6 +29,15 @@ SAME_PERSON_IOU = 0.4  # ... and whose boxes overlap this much follow one person
 # its id to a detection near where it was lost for this many frames: a walker whose pose is poor
 # for a moment keeps one id instead of a new one at every detector run.
 LOST_FRAMES = 3 * DETECT_EVERY
+# ByteTrack's two thresholds, for a detector that scores 0-1 (PoseTracker): detections below the
+# people threshold (down to the detector's fallback, 0.1) continue the tracks near them. On vtest's
+# first 300 frames with the shipped detector: 20 ids, 65.0 frames per id, 1 restart, 4.34 people a
+# frame, against 20, 63.5, 2 and 4.24 without (bench/RESULTS.md, session 13).
+WEAK_CONTINUES = True
+# ... and a detection would start a new walker only at this score (None: at the people threshold,
+# which the user sets). Measured, not adopted: 0.35 gave 15 ids but 4.16 people a frame, and it
+# would overrule the People row's threshold for new walkers.
+NEW_TRACK_SCORE: float | None = None
 # A pose whose box is this many times the height of the box it was looked for in has jumped onto
 # something else (a lamp post above a walker, 77 -> 298 px). The width is no guide (a side-on
 # walker's arms swing out, 10 -> 69 px), and on the first 300 frames of the video the largest
@@ -47,10 +56,17 @@ class PoseTracker:
     """``boxes(image)`` -> (boxes to estimate poses in, their track ids); then ``update(predictions)``
     with the poses found in those boxes, in the same order."""
 
-    def __init__(self, detect, detect_every: int = DETECT_EVERY, keep_unconfirmed: bool = True):
+    def __init__(self, detect, detect_every: int = DETECT_EVERY, keep_unconfirmed: bool = True,
+                 weak=None, new_track_score: float | None = None):
         if detect_every < 1:
             raise ValueError("detect_every must be 1 or more")
         self._detect = detect  # image -> [(box, score)]
+        # ByteTrack's two thresholds: ``weak()`` gives the last detection's boxes below the people
+        # threshold, which only continue a track near them (a walker whose score dips keeps their
+        # id); a detection under ``new_track_score`` only continues a track or takes back a lost id,
+        # it starts none (a blip of a few frames is no new walker)
+        self._weak = weak
+        self.new_track_score = new_track_score
         # a sure pose the detector missed lives on (HOG misses people now and then); False when the
         # boxes are the user's own (a box file), which say who is there on every frame
         self.keep_unconfirmed = keep_unconfirmed
@@ -77,21 +93,25 @@ class PoseTracker:
             return [t.box for t in self.tracks], list(self._pending)
         if following:
             self._frames_since_detection += 1
-            found = [t.box for t in self.tracks]
+            found = [(t.box, float("inf")) for t in self.tracks]
+            weak = []
         else:
             self._frames_since_detection = 1
             found = _one_detection_per_person(self._detect(image))
-        people = list(annotated) + [b for b in found if not any(covers(a, b) for a in annotated)]
-        boxes, ids = self._match(people)
+            weak = list(self._weak()) if self._weak is not None else []
+        people = [(a, float("inf")) for a in annotated] + [(b, s) for b, s in found if not any(covers(a, b) for a in annotated)]
+        boxes, ids = self._match(people, weak)
         self._pending, self._pending_boxes = ids, list(boxes)
         return boxes, list(ids)
 
-    def _match(self, detections: list[Box]) -> tuple[list[Box], list[int]]:
+    def _match(self, scored: list[tuple[Box, float]], weak: list[tuple[Box, float]] = ()) -> tuple[list[Box], list[int]]:
         """Each detection takes the id of the nearest track (greedy, closest pairs first), by centre
         distance: a followed box is the pose's extent and a detection HOG's 1:2 window, so two boxes
-        on one person often overlap too little for IoU. A detection near no track starts one. A
-        track no detection confirms lives on only while its pose is sure (HOG misses people in some
-        frames); an unsure one ends, so a box that slid onto empty ground does not live on."""
+        on one person often overlap too little for IoU. A detection near no track starts one (if
+        sure enough: ``new_track_score``). A track no detection confirms takes a ``weak`` detection
+        near it, or lives on only while its pose is sure (HOG misses people in some frames); an
+        unsure one ends, so a box that slid onto empty ground does not live on."""
+        detections = [b for b, _ in scored]
         pairs = sorted(
             (_centre_distance(d, t.box), di, ti) for di, d in enumerate(detections) for ti, t in enumerate(self.tracks)
         )
@@ -104,10 +124,27 @@ class PoseTracker:
                 ids[di] = self.tracks[ti].track_id
                 used.add(ti)
         self._take_back_lost_ids(detections, ids)
+        keep = [self.new_track_score is None or ids[di] is not None or scored[di][1] >= self.new_track_score
+                for di in range(len(ids))]
+        detections = [d for d, k in zip(detections, keep) if k]
+        ids = [i for i, k in zip(ids, keep) if k]
         for di in range(len(ids)):
             if ids[di] is None:
                 ids[di] = self._next_id
                 self._next_id += 1
+        # tracks no detection confirmed: a weak detection near one continues it, closest pairs first
+        open_tracks = [ti for ti in range(len(self.tracks)) if ti not in used]
+        weak_pairs = sorted((_centre_distance(b, self.tracks[ti].box), wi, ti) for wi, (b, _) in enumerate(weak)
+                            for ti in open_tracks)
+        taken_weak: set[int] = set()
+        for distance, wi, ti in weak_pairs:
+            if distance >= MATCH_DISTANCE:
+                break
+            if wi not in taken_weak and ti not in used and not any(_same_person(weak[wi][0], d) for d in detections):
+                detections.append(weak[wi][0])
+                ids.append(self.tracks[ti].track_id)
+                used.add(ti)
+                taken_weak.add(wi)
         kept, ended = [], []
         for ti, t in enumerate(self.tracks):
             if ti in used:
@@ -205,13 +242,13 @@ def covers(annotated: Box, box: Box) -> bool:
     return smaller > 0 and iw * ih / smaller >= COVERED_FRACTION and _centre_distance(annotated, box) < SAME_PERSON_DISTANCE
 
 
-def _one_detection_per_person(detections: list[tuple[Box, float]]) -> list[Box]:
+def _one_detection_per_person(detections: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
     """HOG's grouping leaves two windows on one walker now and then: the stronger window stands
     for the person, so no second skeleton and no new id appears on them."""
-    kept: list[Box] = []
-    for box, _ in sorted(detections, key=lambda d: -d[1]):
-        if not any(_same_person(box, k) for k in kept):
-            kept.append(box)
+    kept: list[tuple[Box, float]] = []
+    for box, score in sorted(detections, key=lambda d: -d[1]):
+        if not any(_same_person(box, k) for k, _ in kept):
+            kept.append((box, score))
     return kept
 
 
