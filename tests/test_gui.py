@@ -1,6 +1,7 @@
 """The main window driven through its real widgets with pytest-qt (offscreen)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -357,6 +358,13 @@ def test_video_seek_bar_marks_and_play(window, qtbot, monkeypatch):
     assert window.current_frame_id == stopped_at
     assert window.jump_to("lsp_im0940")
     assert "lsp_im0940.jpg" in window.frame_info.text() and not bar.isVisible()
+    # digits that are a file's name without its extension are that file, not a row number
+    from test_gui_actions import import_photo
+
+    import_photo(window, monkeypatch, Path(__file__).resolve().parents[1].parent / "shared" / "data" / "coco_mini_train" /
+                 "images" / "000000000790.jpg")
+    assert window.jump_to("000000000790") and "000000000790.jpg" in window.frame_info.text()
+    assert window.jump_to("3") and window.project.frame(window.current_frame_id).file_name != "000000000790.jpg"
 
 
 def test_export_results_and_yolo_from_the_window(window, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -397,8 +398,9 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
         return self.seek_bar.isVisible() and getattr(self, "_seek_source", None) is not None
 
     def jump_to(self, text: str) -> bool:
-        """A number is a frame of the video shown (a video user counts frames), else a row of the
-        list; anything else the first frame whose name contains it."""
+        """A number is a frame of the video shown (a video user counts frames), else a file of that
+        name without its extension, else a row of the list; anything else the first frame whose name
+        contains it."""
         if self.model is None:
             return False
         # "frame 54" and "#54" as the status bar and the list name a video frame
@@ -411,6 +413,12 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
             self._go_frame(frame.id)
             return True
         if text.isdigit():
+            # a COCO-style name typed without its extension (000000000785) is that file, not row 785
+            named = next((row for row in range(self.model.rowCount())
+                          if Path(str(self.model.data(self.model.index(row))).split()[0]).stem == text), None)
+            if named is not None:
+                self._go_row(named)
+                return True
             if int(text) >= self.model.rowCount():
                 self.statusBar().showMessage(f"The frame list has no row {text} (0 to {self.model.rowCount() - 1}).", 5000)
                 return False
