@@ -29,6 +29,15 @@ def test_written_file_gets_normal_permissions(tmp_path):
     assert mode == 0o666 & ~umask
 
 
+def test_an_export_folder_gets_normal_permissions(project, coco_json, tmp_path):
+    """A YOLO or DeepLabCut export is a folder others read: not the private 0700 of a temp folder."""
+    import_source(project, coco_json)
+    export_project(project, "yolo", tmp_path / "yolo")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "yolo").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
 def test_interrupted_export_keeps_the_previous_export(project, coco_json, tmp_path, monkeypatch):
     import_source(project, coco_json)
     out = tmp_path / "export.json"

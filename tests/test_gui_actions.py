@@ -391,7 +391,7 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
 
     said = re.search(r"validates on 6 held out \(LSP training half im0801-im1000; (\d+) labelled joints, so PCK moves "
                      r"in steps of ([\d.]+)\)", panel.status.text())
-    assert said and 6 < int(said[1]) <= 6 * 14 and float(said[2]) == round(100 / int(said[1]), 1)  # PCK counts joints
+    assert said and 6 < int(said[1]) <= 6 * 14 and float(said[2]) == float(f"{100 / int(said[1]):.2g}")  # PCK counts joints
     qtbot.waitUntil(lambda: panel.process is None, timeout=240_000)
     assert "Done" in panel.status.text(), panel.status.text()
     start = next(e for e in panel.events if e["event"] == "start")

@@ -85,7 +85,7 @@ class FinetunePlan:
         if self.transfer_from:
             lines.append(self._transfer_line())
         who = "people" if self.mapped else f"{self.skeleton} people"  # not all of them lsp14: said below
-        steps = (f"so PCK moves in steps of {100 / self.val_joints:.1f}" if self.val_joints
+        steps = (f"so PCK moves in steps of {100 / self.val_joints:.2g}" if self.val_joints
                  else "so there is no validation PCK until someone held out is annotated")
         lines.append(f"{verb[0]} on {self.train} annotated {who}; {verb[1]} on {self.val} held out "
                      f"({self.held_out or f'every {holdout_every(self.train + self.val)}th'}; {self.val_joints} labelled joints, {steps}).")
