@@ -62,6 +62,14 @@ def test_results_file_imports_as_a_named_models_predictions(tmp_path, coco_json,
         # Exported again for COCOeval, the model scores what it scored before the round trip.
         export_project(project, "coco-results", tmp_path / "again.json", model="hrnet-mmpose")
         assert _ap(coco_json, tmp_path / "again.json") == pytest.approx(_ap(coco_json, results_file))
+    # a model name that predicted nothing here is a typo, named with the models there are, not an empty file
+    assert main(["export", str(project_file), "--format", "coco-results", "--model", "hrnet-mmpse",
+                 "--out", str(tmp_path / "none.json")]) != 0
+    err = capsys.readouterr().err
+    assert "no predictions by a model named 'hrnet-mmpse' (the project's models: hrnet-mmpose)" in err
+    assert "Traceback" not in err and not (tmp_path / "none.json").exists()
+    with Project.open(project_file) as project:
+        predicted = list(project.iter_instances(origin="predicted"))
         # Accepting one makes it an annotation like any accepted prediction of ours.
         project.update_instance(predicted[0].id, origin="manual")
         assert project.instance(predicted[0].id).origin == "manual"

@@ -228,6 +228,7 @@ def _skeleton_for(project: Project, skeletons: dict[int, str], det: Detection, w
 
 def export_coco_results(project: Project, out: str | Path, model_id: str | None = None) -> dict[str, int]:
     """Predictions as a COCO results list (image_id, category_id, keypoints, score) for COCOeval."""
+    check_prediction_model(project, model_id)
     ids = IdPlan(project)
     _, cat_for_skeleton = category_table(project)
     _, roots = image_root(project, {s.id for s in project.sources() if s.kind == "video"})
@@ -254,6 +255,13 @@ def export_coco_results(project: Project, out: str | Path, model_id: str | None 
         })
     write_json_export(out, results, project.path)
     return {"results": len(results)}
+
+
+def check_prediction_model(project: Project, model_id: str | None) -> None:
+    """A model asked for by name that predicted nothing here is a typo to name, not an empty export."""
+    if model_id is not None and model_id not in (models := project.prediction_models()):
+        known = ", ".join(models) if models else "none: run a model first"
+        raise DataError(project.path, f"no predictions by a model named {model_id!r} (the project's models: {known})")
 
 
 def export(project: Project, out: Path, options: Any) -> dict[str, int]:

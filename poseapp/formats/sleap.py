@@ -425,6 +425,9 @@ def read(source: Path, options: Any) -> ImportBatch:
 # ---------------------------------------------------------------------------------------- export
 def export_slp(project: Project, out: str | Path, model: str | None = None) -> dict[str, int]:
     """A .slp of every annotation and prediction (one model's, when ``model`` is given)."""
+    from poseapp.formats.coco_results import check_prediction_model
+
+    check_prediction_model(project, model)
     sio = _sleap_io()
     target = check_file_target(out, project.path)
     sk_cache: dict[str, Any] = {}

@@ -636,6 +636,11 @@ class Project:
             return int(self._query_one("SELECT COUNT(*) FROM instances WHERE origin = ?", (origin,))[0])
         return int(self._query_one("SELECT COUNT(*) FROM instances")[0])
 
+    def prediction_models(self) -> list[str]:
+        """The models whose predictions the project holds, by name."""
+        return [r[0] for r in self._query("SELECT DISTINCT model_id FROM instances WHERE origin = 'predicted' "
+                                          "AND model_id IS NOT NULL ORDER BY model_id")]
+
     def update_instance(self, instance_id: int, frame_state: str | None = "auto", **changes: Any) -> Instance:
         """Change fields of an instance (keypoints, bbox, origin, ...); returns the new record.
         The record is read inside the write transaction, so the change applies to what is on disk."""
