@@ -104,3 +104,11 @@ def test_predict_takes_the_likeliest_person_where_nobody_passes_the_threshold(tm
     captured = capsys.readouterr()
     assert json.loads(captured.out.strip().splitlines()[-1])["weak_fallbacks"] == 1
     assert "nobody passed the detector's threshold, so its likeliest person" in captured.err
+
+
+def test_boxes_that_are_neither_a_detector_nor_a_json_file_are_refused_naming_the_choices(tmp_path, data_dir, capsys):
+    out = tmp_path / "res.json"
+    assert main(["predict", "--input", str(data_dir / "coco_sample" / "000000000785.jpg"), "--boxes", "adir",
+                 "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "--boxes takes detector, hog, whole or a COCO detections file (FILE.json)" in err and not out.exists()

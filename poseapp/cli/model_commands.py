@@ -186,7 +186,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from poseapp.engine.box_file import BoxFile
 
         if Path(args.boxes).suffix.lower() != ".json":
-            raise DataError(args.boxes, "--boxes takes hog, whole or a COCO detections file (FILE.json)")
+            raise DataError(args.boxes, f"--boxes takes {', '.join(sorted(DETECTORS))}, whole or a COCO detections file (FILE.json)")
         if BoxFile(args.boxes).pictures == 0:
             raise DataError(args.boxes, "the file lists no detections: no picture would get a box")
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
