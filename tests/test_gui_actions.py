@@ -79,7 +79,13 @@ def test_new_open_and_save_a_copy(window, monkeypatch, tmp_path):
     trigger(window, "open")
     assert window.project.path == demo and window.model.rowCount() == 88
     answer_dialogs(monkeypatch, tmp_path / "copy.poseapp")
+    from poseapp.gui import file_dialogs
+
+    offered = []
+    monkeypatch.setattr(file_dialogs, "get_save_file_name",
+                        lambda parent, title, suggested, *a, **k: (offered.append(suggested), (str(tmp_path / "copy.poseapp"), ""))[1])
     trigger(window, "save_copy")
+    assert offered == [str(demo.with_name(f"{demo.stem}-copy.poseapp"))]  # beside the project, a name of its own
     from poseapp.store import Project
 
     with Project.open(tmp_path / "copy.poseapp") as copy:

@@ -378,7 +378,9 @@ class ProjectActionsMixin:
     def _ask_save_copy(self) -> None:
         if self.project is None:
             return
-        path, _ = file_dialogs.get_save_file_name(self, "Save a copy", "", f"poseapp project (*{PROJECT_SUFFIX})")
+        # offered beside the project under a new name (the project itself is never a copy's place)
+        suggested = self.project.path.with_name(f"{self.project.path.stem}-copy{PROJECT_SUFFIX}")
+        path, _ = file_dialogs.get_save_file_name(self, "Save a copy", str(suggested), f"poseapp project (*{PROJECT_SUFFIX})")
         if path:
             try:
                 self.project.save_copy(path)
