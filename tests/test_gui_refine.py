@@ -296,6 +296,16 @@ def test_u_walks_the_least_certain_joints_and_skips_the_ones_the_user_placed(win
     qtbot.keyClick(window, QtCore.Qt.Key.Key_U)
     assert window.selected == (predicted.id, free[0])
     assert ("Select the least certain joint not placed yet (again: the next)", "U") in window.shortcut_table()
+    # with two predicted people and nobody selected, U starts on the one with the least sure joint
+    from poseapp.store import Instance
+
+    unsure = now.joint_scores.copy()
+    unsure[3] = float(unsure.min()) / 2
+    other = window.project.add_instance(Instance(now.frame_id, now.skeleton, now.keypoints + [40.0, 0.0, 0.0],
+                                                 origin="predicted", model_id="m", score=0.5, joint_scores=unsure))
+    window.actions_by_name["cancel"].trigger()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_U)
+    assert window.selected == (other.id, 3)
 
 
 def test_running_the_model_again_keeps_a_corrected_prediction_and_undo_still_reaches_it(window, qtbot, predicted):

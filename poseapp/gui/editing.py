@@ -188,13 +188,17 @@ class EditingMixin:
 
     def select_uncertain_joint(self) -> None:
         """U: the joint the model is least sure of, among the labelled joints of the selected person
-        (or of the frame's only person with model scores) that the user has not placed; pressed
+        (with nobody selected: of the frame's person with the least sure joint) that the user has not placed; pressed
         again, the next least sure. The model's wrong joints are mostly its unsure ones, so this is
         where a review starts (bench/RESULTS.md: the score ranks wrong joints at AUC 0.72)."""
         inst = self._selected_instance()
         if inst is None and self.project is not None and self.current_frame_id is not None:
-            scored = [i for i in self.project.instances(self.current_frame_id) if i.joint_scores is not None]
-            inst = scored[0] if len(scored) == 1 else None
+            # nobody selected: the frame's person with the least sure joint of all, where review starts
+            scored = [(min(s for j, s in enumerate(i.joint_scores) if j not in placed_joints(i) and i.keypoints[j, 2] > 0), n)
+                      for n, i in enumerate(self.project.instances(self.current_frame_id))
+                      if i.joint_scores is not None and any(j not in placed_joints(i) and i.keypoints[j, 2] > 0
+                                                            for j in range(len(i.keypoints)))]
+            inst = self.project.instances(self.current_frame_id)[min(scored)[1]] if scored else None
         if inst is None or inst.joint_scores is None:
             self.statusBar().showMessage("Click a joint of a person the model predicted, then U selects its least certain joint.", 5000)
             return
