@@ -960,3 +960,18 @@ def test_export_without_a_project_says_so_before_any_file_dialog(window, monkeyp
     window.close_project()
     trigger(window, action)
     assert asked == [] and window.last_error.startswith("No project is open: open or create one")
+
+
+def test_the_occlusion_view_on_show_reads_a_model_run_as_it_ends(window, qtbot, tiny_model):
+    """With the Occlusion tab up, a model run refreshes it (it kept the figures of before the run
+    until Refresh was pressed); behind another tab it waits until shown."""
+    window.model_panel.add_model(tiny_model)
+    window.occlusion_dock.raise_()
+    view = window.occlusion_view
+    qtbot.waitUntil(view.isVisible)
+    calls = []
+    real = view.refresh
+    view.refresh = lambda project: (calls.append(project), real(project))
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    assert calls == [window.project]

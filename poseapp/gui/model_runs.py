@@ -290,6 +290,8 @@ class ModelRunsMixin:
                                      30000 if resume or unnamed else 15000)
         if self.current_frame_id is not None:
             self.show_frame(self.current_frame_id)
+        if self.occlusion_view.isVisible():  # its PR curve and queue read the predictions just made
+            self.occlusion_view.refresh(self.project)
 
     def _not_in_box_file_note(self, results: list) -> str | None:
         """Boxes from a file: the frames of the run it does not name got no boxes from it (only the
