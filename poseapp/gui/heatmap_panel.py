@@ -29,6 +29,7 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self.stage.setPageStep(1)
         self.stage.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
         self.stage_label = QtWidgets.QLabel("no prediction on this frame")
+        self.stage_label.setWordWrap(True)  # "person 1 of 2 · iteration ..." wraps instead of widening the dock
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)  # the whole panel fits its tab at 1366x768
         # the axis is ~110 px tall at 1366x768: a short label, the long one in the tooltip
