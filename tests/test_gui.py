@@ -454,7 +454,19 @@ def test_a_moved_source_is_reported_once_and_located_from_the_file_menu(qtbot, t
     assert win.last_error is None and "source missing" in win.frame_info.text()
     assert not win.locate_source(win.project.sources()[0].id, tmp_path)  # wrong place: refused, named
     assert "cannot hold images" in win.last_error
-    assert win.locate_source(win.project.sources()[0].id, tmp_path / "moved" / "images")
+    # File > Locate: a wrong pick asks again for the same folder; the folder holding 'images' is taken
+    from poseapp.gui import file_dialogs
+
+    picks = iter([str(tmp_path), str(tmp_path / "moved")])
+    asked = []
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(file_dialogs, "get_existing_directory", lambda parent, title, *a, **k: (asked.append(title), next(picks))[1])
+    try:
+        win.actions_by_name["locate"].trigger()
+    finally:
+        monkey.undo()
+    assert len(asked) == 2 and "try again" in asked[1]
+    assert win.project.sources()[0].path == str(tmp_path / "moved" / "images")
     frame = win.project.frame(win.current_frame_id)
     assert win.canvas.image_item.image.shape == (frame.height, frame.width, 3)
     assert any(a.text() == "&Locate missing sources..." for a in win.actions())

@@ -138,8 +138,16 @@ class ProjectActionsMixin:
     def locate_source(self, source_id: int, path: str | Path) -> bool:
         """Point a source whose files moved at their new place (after checking that every frame is there)."""
         assert self.project is not None and self.loader is not None
+        source = self.project.source(source_id)
+        inside = Path(path) / Path(source.path).name
         try:
-            moved = relocate_source(self.project, source_id, path)
+            try:
+                moved = relocate_source(self.project, source_id, path)
+            except PoseAppError:
+                # the folder picked holds the one asked for ('lsp_moved' holding 'images'): that one
+                if source.kind != "folder" or not inside.is_dir():
+                    raise
+                moved = relocate_source(self.project, source_id, inside)
         except PoseAppError as exc:
             self.report_error(str(exc))
             return False
@@ -157,13 +165,19 @@ class ProjectActionsMixin:
             self.statusBar().showMessage("Every source of the project is where it was recorded", 5000)
         for source in missing:
             name = Path(source.path).name
-            if source.kind == "folder":
-                path = file_dialogs.get_existing_directory(self, f"Where is the image folder '{name}' now?")
-            else:
-                path = file_dialogs.get_open_file_name(self, f"Where is '{name}' now?", "", f"{name} (*{Path(name).suffix});;All files (*)")[0]
-            if not path:
-                break
-            self.locate_source(source.id, path)
+            for attempt in range(self.LOCATE_TRIES):  # a wrong pick is said, and the same source asked for again
+                again = " (that place did not hold it: try again, or Cancel)" if attempt else ""
+                if source.kind == "folder":
+                    path = file_dialogs.get_existing_directory(self, f"Where is the image folder '{name}' now?{again}")
+                else:
+                    path = file_dialogs.get_open_file_name(self, f"Where is '{name}' now?{again}", "",
+                                                           f"{name} (*{Path(name).suffix});;All files (*)")[0]
+                if not path:
+                    return  # Cancel: the rest stay missing until the next Locate
+                if self.locate_source(source.id, path):
+                    break
+
+    LOCATE_TRIES = 3
 
     def close_project(self) -> None:
         if self.job is not None:  # a model run writes into this project: stop it before it closes
