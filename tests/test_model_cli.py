@@ -214,3 +214,16 @@ def test_ctrl_c_on_predict_keeps_the_frames_finished(model_dir, video_path, tmp_
     assert summary["interrupted"] is True and 0 < summary["frames"] < 795
     assert len({r["frame"] for r in results}) == summary["frames"] and "Traceback" not in stderr
     assert f"holds the {summary['frames']} frames finished" in stderr
+
+
+def test_eval_of_an_lsp_model_on_coco_people_prints_no_pckh_and_aligned_columns(capsys, data_dir):
+    """COCO labels no neck or head top, so there is no head segment: no PCKh (it printed 0.0), and
+    the header's columns stand over the numbers (they were one column off)."""
+    from poseapp.cli import main
+
+    assert main(["eval", "--data", f"coco:{data_dir / 'coco_sample' / 'test_coco.json'}", "--no-flip-test"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    header = next(line for line in out if line.startswith("PCK@0.2 ") and "total" in line)
+    row = next(line for line in out if line.startswith("iteration 2"))
+    assert len(header) == len(row) and header.index("total") + len("total") == len(header)
+    assert not any("PCKh" in line for line in out)

@@ -143,7 +143,7 @@ def _print_metrics(m: dict) -> None:
     print(f"model {m['model']} on {m['data']} ({m['split']}{how}): {m['n_people']} people in {m['n_images']} images, {m['seconds']} s")
     if m.get("pck_normalised_by"):
         print(f"PCK@0.2: a joint within 0.2 of the {m['pck_normalised_by']}")
-    print("PCK@0.2 " + " ".join(f"{g:>8s}" for g in groups))
+    print(f"{'PCK@0.2':16s}" + " ".join(f"{g:>8s}" for g in groups))  # over the rows' 16-character stage names
     for stage in m["per_iteration"]:
         row = stage["pck@0.2"]
         print(f"{stage['stage'][:16]:16s}" + " ".join(f"{row.get(g, float('nan')):8.1f}" for g in groups))

@@ -45,7 +45,11 @@ def head_sizes(gt: np.ndarray, skeleton: Skeleton) -> np.ndarray | None:
     names = skeleton.joints
     for a, b in (("upper_neck", "head_top"), ("neck", "head_top")):
         if a in names and b in names:
-            return np.linalg.norm(gt[:, names.index(a), :2] - gt[:, names.index(b), :2], axis=1)
+            ia, ib = names.index(a), names.index(b)
+            labelled = (gt[:, ia, 2] > 0) & (gt[:, ib, 2] > 0)
+            if not labelled.any():  # COCO people in LSP's skeleton: no neck, no head top, so no PCKh
+                return None
+            return np.where(labelled, np.linalg.norm(gt[:, ia, :2] - gt[:, ib, :2], axis=1), 0.0)
     return None
 
 
