@@ -897,6 +897,8 @@ def test_a_key_flag_on_a_missing_dlc_point_places_it_in_the_persons_box_not_the_
     joint table and pressing 2 labels it visible in the middle of the animal's labelled points, to
     drag from there (it used to be labelled at the image's corner and exported there); one undo."""
     assert window.import_path(data_dir / "dlc" / "Reaching-Mackenzie-2018-08-30" / "config.yaml")
+    if QtWidgets.QApplication.activeModalWidget() is not None:  # the note that a mouse is no person: OK
+        QtWidgets.QApplication.activeModalWidget().close()
     project = window.project
     person = next(i for f in project.frame_ids() for i in project.instances(f)
                   if (i.keypoints[:, 2] == 0).any() and (i.keypoints[:, 2] > 0).sum() >= 2)
@@ -975,3 +977,17 @@ def test_the_occlusion_view_on_show_reads_a_model_run_as_it_ends(window, qtbot, 
     trigger(window, "run")
     wait_job(window, qtbot)
     assert calls == [window.project]
+
+
+def test_importing_people_of_another_skeleton_into_a_labelled_project_says_so(window, monkeypatch, tmp_path, data_dir):
+    """A COCO-17 project given a DeepLabCut mouse: the import works, and says the two skeletons
+    differ and what that means, instead of a bare "5 person instances"."""
+    answer_dialogs(monkeypatch, tmp_path / "people.poseapp")
+    trigger(window, "new")  # the first skeleton offered: COCO-17
+    assert window.import_path(data_dir / "coco_sample" / "test_coco.json")
+    window.last_warning = None
+    assert window.import_path(data_dir / "dlc" / "Reaching-Mackenzie-2018-08-30" / "config.yaml")
+    assert "the imported people are labelled in" in window.last_warning and "this project in COCO-17" in window.last_warning
+    window.last_warning = None
+    assert window.import_path(data_dir / "coco_mini_train" / "person_keypoints_train2017.json", allow_missing_images=False)
+    assert window.last_warning is None or "labelled in" not in window.last_warning  # COCO-17 into COCO-17: nothing to say

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from poseapp.gui import file_dialogs
 
 from poseapp.core.errors import PoseAppError, ProjectLockedError
+from poseapp.core.skeleton import skeleton_title
 from poseapp.formats import EXPORTERS, IMPORTERS, ExportOptions, export_project, import_source
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
@@ -239,6 +240,7 @@ class ProjectActionsMixin:
         if self.project is None:
             self.report_error("Open or create a project before importing.")
             return False
+        labels, known = self.project.annotated_skeleton(), set(self.project.skeleton_names())
         try:
             summary = import_source(self.project, source, fmt=fmt, image_root=image_root, allow_missing_images=allow_missing_images)
         except PoseAppError as exc:
@@ -248,6 +250,11 @@ class ProjectActionsMixin:
                 self.report_error(str(exc))
             return False
         self._refilter()
+        other = sorted(set(self.project.skeleton_names()) - known - {labels})
+        if labels is not None and other:  # people of another skeleton beside the project's: said, not silent
+            summary.notes.append(f"the imported people are labelled in {', '.join(skeleton_title(o) for o in other)}, "
+                                 f"this project in {skeleton_title(labels)}: model runs and fine-tuning use the joints "
+                                 "the skeletons share by name, and skip people of a skeleton that shares too few")
         self.statusBar().showMessage(str(summary).splitlines()[0], 8000)
         if summary.notes:  # what the import left out or read differently: the status bar only shows a line
             self.report_warning(str(summary))
@@ -368,7 +375,6 @@ class ProjectActionsMixin:
     def new_project_from_dataset(self, path: str | Path, dataset: str | Path) -> bool:
         """A new project labelling the skeleton of a dataset file (its joints, limbs and flip pairs).
         The file is read first: a file that is no such dataset is reported and no project is made."""
-        from poseapp.core.skeleton import skeleton_title
         from poseapp.formats.dataset_skeleton import skeleton_from_dataset
 
         try:
