@@ -15,6 +15,10 @@ from poseapp.engine.model_folder import model_dir, read_card
 from poseapp.engine.zoo import default_model_name, list_models
 
 
+REFINE_TIP = ("After you drag a joint, the model re-runs with the joints you placed as hints and moves the ones "
+              "you have not placed (one undo takes back both). E: refine again.")
+
+
 class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
     run_frame = QtCore.Signal()
     run_source = QtCore.Signal()
@@ -85,8 +89,7 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
                                  "mirrored crop: fewer wrong joints for twice the model time. The card gives both figures")
         self.refine_box = QtWidgets.QCheckBox("Refine after a drag")
         self.refine_box.setChecked(True)
-        self.refine_box.setToolTip("After you drag a joint, the model re-runs with the joints you placed as hints "
-                                   "and moves the ones you have not placed (one undo takes back both). E: refine again")
+        self.refine_box.setToolTip(REFINE_TIP)
         self.refine_note = QtWidgets.QLabel()  # why refinement is off, or may help less, with this model
         self.refine_note.setWordWrap(True)
         self.refine_note.setStyleSheet("color: #9aa0a6")
@@ -336,7 +339,11 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
         else:
             note = f"Trained with hints ({100 * float(hints):.0f}% of samples)."
         self.refine_note.setText(note)
-        self.refine_note.setVisible(bool(note))
+        # a row only for what limits refinement; the good news goes to the box's tooltip, so the
+        # panel keeps its room at 1366x768 (a run's warning then needs no scroll past the Model row)
+        limiting = bool(note) and not note.startswith("Trained with hints")
+        self.refine_note.setVisible(limiting)
+        self.refine_box.setToolTip(REFINE_TIP + (f" {note}" if note else ""))
 
 
 def _val_pck(card: dict, key: str) -> float | None:
