@@ -151,7 +151,7 @@ def test_edit_actions_change_the_project_and_undo_redo_them(window, qtbot, monke
     from poseapp.store.edits import VISIBILITY_NAMES
 
     name = project.skeleton(inst.skeleton).joints[5]
-    said = f"{name[:1].upper()}{name[1:]}: {VISIBILITY_NAMES[now]}; Ctrl+Z undoes it."
+    said = f"{name}: {VISIBILITY_NAMES[now]}; Ctrl+Z undoes it."  # the joint as the skeleton spells it (left_ankle)
     assert window.statusBar().currentMessage() == said  # what was done, not the stale selection
     trigger(window, "undo")
     assert int(project.instance(inst.id).keypoints[5, 2]) == before

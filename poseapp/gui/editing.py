@@ -29,7 +29,9 @@ class EditingMixin:
         if not self._committed(text, lambda: push_applied(self.undo_stack, command)):
             return False
         # what was done, in place of whatever the status bar said before it (a selection, a prompt)
-        message = f"{text[:1].upper()}{text[1:]}; Ctrl+Z undoes it."
+        # a sentence starts with a capital, a joint's name stays as the skeleton spells it ("left_knee: occluded")
+        first = text.split(":")[0].split(" ")[0]
+        message = f"{text if '_' in first else text[:1].upper() + text[1:]}; Ctrl+Z undoes it."
         if was_reviewed and self.project.frame_exists(frame_id) and self.project.frame(frame_id).state != "reviewed":
             message += f" The frame is no longer marked reviewed ({self.project.frame(frame_id).state} now; R marks it again)."
         self.statusBar().showMessage(message, 8000)
