@@ -47,6 +47,8 @@ class JointTable(QtWidgets.QTableWidget):
         # rows as tall as the text: a COCO-17 person's 17 joints fit the dock at 1366x768 (10 did)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height())
         self.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
+        # columns as wide as what they hold: seven fixed 100-px columns scrolled sideways in the dock
+        self.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
         self.instance_id: int | None = None
         self.cellClicked.connect(lambda row, _col: self.instance_id is not None and self.joint_chosen.emit(self.instance_id, row))
