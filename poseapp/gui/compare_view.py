@@ -17,7 +17,9 @@ class ModelComparison(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent, QtCore.Qt.WindowType.Window)
         self.setWindowTitle("Compare models")
-        self.resize(1000, 760)
+        # 1000 x 760, or less on a smaller screen: its Close button must not fall off a 768-px screen
+        screen = (parent.screen() if parent is not None else QtWidgets.QApplication.primaryScreen()).availableGeometry()
+        self.resize(min(1000, int(0.95 * screen.width())), min(760, int(0.9 * screen.height())))
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
