@@ -227,3 +227,18 @@ def test_eval_of_an_lsp_model_on_coco_people_prints_no_pckh_and_aligned_columns(
     row = next(line for line in out if line.startswith("iteration 2"))
     assert len(header) == len(row) and header.index("total") + len("total") == len(header)
     assert not any("PCKh" in line for line in out)
+
+
+def test_cli_names_an_unknown_data_kind_and_a_render_file_for_what_they_are(tmp_path, capsys, data_dir):
+    from poseapp.cli import main
+
+    assert main(["eval", "--data", "foo:bar"]) != 0
+    err = capsys.readouterr().err
+    assert "unknown kind of data 'foo' before ':' (known: coco," in err and "Traceback" not in err
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    assert main(["predict", "--input", str(data_dir / "coco_sample" / "000000000785.jpg"), "--render", str(taken),
+                 "--out", str(tmp_path / "r.json")]) != 0
+    err = capsys.readouterr().err
+    assert f"{taken}: --render takes a folder for the drawn pictures, and this is a file" in err
+    assert taken.read_text() == "mine" and not (tmp_path / "r.json").exists()

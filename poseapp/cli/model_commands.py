@@ -189,6 +189,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise DataError(args.boxes, f"--boxes takes {', '.join(sorted(DETECTORS))}, whole or a COCO detections file (FILE.json)")
         if BoxFile(args.boxes).pictures == 0:
             raise DataError(args.boxes, "the file lists no detections: no picture would get a box")
+    if args.render and Path(args.render).exists() and not Path(args.render).is_dir():
+        from poseapp.core.errors import DataError
+
+        raise DataError(args.render, "--render takes a folder for the drawn pictures, and this is a file")
     predictor = Predictor.from_path(resolve_model(args.model), device=args.device, flip_test=args.flip_test)
     render = None
     if args.render:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +51,10 @@ def parse_data_spec(spec: str) -> tuple[str, Path]:
     if sep and (kind in IMPORTERS or kind == "project"):
         return kind, Path(rest)
     path = Path(spec)
+    if sep and re.fullmatch(r"[a-z][a-z0-9_-]*", kind) and not path.exists():
+        # 'foo:bar': a kind of data poseapp does not know, said as that (not as a missing file 'foo:bar')
+        kinds = ", ".join(sorted([k for k, f in IMPORTERS.items() if f.read is not None] + ["project"]))
+        raise DataError(path, f"unknown kind of data {kind!r} before ':' (known: {kinds}; or give a path alone)")
     if path.is_file() and is_project_file(path):
         return "project", path
     kind = detect_format(path)
