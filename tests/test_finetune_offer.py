@@ -116,3 +116,16 @@ def test_a_project_with_nobody_held_out_labelled_says_there_is_no_validation_pck
     assert plan.val == plan.val_joints == 0
     assert "0 labelled joints, so there is no validation PCK until someone held out is annotated" in plan.summary()
     assert "steps of 100.0" not in plan.summary()
+
+
+def test_finetune_refuses_an_out_that_is_a_file_before_measuring_anything(coco_project, tmp_path, capsys):
+    """--out naming a file is refused at once (it used to be found only after seconds of timing the
+    plan, and --plan-only never said it)."""
+    from poseapp.cli import main
+
+    taken = tmp_path / "c.json"
+    taken.write_text("{}")
+    assert main(["finetune", "--project", str(coco_project), "--plan-only", "--out", str(taken)]) != 0
+    err = capsys.readouterr()
+    assert f"{taken}: is a file; --out names the folder a run writes its model into" in err.err
+    assert '"event": "plan"' not in err.out and taken.read_text() == "{}"  # refused before the plan was measured

@@ -366,6 +366,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.model == "default":  # the default for the project's skeleton (a COCO-17 project: the COCO-17 model)
         args.model = _project_default_model(args.project) or args.model
     args.model = str(resolve_model(args.model))  # a folder, a model's name, or 'default', as predict takes
+    if args.out:  # a wrong --out (a file, someone's folder) is refused before seconds of measuring the plan
+        from poseapp.engine.trainer import check_run_folder
+
+        check_run_folder(Path(args.out))
     # what it trains and validates on, and how long an epoch takes here (a few real steps, timed with
     # this process's threads: one with --background), said up front
     plan = plan_finetune(args.project, args.model, batch_size=args.batch_size, measure=True)
