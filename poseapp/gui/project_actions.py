@@ -384,10 +384,11 @@ class ProjectActionsMixin:
             return False
         if not self.new_project(path, skeleton):
             return False
+        no_model = self._no_model_note(skeleton.name) if self.model_panel.model_path() is not None else ""
         self.statusBar().showMessage(
             f"{Path(path).name} labels the skeleton of {Path(dataset).name}: {skeleton_title(skeleton.name)}, "
-            f"{len(skeleton.edges)} limbs, {len(skeleton.flip_pairs)} left/right pairs. Import images or videos to label.",
-            10000)
+            f"{len(skeleton.edges)} limbs, {len(skeleton.flip_pairs)} left/right pairs. Import images or videos to label."
+            + (f" Note: {no_model}." if no_model else ""), 15000 if no_model else 10000)
         return True
 
     def _ask_open(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from poseapp.core.skeleton import skeleton_title
 from poseapp.gui.settings import recent_projects, remember_project, user_settings
 
 
@@ -88,15 +89,35 @@ class SessionMixin:
             # a fly project with the user's newest fly model
             from poseapp.engine.zoo import model_for_skeleton
 
-            folder = model_for_skeleton(self.project.annotated_skeleton()) if self.project is not None else None
+            labels = self.project.annotated_skeleton() if self.project is not None else None
+            folder = model_for_skeleton(labels)
             if folder is not None:
                 self.model_panel.add_model(str(folder))
+            elif labels is not None and self.model_panel.model_path() is not None:
+                people = "; ".join(n for n in (people, self._no_model_note(labels)) if n)
         last = settings.value(f"last_frame/{Path(path).resolve()}")
         if last is not None and self.model is not None:
             row = self.model.row_of(int(last))
             if row is not None:
                 self._go_row(row)
         return people
+
+    def _no_model_note(self, labels: str) -> str:
+        """A project of a skeleton no model predicts yet: the model kept from before is named with
+        the skeleton it predicts, so its runs are not mistaken for this skeleton's."""
+        from poseapp.core.accepting import MIN_SHARED_JOINTS, shared_joints
+        from poseapp.core.errors import PoseAppError
+        from poseapp.engine.model_folder import read_card
+
+        try:
+            skeleton = read_card(self.model_panel.model_path()).get("skeleton") or {}
+        except (PoseAppError, OSError):
+            return ""
+        predicts, name = skeleton.get("joints") or [], skeleton.get("name", "?")
+        if len(shared_joints(list(predicts), list(self.project.skeleton(labels).joints))) >= MIN_SHARED_JOINTS:
+            return ""
+        return (f"no model predicts {skeleton_title(labels)} yet: {Path(self.model_panel.model_path()).name} predicts "
+                f"{skeleton_title(name)} (annotate some people, then Model > Fine-tune makes one)")
 
     def remember_frame(self) -> None:
         """The project's frame and model, for its next opening."""
