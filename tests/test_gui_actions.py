@@ -991,3 +991,22 @@ def test_importing_people_of_another_skeleton_into_a_labelled_project_says_so(wi
     window.last_warning = None
     assert window.import_path(data_dir / "coco_mini_train" / "person_keypoints_train2017.json", allow_missing_images=False)
     assert window.last_warning is None or "labelled in" not in window.last_warning  # COCO-17 into COCO-17: nothing to say
+
+
+def test_run_on_frame_with_several_frames_selected_runs_them_all_and_says_so(window, qtbot, tiny_model):
+    """Frames selected in the list (Shift+click) are what Run on frame runs, and its button says
+    how many; it ran the current frame alone before (only Ctrl+Alt+R ran a selection)."""
+    window.model_panel.add_model(tiny_model)
+    window._go_row(0)
+    flags = QtCore.QItemSelectionModel.SelectionFlag
+    model = window.frame_list.model()
+    window.frame_list.selectionModel().select(QtCore.QItemSelection(model.index(0), model.index(2)), flags.ClearAndSelect)
+    panel = window.model_panel
+    assert panel.run_button.text() == "Run on 3 frames"
+    ids = window.selected_frame_ids()
+    qtbot.mouseClick(panel.run_button, LEFT)
+    wait_job(window, qtbot)
+    assert all(predicted(window, fid) for fid in ids)
+    assert "3 selected frames" in window.statusBar().currentMessage()
+    window._go_row(4)
+    assert panel.run_button.text() == "Run on frame"

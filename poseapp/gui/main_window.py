@@ -259,6 +259,7 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
         self.model = FrameListModel(self.project, None if state == "all frames" else state, self.broken)
         self.frame_list.setModel(self.model)
         self.frame_list.selectionModel().currentChanged.connect(self._on_row_changed)
+        self.frame_list.selectionModel().selectionChanged.connect(lambda *_: self._name_run_button())
         row = self.model.row_of(self.current_frame_id) if self.current_frame_id is not None else None
         self._go_row(row if row is not None else 0)
 

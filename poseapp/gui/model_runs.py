@@ -34,10 +34,18 @@ class ModelRunsMixin:
         return self._predictors[key]
 
     def run_model_on_frame(self) -> Job | None:
+        """Ctrl+R / Run on frame: this frame, or every selected frame when several are selected
+        (what the button then says: the user selected them to run them)."""
         if self.current_frame_id is None:
             return None
+        if len(self.selected_frame_ids()) > 1:
+            return self.run_model_on_selection()
         frame = self.project.frame(self.current_frame_id)
         return self._start_prediction([self.current_frame_id], self.project.frame_name(frame))
+
+    def _name_run_button(self) -> None:
+        n = len(self.selected_frame_ids())
+        self.model_panel.run_button.setText(f"Run on {n} frames" if n > 1 else "Run on frame")
 
     def selected_frame_ids(self) -> list[int]:
         if self.model is None:
