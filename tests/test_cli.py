@@ -86,3 +86,18 @@ def test_help_texts_give_the_defaults(capsys):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert expected in " ".join(capsys.readouterr().out.split()), command
+
+
+def test_info_on_a_damaged_project_says_it_cannot_be_read(tmp_path, coco_json, capsys):
+    """`info` on a truncated .poseapp says what `export` and the window say (it called the file
+    'neither a poseapp project, a dataset ...')."""
+    from poseapp.cli import main
+
+    project = tmp_path / "p.poseapp"
+    assert main(["import", str(coco_json), "--project", str(project)]) == 0
+    damaged = tmp_path / "damaged.poseapp"
+    damaged.write_bytes(project.read_bytes()[:20000])
+    capsys.readouterr()
+    assert main(["info", str(damaged)]) != 0
+    err = capsys.readouterr().err
+    assert f"{damaged}: the project file cannot be read" in err and "Traceback" not in err

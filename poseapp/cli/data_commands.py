@@ -116,7 +116,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if path.is_file() and is_project_file(path):
+    # a .poseapp that does not read as one is a damaged project, said as export and the window say it
+    if path.is_file() and (path.suffix == PROJECT_SUFFIX or is_project_file(path)):
         with Project.open(path, read_only=True) as project:
             info = project.stats()
     else:
