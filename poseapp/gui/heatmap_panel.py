@@ -29,7 +29,9 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self.stage.setPageStep(1)
         self.stage.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
         self.stage_label = QtWidgets.QLabel("no prediction on this frame")
-        self.stage_label.setWordWrap(True)  # "person 1 of 2 · iteration ..." wraps instead of widening the dock
+        # "person 1 of 2 · iteration ..." may be longer than the dock is wide: it is cut (whole in the
+        # tooltip) instead of widening the dock past a 1366-px screen (a wrapped label grew the panel)
+        self.stage_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)  # the whole panel fits its tab at 1366x768
         # the axis is ~110 px tall at 1366x768: a short label, the long one in the tooltip
@@ -120,4 +122,5 @@ class HeatmapPanel(QtWidgets.QGroupBox):
         self._marker.setValue(t)
         which = "all joints: mean peak" if self.joint() is None else f"{self._names[self.joint()]}: peak"
         self.stage_label.setText(f"{names[t]} ({t + 1} of {len(names)}) · {who + ' · ' if who else ''}{which} {peaks[t]:.2f}")
+        self.stage_label.setToolTip(self.stage_label.text())
         self.plot.setLabel("left", "mean peak" if self.joint() is None else "joint peak")
