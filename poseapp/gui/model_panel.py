@@ -195,17 +195,22 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
             return None
 
     def show_warning(self, text: str | None) -> None:
+        self.warning.setMinimumHeight(0)
         self.warning.setText(text or "")
         self.warning.setVisible(bool(text))
         if text:  # at 1366x768 it lies below the dock's fold: scrolled into view once laid out
             QtCore.QTimer.singleShot(0, self._scroll_to_warning)
 
     def _scroll_to_warning(self) -> None:
+        # a wrapped label's height follows its width, which the dock's scroll area does not ask: it
+        # is given the height its lines need at the width it has, or the panel squeezes it to a cut line
+        if self.warning.isVisible() and self.warning.width() > 0:
+            self.warning.setMinimumHeight(self.warning.heightForWidth(self.warning.width()))
         area = self.parentWidget()
         while area is not None and not isinstance(area, QtWidgets.QScrollArea):
             area = area.parentWidget()
-        if area is not None and self.warning.isVisible():
-            area.ensureWidgetVisible(self.warning)
+        if area is not None and self.warning.isVisible():  # once laid out at its new height
+            QtCore.QTimer.singleShot(0, lambda: self.warning.isVisible() and area.ensureWidgetVisible(self.warning))
 
     def model_path(self) -> str | None:
         return self.model_box.currentData()
