@@ -93,14 +93,9 @@ class FrameBoxes:
         boxes = annotated + [b for b in found if not any(covers(a, b) for a in annotated)]
         if boxes or source.file is not None:  # a box file's "nobody" is nobody
             return boxes
-        weak = source.fallback()  # nobody passed the threshold: the likeliest person, if the detector saw one
-        if weak:
-            self.weak_person = True
-            source.weak_fallbacks += 1
-            return [box for box, _ in weak]
-        self.whole_image = True
-        source.whole_image_fallbacks += source.detector is not None
-        return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
+        boxes, how = source.nobody_found(image)  # the likeliest person under the threshold, else the whole image
+        self.weak_person, self.whole_image = how == "weak", how == "whole"
+        return boxes
 
     def _picture(self, frame: Frame) -> tuple[str, int]:
         return picture_of(self.project, frame)

@@ -114,18 +114,24 @@ class BoxSource:
         whole image on every held-out set (runtime.CenterNetPersonDetector.fallback_threshold)."""
         return self._weak[:1]
 
+    def nobody_found(self, image: np.ndarray) -> tuple[list[Box], str]:
+        """(Boxes, how) for a picture where ``detect`` found nobody: the detector's likeliest person
+        below the threshold ("weak"), else the whole image ("whole"); counted for the summary.
+        The one place both `predict` (``boxes``) and the window (FrameBoxes) decide it."""
+        weak = self.fallback()
+        if weak:
+            self.weak_fallbacks += 1
+            return [box for box, _ in weak], "weak"
+        self.whole_image_fallbacks += self.detector is not None
+        return [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))], "whole"
+
     def boxes(self, image: np.ndarray) -> list[Box]:
-        whole = [(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))]
         if self.detector is None and self.file is None:
-            return whole
+            return self.nobody_found(image)[0]
         found = [box for box, _ in self.detect(image)]
         if self.file is not None:
             return found  # the user's detector said who is there: nobody means nobody
-        if not found and self.fallback():
-            self.weak_fallbacks += 1
-            return [box for box, _ in self.fallback()]
-        self.whole_image_fallbacks += not found
-        return found or whole
+        return found or self.nobody_found(image)[0]
 
     def tracker(self, detect_every: int = DETECT_EVERY) -> PoseTracker | None:
         """For consecutive video frames: people followed by their poses between detections."""
