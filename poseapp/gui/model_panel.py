@@ -26,7 +26,7 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
     refine_available = QtCore.Signal(bool)  # the chosen model takes hints (and PyTorch has loaded)
     problem = QtCore.Signal(str)  # a box file that cannot be used: the window says why (people_row.py)
     people_changed = QtCore.Signal()  # the People row's source changed (the session keeps it)
-    box_file_taken = QtCore.Signal(str)  # a box file the user chose was taken: the window says what it names
+    box_file_taken = QtCore.Signal(object)  # the BoxFile the user chose, as checked: the window says what it names
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Model", parent)
@@ -335,6 +335,9 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
         self.refine_box.setEnabled(self.takes_hints)
         self.refine_available.emit(self.takes_hints)
         hints = ((card or {}).get("training") or {}).get("config", {}).get("hints") or 0
+        # a row only for what limits refinement; the good news goes to the box's tooltip, so the
+        # panel keeps its room at 1366x768 (a run's warning then needs no scroll past the Model row)
+        limiting = card is not None and not (self.takes_hints and hints)
         if card is None:
             note = ""
         elif not self.takes_hints:
@@ -344,9 +347,6 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
         else:
             note = f"Trained with hints ({100 * float(hints):.0f}% of samples)."
         self.refine_note.setText(note)
-        # a row only for what limits refinement; the good news goes to the box's tooltip, so the
-        # panel keeps its room at 1366x768 (a run's warning then needs no scroll past the Model row)
-        limiting = bool(note) and not note.startswith("Trained with hints")
         self.refine_note.setVisible(limiting)
         self.refine_box.setToolTip(REFINE_TIP + (f" {note}" if note else ""))
 

@@ -312,19 +312,13 @@ class ModelRunsMixin:
         return (f"{box_file} does not name {len(missing)} of the {len(results)} frames (e.g. {first}): nobody was boxed "
                 "there but the people annotated on them.")
 
-    def _say_box_file_coverage(self, path: str) -> None:
-        """A box file just taken: how many detections on how many pictures, how many frames of the
-        project it names, and the pictures it names that are not here (their boxes go unused)."""
-        from poseapp.core.errors import DataError
-        from poseapp.engine.box_file import BoxFile
+    def _say_box_file_coverage(self, boxes) -> None:
+        """A box file just taken (the People row's BoxFile, read once): how many detections on how
+        many pictures, how many frames of the project it names, and the pictures it names that are
+        not here (their boxes go unused)."""
         from poseapp.engine.frame_runner import box_file_coverage
 
-        try:
-            boxes = BoxFile(path)
-        except DataError as exc:  # changed on disk since the row checked it
-            self.report_error(str(exc))
-            return
-        said = f"Boxes from {Path(path).name}: {boxes.detections} detections on {boxes.pictures} pictures"
+        said = f"Boxes from {boxes.path.name}: {boxes.detections} detections on {boxes.pictures} pictures"
         if self.project is not None:
             named, left, examples = box_file_coverage(self.project, boxes)
             said += f"; it names {named} of this project's {self.project.frame_count()} frames"

@@ -69,7 +69,8 @@ class PeopleRowMixin:
         try:
             if path.suffix.lower() != ".json":
                 raise DataError(path, "a box file is a COCO detection results JSON file (.json)")
-            if BoxFile(path).pictures == 0:
+            checked = BoxFile(path)
+            if checked.pictures == 0:
                 raise DataError(path, "the file lists no detections: no picture would get a box")
         except DataError as exc:
             if report:
@@ -90,7 +91,7 @@ class PeopleRowMixin:
         else:
             self.boxes_box.setCurrentIndex(index)
         if report:
-            self.box_file_taken.emit(str(path))
+            self.box_file_taken.emit(checked)  # the file as read here: the window says what it names
         return True
 
     def _file_entry(self) -> int:
