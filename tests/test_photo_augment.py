@@ -107,3 +107,51 @@ def test_loose_box_grows_the_box_towards_the_image_edges_and_keeps_the_person(da
     from poseapp.core.errors import DataError
     with pytest.raises(DataError, match="loose_box"):
         TrainConfig.from_dict({"data": ["lsp:x"], "augment": {"loose_box": 1.5}})
+
+
+def test_close_up_frames_the_top_of_the_person_and_unlabels_what_falls_outside(data_dir):
+    """Issue #28: close-up crops (COCO's faces and upper bodies) from real LSP photos: the crop
+    is the top 20-60% of the person's box, so the head is larger than in the plain crop, the
+    ankles (under that part) are no longer labelled, and the photo ends below the part (black)
+    most of the time."""
+    from poseapp.data.augment import close_up, make_crop
+    from poseapp.media.images import read_image
+
+    samples = load_samples(f"lsp:{data_dir / 'lsp_train'}")[:10]
+    rng = np.random.default_rng(3)
+    no_jitter = dict(rotation=0.0, scale=(1.0, 1.0), flip=False, shift=0.0, colour=0.0)
+    upright = blacked = ankle_gone = 0
+    for i, sample in enumerate(samples):
+        image = read_image(sample.image_path)
+        x, y, bw, bh = sample.bbox
+        (cx, cy, cw, ch), cut_image, cut_kps = close_up(sample.bbox, image, sample.keypoints, np.random.default_rng(i))
+        assert cy == y and 0.2 * bh <= ch <= 0.6 * bh and cx >= x and cx + cw <= x + bw + 1e-6
+        if cut_image is not image:  # the picture ends below the part, and the originals are untouched
+            rows = np.flatnonzero(cut_image.reshape(cut_image.shape[0], -1).any(axis=1))
+            assert rows.max() < y + 1.15 * ch + 1 and image[int(y + ch) + 2:].any()
+            assert not (cut_kps[:, 2] > 0)[cut_kps[:, 1] > rows.max() + 1].any()
+            assert (sample.keypoints[:, 2] > 0).sum() > (cut_kps[:, 2] > 0).sum()
+            blacked += 1
+        flip = list(range(14))
+        _, plain, _ = make_crop(image, sample.keypoints, sample.bbox, 128, flip, AugmentConfig(**no_jitter), rng)
+        crop, near, _ = make_crop(image, sample.keypoints, sample.bbox, 128, flip, AugmentConfig(**no_jitter, close_up=1.0), rng)
+        assert crop.shape == (128, 128, 3)
+        head, neck = 13, 12
+        if sample.keypoints[head, 1] < sample.keypoints[0, 1]:  # head above the right ankle: upright
+            upright += 1
+            assert np.hypot(*(near[head, :2] - near[neck, :2])) > np.hypot(*(plain[head, :2] - plain[neck, :2]))
+            # the ankle is cut off with the picture, or lies below the crop (the dataset unlabels it)
+            ankle_gone += near[0, 2] == 0 or near[0, 1] > 127.5
+    assert upright >= 5 and blacked >= 1 and ankle_gone >= 0.7 * upright
+    from poseapp.core.errors import DataError
+    with pytest.raises(DataError, match="close_up"):
+        TrainConfig.from_dict({"data": ["lsp:x"], "augment": {"close_up": -0.1}})
+
+
+def test_a_dataset_with_close_ups_trains_on_fewer_joints_than_without(data_dir):
+    samples = load_samples(f"coco:{data_dir / 'coco_mini_train/person_keypoints_train2017.json'}")[:24]
+    codec = build_model(make_config("recurrent-lite", skeleton="coco17", num_joints=17)).codec()
+    plain = PoseDataset(samples, codec, 128, AugmentConfig(rotation=0.0))
+    near = PoseDataset(samples, codec, 128, AugmentConfig(rotation=0.0, close_up=1.0))
+    labelled = lambda ds: sum(int((ds[i][3][:, 2] > 0).sum()) for i in range(len(samples)))  # noqa: E731
+    assert labelled(near) < 0.8 * labelled(plain)
