@@ -230,7 +230,7 @@ def test_the_runs_note_is_scrolled_into_view_at_1366x768(window, qtbot, tiny_mod
     trigger(window, "run")
     wait_job(window, qtbot)
     warning = window.model_panel.warning
-    assert "coco17" in warning.text()
+    assert "COCO-17" in warning.text()
     qtbot.waitUntil(lambda: warning.visibleRegion().boundingRect() == warning.rect(), timeout=5000)  # whole
 
 
@@ -241,9 +241,9 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     wait_job(window, qtbot)
     assert len(predicted(window)) == 1
     # an LSP-14 model on a COCO-17 person: said, with what accepting would do
-    assert "Model lsp14, people here coco17" in window.statusBar().currentMessage()
+    assert "Model LSP-14, people here COCO-17" in window.statusBar().currentMessage()
     # and in the model panel, which keeps it (the status bar cuts it off at 1366 px and clears it)
-    assert "A (accept) writes the joints they share into the coco17 annotation" in window.model_panel.warning.text()
+    assert "A (accept) writes the joints they share into the COCO-17 annotation" in window.model_panel.warning.text()
     assert ".." not in window.statusBar().currentMessage()
     # A on the prediction: its joints go into the person's COCO-17 annotation, by name; one person stays
     fid = window.current_frame_id
@@ -256,7 +256,7 @@ def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     coco, lsp = window.project.skeleton("coco17").joints, window.project.skeleton("lsp14").joints
     assert after[0].keypoints[coco.index("left_knee"), :2] == pytest.approx(pred.keypoints[lsp.index("left_knee"), :2])
     assert np.array_equal(after[0].keypoints[:5], before[after[0].id].keypoints[:5])  # the face as annotated
-    assert "into the coco17 annotation" in window.statusBar().currentMessage()
+    assert "into the COCO-17 annotation" in window.statusBar().currentMessage()
     trigger(window, "undo")
     assert {i.id for i in window.project.instances(fid)} == set(before)
     panel = window.heatmap_panel

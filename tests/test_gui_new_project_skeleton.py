@@ -168,3 +168,32 @@ def test_a_project_of_a_custom_skeleton_opens_with_the_users_model_of_that_skele
     assert model_for_skeleton(skeleton.name) == mine
     assert window.open_project(tmp_path / "mouse.poseapp")
     assert window.model_panel.model_path() == str(mine)
+
+
+def test_a_people_models_prediction_in_a_mouse_project_is_not_accepted_into_a_second_skeleton(window, qtbot, tmp_path,
+                                                                                               data_dir, tiny_model):
+    """A model of people run on DeepLabCut's mouse frames: the panel says the skeletons share too
+    few joints to accept, and A on a prediction says why and writes nothing (before, it made the
+    prediction an LSP-14 annotation beside the mouse's: a second skeleton in the project's export)."""
+    from PySide6 import QtCore
+
+    from test_eval_custom_skeleton import mouse_project
+    from test_gui_actions import predicted, wait_job
+
+    mouse_project(tmp_path / "mouse.poseapp", data_dir)
+    assert window.open_project(tmp_path / "mouse.poseapp")
+    window.model_panel.add_model(tiny_model)  # an LSP-14 model
+    window._go_row(0)
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    fid = window.current_frame_id
+    assert predicted(window) and "too few to accept" in window.model_panel.warning.text()
+    assert "Hand" not in window.model_panel.warning.text() and "custom:" not in window.model_panel.warning.text()
+    before = {i.id: (i.origin, i.skeleton) for i in window.project.instances(fid)}
+    window.select_joint(predicted(window)[0].id, 0)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_A)
+    assert "cannot be accepted" in window.statusBar().currentMessage()
+    assert {i.id: (i.origin, i.skeleton) for i in window.project.instances(fid)} == before
+    assert window.project.annotated_skeletons() == {window.project.annotated_skeleton()}
+    assert not window.undo_stack.canUndo() or window.undo_stack.undoText() != "accept prediction"

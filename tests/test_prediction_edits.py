@@ -106,7 +106,7 @@ def test_accepting_an_lsp_prediction_on_a_coco_person_fills_the_shared_joints_an
     MoveKeypoint(project, pred.id, 6, 77.0, 88.0).apply()  # the user dragged the right wrist
     pred = project.instance(pred.id)
     accept = AcceptPrediction(project, pred.id)
-    assert "into the coco17 annotation (12 of 14 joints by name; neck, head top have no coco17 joint)" in accept.text
+    assert "into the COCO-17 annotation (12 of 14 joints by name; neck, head top have no COCO-17 joint)" in accept.text
     accept.apply()
     now = project.instances(fid)
     assert [i.id for i in now] == [gt.id]  # one person, in the dataset's skeleton
@@ -127,7 +127,9 @@ def test_accepting_an_lsp_prediction_on_a_coco_person_fills_the_shared_joints_an
         assert (back.origin, back.skeleton, back.bbox, back.model_id) == (record.origin, record.skeleton, record.bbox, record.model_id)
 
 
-def test_a_skeleton_sharing_too_few_joints_keeps_the_annotation_beside_the_prediction(project):
+def test_a_prediction_sharing_too_few_joints_with_the_projects_skeleton_is_not_accepted(project):
+    """Accepting it would give the project a second skeleton (its export a second category, and
+    fine-tuning would skip the person): refused, saying why, with nothing changed."""
     from poseapp.core.skeleton import Skeleton
 
     hand = Skeleton(name="hand5", joints=("right_wrist", "thumb", "index", "middle", "ring"), edges=((0, 1),))
@@ -135,8 +137,31 @@ def test_a_skeleton_sharing_too_few_joints_keeps_the_annotation_beside_the_predi
     fid = _frame(project)[0]
     project.add_instance(Instance(frame_id=fid, skeleton="hand5", keypoints=_person(5), bbox=(40, 30, 60, 110)))
     pred = _prediction(project, fid)
+    before = {i.id: i for i in project.instances(fid)}
     accept = AcceptPrediction(project, pred.id)
-    assert accept.target is None and "hand5 annotation of this person is kept too" in accept.text
+    assert accept.target is None and accept.new_person is None
+    assert "LSP-14 prediction cannot be accepted" in accept.refusal and "share 1 joint by name" in accept.refusal
+    with pytest.raises(ValueError, match="cannot be accepted"):
+        accept.apply()
+    after = {i.id: i for i in project.instances(fid)}
+    assert after.keys() == before.keys() and all(after[k].origin == before[k].origin for k in after)
+
+
+def test_a_prediction_of_a_skeleton_the_project_has_annotated_is_accepted_beside_another(project):
+    """A project labelled in two skeletons (a person and their hand): accepting an LSP-14 prediction
+    over a hand5 annotation keeps both, as the project has LSP-14 people already."""
+    from poseapp.core.skeleton import Skeleton
+
+    hand = Skeleton(name="hand5", joints=("right_wrist", "thumb", "index", "middle", "ring"), edges=((0, 1),))
+    project.ensure_skeleton(hand)
+    fid, other = _frame(project, 2)
+    project.add_instance(Instance(frame_id=fid, skeleton="hand5", keypoints=_person(5), bbox=(40, 30, 60, 110)))
+    project.add_instance(Instance(frame_id=other, skeleton="lsp14", keypoints=_person(14), bbox=(40, 30, 60, 110)))
+    pred = _prediction(project, fid)
+    accept = AcceptPrediction(project, pred.id)
+    assert accept.refusal is None and "hand5 annotation of this person is kept too" in accept.text
+    accept.apply()
+    assert {i.skeleton for i in project.instances(fid) if i.origin == "manual"} == {"hand5", "lsp14"}
 
 
 def test_ids_are_never_reused_after_the_newest_record_is_deleted(project, tmp_path):
@@ -236,7 +261,7 @@ def test_accepting_an_lsp_prediction_of_an_unannotated_person_on_a_coco_frame_ma
                                           bbox=(390, 30, 60, 110), category_id=1))
     pred = project.update_instance(_prediction(project, fid).id, extra={"track_id": 7})  # nobody annotated where it is
     accept = AcceptPrediction(project, pred.id)
-    assert "as a new coco17 annotation, as this frame's people are (12 of 14 joints by name" in accept.text
+    assert "as a new COCO-17 annotation, as this frame's people are (12 of 14 joints by name" in accept.text
     accept.apply()
     new = next(i for i in project.instances(fid) if i.id != other.id)
     assert [i.skeleton for i in project.instances(fid)] == ["coco17", "coco17"] and pred.id != new.id

@@ -289,7 +289,11 @@ class EditingMixin:
                 self.statusBar().showMessage("Click a joint of the prediction to accept (A).", 5000)
                 return
             inst = predicted[0]
-        self._edit(AcceptPrediction(self.project, inst.id, self.model_panel.occluded_below.value()))
+        edit = AcceptPrediction(self.project, inst.id, self.model_panel.occluded_below.value())
+        if edit.refusal is not None:
+            self.statusBar().showMessage(edit.refusal, 15000)
+            return
+        self._edit(edit)
 
     def delete_instance(self) -> None:
         inst = self._selected_instance()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from poseapp.core.accepting import MIN_SHARED_JOINTS, shared_joints
 from poseapp.core.errors import PoseAppError
+from poseapp.core.skeleton import skeleton_title
 from poseapp.core.progress_text import rate_text
 from poseapp.gui.jobs import Job
 
@@ -349,7 +351,12 @@ class ModelRunsMixin:
                      if i.origin == "manual"} - predicted
         if not predicted or not annotated:
             return None
-        model, people = ", ".join(sorted(predicted)), ", ".join(sorted(annotated))
+        model, people = ", ".join(map(skeleton_title, sorted(predicted))), ", ".join(map(skeleton_title, sorted(annotated)))
+        shared = max(len(shared_joints(self.project.skeleton(p).joints, self.project.skeleton(a).joints))
+                     for p in predicted for a in annotated)
+        if shared < MIN_SHARED_JOINTS:  # AcceptPrediction refuses them: say so before anyone tries
+            return (f"Model {model}, people here {people}: the skeletons share {shared} joint{'s' if shared != 1 else ''} by name, "
+                    f"too few to accept these predictions (A) into the {people} annotations. Retrain makes a {people} model from them.")
         return f"Model {model}, people here {people}: A (accept) writes the joints they share into the {people} annotation."
 
     def _push_model_run(self, results: list, what: str) -> None:

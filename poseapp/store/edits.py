@@ -10,6 +10,7 @@ from poseapp.core.accepting import (
     DEFAULT_OCCLUDED_BELOW, MIN_SHARED_JOINTS, box_iou, extent, flags_from_visibility, merged_keypoints, same_person,
     shared_joints,
 )
+from poseapp.core.skeleton import skeleton_title
 from poseapp.store.project import Project
 from poseapp.store.records import CROP_BOX, WHOLE_IMAGE, Instance
 from poseapp.store.removal import remove_frames, restore
@@ -233,7 +234,24 @@ class AcceptPrediction(Edit):
             self.text = self._merge_text(self.new_person.skeleton, new=True)
         else:
             self.text = "accept prediction" + (" (replacing the annotation)" if self.replaced else "") + (
-                f" (the {self.kept[0].skeleton} annotation of this person is kept too)" if self.kept else "")
+                f" (the {skeleton_title(self.kept[0].skeleton)} annotation of this person is kept too)" if self.kept else "")
+        self.refusal = self._second_skeleton() if self.target is None and self.new_person is None else None
+
+    def _second_skeleton(self) -> str | None:
+        """Why accepting is refused, when it would give the project's annotations a skeleton none of
+        them has (a COCO-17 model's prediction in a project labelled in a 5-joint skeleton of the
+        user's own, the two sharing too few joints by name to write one into the other): the
+        project's export would gain a second category and fine-tuning would skip the person."""
+        annotated = self.project.annotated_skeletons() or {self.project.annotated_skeleton()} - {None}
+        if not annotated or self.old.skeleton in annotated:
+            return None
+        source = self.project.skeleton(self.old.skeleton).joints
+        best = max(annotated, key=lambda s: len(shared_joints(source, self.project.skeleton(s).joints)))
+        shared = len(shared_joints(source, self.project.skeleton(best).joints))
+        return (f"This {skeleton_title(self.old.skeleton)} prediction cannot be accepted into this project's "
+                f"{skeleton_title(best)} annotations: the skeletons share {shared} joint{'s' if shared != 1 else ''} by name "
+                f"(accepting writes the shared ones, and needs at least {MIN_SHARED_JOINTS}). Run a model of the "
+                f"{skeleton_title(best)} skeleton (Retrain makes one from these annotations), or label the person with N.")
 
     def _merge_target(self, others: list[Instance]) -> tuple[Instance | None, Instance | None]:
         """The other-skeleton annotation that overlaps most, and what it becomes with the prediction's shared joints."""
@@ -274,11 +292,14 @@ class AcceptPrediction(Edit):
         skeleton = skeleton or self.target.skeleton
         source = self.project.skeleton(self.old.skeleton).joints
         left = [source[i].replace("_", " ") for i in range(len(source)) if i not in {i for i, _ in self.pairs}]
-        into = f"as a new {skeleton} annotation, as this frame's people are" if new else f"into the {skeleton} annotation"
+        title = skeleton_title(skeleton)
+        into = f"as a new {title} annotation, as this frame's people are" if new else f"into the {title} annotation"
         return (f"accept prediction {into} ({len(self.pairs)} of {len(source)} "
-                "joints by name" + (f"; {', '.join(left)} have no {skeleton} joint" if left else "") + ")")
+                "joints by name" + (f"; {', '.join(left)} have no {title} joint" if left else "") + ")")
 
     def apply(self) -> None:
+        if self.refusal is not None:  # the window says it and makes no edit; a script is stopped
+            raise ValueError(self.refusal)
         with self.project.transaction():
             if self.target is not None:
                 self.project.update_instance(self.target.id, keypoints=self.merged.keypoints, extra=self.merged.extra)

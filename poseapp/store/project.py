@@ -346,6 +346,10 @@ class Project:
                               "GROUP BY skeleton ORDER BY n DESC, first LIMIT 1")
         return row[0] if row else self.get_meta(LABEL_SKELETON)
 
+    def annotated_skeletons(self) -> set[str]:
+        """Every skeleton some annotated person of the project has."""
+        return {r[0] for r in self._query("SELECT DISTINCT skeleton FROM instances WHERE origin = 'manual'")}
+
     def skeletons_in_source(self, source_id: int) -> list[str]:
         """The skeletons of the annotated people on a source's frames."""
         return [r[0] for r in self._query(
