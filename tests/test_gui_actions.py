@@ -234,6 +234,51 @@ def test_the_runs_note_is_scrolled_into_view_at_1366x768(window, qtbot, tiny_mod
     qtbot.waitUntil(lambda: warning.visibleRegion().boundingRect() == warning.rect(), timeout=5000)  # whole
 
 
+def test_a_newer_model_replaces_the_last_models_guesses_and_keeps_another_tools(window, qtbot, monkeypatch, tmp_path,
+                                                                                tiny_model):
+    """The annotation loop: after a fine-tune, Run with the new model predicts each person again in
+    place of the older model's unedited prediction (before, both stayed: two skeletons a person);
+    a prediction the user edited stays and is not predicted over; predictions imported from another
+    tool stay, for Compare models; Ctrl+Z brings the older model's back."""
+    from pathlib import Path
+
+    from conftest import make_model_folder
+
+    demo = json.loads((Path(__file__).resolve().parent.parent / "resources" / "demo" / "coco_demo.json").read_text())
+    crowded = next(f for f in window.project.frame_ids() if len(window.project.instances(f)) >= 2)
+    frame = window.project.frame(crowded)
+    image_id = next(i["id"] for i in demo["images"] if i["file_name"] == frame.file_name)
+    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "keypoints": a["keypoints"], "score": 0.8}
+               for a in demo["annotations"] if a["image_id"] == image_id]
+    path = tmp_path / "hrnet-mmpose.json"
+    path.write_text(json.dumps(results))
+    answer_dialogs(monkeypatch, path)
+    trigger(window, "import")
+    newer = make_model_folder(tmp_path / "tiny-recurrent-finetuned", seed=2)
+    window.model_panel.add_model(tiny_model)
+    window.show_frame(crowded)
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    older = [i for i in predicted(window) if i.model_id == "tiny-recurrent"]
+    imported = [i.id for i in predicted(window) if i.model_id == "hrnet-mmpose"]
+    assert len(older) >= 2 and imported
+    edited = older[0]
+    window.move_joint(edited.id, 0, *(edited.keypoints[0, :2] + 3.0))
+    window.model_panel.add_model(newer)
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    now = predicted(window)
+    assert [i.id for i in now if i.model_id == "tiny-recurrent"] == [edited.id]  # the user's edit stays
+    assert sum(i.model_id == "tiny-recurrent-finetuned" for i in now) == len(older) - 1  # and is not predicted over
+    assert [i.id for i in now if i.model_id == "hrnet-mmpose"] == imported
+    trigger(window, "undo")
+    assert sorted(i.id for i in predicted(window) if i.model_id == "tiny-recurrent") == sorted(i.id for i in older)
+    trigger(window, "redo")
+    trigger(window, "run")  # again, beside an edited prediction (this raised in the run's thread before)
+    wait_job(window, qtbot)
+    assert sum(i.model_id == "tiny-recurrent-finetuned" for i in predicted(window)) == len(older) - 1
+
+
 def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     window._go_row(6)

@@ -177,7 +177,7 @@ def test_a_rerun_at_a_higher_threshold_keeps_what_it_no_longer_finds_says_so_and
     assert len(run()) == 2
     window.model_panel.min_score.setValue(0.5)
     assert len(run()) == 2  # the 0.9 person predicted again, the 0.4 one kept
-    assert "1 earlier prediction of this model not found again stayed (Ctrl+Del" in window.statusBar().currentMessage()
+    assert "1 earlier prediction not found again stayed (Ctrl+Del" in window.statusBar().currentMessage()
     depth = window.undo_stack.count()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert [p for p in window.project.instances(fid) if p.origin == "predicted"] == []

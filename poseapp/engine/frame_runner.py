@@ -271,16 +271,18 @@ def predict_frames(
         preds = list(zip(found, track_ids if track_ids is not None else [None] * len(found)))
         with project.transaction():
             old_state = project.frame(fid).state
-            # a run replaces its own earlier predictions, and people interpolated between corrected
-            # frames (an estimate no model made, which the model's answer supersedes)
-            own = [o for o in project.instances(fid)
-                   if o.origin == "predicted" and o.model_id in (predictor.model_id, INTERPOLATION)]
+            # a run replaces the earlier predictions of models run here (its own, and an older model's:
+            # the annotation loop's fine-tuned model predicts the person again, not beside the last
+            # guess), and people interpolated between corrected frames (an estimate no model made);
+            # predictions imported from another tool (a SLEAP file, a COCO results file) stay, to compare
+            own = [o for o in project.instances(fid) if o.origin == "predicted" and made_here(o, predictor.model_id)]
             edited = [o for o in own if is_edited_prediction(o)]
+            unedited = [o for o in own if not is_edited_prediction(o)]  # by flag: records compare arrays, `in` cannot
             kept_boxes = [b for b in (extent(e.keypoints, e.bbox) for e in edited) if b is not None]
             new = [(p, t) for p, t in preds if not any(box_iou(p.box, b) >= SAME_PERSON_IOU for b in kept_boxes)]
             replaced = [
                 project.delete_instance(old.id, frame_state=None)
-                for old in own if old not in edited and _replaced_by(old, new)
+                for old in unedited if _replaced_by(old, new)
             ]
             stored = [
                 project.add_instance(Instance(
@@ -290,7 +292,7 @@ def predict_frames(
                 ))
                 for p, track_id in new
             ]
-        kept = sum(old not in edited for old in own) - len(replaced)
+        kept = len(unedited) - len(replaced)
         results.append(FrameResult(fid, [p for p, _ in new], stored, replaced, old_state, whole_image=whole_image,
                                    not_in_box_file=detector is not None and detector.not_named, kept=kept,
                                    weak_person=detector is not None and detector.weak_person,
@@ -298,6 +300,12 @@ def predict_frames(
         if progress is not None:
             progress(n + 1, len(frame_ids))
     return results
+
+
+def made_here(instance: Instance, model_id: str) -> bool:
+    """Whether a stored prediction came from a model run in poseapp (marked ``CROP_BOX``: its box
+    is the crop the model looked in), the model ``model_id`` or interpolation, not from a file."""
+    return instance.model_id in (model_id, INTERPOLATION) or bool(instance.extra.get(CROP_BOX))
 
 
 def _prediction_extra(track_id: int | None, whole_image: bool) -> dict:

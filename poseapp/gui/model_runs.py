@@ -294,8 +294,8 @@ class ModelRunsMixin:
         unnamed = self._not_in_box_file_note(results)
         kept = sum(r.kept for r in results)
         if kept:  # a run removes only the people it predicts again: the others are said, with the way to clear them
-            unnamed = " ".join(n for n in (unnamed, f"{kept} earlier {'prediction' if kept == 1 else 'predictions'} of this "
-                               "model not found again stayed (Ctrl+Del clears a frame's unedited predictions).") if n)
+            unnamed = " ".join(n for n in (unnamed, f"{kept} earlier {'prediction' if kept == 1 else 'predictions'} "
+                               "not found again stayed (Ctrl+Del clears a frame's unedited predictions).") if n)
         self.statusBar().showMessage(" ".join(note for note in (said, unnamed, resume, small, other) if note),
                                      30000 if resume or unnamed else 15000)
         if self.current_frame_id is not None:
@@ -360,7 +360,7 @@ class ModelRunsMixin:
         return f"Model {model}, people here {people}: A (accept) writes the joints they share into the {people} annotation."
 
     def _push_model_run(self, results: list, what: str) -> None:
-        """The run goes on the undo stack as one step (it replaced the model's earlier predictions,
+        """The run goes on the undo stack as one step (it replaced earlier predictions of models run here,
         which Ctrl+Z brings back); like any new edit it ends the redo history, whose steps may name
         predictions the run replaced."""
         from poseapp.gui.commands import StoreCommand, push_done
