@@ -279,6 +279,46 @@ def test_a_newer_model_replaces_the_last_models_guesses_and_keeps_another_tools(
     assert sum(i.model_id == "tiny-recurrent-finetuned" for i in predicted(window)) == len(older) - 1
 
 
+def test_a_correction_that_stays_a_prediction_is_said_at_the_edit_the_export_and_the_fine_tune(window, qtbot, monkeypatch,
+                                                                                               tmp_path, tiny_model):
+    """A drag on a prediction of a person annotated already leaves it a prediction (Accept decides
+    which of the two is kept). Before, nothing said so: the export and fine-tuning left the
+    correction out without a word. Now the edit, the COCO export and the fine-tune plan say it,
+    and A takes the correction into the annotation, after which the export has it."""
+    crowded = next(f for f in window.project.frame_ids() if len(window.project.instances(f)) >= 2)
+    window.model_panel.add_model(tiny_model)
+    window.show_frame(crowded)
+    trigger(window, "run")
+    wait_job(window, qtbot)
+    pred = predicted(window)[0]
+    x, y = pred.keypoints[5, :2] + 4.0
+    window.move_joint(pred.id, 5, x, y)
+    assert window.project.instance(pred.id).origin == "predicted"
+    assert "stays a prediction beside this person's annotation" in window.statusBar().currentMessage()
+    answer_dialogs(monkeypatch, tmp_path / "ann.json")
+    trigger(window, "export")
+    assert "1 of them with your corrections" in window.statusBar().currentMessage()
+    assert "1 prediction you corrected is not in" in window.last_warning and "ann.json" in window.last_warning
+    exported = json.loads((tmp_path / "ann.json").read_text())["annotations"]
+    # the LSP-14 model's joint 5 is the COCO-17 annotation's joint of the same name
+    k = window.project.skeleton("coco17").joints.index(window.project.skeleton("lsp14").joints[5])
+    assert not any(a["keypoints"][3 * k: 3 * k + 2] == pytest.approx([x, y]) for a in exported)
+    trigger(window, "retrain")  # the demo is too small to fine-tune: the plan is said as the reason
+    assert "1 prediction you corrected is not trained on" in window.last_error
+    for box in QtWidgets.QApplication.topLevelWidgets():  # the user reads the two messages and closes them
+        if isinstance(box, QtWidgets.QMessageBox) and box.isVisible():
+            box.close()
+    window.select_joint(pred.id, 5)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_A)
+    assert window.project.instance_exists(pred.id) is False or window.project.instance(pred.id).origin == "manual"
+    window.last_warning = None
+    trigger(window, "export")
+    exported = json.loads((tmp_path / "ann.json").read_text())["annotations"]
+    assert window.last_warning is None and "with your corrections" not in window.statusBar().currentMessage()
+    assert sum(1 for a in exported if a["keypoints"][3 * k: 3 * k + 2] == pytest.approx([x, y])) == 1
+
+
 def test_model_runs_from_the_menu(window, qtbot, tiny_model):
     window.model_panel.add_model(tiny_model)
     window._go_row(6)

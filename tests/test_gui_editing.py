@@ -165,7 +165,10 @@ def test_accepting_replaces_the_annotation_in_one_undo_step_with_flags_from_visi
     np.testing.assert_array_equal(back[manual.id].keypoints, manual.keypoints)
 
 
-def test_rerunning_a_model_replaces_its_own_predictions_and_keeps_other_models(window, qtbot, tiny_model, tmp_path):
+def test_each_run_replaces_the_unedited_predictions_of_the_models_run_before(window, qtbot, tiny_model, tmp_path):
+    """Model A, model B, model A again: one prediction a person, the last model's (a model's guess
+    is replaced by the next run's, whichever model made it; test_gui_actions checks that edited
+    and imported predictions stay)."""
     from conftest import make_model_folder
 
     other = make_model_folder(tmp_path / "other-recurrent", seed=2)
@@ -173,8 +176,8 @@ def test_rerunning_a_model_replaces_its_own_predictions_and_keeps_other_models(w
     for model in (tiny_model, other, tiny_model):
         window.model_panel.add_model(model)
         run_on_frame(window, qtbot)
-    models = sorted(i.model_id for i in window.project.instances(window.current_frame_id) if i.origin == "predicted")
-    assert models == ["other-recurrent", "tiny-recurrent"]
+        models = [i.model_id for i in window.project.instances(window.current_frame_id) if i.origin == "predicted"]
+        assert models == [window.model_panel.model_path().rsplit("/", 1)[-1]] * len(models) and len(models) >= 1
 
 
 def test_hovering_a_joint_names_it_and_the_table_is_the_colour_legend(window, qtbot):

@@ -62,6 +62,7 @@ class FinetunePlan:
     batch_size: int = 16  # people per training step, as the run will use
     timing: "EpochTiming | None" = None  # a few training steps measured here (plan_finetune(measure=True))
     timing_problem: str | None = None  # why they could not be measured
+    edited_predictions: int = 0  # corrections still in predictions (on annotated people): not trained on until accepted
 
     @property
     def kept_joints(self) -> int:
@@ -97,6 +98,11 @@ class FinetunePlan:
         if self.val_unchecked:
             lines.append(f"{self.val_unchecked} of the {self.val} held-out people are {UNCHECKED}: on them "
                          "validation PCK measures agreement with a model, not accuracy.")
+        if self.edited_predictions:
+            n = self.edited_predictions
+            lines.append(f"{n} {'prediction' if n == 1 else 'predictions'} you corrected {'is' if n == 1 else 'are'} not trained on: "
+                         f"{'it lies' if n == 1 else 'each lies'} on a person annotated already and stays a prediction until "
+                         "accepted (select it, A), which puts your corrections into the annotation.")
         if self.skipped:
             lines.append(f"{verb[2]} {self.skipped_people}: " + "; ".join(self.skipped[:4]) + (" ..." if len(self.skipped) > 4 else ""))
         if not self.problem and (self.timing is not None or self.timing_problem):
@@ -186,6 +192,14 @@ def target_skeleton(project_path: str | Path, model_skeleton: str):
     return skeleton
 
 
+def _edited_predictions(project_path: str | Path) -> int:
+    from poseapp.store import Project
+    from poseapp.store.edits import edited_prediction_count
+
+    with Project.open(project_path, read_only=True) as project:
+        return edited_prediction_count(project)
+
+
 def plan_finetune(project_path: str | Path, model_path: str | Path, batch_size: int = 16, threads: int | None = None,
                   measure: bool = False) -> FinetunePlan:
     """The plan of fine-tuning ``model_path`` on the project. ``measure``: time a few real training
@@ -205,6 +219,7 @@ def plan_finetune(project_path: str | Path, model_path: str | Path, batch_size: 
     else:
         plan = FinetunePlan(skeleton)
     usable, skipped, plan.mapped = in_skeleton(samples, skeleton)
+    plan.edited_predictions = _edited_predictions(project_path)
     other = Counter((s.key.split(":", 1)[1].split("#")[0], s.skeleton) for s in skipped)
     plan.skipped = [f"{n} {skel} {'person' if n == 1 else 'people'} in {where} (the model predicts {skeleton})"
                     for (where, skel), n in other.items()]

@@ -12,8 +12,8 @@ from PySide6 import QtWidgets
 from poseapp.core.errors import PoseAppError
 from poseapp.gui.commands import StoreCommand, push_applied, redo_applied, undo_applied
 from poseapp.store.edits import (
-    VISIBILITY_NAMES, AcceptPrediction, ClearPredictions, ConfirmJoint, DeleteInstance, Edit, MoveKeypoint, NudgeKeypoint, SetBox, SetFrameState,
-    SetVisibility, next_visibility, placed_joints,
+    STILL_A_PREDICTION, VISIBILITY_NAMES, AcceptPrediction, ClearPredictions, ConfirmJoint, DeleteInstance, Edit, MoveKeypoint,
+    NudgeKeypoint, SetBox, SetFrameState, SetVisibility, is_edited_prediction, next_visibility, placed_joints,
 )
 
 
@@ -32,10 +32,19 @@ class EditingMixin:
         # a sentence starts with a capital, a joint's name stays as the skeleton spells it ("left_knee: occluded")
         first = text.split(":")[0].split(" ")[0]
         message = f"{text if '_' in first else text[:1].upper() + text[1:]}; Ctrl+Z undoes it."
+        message += self._still_a_prediction(edit)
         if was_reviewed and self.project.frame_exists(frame_id) and self.project.frame(frame_id).state != "reviewed":
             message += f" The frame is no longer marked reviewed ({self.project.frame(frame_id).state} now; R marks it again)."
         self.statusBar().showMessage(message, 8000)
         return True
+
+    def _still_a_prediction(self, edit: Edit) -> str:
+        """" " + what to do, when ``edit`` changed a prediction that stays one (it lies on a person
+        annotated already): the correction reaches export and fine-tuning only through Accept."""
+        instance_id = getattr(edit, "instance_id", None)
+        if instance_id is None or self.project is None or not self.project.instance_exists(instance_id):
+            return ""
+        return " " + STILL_A_PREDICTION if is_edited_prediction(self.project.instance(instance_id)) else ""
 
     def undo_edit(self) -> bool:
         if self.unplace_last_joint():  # while placing joints one by one: the last joint goes back

@@ -20,6 +20,7 @@ from poseapp.formats import EXPORTERS, IMPORTERS, ExportOptions, export_project,
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import Project
+from poseapp.store.edits import edited_prediction_count
 from poseapp.store.project_file import PROJECT_SUFFIX
 
 HELD_ELSEWHERE = "open for writing in"  # how read_only_reason starts when another process holds the project
@@ -277,8 +278,15 @@ class ProjectActionsMixin:
         message = f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in said.items())
         left_out = 0 if options.include_predictions else self.project.instance_count(origin="predicted")
         if left_out and fmt == "coco":  # interpolated and carried people are predictions too: said, not silently missing
-            message += (f". {left_out} predictions (model runs, interpolated and carried people) were left out: accept "
+            edited = edited_prediction_count(self.project)
+            mine = f", {edited} of them with your corrections" if edited else ""
+            message += (f". {left_out} predictions (model runs, interpolated and carried people{mine}) were left out: accept "
                         "them (A) or tick File > 'COCO export includes predictions'")
+            if edited:  # a correction the user made is missing from the file: never only in a status line that fades
+                self.report_warning(f"{edited} {'prediction' if edited == 1 else 'predictions'} you corrected "
+                                    f"{'is' if edited == 1 else 'are'} not in {out}: each lies on a person annotated already, "
+                                    "so it stays a prediction until you accept it (select it, A), which puts your "
+                                    "corrections into that person's annotation. Then export again.")
         self.statusBar().showMessage(message, 15000 if left_out else 8000)
         return True
 

@@ -39,7 +39,8 @@ class RefiningMixin:
         self._show_moved(edit.instance_id, moved, pred, before)
         if moved:
             self.statusBar().showMessage(f"{edit.text.capitalize()}: the model moved {len(moved)} joint(s) you have not "
-                                         f"placed ({self.last_refine_ms:.0f} ms); Ctrl+Z undoes both.", 8000)
+                                         f"placed ({self.last_refine_ms:.0f} ms); Ctrl+Z undoes both."
+                                         + self._still_a_prediction(edit), 8000)
         return True
 
     def refine_selected(self) -> bool:

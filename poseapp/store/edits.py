@@ -60,6 +60,17 @@ def is_edited_prediction(instance: Instance) -> bool:
     return instance.origin == "predicted" and bool(instance.extra.get(EDITED) or instance.extra.get(PLACED))
 
 
+def edited_prediction_count(project: Project) -> int:
+    """Predictions the user edited that are not annotations yet (each lies on a person annotated
+    already, see ``claimed``): export and fine-tuning leave them out until Accept takes them in."""
+    return sum(is_edited_prediction(i) for i in project.iter_instances(origin="predicted"))
+
+
+# said wherever an edit leaves a prediction a prediction, so no correction is left behind unknowingly
+STILL_A_PREDICTION = ("It stays a prediction beside this person's annotation (export and fine-tuning read annotations): "
+                      "A puts your corrections into the annotation.")
+
+
 class Edit:
     """One undoable change; ``text`` names it in the Edit menu."""
 

@@ -608,6 +608,9 @@ class Project:
         with self._write():
             return [self.add_instance(inst, frame_state) for inst in instances]
 
+    def instance_exists(self, instance_id: int) -> bool:
+        return self._query_one("SELECT 1 FROM instances WHERE id = ?", (instance_id,)) is not None
+
     def instance(self, instance_id: int) -> Instance:
         row = self._query_one(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
         if row is None:
