@@ -86,3 +86,31 @@ def test_recomputed_fields_are_listed_and_a_round_trip_keeps_the_originals(proje
         import_source(lsp_project, small_lsp)
         counts = export_project(lsp_project, "coco", tmp_path / "lsp.json")
     assert counts["computed num_keypoints"] == counts["computed area"] == counts["computed iscrowd"] == 6
+
+
+def test_a_box_made_from_joints_stays_inside_the_photo_and_a_drawn_box_is_written_as_it_is(project, coco_json, tmp_path):
+    """An accepted prediction's box follows its joints with COCO's margin; on a person at the
+    photo's edge (or with a joint the model put off the picture) that margin reached past the
+    image (y 662 in a 640-px photo, from a window walk): now cut to the photo. A box from the
+    file keeps its numbers (a lossless round trip)."""
+    from poseapp.store.records import CROP_BOX
+
+    import_source(project, coco_json)
+    imported = next(i for i in project.iter_instances() if i.bbox is not None)
+    frame = project.frame(imported.frame_id)
+    kps = imported.keypoints.copy()
+    labelled = kps[:, 2] > 0
+    kps[labelled, 1] = np.linspace(frame.height - 60.0, frame.height - 2.0, labelled.sum())  # down to the bottom edge
+    kps[np.flatnonzero(kps[:, 2] > 0)[0], 0] = frame.width + 8.0  # and one off the picture
+    made = project.add_instance(Instance(frame_id=frame.id, skeleton=imported.skeleton, keypoints=kps, bbox=(0, 0, 5, 5),
+                                         origin="manual", extra={CROP_BOX: True}))
+    assert made.person_box()[1] + made.person_box()[3] > frame.height  # unclipped, it reaches past the photo
+    out = tmp_path / "out.json"
+    export_project(project, "coco", out)
+    data = json.loads(out.read_text())
+    original = json.loads(coco_json.read_text())
+    new = [a for a in data["annotations"] if a["id"] not in _by_id(original["annotations"])]
+    assert len(new) == 1
+    x, y, w, h = new[0]["bbox"]
+    assert x >= 0 and y >= 0 and x + w == frame.width and y + h == frame.height and new[0]["area"] == w * h
+    assert _by_id(data["annotations"])[imported.ext_id]["bbox"] == _by_id(original["annotations"])[imported.ext_id]["bbox"]

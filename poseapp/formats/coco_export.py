@@ -23,7 +23,7 @@ import numpy as np
 from poseapp.formats.output import write_json_export
 from poseapp.media.video import video_frame_name
 from poseapp.store import Project
-from poseapp.store.records import Frame, Instance
+from poseapp.store.records import CROP_BOX, Frame, Instance
 
 
 def _number(value: float) -> int | float:
@@ -98,6 +98,13 @@ def _image_entry(project: Project, frame: Frame, ids: IdPlan, roots: dict[int, s
     return entry
 
 
+def clip_box(box, width: float, height: float) -> tuple[float, float, float, float]:
+    """(x, y, w, h) cut to the image (0, 0, width, height)."""
+    x0, y0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
+    x1, y1 = min(float(width), float(box[0]) + float(box[2])), min(float(height), float(box[1]) + float(box[3]))
+    return x0, y0, max(0.0, x1 - x0), max(0.0, y1 - y0)
+
+
 def keypoint_list(inst: Instance) -> list:
     coco = inst.extra.get("_coco") or {}
     kps = inst.keypoints.copy()
@@ -110,13 +117,19 @@ def keypoint_list(inst: Instance) -> list:
 
 
 def annotation_entry(
-    inst: Instance, image_id: int, ann_id: int, category_id: int, computed: dict[str, int] | None = None
+    inst: Instance, image_id: int, ann_id: int, category_id: int, computed: dict[str, int] | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """One annotation; ``computed`` counts the fields that were not in the imported file as they are."""
+    """One annotation; ``computed`` counts the fields that were not in the imported file as they
+    are. A box made from the joints (``CROP_BOX``) is clipped to ``image_size`` (width, height):
+    its margin, or a joint the model put off the picture, must not reach past the image; a box
+    drawn or imported is written as it is."""
     computed = computed if computed is not None else {}
     coco = inst.extra.get("_coco") or {}
     entry = {k: v for k, v in inst.extra.items() if k != "_coco"}
     bbox = inst.person_box() or (0.0, 0.0, 0.0, 0.0)
+    if image_size is not None and (inst.bbox is None or inst.extra.get(CROP_BOX)):
+        bbox = clip_box(bbox, *image_size)
     original = coco.get("num_keypoints")
     if original is not None and original[1] == inst.num_labelled:
         num = original[0]  # the file's own count, while the joints are as imported
@@ -231,7 +244,8 @@ def export_coco(project: Project, out: str | Path, include_predictions: bool = F
         video_frames += frame.file_name is None
         for inst in insts:
             cid = inst.category_id if inst.category_id is not None else cat_for_skeleton[inst.skeleton]
-            annotations.append(annotation_entry(inst, ids.image_id(frame), ids.annotation_id(inst), cid, computed))
+            annotations.append(annotation_entry(inst, ids.image_id(frame), ids.annotation_id(inst), cid, computed,
+                                                (frame.width, frame.height) if frame.width and frame.height else None))
     document: dict[str, Any] = {}
     meta = project.get_meta("coco", {}) or {}
     for key in ("info", "licenses"):
