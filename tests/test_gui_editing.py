@@ -256,8 +256,31 @@ def test_pressing_a_joints_own_flag_again_confirms_it_and_r_frees_the_arrow_keys
     assert "confirmed where it is" in window.statusBar().currentMessage()
     window.undo_stack.undo()
     assert joint not in placed_joints(window.project.instance(pred.id))
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_1)  # a new flag: said that it leaves the place free, and how to keep it
+    assert window.project.instance(pred.id).keypoints[joint, 2] == 1 and joint not in placed_joints(window.project.instance(pred.id))
+    assert "Press 1 again to keep it where it is" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_1)
+    assert joint in placed_joints(window.project.instance(pred.id))
+    window.undo_stack.undo()
+    window.undo_stack.undo()
     window.select_joint(pred.id, joint)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_R)  # reviewed: the selection goes, so Right is the next frame
     assert window.selected is None
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
     assert window.current_frame_id != fid and window.project.frame(fid).state == "reviewed"
+
+
+def test_an_imported_annotation_shows_its_joints_as_placed_before_and_after_a_flag(window, qtbot):
+    """Refinement treats an imported annotation's labelled joints as the user's (never moved); the
+    canvas drew them as circles until one flag was set, when all turned to squares at once (a
+    walk-through took it for a defect). Squares and the table's "placed" column from the start."""
+    inst = window.project.instances(window.current_frame_id)[0]
+    assert inst.origin == "manual" and "placed" not in inst.extra
+    labelled = np.flatnonzero(inst.keypoints[:, 2] > 0)
+    assert set(window.canvas.joints_item(inst.id).data["symbol"]) == {"s"}
+    window.select_joint(inst.id, int(labelled[0]))
+    placed_column = window.joint_table.HEADERS.index("placed")
+    assert all(window.joint_table.item(int(j), placed_column).text() == "yes" for j in labelled)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_1)
+    assert set(window.canvas.joints_item(inst.id).data["symbol"]) == {"s"}
+    assert sum(window.joint_table.item(int(j), placed_column).text() == "yes" for j in labelled) == len(labelled)

@@ -11,7 +11,7 @@ from poseapp.gui.joints_item import JointsItem, OverlayPoints, joint_colour, tak
 from poseapp.gui.track_timeline import text_colour, track_colour
 from poseapp.gui.view_box import DrawingViewBox
 from poseapp.store import Instance
-from poseapp.store.edits import PLACED
+from poseapp.store.edits import placed_joints
 from poseapp.store.records import WHOLE_IMAGE
 
 SIDE_COLOURS = {"left": (66, 133, 244), "right": (244, 120, 46), "centre": (52, 199, 89)}
@@ -405,7 +405,8 @@ class FrameCanvas(pg.GraphicsLayoutWidget):
             self._add(take_no_clicks(curve))
             curves[side] = curve
         shown = np.flatnonzero(kps[:, 2] > 0)  # v = 0: not labelled, so nothing to draw
-        placed = {int(j) for j in inst.extra.get(PLACED, ())}
+        # as refinement sees them: an imported annotation's labelled joints are all the user's (placed_joints)
+        placed = placed_joints(inst)
         symbols = [PLACED_SYMBOL if int(j) in placed else "o" for j in shown]  # the user's joints: squares
         brushes, pens = [], []
         for j in shown:

@@ -257,8 +257,11 @@ class EditingMixin:
         edit = SetVisibility(self.project, instance_id, joint, v, name)
         if v == 0:  # the joint leaves the hints: the rest follow the joints still placed
             self._edit_refined(edit)
-        else:
-            self._edit(edit)
+        elif self._edit(edit) and joint not in placed_joints(self.project.instance(instance_id)):
+            # a new flag says nothing of the place: the next drag's refinement may still move the
+            # joint, unless the user confirms it (the same key again), which a walk-through missed
+            self.statusBar().showMessage(f"{self.statusBar().currentMessage()} Press {v} again to keep it where it is "
+                                         "(refinement then never moves it).", 8000)
 
     def select_next_person(self, delta: int) -> None:
         """P / Shift+P: the same joint of the frame's next / previous person (the keyboard's way to a

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from poseapp.engine.occlusion import VisibilityPairs, visibility_pairs
-from poseapp.store.edits import PLACED, VISIBILITY_NAMES
+from poseapp.store.edits import VISIBILITY_NAMES, placed_joints
 from poseapp.gui.joints_item import joint_colour
 from poseapp.store import Instance, Project
 
@@ -69,7 +69,7 @@ class JointTable(QtWidgets.QTableWidget):
         self.setRowCount(0 if instance is None else len(joint_names))
         if instance is None:
             return
-        placed = {int(j) for j in instance.extra.get(PLACED, ())}
+        placed = placed_joints(instance)  # as refinement sees them (an imported annotation: all its labelled joints)
         for j, name in enumerate(joint_names):
             x, y, v = instance.keypoints[j]
             cells = [
