@@ -1095,3 +1095,29 @@ def test_run_on_frame_with_several_frames_selected_runs_them_all_and_says_so(win
     assert "3 selected frames" in window.statusBar().currentMessage()
     window._go_row(4)
     assert panel.run_button.text() == "Run on frame"
+
+
+def test_recent_messages_keep_what_the_status_bar_cut_off(window, qtbot, monkeypatch, tmp_path):
+    """At 1366x768 a long status message is cut at the window's edge and fades; Help > Recent
+    messages (Ctrl+Shift+M) shows every one whole, newest first, with warnings and errors, and the
+    status bar's tooltip holds the one showing."""
+    window.resize(1366, 768)
+    answer_dialogs(monkeypatch, tmp_path / "ann.json")
+    trigger(window, "export")
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Wrote ") and window.statusBar().toolTip() == said
+    bad = tmp_path / "nothing.json"  # a file that is not there: an error
+    answer_dialogs(monkeypatch, bad)
+    trigger(window, "import")
+    assert window.last_error and str(bad) in window.last_error
+    for box in QtWidgets.QApplication.topLevelWidgets():  # the user closes the error's box first
+        if isinstance(box, QtWidgets.QMessageBox) and box.isVisible():
+            box.close()
+    window.setFocus()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_M, QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier)
+    dialog = window.findChild(QtWidgets.QDialog, "messages")
+    assert dialog is not None and dialog.isVisible()
+    text = dialog.view.toPlainText()
+    assert "ERROR: " + window.last_error.splitlines()[0] in text and said in text
+    assert text.index("ERROR: ") < text.index(said)  # newest first
+    dialog.close()

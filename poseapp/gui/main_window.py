@@ -20,6 +20,7 @@ from poseapp.gui.heatmap_panel import HeatmapPanel
 from poseapp.gui.inspector import JointTable, OcclusionView
 from poseapp.gui.jobs import Job
 from poseapp.gui.menus import MenusMixin
+from poseapp.gui.messages import MessageLog
 from poseapp.gui.model_panel import ModelPanel
 from poseapp.gui.model_runs import ModelRunsMixin
 from poseapp.gui.project_actions import ProjectActionsMixin
@@ -85,7 +86,7 @@ class ProjectSignals(QtCore.QObject):
         return pairs
 
 
-class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, RefiningMixin,
+class MainWindow(MenusMixin, MessageLog, TracksMixin, ProjectActionsMixin, SessionMixin, FrameAdminMixin, EditingMixin, AddingMixin, ModelRunsMixin, RefiningMixin,
                  QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -168,6 +169,7 @@ class MainWindow(MenusMixin, TracksMixin, ProjectActionsMixin, SessionMixin, Fra
         self.frame_info.setMaximumWidth(400)
         self.statusBar().addPermanentWidget(self.frame_info)
         self.statusBar().messageChanged.connect(self._make_room_for_message)
+        self._start_message_log()  # Help > Recent messages: what the status bar said, whole
         # a background job's progress (frames/s, time left) shows whichever tab is in front
         self.status_progress = QtWidgets.QProgressBar()
         self.status_progress.setMaximumWidth(260)

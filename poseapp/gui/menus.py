@@ -119,6 +119,7 @@ class MenusMixin:
 
         help_menu = self.menuBar().addMenu("&Help")
         act("shortcuts", "&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
+        act("messages", "Recent &messages (what the status bar said, whole)", "Ctrl+Shift+M", self.show_messages, help_menu)
 
     def _step_heatmaps(self, delta: int) -> None:
         """[ and ]: step through the iterations, with the Heatmaps tab (its slider and peaks) in view."""

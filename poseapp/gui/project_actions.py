@@ -320,6 +320,7 @@ class ProjectActionsMixin:
     def report_warning(self, message: str) -> None:
         """Something worked, with a part the user must know about (a file left out, say)."""
         self.last_warning = message
+        self.log_message("warning", message)
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "poseapp", message, parent=self)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -327,6 +328,7 @@ class ProjectActionsMixin:
     def report_error(self, message: str) -> None:
         self.last_error = message
         self.statusBar().showMessage(message.splitlines()[0], 10000)
+        self.log_message("error", message)  # whole: the status bar shows its first line
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "poseapp", message, parent=self)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not exec(): the window keeps running
