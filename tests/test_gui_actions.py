@@ -485,6 +485,9 @@ def test_fine_tune_from_the_menu_adds_a_model_to_compare(window, qtbot, monkeypa
     assert said and 6 < int(said[1]) <= 6 * 14 and float(said[2]) == float(f"{100 / int(said[1]):.2g}")  # PCK counts joints
     qtbot.waitUntil(lambda: panel.process is None, timeout=240_000)
     assert "Done" in panel.status.text(), panel.status.text()
+    losses = [e["loss"] for e in panel.events if e["event"] == "step"]
+    if len(losses) == 1:  # a one-epoch run logs one step: its loss axis starts at 0, not below
+        assert panel.loss_plot.viewRange()[1][0] >= 0.0 and panel.loss_plot.viewRange()[1][1] > losses[0]
     start = next(e for e in panel.events if e["event"] == "start")
     card = json.loads((panel.out / "card.json").read_text())
     kept = card["metrics"]["validation_crops"]["pck@0.2"]["total"]

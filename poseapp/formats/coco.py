@@ -49,7 +49,7 @@ def load_json(path: Path) -> Any:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()):  # the parser ran out of text, not into a wrong character
             raise DataError(path, f"the JSON ends early at {where} (truncated file?)") from None
-        raise DataError(path, f"not valid JSON: {exc.msg} at {where}") from None
+        raise DataError(path, f"not valid JSON: {exc.msg} ({where})") from None  # msg may end in "at"
     except ValueError as exc:  # NaN / Infinity literals
         raise DataError(path, f"not valid JSON: {exc}") from None
     except RecursionError:

@@ -202,6 +202,10 @@ class RetrainPanel(QtWidgets.QWidget):
             # a lone point (a one-epoch run logs one step) is drawn as a dot: a line needs two
             self.loss_curve.setData([s for s, _ in self._losses], [v for _, v in self._losses],
                                     symbol="o" if len(self._losses) == 1 else None, symbolSize=6)
+            if len(self._losses) == 1:  # auto range centres a lone point in +-0.5: a negative loss axis
+                self.loss_plot.setYRange(0.0, 2.0 * max(e["loss"], 1e-6), padding=0)
+            elif len(self._losses) == 2:
+                self.loss_plot.enableAutoRange(axis="y")
             self.status.setText(f"epoch {e['epoch'] + 1}, step {e['batch']}/{e['batches']}, loss {e['loss']:.4f}, about {e['eta_s']} s left")
         elif kind == "epoch":
             self._pcks.append((e["epoch"] + 1, e["val"]["pck@0.2"]["total"]))
