@@ -304,3 +304,26 @@ def test_a_walker_added_with_n_gets_an_id_of_their_own_that_merges_into_the_walk
     qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
     qtbot.keyClick(window, Key.Key_Z, Mod.ControlModifier)
     assert video.person(22, 4) is None and video.tracks()[3] == list(range(24, 30))
+
+
+def test_adding_walkers_keeps_the_picture_still_until_the_timeline_needs_more_room(window, video, qtbot):
+    """Each walker added with N on a frame two walkers share is a new id, so a new timeline lane;
+    the timeline grew with each lane and the picture moved under the cursor between two people
+    (a window walk). It grows three lanes at a time now: the third lane costs no room."""
+    from test_gui import _drag
+
+    window.resize(1366, 768)
+    video.show(qtbot, 5)
+    window.canvas.view.setRange(xRange=(0, 400), yRange=(0, 300), padding=0)
+    timeline = window.seek_bar.timeline
+    assert timeline.lanes == 2
+    before = (timeline.height(), window.canvas.height())
+    qtbot.keyClick(window, Key.Key_N)
+    _drag(window, qtbot, (330, 40), (380, 160))
+    qtbot.waitUntil(lambda: timeline.lanes == 3)
+    qtbot.wait(50)
+    assert (timeline.height(), window.canvas.height()) == before
+    qtbot.keyClick(window, Key.Key_N)
+    _drag(window, qtbot, (20, 40), (60, 160))
+    qtbot.waitUntil(lambda: timeline.lanes == 4)
+    assert before[0] < timeline.height() <= 92

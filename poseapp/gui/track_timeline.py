@@ -18,6 +18,9 @@ TRACK_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b
 MAX_HEIGHT = 92  # px: the canvas keeps its room at 1366x768 however many lanes there are
 ROW_HEIGHT = 13  # px per lane while they fit; fewer px when there are many lanes
 MIN_ROW_HEIGHT = 4
+# the height grows by this many lanes at a time: each new walker added with Shift+N took a lane, and
+# the canvas above shrank and the picture moved ~7 px under the cursor between two people
+LANES_AT_A_TIME = 3
 LANE_GAP = 3  # frames between two ids sharing a lane, so their segments never touch
 
 
@@ -91,7 +94,8 @@ class TrackTimeline(QtWidgets.QWidget):
                               people=len(ms)) for track, ms in sorted(by_track.items())]
         self.lanes = pack_lanes(self.rows)
         self.count = count
-        self.setFixedHeight(self.lanes * self.row_height() + 2 if self.rows else 0)
+        room = min(-(-self.lanes // LANES_AT_A_TIME) * LANES_AT_A_TIME * ROW_HEIGHT, MAX_HEIGHT - 2)
+        self.setFixedHeight(max(room, self.lanes * self.row_height()) + 2 if self.rows else 0)
         self.setVisible(bool(self.rows))
         self.update()
 
