@@ -63,9 +63,10 @@ class IdPlan:
 def category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
     """Categories to export, and the category id for instances that carry none (by skeleton).
 
-    A skeleton that no stored category describes gets one; it is called ``person`` only when
-    no exported category has that name already (two categories both named ``person`` with
-    different joints confuse every reader), else ``person_<skeleton>``.
+    A skeleton that no stored category describes gets one, named as the skeleton is (a skeleton of
+    the user's own, ``custom:walker:5``: ``walker``), a preset's ``person``; a name some exported
+    category has already (two categories both named ``person`` with different joints confuse
+    every reader) becomes ``<name>_<skeleton>``.
     """
     categories = [cat for cat, _ in project.categories()]  # as imported: a file's own categories stay as they were
     by_skeleton: dict[str, int] = {}
@@ -75,7 +76,8 @@ def category_table(project: Project) -> tuple[list[dict], dict[str, int]]:
     used = [skel for skel in project.skeleton_names() if skel not in by_skeleton and _has_instances(project, skel)]
     for name in used:
         taken = {c.get("name") for c in categories}
-        label = "person" if "person" not in taken else f"person_{name.replace(':', '_')}"
+        own = name.split(":")[1] if name.startswith("custom:") and name.count(":") == 2 and name.split(":")[1] else "person"
+        label = own if own not in taken else f"{own}_{name.replace(':', '_')}"
         categories.append(project.skeleton(name).to_coco_category(next_id, name=label))
         by_skeleton[name] = next_id
         next_id += 1

@@ -341,6 +341,8 @@ class ProjectActionsMixin:
     }
     # ... or the skeleton of a dataset file (an animal's, a lab's own), read as an import reads it
     FROM_DATASET = "From a dataset... (COCO keypoints JSON, SLEAP .slp, DeepLabCut config.yaml, Label Studio JSON)"
+    # ... or one the user types: joints, limbs, left/right pairs (gui/skeleton_dialog.py)
+    DEFINE = "Define your own... (joint names, limbs, left/right pairs)"
 
     def _ask_new(self) -> None:
         path, _ = file_dialogs.get_save_file_name(self, "New project", "", f"poseapp project (*{PROJECT_SUFFIX})")
@@ -350,8 +352,18 @@ class ProjectActionsMixin:
             path += PROJECT_SUFFIX
         choice, ok = QtWidgets.QInputDialog.getItem(
             self, "New project", "Which skeleton will you label? (An imported dataset brings its own.)",
-            [*self.SKELETON_CHOICES, self.FROM_DATASET], 0, False)
+            [*self.SKELETON_CHOICES, self.FROM_DATASET, self.DEFINE], 0, False)
         if not ok:
+            return
+        if choice == self.DEFINE:
+            from poseapp.gui.skeleton_dialog import SkeletonDialog
+
+            skeleton = SkeletonDialog.ask(self)
+            if skeleton is not None and self.new_project(path, skeleton):
+                self.statusBar().showMessage(
+                    f"{Path(path).name} labels {skeleton_title(skeleton.name)}: {len(skeleton.edges)} limbs, "
+                    f"{len(skeleton.flip_pairs)} left/right pairs. Import images or videos, then Shift+N places a "
+                    "person joint by joint.", 12000)
             return
         if choice == self.FROM_DATASET:
             from poseapp.formats.dataset_skeleton import DIALOG_FILTER
