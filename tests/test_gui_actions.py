@@ -232,6 +232,10 @@ def test_the_runs_note_is_scrolled_into_view_at_1366x768(window, qtbot, tiny_mod
     warning = window.model_panel.warning
     assert "COCO-17" in warning.text()
     qtbot.waitUntil(lambda: warning.visibleRegion().boundingRect() == warning.rect(), timeout=5000)  # whole
+    # and the Model row above it stays in view too (the dock takes room from the Joints dock)
+    model_row = window.model_panel.model_box
+    qtbot.waitUntil(lambda: model_row.visibleRegion().boundingRect() == model_row.rect(), timeout=5000)
+    assert window.joint_table.height() >= 150
 
 
 def test_a_newer_model_replaces_the_last_models_guesses_and_keeps_another_tools(window, qtbot, monkeypatch, tmp_path,

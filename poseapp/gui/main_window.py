@@ -216,6 +216,7 @@ class MainWindow(MenusMixin, MessageLog, TracksMixin, ProjectActionsMixin, Sessi
         self.tabifyDockWidget(occlusion_dock, retrain_dock)
         # the joint table gets the room for a COCO-17 person's 17 rows; the model tab scrolls its rest
         self.resizeDocks([dock, joints_dock], [345, 395], QtCore.Qt.Orientation.Vertical)
+        self.model_panel.needs_room.connect(lambda px: self._grow_model_dock(dock, joints_dock, px))
         self.retrain_dock = retrain_dock
         self.retrain_panel.start_button.clicked.connect(lambda _checked=False: self.start_retrain())
         self.retrain_panel.model_ready.connect(self._retrained)
@@ -328,6 +329,14 @@ class MainWindow(MenusMixin, MessageLog, TracksMixin, ProjectActionsMixin, Sessi
         self._update_heatmaps()
         self._update_seek_bar(frame)
         self._show_frame_info(frame, len(instances))
+
+    JOINTS_DOCK_KEEPS = 220  # px: the joint table still shows a dozen rows when the model dock grows
+
+    def _grow_model_dock(self, dock: QtWidgets.QDockWidget, joints_dock: QtWidgets.QDockWidget, px: int) -> None:
+        spare = max(0, joints_dock.height() - self.JOINTS_DOCK_KEEPS)
+        grow = min(px + 4, spare)
+        if grow > 0:
+            self.resizeDocks([dock, joints_dock], [dock.height() + grow, joints_dock.height() - grow], QtCore.Qt.Orientation.Vertical)
 
     def _make_room_for_message(self, message: str) -> None:
         """A message too long for the room the frame text leaves hides that text while it shows."""

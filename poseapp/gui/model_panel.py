@@ -27,6 +27,7 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
     problem = QtCore.Signal(str)  # a box file that cannot be used: the window says why (people_row.py)
     people_changed = QtCore.Signal()  # the People row's source changed (the session keeps it)
     box_file_taken = QtCore.Signal(object)  # the BoxFile the user chose, as checked: the window says what it names
+    needs_room = QtCore.Signal(int)  # px more height the panel needs to show a run's note and the Model row both
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Model", parent)
@@ -210,6 +211,11 @@ class ModelPanel(PeopleRowMixin, QtWidgets.QGroupBox):
         while area is not None and not isinstance(area, QtWidgets.QScrollArea):
             area = area.parentWidget()
         if area is not None and self.warning.isVisible():  # once laid out at its new height
+            # scrolled to the note, the Model row went out of view at the top: the window first gives
+            # the dock the room it lacks (from the Joints dock), and scrolls only for what is left
+            lacking = area.widget().sizeHint().height() - area.viewport().height() if area.widget() is not None else 0
+            if lacking > 0:
+                self.needs_room.emit(lacking)
             QtCore.QTimer.singleShot(0, lambda: self.warning.isVisible() and area.ensureWidgetVisible(self.warning))
 
     def model_path(self) -> str | None:
