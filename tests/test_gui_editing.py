@@ -284,3 +284,19 @@ def test_an_imported_annotation_shows_its_joints_as_placed_before_and_after_a_fl
     qtbot.keyClick(window, QtCore.Qt.Key.Key_1)
     assert set(window.canvas.joints_item(inst.id).data["symbol"]) == {"s"}
     assert sum(window.joint_table.item(int(j), placed_column).text() == "yes" for j in labelled) == len(labelled)
+
+
+def test_the_joint_table_shows_every_column_at_1366x768_with_a_joint_not_labelled(window, qtbot):
+    """A walk-through at 1366x768: once a flag read "not labelled" the "placed" column went out
+    of the dock (a sideways scroll). The joint's name gives way instead (cut, whole in its tooltip)."""
+    window.resize(1366, 768)
+    window._go_row(6)  # COCO-17 people: "right_shoulder", 17 rows
+    inst = window.project.instances(window.current_frame_id)[0]
+    window.select_joint(inst.id, int(np.flatnonzero(inst.keypoints[:, 2] > 0)[0]))
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_0)
+    table = window.joint_table
+    qtbot.waitUntil(lambda: table.isVisible())
+    qtbot.wait(20)
+    assert "unlabelled" in [table.item(r, 3).text() for r in range(table.rowCount())]
+    assert table.horizontalHeader().length() <= table.viewport().width() and table.horizontalScrollBar().maximum() == 0
+    assert table.item(6, 0).toolTip() == window.project.skeleton(inst.skeleton).joints[6]

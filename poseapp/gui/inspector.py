@@ -25,7 +25,9 @@ class JointTable(QtWidgets.QTableWidget):
     joint_chosen = QtCore.Signal(int, int)  # instance id, joint
 
     # short headers, so the table fits the 384 px dock of a 1366 x 768 screen; tooltips say more
-    HEADERS = ["joint", "x", "y", "flag", "score", "visible", "placed"]
+    HEADERS = ["joint", "x", "y", "flag", "score", "vis.", "placed"]
+    # the flag as the table says it: "not labelled" pushed the last column out of the 384 px dock
+    FLAG_TEXT = {0: "unlabelled", 1: "occluded", 2: "visible"}
     TIPS = ["joint name, in the skeleton's colour", "x in image pixels", "y in image pixels",
             "COCO visibility flag: visible, occluded or not labelled (V cycles it; 2, 1, 0 set it)",
             "the model's confidence in the joint's place (heatmap peak), not whether the joint is hidden; "
@@ -49,7 +51,11 @@ class JointTable(QtWidgets.QTableWidget):
         self.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
         # columns as wide as what they hold: seven fixed 100-px columns scrolled sideways in the dock
         self.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        # the joint's name takes the room the figures leave (cut with "..." in a narrow dock, whole in
+        # its tooltip): the last column was pushed out of the 384 px dock by "not labelled" or a
+        # 1920-px video's x
+        self.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
         self.instance_id: int | None = None
         self.cellClicked.connect(lambda row, _col: self.instance_id is not None and self.joint_chosen.emit(self.instance_id, row))
 
@@ -73,7 +79,7 @@ class JointTable(QtWidgets.QTableWidget):
         for j, name in enumerate(joint_names):
             x, y, v = instance.keypoints[j]
             cells = [
-                name, f"{x:.1f}", f"{y:.1f}", VISIBILITY_NAMES[int(v)],
+                name, f"{x:.1f}", f"{y:.1f}", self.FLAG_TEXT.get(int(v), VISIBILITY_NAMES.get(int(v), str(int(v)))),
                 # a joint the user placed is no longer where the model scored it: its old score would mislead
                 "" if instance.joint_scores is None or j in placed else f"{instance.joint_scores[j]:.2f}",
                 "" if instance.vis_scores is None else f"{instance.vis_scores[j]:.2f}",
@@ -82,6 +88,7 @@ class JointTable(QtWidgets.QTableWidget):
             for c, text in enumerate(cells):
                 self.setItem(j, c, QtWidgets.QTableWidgetItem(text))
             self.item(j, 0).setIcon(_swatch(joint_colour(j, len(joint_names))))  # the canvas's colour: the legend
+            self.item(j, 0).setToolTip(name)  # whole, when the column cuts it
         # a model that predicts no occlusion has one number per joint, its score: no second column
         self.setColumnHidden(self.VISIBLE_COLUMN, instance.vis_scores is None or (
             instance.joint_scores is not None and np.array_equal(instance.vis_scores, instance.joint_scores)))
