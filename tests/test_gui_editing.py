@@ -300,3 +300,12 @@ def test_the_joint_table_shows_every_column_at_1366x768_with_a_joint_not_labelle
     assert "unlabelled" in [table.item(r, 3).text() for r in range(table.rowCount())]
     assert table.horizontalHeader().length() <= table.viewport().width() and table.horizontalScrollBar().maximum() == 0
     assert table.item(6, 0).toolTip() == window.project.skeleton(inst.skeleton).joints[6]
+
+
+def test_a_fine_tune_of_a_fine_tuned_model_is_named_after_the_first_model_not_the_chain():
+    from poseapp.gui.retrain_panel import finetuned_name
+
+    first = finetuned_name("recurrent-coco17-large", "20261206-132133")
+    second = finetuned_name(first, "20261206-132937")
+    assert (first, second) == ("recurrent-coco17-large-ft-20261206-132133", "recurrent-coco17-large-ft-20261206-132937")
+    assert finetuned_name("my-ft-model", "20261206-140000") == "my-ft-model-ft-20261206-140000"

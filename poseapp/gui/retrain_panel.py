@@ -5,6 +5,7 @@ The window never waits on it; Cancel asks the trainer to save and stop."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,13 @@ from PySide6 import QtCore, QtWidgets
 from poseapp.demo import data_home
 from poseapp.engine.finetune_plan import DEFAULT_LR, UNCHECKED
 from poseapp.gui.retrain_timing import EpochTimer
+
+
+def finetuned_name(model: str, stamp: str) -> str:
+    """``<model>-ft-<stamp>``, the stamp of an earlier fine-tune replaced, not added to: the loop's
+    third model was "recurrent-coco17-large-ft-20261206-132133-ft-20261206-132937", cut in the
+    model list (its card keeps the whole chain of models it came from)."""
+    return f"{re.sub(r'(-ft-[0-9]{8}-[0-9]{6})+$', '', model)}-ft-{stamp}"
 
 
 class RetrainPanel(QtWidgets.QWidget):
@@ -106,7 +114,7 @@ class RetrainPanel(QtWidgets.QWidget):
         self._cancelling = False
         self.keep_partial_button.setVisible(False)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.out = data_home() / "models" / f"{Path(model).name}-ft-{stamp}"
+        self.out = data_home() / "models" / finetuned_name(Path(model).name, stamp)
         args = ["-m", "poseapp", "finetune", "--model", str(model), "--project", str(project), "--out", str(self.out),
                 *(["--epochs", str(self.epochs.value())] if self.epochs.value() else []), "--lr", str(self.lr.value()),
                 "--background"]  # one thread, lowest priority: the window's own model runs keep their core
