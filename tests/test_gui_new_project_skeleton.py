@@ -11,8 +11,8 @@ from PySide6 import QtWidgets  # noqa: E402
 from test_gui_actions import trigger  # noqa: E402
 
 
-def choose_in_new_project(monkeypatch, project, dataset, pick=-1):
-    """The user names the new project, takes the skeleton list's entry ``pick`` (the last one:
+def choose_in_new_project(monkeypatch, project, dataset, pick=None):
+    """The user names the new project, takes the skeleton list's entry ``pick`` (by default
     "From a dataset..."), then the dataset file; the labels offered are kept for the test."""
     from poseapp.gui import file_dialogs
 
@@ -20,7 +20,7 @@ def choose_in_new_project(monkeypatch, project, dataset, pick=-1):
 
     def get_item(parent, title, label, items, *args, **kwargs):
         offered.extend(items)
-        return items[pick], True
+        return (items[pick] if pick is not None else next(i for i in items if i.startswith("From a dataset"))), True
 
     monkeypatch.setattr(file_dialogs, "get_save_file_name", lambda *a, **k: (str(project), ""))
     monkeypatch.setattr(file_dialogs, "get_open_file_name", lambda *a, **k: (str(dataset), ""))
@@ -39,7 +39,8 @@ def test_a_new_project_labels_the_skeleton_of_a_dataset_file(window, monkeypatch
 
     offered = choose_in_new_project(monkeypatch, tmp_path / "mine.poseapp", data_dir / dataset)
     trigger(window, "new")
-    assert offered[-1].startswith("From a dataset") and len(offered) == 4  # after COCO-17, LSP-14, MPII-16
+    # after COCO-17, LSP-14, MPII-16; before "Define your own..." (tests/test_skeleton_text.py)
+    assert offered[3].startswith("From a dataset") and offered[4].startswith("Define your own") and len(offered) == 5
     assert window.last_error is None and window.project.path == tmp_path / "mine.poseapp"
     assert window.model.rowCount() == 0  # the skeleton only: nothing of the file is imported
     name = window.project.annotated_skeleton()
