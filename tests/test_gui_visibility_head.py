@@ -48,7 +48,7 @@ def test_the_joint_table_shows_visibility_and_accept_flags_from_it_at_the_users_
 
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_P)
     table = window.joint_table
-    assert not table.isColumnHidden(table.VISIBLE_COLUMN) and table.horizontalHeaderItem(table.VISIBLE_COLUMN).text() == "visible"
+    assert not table.isColumnHidden(table.VISIBLE_COLUMN) and table.horizontalHeaderItem(table.VISIBLE_COLUMN).text() == "vis."
     assert table.item(HIDDEN[0], table.VISIBLE_COLUMN).text() == "0.00"
     assert table.item(HIDDEN[0], 4).text() == f"{pred.joint_scores[HIDDEN[0]]:.2f}"  # the score stays its own column
 
