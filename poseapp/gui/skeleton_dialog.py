@@ -29,6 +29,7 @@ class SkeletonDialog(QtWidgets.QDialog):
             field.setPlaceholderText(EXAMPLE[key])
             field.setTabChangesFocus(True)  # Tab goes to the next field, as in any form
         form = QtWidgets.QFormLayout()
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above: the fields get the width
         form.addRow("Name", self.name)
         form.addRow("Joints (one a line)", self.joints)
         form.addRow("Limbs (joint-joint)", self.limbs)
