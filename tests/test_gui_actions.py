@@ -312,10 +312,15 @@ def test_a_correction_that_stays_a_prediction_is_said_at_the_edit_the_export_and
     for box in QtWidgets.QApplication.topLevelWidgets():  # the user reads the two messages and closes them
         if isinstance(box, QtWidgets.QMessageBox) and box.isVisible():
             box.close()
+    labels = {i.id: i.keypoints.copy() for i in window.project.instances(crowded) if i.origin == "manual"}
     window.select_joint(pred.id, 5)
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, QtCore.Qt.Key.Key_A)
     assert window.project.instance_exists(pred.id) is False or window.project.instance(pred.id).origin == "manual"
+    # the dragged joint went into the person's annotation; every label the annotator gave stays
+    changed = {i: np.flatnonzero((window.project.instance(i).keypoints != k).any(axis=1)).tolist() for i, k in labels.items()}
+    assert sorted(changed.values()) == [[]] * (len(labels) - 1) + [[window.project.skeleton("coco17").joints.index(
+        window.project.skeleton("lsp14").joints[5])]]
     window.last_warning = None
     trigger(window, "export")
     exported = json.loads((tmp_path / "ann.json").read_text())["annotations"]

@@ -106,7 +106,10 @@ def test_accepting_an_lsp_prediction_on_a_coco_person_fills_the_shared_joints_an
     MoveKeypoint(project, pred.id, 6, 77.0, 88.0).apply()  # the user dragged the right wrist
     pred = project.instance(pred.id)
     accept = AcceptPrediction(project, pred.id)
-    assert "into the COCO-17 annotation (12 of 14 joints by name; neck, head top have no COCO-17 joint)" in accept.text
+    # the dragged wrist, and the model's joints where the annotation's were a model's (not placed);
+    # the left wrist a person placed stays as it was
+    assert ("accept your correction (1 joint) into the COCO-17 annotation, and the model's 10 where it had a model's; "
+            "the joints a person labelled stay") == accept.text
     accept.apply()
     now = project.instances(fid)
     assert [i.id for i in now] == [gt.id]  # one person, in the dataset's skeleton
@@ -114,11 +117,14 @@ def test_accepting_an_lsp_prediction_on_a_coco_person_fills_the_shared_joints_an
     lsp, coco = LSP14.joints, COCO17.joints
     for i, name in enumerate(lsp[:12]):
         j = coco.index(name)
+        if name == "left_wrist":
+            assert np.array_equal(merged.keypoints[j], face[j])  # a person's label: untouched
+            continue
         assert merged.keypoints[j, :2] == pytest.approx(pred.keypoints[i, :2])
         assert merged.keypoints[j, 2] == 2  # the model's visibility score 0.9: visible
     assert np.array_equal(merged.keypoints[:5], face[:5])  # the face untouched
-    # the face stays placed; the right wrist the user dragged is placed; the model's joints are free
-    assert merged.extra["placed"] == [0, 1, 2, 3, 4, coco.index("right_wrist")]
+    # the face and the left wrist stay placed; the right wrist the user dragged is placed; the model's joints are free
+    assert merged.extra["placed"] == [0, 1, 2, 3, 4, 9, coco.index("right_wrist")]
     accept.revert()
     assert {i.id: i for i in project.instances(fid)}.keys() == {gt.id, pred.id}
     for record in (gt, pred):
@@ -286,3 +292,29 @@ def test_a_joint_set_not_labelled_and_back_stays_where_the_user_left_it(project)
     SetVisibility(project, pred.id, 6, 2).apply()
     now = project.instance(pred.id)
     assert 6 in placed_joints(now) and tuple(now.keypoints[6]) == (77.0, 88.0, 2.0)
+
+
+def test_accepting_a_corrected_prediction_over_an_imported_annotation_writes_only_the_corrected_joints(project):
+    """A window walk: one drag on a prediction over a COCO person (refinement then moved a dozen of
+    the model's joints), A, and every labelled joint of the person was the model's, flags and all,
+    and joints the annotator left unlabelled were labelled. Now only the dragged joint goes in."""
+    fid = _frame(project)[0]
+    labels = _person(14, x0=52.0)
+    labels[[3, 10], 2] = 0  # not labelled by the annotator
+    labels[[0, 1], 2] = 1  # occluded
+    gt = project.add_instance(Instance(frame_id=fid, skeleton="lsp14", keypoints=labels, bbox=(40, 30, 60, 110)))
+    pred = _prediction(project, fid)
+    MoveKeypoint(project, pred.id, 6, 77.0, 88.0).apply()
+    pred = project.instance(pred.id)
+    assert pred.origin == "predicted"  # it lies on the annotated person: it stayed a prediction
+    accept = AcceptPrediction(project, pred.id)
+    assert accept.text.startswith("accept your correction (1 joint) into the LSP-14 annotation;")
+    accept.apply()
+    now = project.instances(fid)
+    assert [i.id for i in now] == [gt.id]
+    expected = labels.copy()
+    expected[6] = (77.0, 88.0, 2)
+    np.testing.assert_array_equal(now[0].keypoints, expected)
+    accept.revert()
+    assert {i.id for i in project.instances(fid)} == {gt.id, pred.id}
+    np.testing.assert_array_equal(project.instance(gt.id).keypoints, labels)

@@ -223,7 +223,13 @@ class AcceptPrediction(Edit):
     When the person is annotated in another skeleton only (an LSP-14 model's prediction on a
     COCO-17 person), the joints the two share by name go into that annotation and the prediction
     is removed: the person stays one annotation in the dataset's skeleton, its other joints (the
-    COCO face) untouched."""
+    COCO face) untouched.
+
+    A prediction the user corrected (joints they placed or flagged) on a person annotated already
+    brings only those joints into the annotation, in either skeleton: the annotation's other joints
+    are a person's labels, and the model's guesses (a refinement moves a dozen after one drag) must
+    not overwrite them, nor label what the annotation leaves unlabelled. An unedited prediction
+    still replaces the annotation: taking the model's pose is what A on it asks."""
 
     def __init__(self, project: Project, instance_id: int, occluded_below: float = DEFAULT_OCCLUDED_BELOW):
         self.project = project
@@ -235,11 +241,24 @@ class AcceptPrediction(Edit):
         self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
         for j in self.old.extra.get(FLAGGED, []):  # a flag the user set is theirs, not the model's score's
             self.keypoints[int(j), 2] = self.old.keypoints[int(j), 2]
-        self.target, self.merged = self._merge_target(others) if not self.replaced else (None, None)
+        self.corrections_only = False  # True: the user's joints go into the annotation, nothing else
+        # the joints the user gave the prediction: placed (dragged, confirmed) or flagged
+        self.user_joints = placed_joints(self.old) | {int(j) for j in self.old.extra.get(FLAGGED, [])}
+        if self.replaced and self.user_joints:  # a correction on top of a person's labels: those joints only
+            self.target, self.merged = self._corrections_into(max(self.replaced, key=self._overlap))
+            self.replaced = []
+        else:
+            self.target, self.merged = self._merge_target(others) if not self.replaced else (None, None)
         # an annotation of the person in a skeleton too different to merge into is kept beside it
         self.kept = [i for i in others if self.target is None]
         self.new_person = self._in_frame_skeleton() if not overlapping else None
-        if self.target is not None:
+        if self.target is not None and self.corrections_only:
+            mine, model = self.n_user, len(self.pairs) - self.n_user
+            self.text = (f"accept your correction{'s' if mine != 1 else ''} ({mine} joint{'s' if mine != 1 else ''}) into the "
+                         f"{skeleton_title(self.target.skeleton)} annotation"
+                         + (f", and the model's {model} where it had a model's" if model else "")
+                         + "; the joints a person labelled stay")
+        elif self.target is not None:
             self.text = self._merge_text()
         elif self.new_person is not None:
             self.text = self._merge_text(self.new_person.skeleton, new=True)
@@ -264,6 +283,31 @@ class AcceptPrediction(Edit):
                 f"(accepting writes the shared ones, and needs at least {MIN_SHARED_JOINTS}). Run a model of the "
                 f"{skeleton_title(best)} skeleton (Retrain makes one from these annotations), or label the person with N.")
 
+    def _overlap(self, other: Instance) -> float:
+        return box_iou(extent(self.old.keypoints, self.old.bbox), extent(other.keypoints, other.bbox))
+
+    def _corrections_into(self, target: Instance) -> tuple[Instance, Instance]:
+        """The same-skeleton annotation and what it becomes with the corrected prediction."""
+        pairs = self._correction_pairs([(j, j) for j in range(len(self.old.keypoints))], target)
+        return target, self._merged_into(target, pairs)
+
+    def _correction_pairs(self, pairs: list[tuple[int, int]], target: Instance) -> list[tuple[int, int]]:
+        """Of the (prediction joint, annotation joint) pairs, those a correction writes: the joints
+        the user gave the prediction, and the model's where the annotation's joint is a model's too
+        (labelled, not placed by a person); a person's labels, and what they left unlabelled, stay."""
+        human = placed_joints(target)
+        self.corrections_only = True
+        self.n_user = sum(i in self.user_joints for i, _ in pairs)
+        return [(i, j) for i, j in pairs if i in self.user_joints or (target.keypoints[j, 2] > 0 and j not in human)]
+
+    def _merged_into(self, target: Instance, pairs: list[tuple[int, int]]) -> Instance:
+        self.pairs = pairs
+        taken = {j for i, j in pairs if self.keypoints[i, 2] > 0}
+        placed_here = {j for i, j in pairs if i in placed_joints(self.old) and j in taken}
+        placed = (placed_joints(target) - taken) | placed_here  # model joints are free for refinement
+        return target.copy(keypoints=merged_keypoints(self.keypoints, target.keypoints, pairs),
+                           extra=with_placed(target, placed))
+
     def _merge_target(self, others: list[Instance]) -> tuple[Instance | None, Instance | None]:
         """The other-skeleton annotation that overlaps most, and what it becomes with the prediction's shared joints."""
         source = self.project.skeleton(self.old.skeleton).joints
@@ -272,12 +316,9 @@ class AcceptPrediction(Edit):
             pairs = shared_joints(source, self.project.skeleton(target.skeleton).joints)
             if len(pairs) < MIN_SHARED_JOINTS:
                 continue
-            self.pairs = pairs
-            taken = {j for i, j in pairs if self.keypoints[i, 2] > 0}
-            placed_here = {j for i, j in pairs if i in placed_joints(self.old) and j in taken}
-            placed = (placed_joints(target) - taken) | placed_here  # model joints are free for refinement
-            return target, target.copy(keypoints=merged_keypoints(self.keypoints, target.keypoints, pairs),
-                                       extra=with_placed(target, placed))
+            if self.user_joints:  # a correction: a person's labels in the annotation stay
+                pairs = self._correction_pairs(pairs, target)
+            return target, self._merged_into(target, pairs)
         return None, None
 
     def _in_frame_skeleton(self) -> Instance | None:
