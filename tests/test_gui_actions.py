@@ -1133,3 +1133,32 @@ def test_recent_messages_keep_what_the_status_bar_cut_off(window, qtbot, monkeyp
     assert "ERROR: " + window.last_error.splitlines()[0] in text and said in text
     assert text.index("ERROR: ") < text.index(said)  # newest first
     dialog.close()
+
+
+def test_an_export_says_which_people_are_guesses_or_left_out(window, qtbot, monkeypatch, tmp_path, capsys):
+    """A walk: people added with N and left in the mean pose were exported as labelled joints, and
+    interpolated people (predictions) were left out, both without a word. The COCO export now
+    says both in one message box; the CLI prints the first as a note."""
+    import re
+
+    from poseapp.cli import main
+    from poseapp.store import Instance
+    from poseapp.store.edits import AddInstance
+    from poseapp.store.interpolation import INTERPOLATION
+
+    fid = window.current_frame_id
+    skeleton = window.project.instances(fid)[0].skeleton
+    k = window.project.skeleton(skeleton).num_joints
+    AddInstance(window.project, fid, skeleton, (10.0, 10.0, 40.0, 80.0), template=np.full((k, 2), 0.5)).apply()
+    window.project.add_instance(Instance(fid, skeleton, window.project.instances(fid)[0].keypoints, bbox=(5, 5, 50, 90),
+                                         origin="predicted", model_id=INTERPOLATION, extra={"track_id": 1}))
+    answer_dialogs(monkeypatch, tmp_path / "ann.json")
+    trigger(window, "export")
+    said = window.last_warning
+    assert "1 person added with N is still in the mean pose" in said and "1 interpolated person is not in" in said
+    assert str(tmp_path / "ann.json") in said
+    out = tmp_path / "cli.json"
+    path = window.project.path
+    window.close_project()
+    assert main(["export", str(path), "--format", "coco", "--out", str(out)]) == 0
+    assert re.search(r"note: 1 person added with N is still in the mean pose", capsys.readouterr().out)

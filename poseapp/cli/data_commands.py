@@ -13,6 +13,7 @@ from poseapp.formats import (
 from poseapp.formats.output import check_new_file
 from poseapp.formats.registry import DUPLICATES
 from poseapp.store import Project
+from poseapp.store.edits import mean_pose_note, mean_pose_people
 from poseapp.store.project_file import PROJECT_SUFFIX, is_project_file
 
 
@@ -110,7 +111,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         options = ExportOptions(include_predictions=args.include_predictions, model=args.model, link_images=args.link_images,
                                 keep_unlabelled=args.keep_unlabelled, write_frames=args.write_frames)
         counts = export_project(project, args.format, args.out, options)
+        templates = mean_pose_people(project)
     print(f"wrote {args.out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in counts.items()))
+    if templates:
+        print(f"note: {mean_pose_note(templates)}")
     return 0
 
 

@@ -20,7 +20,8 @@ from poseapp.formats import EXPORTERS, IMPORTERS, ExportOptions, export_project,
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import Project
-from poseapp.store.edits import edited_prediction_count
+from poseapp.store.edits import edited_prediction_count, mean_pose_note, mean_pose_people
+from poseapp.store.interpolation import INTERPOLATION
 from poseapp.store.project_file import PROJECT_SUFFIX
 
 HELD_ELSEWHERE = "open for writing in"  # how read_only_reason starts when another process holds the project
@@ -276,6 +277,7 @@ class ProjectActionsMixin:
         # "computed area" and the like say which COCO fields were filled in: for the CLI's JSON, not a user
         said = {k: n for k, n in counts.items() if not k.startswith("computed ")}
         message = f"Wrote {out}: " + ", ".join(f"{n} {k}" if isinstance(n, int) else f"{k} {n}" for k, n in said.items())
+        warnings: list[str] = []  # what the file lacks or holds as guesses: in a box, where it cannot fade
         left_out = 0 if options.include_predictions else self.project.instance_count(origin="predicted")
         if left_out and fmt == "coco":  # interpolated and carried people are predictions too: said, not silently missing
             edited = edited_prediction_count(self.project)
@@ -283,11 +285,21 @@ class ProjectActionsMixin:
             message += (f". {left_out} predictions (model runs, interpolated and carried people{mine}) were left out: accept "
                         "them (A) or tick File > 'COCO export includes predictions'")
             if edited:  # a correction the user made is missing from the file: never only in a status line that fades
-                self.report_warning(f"{edited} {'prediction' if edited == 1 else 'predictions'} you corrected "
-                                    f"{'is' if edited == 1 else 'are'} not in {out}: each lies on a person annotated already, "
-                                    "so it stays a prediction until you accept it (select it, A), which puts your "
-                                    "corrections into that person's annotation. Then export again.")
+                warnings.append(f"{edited} {'prediction' if edited == 1 else 'predictions'} you corrected "
+                                f"{'is' if edited == 1 else 'are'} not in {out}: each lies on a person annotated already, "
+                                "so it stays a prediction until you accept it (select it, A), which puts your "
+                                "corrections into that person's annotation. Then export again.")
+            between = self.project.instance_count(origin="predicted", model_id=INTERPOLATION)
+            if between:  # the user asked for them (Tracks > Interpolate), yet they are estimates, not labels
+                warnings.append(f"{between} interpolated {'person is' if between == 1 else 'people are'} not in {out}: "
+                                "an interpolation is an estimate, kept as a prediction. Accept the ones that are right "
+                                "(A), or tick File > 'COCO export includes predictions'.")
         self.statusBar().showMessage(message, 15000 if left_out else 8000)
+        templates = mean_pose_people(self.project)
+        if templates:  # guesses written as labels
+            warnings.append(f"{out}: {mean_pose_note(templates)}")
+        if warnings:
+            self.report_warning("\n\n".join(warnings))
         return True
 
     def _offer_import_without_images(self, source: str | Path, fmt: str | None, exc: PoseAppError) -> None:

@@ -66,6 +66,23 @@ def edited_prediction_count(project: Project) -> int:
     return sum(is_edited_prediction(i) for i in project.iter_instances(origin="predicted"))
 
 
+def mean_pose_people(project: Project) -> int:
+    """People added with N in the skeleton's mean pose (no model could say) of whom no joint was
+    dragged into place: their joints are a template, yet an export writes them as labelled."""
+    return sum(i.model_id is None and PLACED in i.extra and not i.extra[PLACED] and bool((i.keypoints[:, 2] > 0).any())
+               for i in project.iter_instances(origin="manual"))
+
+
+MEAN_POSE_NOTE = ("{n} {people} added with N {are} still in the mean pose (no joint dragged into place): the export "
+                  "writes {their} joints as labelled. Drag them into place or delete {them}.")
+
+
+def mean_pose_note(n: int) -> str:
+    one = n == 1
+    return MEAN_POSE_NOTE.format(n=n, people="person" if one else "people", are="is" if one else "are",
+                                 their="its" if one else "their", them="it" if one else "them")
+
+
 # said wherever an edit leaves a prediction a prediction, so no correction is left behind unknowingly
 STILL_A_PREDICTION = ("It stays a prediction beside this person's annotation (export and fine-tuning read annotations): "
                       "A puts your corrections into the annotation.")

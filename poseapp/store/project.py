@@ -638,10 +638,10 @@ class Project:
                 return
             last = (rows[-1][-2], rows[-1][-1], rows[-1][0])
 
-    def instance_count(self, origin: str | None = None) -> int:
-        if origin:
-            return int(self._query_one("SELECT COUNT(*) FROM instances WHERE origin = ?", (origin,))[0])
-        return int(self._query_one("SELECT COUNT(*) FROM instances")[0])
+    def instance_count(self, origin: str | None = None, model_id: str | None = None) -> int:
+        where = [(c, v) for c, v in (("origin", origin), ("model_id", model_id)) if v]
+        sql = "SELECT COUNT(*) FROM instances" + (" WHERE " + " AND ".join(f"{c} = ?" for c, _ in where) if where else "")
+        return int(self._query_one(sql, tuple(v for _, v in where))[0])
 
     def prediction_models(self) -> list[str]:
         """The models whose predictions the project holds, by name."""
