@@ -414,3 +414,19 @@ def test_a_videos_own_track_ids_do_not_take_over_another_files_tracks(tmp_path):
     fly_tracks = {inst.track.name for lf in labels.labeled_frames if lf.video is fly_video for inst in lf.instances if inst.track}
     assert fly_tracks <= {t.name for t in flies.tracks}
     project.close()
+
+
+def test_an_occluded_flag_is_said_when_sleap_cannot_keep_it(tmp_path):
+    """SLEAP has no occluded flag: a user joint flagged occluded goes out as a visible point. The
+    export said nothing of it (a window walk); its counts now name how many."""
+    project = Project.open(tmp_path / "m.poseapp", create=True)
+    import_source(project, _need(MINIMAL))
+    inst = next(i for i in project.iter_instances() if i.origin == "manual" and (i.keypoints[:, 2] == 2).any())
+    kps = inst.keypoints.copy()
+    kps[int(np.flatnonzero(kps[:, 2] == 2)[0]), 2] = 1
+    project.update_instance(inst.id, keypoints=kps)
+    counts = export_project(project, "slp", tmp_path / "m.slp")
+    assert counts["occluded joints written as visible (SLEAP has no occluded flag)"] == 1
+    project.update_instance(inst.id, keypoints=inst.keypoints)  # flagged visible again: nothing to say
+    assert not any(k.startswith("occluded") for k in export_project(project, "slp", tmp_path / "again.slp"))
+    project.close()

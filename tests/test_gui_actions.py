@@ -1013,7 +1013,7 @@ def test_a_key_flag_on_a_missing_dlc_point_places_it_in_the_persons_box_not_the_
     assert np.array_equal(project.instance(person.id).keypoints, person.keypoints)
 
 
-def test_sleap_and_deeplabcut_projects_export_from_the_file_menu_beside_the_project(window, monkeypatch, tmp_path, data_dir):
+def test_sleap_and_deeplabcut_projects_export_from_the_file_menu_beside_the_project(window, qtbot, monkeypatch, tmp_path, data_dir):
     """What imports in the window exports from it too: File > Export SLEAP labels writes a .slp
     that sleap-io reads back with the dancer's skeleton and user instances; File > Export
     DeepLabCut project writes config.yaml and the CollectedData table. Every export dialog offers a
@@ -1034,8 +1034,16 @@ def test_sleap_and_deeplabcut_projects_export_from_the_file_menu_beside_the_proj
     assert window.import_path(data_dir / "sleap" / "dance.mp4.labels.slp")
     answer = tmp_path / "out" / "dance.slp"
     answer.parent.mkdir()
+    for box in QtWidgets.QApplication.topLevelWidgets():  # the user reads the import's note and closes it
+        if isinstance(box, QtWidgets.QMessageBox) and box.isVisible():
+            box.close()
+    user = next(i for i in window.project.iter_instances(origin="manual") if (i.keypoints[:, 2] == 2).any())
+    window._go_frame(user.frame_id)
+    window.select_joint(user.id, int(np.flatnonzero(user.keypoints[:, 2] == 2)[0]))
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_1)  # occluded: a flag SLEAP cannot hold
     trigger(window, "export_slp")
     assert window.last_error is None and offered[-1] == str(tmp_path / "dance.slp")
+    assert "1 occluded joints written as visible (SLEAP has no occluded flag)" in window.last_warning
     labels = sio.load_slp(str(answer))
     assert len(labels.skeletons) == 1 and len(labels.skeletons[0].nodes) == 17
     assert sum(len(lf.user_instances) for lf in labels.labeled_frames) == 3

@@ -438,6 +438,7 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
     track_order: dict[Any, int] = {}
     rows = []
     counts = {"frames": 0, "user instances": 0, "predicted instances": 0}
+    occluded = 0  # user joints flagged occluded (1): SLEAP writes a point visible or missing, no third way
     for frame_id in project.frame_ids():
         people = [i for i in project.instances(frame_id) if i.origin == "manual" or model is None or i.model_id == model]
         if not people:
@@ -519,10 +520,13 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
             _hide(made[n], hidden)
         counts["user instances"] += len(made) - len(predicted)
         counts["predicted instances"] += len(predicted)
+        occluded += sum(int((inst.keypoints[:, 2] == 1).sum()) for inst in people if inst.origin != "predicted")
         # the frame's people in the store's order, which is the order they were read in
         labeled_frames.append(sio.LabeledFrame(video=video, frame_idx=int(frame_idx),
                                                instances=[made[n] for n in range(len(people))]))
         counts["frames"] += 1
+    if occluded:  # said, not lost silently: a re-import reads them visible
+        counts["occluded joints written as visible (SLEAP has no occluded flag)"] = occluded
     labels = sio.Labels(labeled_frames=labeled_frames, videos=list(videos.values()),
                         skeletons=list(sk_cache.values()), tracks=list(tracks.values()))
     _write(labels, target)

@@ -295,6 +295,9 @@ class ProjectActionsMixin:
                                 "an interpolation is an estimate, kept as a prediction. Accept the ones that are right "
                                 "(A), or tick File > 'COCO export includes predictions'.")
         self.statusBar().showMessage(message, 15000 if left_out else 8000)
+        lost = {k: n for k, n in said.items() if k.startswith("occluded joints written as visible")}
+        for what, n in lost.items():  # a format that cannot hold a flag: the user's flags change in the file
+            warnings.append(f"{out}: {n} {what}. A re-import reads them visible.")
         templates = mean_pose_people(self.project)
         if templates:  # guesses written as labels
             warnings.append(f"{out}: {mean_pose_note(templates)}")
