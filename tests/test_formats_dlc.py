@@ -123,6 +123,13 @@ def test_exported_config_is_deeplabcuts(reaching):
     assert cfg["scorer"] == "Mackenzie" and cfg["bodyparts"] == ["Hand", "Finger1", "Tongue", "Joystick1", "Joystick2"]
     assert cfg["skeleton"] == [["Hand", "Finger1"], ["Joystick1", "Joystick2"]]
     assert [Path(v).stem for v in cfg["video_sets"]] == ["reachingvideo1"]
+    # every other setting as the user's config had it (an export reset pcutoff, batch_size, colours
+    # and the date to defaults; a window walk found it)
+    original = yaml.safe_load((REACHING / "config.yaml").read_text())
+    for key in ("pcutoff", "batch_size", "numframes2pick", "skeleton_color", "colormap", "date", "dotsize", "TrainingFraction"):
+        if key in original:
+            assert cfg[key] == (original[key] if not hasattr(original[key], "isoformat") else str(original[key])), key
+    assert (original["pcutoff"], original["colormap"]) == (cfg["pcutoff"], cfg["colormap"]) and original["pcutoff"] != 0.6
 
 
 def test_reaching_coco_export_is_what_sleap_reads(reaching, tmp_path):

@@ -29,6 +29,7 @@ as DeepLabCut's labelling GUI writes it). Annotations only, unless predictions a
 from __future__ import annotations
 
 import csv
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -315,6 +316,8 @@ def read_dlc(source: str | Path, options: Any) -> ImportBatch:
     return ImportBatch(
         format="dlc", annotation_file=source, image_root=root, images=images,
         categories=[(s.to_coco_category(n + 1, name=s.name.split(":")[1]), s) for n, s in enumerate(skeletons.values())],
+        # the config's own settings (pcutoff, batch_size, colormap, ...), which an export writes back
+        meta={"config": json.loads(json.dumps(cfg, default=str))} if cfg else {},
     )
 
 
@@ -509,6 +512,11 @@ def _place(project: Project, frame: Any) -> tuple[str, str, Path | None]:
     return folder or "images", parts[-1], Path(project.frame_path(frame))
 
 
+# config.yaml keys an export writes from the project itself; every other key of an imported config is kept
+DERIVED_CONFIG_KEYS = frozenset({"Task", "scorer", "multianimalproject", "identity", "project_path", "bodyparts", "individuals",
+                                 "uniquebodyparts", "multianimalbodyparts", "video_sets", "skeleton"})
+
+
 def _config_for(project: Project, scorer: str, main: Skeleton | None, unique: Skeleton | None,
                 individuals: list[str] | None, videos: list[str], tmp: Path, out: str | Path) -> dict[str, Any]:
     names = lambda skel: list(skel.joints) if skel is not None else []  # noqa: E731
@@ -539,6 +547,10 @@ def _config_for(project: Project, scorer: str, main: Skeleton | None, unique: Sk
                corner2move2=[50, 50], move2corner=True)
     if cfg["identity"] is None:
         del cfg["identity"]
+    # the imported config's settings stay as the user had them (a walk found pcutoff 0.4 -> 0.6,
+    # batch_size 4 -> 1, colormap jet -> rainbow); what says the project's data is written anew
+    kept = (project.get_meta("dlc") or {}).get("config") or {}
+    cfg.update({k: v for k, v in kept.items() if k not in DERIVED_CONFIG_KEYS})
     return cfg
 
 

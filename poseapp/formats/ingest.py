@@ -55,8 +55,9 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
     skipped = 0
     with project.transaction():
         category_ids = {int(cat["id"]): project.ensure_category(cat, skel) for cat, skel in batch.categories}
-        if batch.meta and batch.format == "coco" and project.get_meta("coco") is None:
-            project.set_meta("coco", batch.meta)
+        # a file's own settings, kept for its format's export (the first file's, as a project has one)
+        if batch.meta and batch.format in ("coco", "dlc") and project.get_meta(batch.format) is None:
+            project.set_meta(batch.format, batch.meta)
         still = [image for image in batch.images if image.video is None]
         source = project.add_source("folder", batch.image_root, {"format": batch.format}) if still or not batch.images else None
         next_index = project.max_frame_index(source.id) + 1 if source is not None else 0
