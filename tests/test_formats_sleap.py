@@ -132,7 +132,8 @@ def test_fly_tracks_scores_and_skeleton(fly):
     original = sio.load_slp(str(FLY), open_videos=False)
     lf = original.labeled_frames[0]
     people = first.instances(first.frame_ids()[lf.frame_idx])
-    assert [p.extra["track_id"] for p in people] == [original.tracks.index(i.track) for i in lf.instances]
+    # the file's tracks are named 1-27: their ids are those numbers, so the window's #1 is SLEAP's "1"
+    assert [p.extra["track_id"] for p in people] == [int(i.track.name) for i in lf.instances]
     assert [p.extra["track_name"] for p in people] == [i.track.name for i in lf.instances]
     assert all(p.origin == "predicted" and p.model_id == "sleap" for p in people)
     assert people[0].score == pytest.approx(float(lf.instances[0].score), abs=1e-6)
@@ -430,3 +431,14 @@ def test_an_occluded_flag_is_said_when_sleap_cannot_keep_it(tmp_path):
     project.update_instance(inst.id, keypoints=inst.keypoints)  # flagged visible again: nothing to say
     assert not any(k.startswith("occluded") for k in export_project(project, "slp", tmp_path / "again.slp"))
     project.close()
+
+
+def test_track_ids_follow_the_numbers_in_the_track_names_when_they_can():
+    from poseapp.formats.sleap import track_ids
+
+    named = [sio.Track(name=n) for n in ("1", "2", "10")]
+    assert list(track_ids(named).values()) == [1, 2, 10]
+    assert list(track_ids([sio.Track(name=n) for n in ("track_0", "track_1")]).values()) == [0, 1]
+    # names that say no number, or the same one twice: the place in the file's list
+    assert list(track_ids([sio.Track(name=n) for n in ("male", "female")]).values()) == [0, 1]
+    assert list(track_ids([sio.Track(name=n) for n in ("a1", "b1")]).values()) == [0, 1]

@@ -6,7 +6,8 @@ What comes in, and how it maps:
   instance score, the point scores (``joint_scores``; a missing point's NaN score becomes 0) and
   model ``sleap``; a user instance made from a prediction keeps the link (``sleap_from_predicted``:
   the prediction's place among the frame's predictions), written back on export.
-- tracks -> ``extra["track_id"]`` (the track's place in the file's track list, an int) and
+- tracks -> ``extra["track_id"]`` (the number the tracks' names end in, when each ends in a
+  different one, so track "1" is #1; else the track's place in the file's track list) and
   ``extra["track_name"]``; a prediction's tracking score, when not 0, -> ``sleap_tracking_score``.
 - a skeleton -> a custom poseapp skeleton ``custom:<name>:<K>``: node names, edges (SLEAP's
   order and direction) and symmetries as flip pairs, exactly (a SLEAP skeleton without symmetries
@@ -161,6 +162,16 @@ def _original_path(video: Any) -> str:
     return name if isinstance(name, str) else str(name)
 
 
+def track_ids(tracks: list[Any]) -> dict[int, int]:
+    """id(track) -> poseapp's track id: the number a track's name ends in ("1", "track_3") when
+    every track's name ends in a different one, so the window's #1 is SLEAP's track 1 (by place in
+    the file's list, SLEAP's "1" was #0); else the track's place in the list."""
+    numbers = [re.search(r"(\d+)$", str(t.name)) for t in tracks]
+    if all(numbers) and len({int(m.group(1)) for m in numbers}) == len(tracks):
+        return {id(t): int(m.group(1)) for t, m in zip(tracks, numbers)}
+    return {id(t): n for n, t in enumerate(tracks)}
+
+
 def _is_embedded(video: Any, path: Path) -> bool:
     meta = getattr(video, "backend_metadata", None) or {}
     return meta.get("filename") == "." or (isinstance(video.filename, str) and Path(video.filename) == path
@@ -309,7 +320,7 @@ def read_sleap(path: str | Path, options: Any) -> ImportBatch:
                 raise ValueError("no frame size")
         except Exception as exc:
             raise DataError(path, f"its embedded frames cannot be read: {exc}") from None
-    tracks = {id(t): n for n, t in enumerate(labels.tracks)}
+    tracks = track_ids(labels.tracks)
     images: dict[tuple[int, int], ImportedImage] = {}
     videos = {id(v): n for n, v in enumerate(labels.videos)}
     for lf_no, lf in enumerate(labels.labeled_frames):
