@@ -1170,3 +1170,22 @@ def test_an_export_says_which_people_are_guesses_or_left_out(window, qtbot, monk
     window.close_project()
     assert main(["export", str(path), "--format", "coco", "--out", str(out)]) == 0
     assert re.search(r"note: 1 person added with N is still in the mean pose", capsys.readouterr().out)
+
+
+def test_shift_down_in_the_frame_list_extends_the_selection_and_the_run_takes_them_all(window, qtbot):
+    """A walk: in the frame list, Shift+Down jumped 10 frames (the window's shortcut) instead of
+    selecting the next row, so 'Run on frames' ran on one. In the list the keys are the list's."""
+    window._go_row(2)
+    window.frame_list.setFocus()
+    qtbot.waitUntil(window.frame_list.hasFocus)
+    for _ in range(3):
+        qtbot.keyClick(window.frame_list, QtCore.Qt.Key.Key_Down, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    rows = sorted(i.row() for i in window.frame_list.selectionModel().selectedRows())
+    assert rows == [2, 3, 4, 5]
+    qtbot.keyClick(window.frame_list, QtCore.Qt.Key.Key_Down)  # plain Down: the next row, the next frame
+    assert window.frame_list.currentIndex().row() == 6
+    assert window.current_frame_id == window.model.frame_id(6)
+    window.canvas.setFocus()  # elsewhere Down still steps frames
+    before = window.frame_list.currentIndex().row()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Down)
+    assert window.frame_list.currentIndex().row() == before + 1

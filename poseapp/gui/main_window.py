@@ -54,6 +54,23 @@ class WheelScrollsPanel(QtCore.QObject):
         return False
 
 
+class ListKeepsItsKeys(QtCore.QObject):
+    """With the frame list in focus, Up/Down (Shift: extend the selection) and PgUp/PgDn act in
+    the list as in any list: the window's frame-stepping shortcuts took them, so Shift+Down jumped
+    10 frames instead of selecting the next row (a walk selected 20 frames so, and ran on 1)."""
+
+    KEYS = {QtCore.Qt.Key.Key_Up, QtCore.Qt.Key.Key_Down, QtCore.Qt.Key.Key_PageUp, QtCore.Qt.Key.Key_PageDown,
+            QtCore.Qt.Key.Key_Home, QtCore.Qt.Key.Key_End}
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in self.KEYS and not (
+                event.modifiers() & ~(QtCore.Qt.KeyboardModifier.ShiftModifier | QtCore.Qt.KeyboardModifier.ControlModifier
+                                      | QtCore.Qt.KeyboardModifier.KeypadModifier)):
+            event.accept()  # the list takes the key; the shortcut stays for everywhere else
+            return True
+        return False
+
+
 def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     """A dock's content in a scroll area: on a small screen (1280x720) the dock scrolls instead of
     forcing the window taller than the screen."""
@@ -114,6 +131,7 @@ class MainWindow(MenusMixin, MessageLog, TracksMixin, ProjectActionsMixin, Sessi
         self.frame_list.setUniformItemSizes(True)  # lets Qt skip measuring 100,000 rows
         self.frame_list.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # a long name keeps its [state] in view
         self.frame_list.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.frame_list.installEventFilter(ListKeepsItsKeys(self.frame_list))
         self.state_filter = QtWidgets.QComboBox()
         self.state_filter.addItems(["all frames", *FRAME_STATES])
         self.state_filter.currentIndexChanged.connect(self._refilter)
