@@ -237,7 +237,9 @@ def test_track_tools_say_what_they_need(window, video, qtbot):
     window.selected = None
     for name in ("swap_tracks", "merge_tracks", "split_track", "delete_track", "interpolate_track", "carry_correction"):
         trigger(window, name)
-        assert window.statusBar().currentMessage().startswith("Click a joint of the walker"), name
+        assert window.statusBar().currentMessage().startswith("First click a joint of the walker"), name
+        if name == "swap_tracks":  # a sentence (it read "to swap the id of first")
+            assert window.statusBar().currentMessage() == "First click a joint of the walker whose id to swap."
     video.show(qtbot, 24, track=3)
     trigger(window, "split_track")
     assert "starts at frame 24" in window.statusBar().currentMessage()
@@ -327,3 +329,19 @@ def test_adding_walkers_keeps_the_picture_still_until_the_timeline_needs_more_ro
     _drag(window, qtbot, (20, 40), (60, 160))
     qtbot.waitUntil(lambda: timeline.lanes == 4)
     assert before[0] < timeline.height() <= 92
+
+
+def test_the_swap_list_offers_the_walkers_on_this_frame_first(window, video, qtbot, monkeypatch):
+    """X preselected #1, whose frames were far from here: Enter swapped the wrong walker. The ids
+    on this frame come first, then the nearest in time."""
+    offered = []
+
+    def choose(parent, title, label, items, *args, **kwargs):
+        offered.extend(items)
+        return items[0], True
+
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", staticmethod(choose))
+    video.show(qtbot, 25, track=3)  # #3 on frames 24-29; #1 and #2 on 0-19
+    video.walker(25, 7, 300)  # another walker on this frame
+    qtbot.keyClick(window, Key.Key_X)
+    assert offered[0].startswith("#7 ") and {o.split()[0] for o in offered[1:]} == {"#1", "#2"}

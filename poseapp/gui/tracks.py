@@ -98,7 +98,7 @@ class TracksMixin:
             return None
         person = self._selected_instance()
         if person is None:
-            self._say(f"Click a joint of the walker to {what} first.")
+            self._say(f"First click a joint of the walker {what}.")
             return None
         frame = self.project.frame(person.frame_id)
         if self.project.source(frame.source_id).kind != "video":
@@ -129,7 +129,8 @@ class TracksMixin:
         self._refresh_track_timeline()
         return True
 
-    def _pick_track(self, title: str, prompt: str, source: int, exclude: int, merging: bool = False) -> int | None:
+    def _pick_track(self, title: str, prompt: str, source: int, exclude: int, merging: bool = False,
+                    at: int | None = None) -> int | None:
         """The id the user picks from those present in the video (each with its frames). For a
         merge, the ids that can join ``exclude`` (no frame in common) come first, the nearest in
         time first; those that cannot say so (a merge of them is refused)."""
@@ -149,6 +150,9 @@ class TracksMixin:
             return None
         if merging:
             choices.sort(key=lambda choice: choice[0])
+        elif at is not None:  # a swap is mostly between two walkers on this frame: those first, then the nearest in time
+            near = {track: min(abs(index - at) for index, _ in people) for track, people in tracks.items()}
+            choices.sort(key=lambda choice: near[choice[2]])
         choices = [(label, track) for _, label, track in choices]
         labels = [label for label, _ in choices]
         label, ok = QtWidgets.QInputDialog.getItem(self, title, prompt, labels, 0, False)
@@ -156,12 +160,12 @@ class TracksMixin:
 
     def swap_tracks(self) -> bool:
         return self._with_another_track(
-            "swap the id of", "Swap track ids", lambda track, frame: f"Swap #{track} with which id, from frame {frame.index} on?",
+            "whose id to swap", "Swap track ids", lambda track, frame: f"Swap #{track} with which id, from frame {frame.index} on?",
             lambda frame, track, other: swap_tracks(self.project, frame.source_id, track, other, frame.index, frame.id))
 
     def merge_tracks(self) -> bool:
         return self._with_another_track(
-            "merge another track into", "Merge tracks",
+            "to merge another track into", "Merge tracks",
             lambda track, frame: f"Which track is #{track} too? (It becomes #{track} everywhere.)",
             lambda frame, track, other: merge_tracks(self.project, frame.source_id, track, other, frame.id), merging=True)
 
@@ -171,20 +175,20 @@ class TracksMixin:
         if walker is None:
             return False
         _person, frame, track = walker
-        other = self._pick_track(title, prompt(track, frame), frame.source_id, track, merging)
+        other = self._pick_track(title, prompt(track, frame), frame.source_id, track, merging, at=frame.index)
         if other is None:
             return False
         return self._make(lambda: make_edit(frame, track, other))
 
     def split_track(self) -> bool:
-        walker = self._selected_walker("split the track of")
+        walker = self._selected_walker("whose track to split")
         if walker is None:
             return False
         person, frame, track = walker
         return self._make(lambda: split_track(self.project, frame.source_id, track, frame.index, frame.id))
 
     def delete_track(self) -> bool:
-        walker = self._selected_walker("delete the track of")
+        walker = self._selected_walker("whose track to delete")
         if walker is None:
             return False
         person, frame, track = walker
@@ -192,7 +196,7 @@ class TracksMixin:
         return self._make(lambda: delete_track(self.project, frame.source_id, track, frame.id))
 
     def interpolate_track(self) -> bool:
-        walker = self._selected_walker("interpolate")
+        walker = self._selected_walker("to interpolate")
         if walker is None:
             return False
         person = walker[0]
@@ -208,7 +212,7 @@ class TracksMixin:
     def carry_correction(self) -> bool:
         """Re-run the selected model on the walker's person in the neighbouring frames, the joints
         placed here as hints; only a model that takes hints can."""
-        walker = self._selected_walker("carry the correction of")
+        walker = self._selected_walker("whose correction to carry")
         if walker is None:
             return False
         person = walker[0]
