@@ -81,7 +81,8 @@ class JointTable(QtWidgets.QTableWidget):
             cells = [
                 name, f"{x:.1f}", f"{y:.1f}", self.FLAG_TEXT.get(int(v), VISIBILITY_NAMES.get(int(v), str(int(v)))),
                 # a joint the user placed is no longer where the model scored it: its old score would mislead
-                "" if instance.joint_scores is None or j in placed else f"{instance.joint_scores[j]:.2f}",
+                # a heatmap's peak can pass 1 a little (the flip test's average): shown as the confidence it is
+                "" if instance.joint_scores is None or j in placed else f"{min(max(instance.joint_scores[j], 0.0), 1.0):.2f}",
                 "" if instance.vis_scores is None else f"{instance.vis_scores[j]:.2f}",
                 "yes" if j in placed else "",  # refinement never moves these
             ]
