@@ -442,3 +442,12 @@ def test_track_ids_follow_the_numbers_in_the_track_names_when_they_can():
     # names that say no number, or the same one twice: the place in the file's list
     assert list(track_ids([sio.Track(name=n) for n in ("male", "female")]).values()) == [0, 1]
     assert list(track_ids([sio.Track(name=n) for n in ("a1", "b1")]).values()) == [0, 1]
+
+
+def test_the_import_summary_counts_the_video_frames_that_come_along(tmp_path):
+    """minimal_instance.slp labels 1 frame of a 1,100-frame video; the project gets every frame (to
+    browse), which the summary said nothing of."""
+    with Project.open(tmp_path / "m.poseapp", create=True) as project:
+        said = str(import_source(project, _need(MINIMAL)))
+        assert "1 image (1 new frame), 2 person instances; with the rest of the video, 1099 more frames to browse" in said
+        assert project.frame_count() == 1100

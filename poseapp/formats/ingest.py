@@ -24,6 +24,7 @@ class ImportSummary:
     new_frames: int = 0
     instances: int = 0
     notes: list[str] = field(default_factory=list)
+    video_frames: int = 0  # frames of a new video beyond those the file labels (all come in, to browse)
 
     def __str__(self) -> str:
         what = "frame" if self.format == "video" else "image"
@@ -31,6 +32,8 @@ class ImportSummary:
             f"imported {self.source} as {self.format}: {_count(self.images, what)} "
             f"({_count(self.new_frames, 'new frame')}), {_count(self.instances, 'person instance')}"
         )
+        if self.video_frames:  # a walk read "1 new frame" of a project that had 1,100 more
+            text += f"; with the rest of the video, {_count(self.video_frames, 'more frame')} to browse"
         return "\n".join([text] + [f"note: {n}" for n in self.notes])
 
 
@@ -63,7 +66,7 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
         next_index = project.max_frame_index(source.id) + 1 if source is not None else 0
         # poseapp's own export names each frame's state (reviewed, edited, ...): set, not kept as a field
         states = {id(image): image.extra.pop("poseapp_state", None) for image in batch.images}
-        video_frames = _video_frames(project, batch)
+        video_frames, summary.video_frames = _video_frames(project, batch)
         for image in batch.images:
             state = states[id(image)]
             if image.video is not None:
@@ -109,16 +112,18 @@ def apply_batch(project: Project, batch: ImportBatch, duplicates: str = "skip") 
     return summary
 
 
-def _video_frames(project: Project, batch: ImportBatch) -> dict[tuple[str, int], tuple[Frame, bool]]:
+def _video_frames(project: Project, batch: ImportBatch) -> tuple[dict[tuple[str, int], tuple[Frame, bool]], int]:
     """The project frames of the batch's video frames, (frame, whether it is new). A video new to
     the project comes in with all its frames, as importing the video would, the frames the file
     names keeping their COCO ids and fields; a video not found gets only the frames named (Locate
-    finds it later); frames of a video already in the project are used as they are."""
+    finds it later); frames of a video already in the project are used as they are. Also how many
+    frames came in that the file does not name."""
     wanted: dict[str, dict[int, ImportedImage]] = {}
     for image in batch.images:
         if image.video is not None:
             wanted.setdefault(image.video[0], {})[image.video[1]] = image
     frames: dict[tuple[str, int], tuple[Frame, bool]] = {}
+    extra_frames = 0
     for rel, by_index in wanted.items():
         path = batch.image_root / rel
         info = probe_video(path) if path.is_file() else None
@@ -133,9 +138,10 @@ def _video_frames(project: Project, batch: ImportBatch) -> dict[tuple[str, int],
             rows.append((i, None, width, height, image.ext_id if image is not None else None, image.extra if image is not None else {}))
         project.add_frames(source.id, rows)
         made = {row[0] for row in rows}
+        extra_frames += len(made - set(by_index))
         for i in by_index:
             frames[(rel, i)] = (project.frame_by_index(source.id, i), i in made)
-    return frames
+    return frames, extra_frames
 
 
 def _check_images(folder: Path, names: list[str]) -> tuple[list[tuple[str, tuple[int, int]]], list[tuple[str, str]]]:
