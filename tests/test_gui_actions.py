@@ -599,8 +599,11 @@ def test_occlusion_view_buttons(window, qtbot):
 def test_seek_bar_play_button(window, qtbot):
     qtbot.keyClick(window, QtCore.Qt.Key.Key_End)
     window.seek_bar.slider.setValue(0)
+    slider_x = window.seek_bar.slider.mapTo(window, QtCore.QPoint(0, 0)).x()
     qtbot.mouseClick(window.seek_bar.play_button, LEFT)
     qtbot.waitUntil(lambda: window.project.frame(window.current_frame_id).index >= 2, timeout=10_000)
+    assert window.seek_bar.play_button.text() == "Pause"
+    assert window.seek_bar.slider.mapTo(window, QtCore.QPoint(0, 0)).x() == slider_x  # "Pause" moves nothing sideways
     qtbot.mouseClick(window.seek_bar.play_button, LEFT)
     assert not window._play_timer.isActive()
 

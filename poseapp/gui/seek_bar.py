@@ -60,6 +60,8 @@ class SeekBar(QtWidgets.QWidget):
         self.play_button.setCheckable(True)
         self.play_button.setText("Play")
         self.play_button.setToolTip("Play / pause (Space)")
+        # as wide as its wider word: "Play" -> "Pause" moved the seek bar and timeline sideways
+        self.play_button.setFixedWidth(max(self.play_button.fontMetrics().horizontalAdvance(w) for w in ("Play", "Pause")) + 16)
         self.slider = _MarkedSlider()
         self.slider.setMinimumHeight(26)
         self.label = QtWidgets.QLabel()
