@@ -1192,3 +1192,16 @@ def test_shift_down_in_the_frame_list_extends_the_selection_and_the_run_takes_th
     before = window.frame_list.currentIndex().row()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Down)
     assert window.frame_list.currentIndex().row() == before + 1
+
+
+def test_the_frame_list_keeps_each_rows_state_in_view_for_a_long_video_name(window, qtbot, data_dir):
+    """A walk: rows of centered_pair_low_quality.mp4 were wider than the list (a sideways scroll) and
+    their [state] was cut. A row is as wide as the list, its name cut in the middle."""
+    window.resize(1366, 768)
+    assert window.import_path(data_dir / "sleap" / "centered_pair_predictions.slp")
+    qtbot.wait(50)
+    view = window.frame_list
+    row = next(r for r in range(window.model.rowCount()) if "centered_pair" in window.model.data(window.model.index(r)))
+    assert view.horizontalScrollBar().maximum() == 0
+    assert view.visualRect(window.model.index(row)).width() <= view.viewport().width()
+    assert window.model.data(window.model.index(row)).endswith("[predicted]")

@@ -36,6 +36,11 @@ class FrameListModel(QtCore.QAbstractListModel):
         fid = self._ids[index.row()]
         if role == self.FrameIdRole:
             return fid
+        if role == QtCore.Qt.ItemDataRole.SizeHintRole:
+            # a row asks for no width: the list then lays each row as wide as itself and the view's
+            # middle elision keeps "[state]" in sight; sized by its text, a long video name made
+            # every row wider than the list and scrolled the state out of view
+            return QtCore.QSize(1, self._row_height())
         if role in (QtCore.Qt.ItemDataRole.DisplayRole, QtCore.Qt.ItemDataRole.ForegroundRole, QtCore.Qt.ItemDataRole.ToolTipRole):
             text, state = self._label(fid)
             why = self.broken.get(fid)
@@ -45,6 +50,11 @@ class FrameListModel(QtCore.QAbstractListModel):
                 return f"{text}\nstate: {state}" + (f"\nbroken: {why}" if why else "")
             return f"{text}   [{state}]" + ("  [broken image]" if why else "")
         return None
+
+    def _row_height(self) -> int:
+        if getattr(self, "_height", None) is None:
+            self._height = QtGui.QFontMetrics(QtGui.QGuiApplication.font()).height() + 2
+        return self._height
 
     def _label(self, fid: int) -> tuple[str, str]:
         if fid not in self._labels:
