@@ -54,6 +54,8 @@ from poseapp.store import Project
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MODEL = "sleap"  # the model predictions from a SLEAP file are filed under
+# an export's count of user joints flagged occluded that SLEAP can only write as visible (the window warns of it)
+OCCLUDED_AS_VISIBLE = "occluded joints written as visible (SLEAP has no occluded flag)"
 HIDDEN = "sleap_hidden"  # instance.extra: joints SLEAP marked not visible, their position kept
 FROM_PREDICTED = "sleap_from_predicted"
 TRACKING_SCORE = "sleap_tracking_score"
@@ -537,7 +539,7 @@ def export_slp(project: Project, out: str | Path, model: str | None = None) -> d
                                                instances=[made[n] for n in range(len(people))]))
         counts["frames"] += 1
     if occluded:  # said, not lost silently: a re-import reads them visible
-        counts["occluded joints written as visible (SLEAP has no occluded flag)"] = occluded
+        counts[OCCLUDED_AS_VISIBLE] = occluded
     labels = sio.Labels(labeled_frames=labeled_frames, videos=list(videos.values()),
                         skeletons=list(sk_cache.values()), tracks=list(tracks.values()))
     _write(labels, target)

@@ -205,16 +205,15 @@ class EditingMixin:
         inst = self._selected_instance()
         if inst is None and self.project is not None and self.current_frame_id is not None:
             # nobody selected: the frame's person with the least sure joint of all, where review starts
-            scored = [(min(s for j, s in enumerate(i.joint_scores) if j not in placed_joints(i) and i.keypoints[j, 2] > 0), n)
-                      for n, i in enumerate(self.project.instances(self.current_frame_id))
-                      if i.joint_scores is not None and any(j not in placed_joints(i) and i.keypoints[j, 2] > 0
-                                                            for j in range(len(i.keypoints)))]
-            inst = self.project.instances(self.current_frame_id)[min(scored)[1]] if scored else None
+            people = self.project.instances(self.current_frame_id)
+            unsure = [(min(i.joint_scores[j] for j in free), n) for n, i in enumerate(people)
+                      if i.joint_scores is not None and (free := self._free_joints(i))]
+            inst = people[min(unsure)[1]] if unsure else None
         if inst is None or inst.joint_scores is None:
             self.statusBar().showMessage("Click a joint of a person the model predicted, then U selects its least certain joint.", 5000)
             return
-        placed = placed_joints(inst)
-        order = [int(j) for j in np.argsort(inst.joint_scores, kind="stable") if int(j) not in placed and inst.keypoints[j, 2] > 0]
+        free = set(self._free_joints(inst))
+        order = [int(j) for j in np.argsort(inst.joint_scores, kind="stable") if int(j) in free]
         if not order:
             self.statusBar().showMessage("Every labelled joint of this person was placed by you.", 5000)
             return

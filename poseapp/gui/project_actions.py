@@ -17,6 +17,7 @@ from poseapp.gui import file_dialogs
 from poseapp.core.errors import PoseAppError, ProjectLockedError
 from poseapp.core.skeleton import skeleton_title
 from poseapp.formats import EXPORTERS, IMPORTERS, ExportOptions, export_project, import_source
+from poseapp.formats.sleap import OCCLUDED_AS_VISIBLE
 from poseapp.media.frames import FrameLoader
 from poseapp.media.relocate import follow_moved_project, missing_sources, relocate_source
 from poseapp.store import Project
@@ -295,9 +296,8 @@ class ProjectActionsMixin:
                                 "an interpolation is an estimate, kept as a prediction. Accept the ones that are right "
                                 "(A), or tick File > 'COCO export includes predictions'.")
         self.statusBar().showMessage(message, 15000 if left_out else 8000)
-        lost = {k: n for k, n in said.items() if k.startswith("occluded joints written as visible")}
-        for what, n in lost.items():  # a format that cannot hold a flag: the user's flags change in the file
-            warnings.append(f"{out}: {n} {what}. A re-import reads them visible.")
+        if said.get(OCCLUDED_AS_VISIBLE):  # a format that cannot hold the flag: the user's flags change in the file
+            warnings.append(f"{out}: {said[OCCLUDED_AS_VISIBLE]} {OCCLUDED_AS_VISIBLE}. A re-import reads them visible.")
         templates = mean_pose_people(self.project)
         if templates:  # guesses written as labels
             warnings.append(f"{out}: {mean_pose_note(templates)}")

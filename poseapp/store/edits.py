@@ -258,7 +258,6 @@ class AcceptPrediction(Edit):
         self.keypoints = flags_from_visibility(self.old.keypoints, self.old.vis_scores, occluded_below)
         for j in self.old.extra.get(FLAGGED, []):  # a flag the user set is theirs, not the model's score's
             self.keypoints[int(j), 2] = self.old.keypoints[int(j), 2]
-        self.corrections_only = False  # True: the user's joints go into the annotation, nothing else
         # the joints the user gave the prediction: placed (dragged, confirmed) or flagged
         self.user_joints = placed_joints(self.old) | {int(j) for j in self.old.extra.get(FLAGGED, [])}
         if self.replaced and self.user_joints:  # a correction on top of a person's labels: those joints only
@@ -269,8 +268,9 @@ class AcceptPrediction(Edit):
         # an annotation of the person in a skeleton too different to merge into is kept beside it
         self.kept = [i for i in others if self.target is None]
         self.new_person = self._in_frame_skeleton() if not overlapping else None
-        if self.target is not None and self.corrections_only:
-            mine, model = self.n_user, len(self.pairs) - self.n_user
+        if self.target is not None and self.user_joints:  # a correction went in (_correction_pairs)
+            mine = sum(i in self.user_joints for i, _ in self.pairs)
+            model = len(self.pairs) - mine
             self.text = (f"accept your correction{'s' if mine != 1 else ''} ({mine} joint{'s' if mine != 1 else ''}) into the "
                          f"{skeleton_title(self.target.skeleton)} annotation"
                          + (f", and the model's {model} where it had a model's" if model else "")
@@ -313,8 +313,6 @@ class AcceptPrediction(Edit):
         the user gave the prediction, and the model's where the annotation's joint is a model's too
         (labelled, not placed by a person); a person's labels, and what they left unlabelled, stay."""
         human = placed_joints(target)
-        self.corrections_only = True
-        self.n_user = sum(i in self.user_joints for i, _ in pairs)
         return [(i, j) for i, j in pairs if i in self.user_joints or (target.keypoints[j, 2] > 0 and j not in human)]
 
     def _merged_into(self, target: Instance, pairs: list[tuple[int, int]]) -> Instance:
